@@ -1,0 +1,288 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>New-Mlp: a fresh multi-layer perceptron.</summary>
+[Cmdlet(VerbsCommon.New, "Mlp")]
+[OutputType(typeof(Mlp))]
+public sealed class NewMlpCommand : SparsePruneCmdlet
+{
+    /// <summary>All widths, input first: 10,5,3,1.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public int[] Layers { get; set; } = Array.Empty<int>();
+
+    [Parameter]
+    public Activation Activation { get; set; } = Activation.ReLU;
+
+    [Parameter]
+    public TaskKind? Task { get; set; }
+
+    [Parameter]
+    public int? Seed { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var model = Guard(Layers, () => Mlp.Create(Layers, Activation, Task, Seed, Name));
+        WriteVerbose($"Created {model} with seed {model.Seed}.");
+        WriteObject(model);
+    }
+}
+
+/// <summary>Copy-Mlp: an independent copy of a model.</summary>
+[Cmdlet(VerbsCommon.Copy, "Mlp")]
+[OutputType(typeof(Mlp))]
+public sealed class CopyMlpCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord() => WriteObject(Guard(Model, () => Model.Clone(Name)));
+}
+
+/// <summary>Invoke-Training: trains a model in place and emits it.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Training", SupportsShouldProcess = true)]
+[OutputType(typeof(Mlp))]
+public sealed class InvokeTrainingCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>Default: the data set the model was last trained on.</summary>
+    [Parameter]
+    public Dataset? Dataset { get; set; }
+
+    [Parameter] public int Epochs { get; set; } = 10;
+    [Parameter] public int BatchSize { get; set; } = 64;
+    [Parameter] public double? LearningRate { get; set; }
+    [Parameter] public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+    [Parameter] public double Momentum { get; set; }
+    [Parameter] public double WeightDecay { get; set; }
+    [Parameter] public double L1 { get; set; }
+    [Parameter] public int? Seed { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var data = RequireDataset(Model, Dataset, "Invoke-Training");
+        var options = new TrainingOptions
+        {
+            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer,
+            Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed,
+        };
+        Guard(Model, () => { options.Validate(); Evaluator.CheckCompatible(Model, data); });
+        if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))
+            return;
+        var activity = $"Training '{Model.Name}' on '{data.Name}'";
+        var result = Guard(Model, () => Trainer.Train(Model, data, options, TrainingProgressWriter(activity), StopToken));
+        CompleteProgress(activity);
+        if (result.Stopped)
+        {
+            WriteWarning($"Training stopped after {result.EpochsCompleted} complete epoch(s); the model keeps the weights of the last finished batch.");
+            return;
+        }
+        WriteVerbose($"Trained {result.EpochsCompleted} epoch(s): train loss {result.FinalLoss:0.#####}, {result.Metric?.Name} {result.Metric?.Value:0.#####} (seed {result.Seed}).");
+        WriteObject(Model);
+    }
+}
+
+/// <summary>Set-Sparsity: hides weights behind a mask (reversible).</summary>
+[Cmdlet(VerbsCommon.Set, "Sparsity", SupportsShouldProcess = true, DefaultParameterSetName = SparsitySet)]
+[OutputType(typeof(Mlp))]
+public sealed class SetSparsityCommand : SparsePruneCmdlet
+{
+    private const string SparsitySet = "Sparsity";
+    private const string ThresholdSet = "Threshold";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>Target fraction of zero weights in scope, in [0, 1).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = SparsitySet)]
+    public double Sparsity { get; set; }
+
+    /// <summary>Weights with |w| below this are masked.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ThresholdSet)]
+    public double Threshold { get; set; }
+
+    [Parameter] public PruneScope Scope { get; set; } = PruneScope.Layer;
+    [Parameter] public SparsityMethod Method { get; set; } = SparsityMethod.Magnitude;
+    [Parameter] public int[]? Layer { get; set; }
+    [Parameter] public int? Seed { get; set; }
+
+    /// <summary>Data set for the baseline metric (default: the model's).</summary>
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new SparsityRequest
+        {
+            Sparsity = ParameterSetName == SparsitySet ? Sparsity : null,
+            Threshold = ParameterSetName == ThresholdSet ? Threshold : null,
+            Scope = Scope, Method = Method, Layers = Layer, Seed = Seed,
+        };
+        var data = DatasetFor(Model, Dataset);
+        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        using var plan = Guard(Model, () => Sparsifier.Plan(Model, request));
+        var description = $"Set sparsity ({request.Describe()}) of model '{Model.Name}':{Environment.NewLine}  "
+            + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
+        if (!ShouldProcess(description, $"Set sparsity of model '{Model.Name}'? " + string.Join("; ", plan.Changes), "Set-Sparsity"))
+            return;
+        Guard(Model, () => Sparsifier.Apply(Model, plan, data));
+        WriteVerbose(description);
+        WriteObject(Model);
+    }
+}
+
+/// <summary>Invoke-Pruning: deletes connections or neurons (not reversible), optionally fine-tunes.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Pruning", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(Mlp))]
+public sealed class InvokePruningCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>Target fraction of the scope's baseline weights (Connection) or hidden neurons (Neuron) deleted.</summary>
+    [Parameter(Position = 0)]
+    public double? Ratio { get; set; }
+
+    [Parameter] public PruneStructure Structure { get; set; } = PruneStructure.Connection;
+    [Parameter] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
+    [Parameter] public PruneScope Scope { get; set; } = PruneScope.Layer;
+
+    /// <summary>N:M pattern for -Structure NM: keep N of every M consecutive weights (default 2:4).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\s*\d+\s*:\s*\d+\s*$")]
+    public string Pattern { get; set; } = "2:4";
+
+    [Parameter] public int FineTuneEpochs { get; set; }
+    [Parameter] public double? FineTuneLearningRate { get; set; }
+    [Parameter] public Dataset? Dataset { get; set; }
+    [Parameter] public int? Seed { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var parts = Pattern.Split(':');
+        if (Structure != PruneStructure.NM && Ratio is null)
+            Fail("RatioRequired", ErrorKind.InvalidArgument, $"-Structure {Structure} needs -Ratio: the fraction of the baseline to delete, e.g. -Ratio 0.3.", Model);
+        var request = new PruningRequest
+        {
+            Ratio = Ratio ?? 0, Structure = Structure, Criterion = Criterion, Scope = Scope, Seed = Seed,
+            KeepN = int.Parse(parts[0].Trim(), System.Globalization.CultureInfo.InvariantCulture),
+            GroupM = int.Parse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var data = FineTuneEpochs > 0 ? RequireDataset(Model, Dataset, "-FineTuneEpochs") : DatasetFor(Model, Dataset);
+        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (FineTuneEpochs < 0) Fail("InvalidEpochs", ErrorKind.InvalidArgument, $"-FineTuneEpochs must be 0 or more; got {FineTuneEpochs}.", Model);
+        using var plan = Guard(Model, () => Pruner.Plan(Model, request));
+        var description = $"Prune ({request.Describe()}) model '{Model.Name}':{Environment.NewLine}  "
+            + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()))
+            + (FineTuneEpochs > 0 ? $"{Environment.NewLine}  then fine-tune {FineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
+        if (!ShouldProcess(description, $"Delete {plan.Deleting} weight(s) and {plan.NeuronsRemoving} neuron(s) of model '{Model.Name}'? This cannot be undone.", "Invoke-Pruning"))
+            return;
+        if (plan.TargetMet)
+            WriteWarning($"The pruning target of model '{Model.Name}' ({request.Describe()}) is already met: nothing was deleted.");
+        var activity = $"Fine-tuning '{Model.Name}'";
+        var fineTune = new TrainingOptions { LearningRate = FineTuneLearningRate, Seed = Seed };
+        var result = Guard(Model, () => Pruner.Apply(Model, plan, data, FineTuneEpochs, fineTune, TrainingProgressWriter(activity), StopToken));
+        if (FineTuneEpochs > 0) CompleteProgress(activity);
+        WriteVerbose(description);
+        if (result is { Stopped: true })
+        {
+            WriteWarning($"Fine-tuning stopped after {result.EpochsCompleted} complete epoch(s); the pruned model keeps the weights of the last finished batch.");
+            return;
+        }
+        WriteObject(Model);
+    }
+}
+
+/// <summary>Get-CompressionReport: what compression bought and cost.</summary>
+[Cmdlet(VerbsCommon.Get, "CompressionReport")]
+[OutputType(typeof(CompressionReport), typeof(LayerReport))]
+public sealed class GetCompressionReportCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    /// <summary>Emit one row per layer instead of the totals.</summary>
+    [Parameter] public SwitchParameter ByLayer { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var data = DatasetFor(Model, Dataset);
+        var report = Guard(Model, () => CompressionReport.Create(Model, data));
+        if (ByLayer) WriteObject(report.Layers, enumerateCollection: true);
+        else WriteObject(report);
+    }
+}
+
+/// <summary>Measure-Mlp: metric and latency.</summary>
+[Cmdlet(VerbsDiagnostic.Measure, "Mlp")]
+[OutputType(typeof(Measurement))]
+public sealed class MeasureMlpCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    /// <summary>Single-row forward passes timed for the median latency.</summary>
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int Repeat { get; set; } = 50;
+
+    protected override void ProcessRecord()
+    {
+        var data = RequireDataset(Model, Dataset, "Measure-Mlp");
+        WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, Repeat)));
+    }
+}
+
+/// <summary>Export-Mlp: writes a model file atomically; never overwrites without -Force.</summary>
+[Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportMlpCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter] public SwitchParameter Force { get; set; }
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var full = ResolvePath(Path);
+        if (!ShouldProcess(full, $"Export model '{Model.Name}'")) return;
+        Guard(full, () => ModelSerializer.Save(Model, full, Force));
+        if (PassThru) WriteObject(new FileInfo(full));
+    }
+}
+
+/// <summary>Import-Mlp: reads a model file written by Export-Mlp.</summary>
+[Cmdlet(VerbsData.Import, "Mlp")]
+[OutputType(typeof(Mlp))]
+public sealed class ImportMlpCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        var full = ResolvePath(Path);
+        WriteObject(Guard(full, () => ModelSerializer.Load(full)));
+    }
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+
+namespace SparsePrune;
+
+/// <summary>
+/// A data set with a train and a test split. Features are stored normalized with statistics
+/// of the train split (<see cref="Offset"/>, <see cref="Scale"/>); a model trained on it keeps
+/// those statistics so that it takes raw rows. Immutable once built.
+/// </summary>
+public sealed class Dataset
+{
+    internal Dataset(string name, TaskKind task, string[] featureNames, string[] classNames,
+        float[] trainX, float[] trainY, float[] testX, float[] testY,
+        Normalization normalization, float[] offset, float[] scale, string? source)
+    {
+        Name = name;
+        Task = task;
+        FeatureNames = featureNames;
+        ClassNames = classNames;
+        TrainX = trainX; TrainY = trainY; TestX = testX; TestY = testY;
+        Normalization = normalization;
+        Offset = offset;
+        Scale = scale;
+        Source = source;
+    }
+
+    public string Name { get; }
+    public TaskKind Task { get; }
+    public int Features => FeatureNames.Count;
+    /// <summary>Number of classes (0 for regression).</summary>
+    public int Classes => Task == TaskKind.Classification ? ClassNames.Count : 0;
+    public int TrainCount => TrainY.Length;
+    public int TestCount => TestY.Length;
+    public Normalization Normalization { get; }
+    public string? Source { get; }
+    public IReadOnlyList<string> FeatureNames { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+
+    internal float[] TrainX { get; }
+    /// <summary>Class index (classification) or target value (regression), one per row.</summary>
+    internal float[] TrainY { get; }
+    internal float[] TestX { get; }
+    internal float[] TestY { get; }
+    internal float[] Offset { get; }
+    internal float[] Scale { get; }
+
+    /// <summary>The split metrics are taken on: the test split, or the train split when there is none.</summary>
+    internal (float[] X, float[] Y) EvaluationSplit => TestCount > 0 ? (TestX, TestY) : (TrainX, TrainY);
+
+    public override string ToString() =>
+        $"{Name}: {Task}, {Features} features" + (Task == TaskKind.Classification ? $", {Classes} classes" : "") + $", {TrainCount} train / {TestCount} test";
+
+    // ---- building ---------------------------------------------------------------------
+
+    /// <summary>
+    /// Builds a data set from raw rows: splits with a seeded shuffle, or uses the given test
+    /// rows when the source has an official split; then normalizes with train statistics.
+    /// </summary>
+    internal static Dataset Build(string name, TaskKind task, string[] featureNames, string[] classNames,
+        float[] x, float[] y, double testFraction, int seed, Normalization normalization, string? source,
+        (float[] X, float[] Y)? officialTest = null)
+    {
+        int f = featureNames.Length;
+        int n = y.Length;
+        if (n == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{name}' has no rows: give at least two rows of data.");
+        if (f == 0) throw SparsePruneException.BadData("NoFeatures", $"The data set '{name}' has no feature columns: it needs at least one besides the target.");
+        if (task == TaskKind.Classification && classNames.Length < 2)
+            throw SparsePruneException.BadData("TooFewClasses", $"The data set '{name}' has {classNames.Length} class; a classification needs at least 2 (or give -Task Regression).");
+        if (testFraction < 0 || testFraction >= 1 || double.IsNaN(testFraction))
+            throw SparsePruneException.Argument("InvalidTestFraction", $"-TestFraction must be at least 0 and below 1; got {testFraction}.");
+
+        float[] trainX, trainY, testX, testY;
+        if (officialTest is { } t)
+        {
+            trainX = x; trainY = y; testX = t.X; testY = t.Y;
+        }
+        else
+        {
+            var order = Enumerable.Range(0, n).ToArray();
+            new Random(seed).Shuffle(order);
+            int nTest = (int)Math.Floor(n * testFraction);
+            if (n - nTest < 1) nTest = n - 1;
+            testX = new float[(long)nTest * f]; testY = new float[nTest];
+            trainX = new float[(long)(n - nTest) * f]; trainY = new float[n - nTest];
+            for (int i = 0; i < n; i++)
+            {
+                int src = order[i];
+                bool isTest = i < nTest;
+                int dst = isTest ? i : i - nTest;
+                Array.Copy(x, (long)src * f, isTest ? testX : trainX, (long)dst * f, f);
+                (isTest ? testY : trainY)[dst] = y[src];
+            }
+        }
+
+        var (offset, scale) = Statistics(trainX, f, normalization);
+        Apply(trainX, f, offset, scale);
+        Apply(testX, f, offset, scale);
+        return new Dataset(name, task, featureNames, classNames, trainX, trainY, testX, testY, normalization, offset, scale, source);
+    }
+
+    private static (float[] Offset, float[] Scale) Statistics(float[] x, int f, Normalization normalization)
+    {
+        var offset = new float[f];
+        var scale = Enumerable.Repeat(1f, f).ToArray();
+        long n = x.LongLength / f;
+        if (normalization == Normalization.None || n == 0) return (offset, scale);
+        for (int j = 0; j < f; j++)
+        {
+            if (normalization == Normalization.Standard)
+            {
+                double sum = 0, sq = 0;
+                for (long i = 0; i < n; i++) sum += x[i * f + j];
+                double mean = sum / n;
+                for (long i = 0; i < n; i++) { double d = x[i * f + j] - mean; sq += d * d; }
+                double std = Math.Sqrt(sq / n);
+                offset[j] = (float)mean;
+                scale[j] = std > 1e-12 ? (float)std : 1f; // a constant feature stays 0 after centering
+            }
+            else
+            {
+                float min = float.PositiveInfinity, max = float.NegativeInfinity;
+                for (long i = 0; i < n; i++) { var v = x[i * f + j]; if (v < min) min = v; if (v > max) max = v; }
+                offset[j] = min;
+                scale[j] = max - min > 1e-12f ? max - min : 1f;
+            }
+        }
+        return (offset, scale);
+    }
+
+    private static void Apply(float[] x, int f, float[] offset, float[] scale)
+    {
+        for (long i = 0; i < x.LongLength; i++)
+        {
+            int j = (int)(i % f);
+            x[i] = (x[i] - offset[j]) / scale[j];
+        }
+    }
+
+    /// <summary>
+    /// Turns a column of target values into labels: text or a few distinct integers make a
+    /// classification (unless <paramref name="task"/> says otherwise), anything else a regression.
+    /// </summary>
+    internal static (TaskKind Task, string[] Classes, float[] Y) EncodeTarget(IReadOnlyList<string> raw, TaskKind? task, string column)
+    {
+        var numbers = new double[raw.Count];
+        bool allNumeric = true;
+        for (int i = 0; i < raw.Count; i++)
+        {
+            if (!TryParseNumber(raw[i], out numbers[i]) || double.IsNaN(numbers[i]) || double.IsInfinity(numbers[i])) { allNumeric = false; }
+        }
+        bool fewIntegers = allNumeric && numbers.All(v => v == Math.Floor(v) && Math.Abs(v) < 1e9) && numbers.Distinct().Count() <= 20;
+        var kind = task ?? (!allNumeric || fewIntegers ? TaskKind.Classification : TaskKind.Regression);
+        if (kind == TaskKind.Regression)
+        {
+            if (!allNumeric)
+            {
+                int bad = Enumerable.Range(0, raw.Count).First(i => !TryParseNumber(raw[i], out var v) || double.IsNaN(v) || double.IsInfinity(v));
+                throw SparsePruneException.BadData("InvalidTargetValue",
+                    $"Row {bad + 1}: target '{column}' is '{raw[bad]}', not a number; a regression needs numeric targets (or give -Task Classification).");
+            }
+            return (kind, Array.Empty<string>(), numbers.Select(v => (float)v).ToArray());
+        }
+        string[] classes = allNumeric
+            ? raw.Select((s, i) => (s, v: numbers[i])).GroupBy(p => p.v).OrderBy(g => g.Key).Select(g => g.Key.ToString(CultureInfo.InvariantCulture)).ToArray()
+            : raw.Distinct(StringComparer.Ordinal).OrderBy(s => s, StringComparer.Ordinal).ToArray();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < classes.Length; c++) index[classes[c]] = c;
+        var y = new float[raw.Count];
+        for (int i = 0; i < raw.Count; i++)
+            y[i] = index[allNumeric ? numbers[i].ToString(CultureInfo.InvariantCulture) : raw[i]];
+        return (kind, classes, y);
+    }
+
+    internal static bool TryParseNumber(string? s, out double value)
+    {
+        value = double.NaN;
+        if (string.IsNullOrWhiteSpace(s)) return false;
+        return double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
+}

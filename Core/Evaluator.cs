@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>A metric value: Accuracy (classification, higher is better) or Loss (regression MSE).</summary>
+public sealed record MetricResult(string Name, double Value);
+
+/// <summary>What Measure-Mlp reports.</summary>
+public sealed class Measurement
+{
+    public string Model { get; init; } = "";
+    public string Dataset { get; init; } = "";
+    public string MetricName { get; init; } = "";
+    public double? Accuracy { get; init; }
+    /// <summary>Mean loss on the evaluation split (cross-entropy or MSE).</summary>
+    public double Loss { get; init; }
+    /// <summary>Median time of one forward pass of a single row, in milliseconds.</summary>
+    public double LatencyMs { get; init; }
+    /// <summary>Rows per second in batches of <see cref="BatchSize"/>.</summary>
+    public double Throughput { get; init; }
+    public int BatchSize { get; init; }
+    public int Samples { get; init; }
+    public double Sparsity { get; init; }
+    public long Parameters { get; init; }
+}
+
+/// <summary>Metrics and timing of a model on a data set.</summary>
+public static class Evaluator
+{
+    private const int Chunk = 4096;
+
+    public static void CheckCompatible(Mlp model, Dataset data)
+    {
+        if (data.Features != model.InputFeatures)
+            throw SparsePruneException.Argument("FeatureCountMismatch",
+                $"The data set '{data.Name}' has {data.Features} features but model '{model.Name}' takes {model.InputFeatures} inputs. Build the model with -Layers {data.Features},… or use a matching data set.");
+        if (data.Task != model.Task)
+            throw SparsePruneException.Argument("TaskMismatch",
+                $"The data set '{data.Name}' is a {data.Task} but model '{model.Name}' is a {model.Task}. Build the model with New-Mlp -Task {data.Task}.");
+        if (data.Task == TaskKind.Classification && data.Classes != model.Outputs)
+            throw SparsePruneException.Argument("ClassCountMismatch",
+                $"The data set '{data.Name}' has {data.Classes} classes but model '{model.Name}' has {model.Outputs} outputs. Make the last width {data.Classes}.");
+        if (data.Task == TaskKind.Regression && model.Outputs != 1)
+            throw SparsePruneException.Argument("OutputCountMismatch",
+                $"Model '{model.Name}' has {model.Outputs} outputs; a regression on '{data.Name}' needs 1. Make the last width 1.");
+    }
+
+    /// <summary>Accuracy (classification) or mean squared error (regression) on the evaluation split.</summary>
+    public static MetricResult Evaluate(Mlp model, Dataset data)
+    {
+        var (accuracy, loss, _) = Score(model, data);
+        return data.Task == TaskKind.Classification ? new MetricResult("Accuracy", accuracy!.Value) : new MetricResult("Loss", loss);
+    }
+
+    internal static (double? Accuracy, double Loss, int Samples) Score(Mlp model, Dataset data)
+    {
+        CheckCompatible(model, data);
+        var (x, y) = data.EvaluationSplit;
+        int f = data.Features, n = y.Length;
+        long correct = 0;
+        double lossSum = 0;
+        using var noGrad = no_grad();
+        for (int start = 0; start < n; start += Chunk)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(Chunk, n - start);
+            var xb = tensor(x.AsSpan((int)((long)start * f), count * f).ToArray(), new long[] { count, f });
+            var yb = tensor(y.AsSpan(start, count).ToArray());
+            var output = model.Forward(xb);
+            if (data.Task == TaskKind.Classification)
+            {
+                var labels = yb.to_type(ScalarType.Int64);
+                lossSum += nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum).item<float>();
+                correct += output.argmax(1).eq(labels).sum().item<long>();
+            }
+            else
+            {
+                lossSum += nn.functional.mse_loss(output.squeeze(1), yb, reduction: nn.Reduction.Sum).item<float>();
+            }
+        }
+        double? acc = data.Task == TaskKind.Classification ? (n == 0 ? 0 : (double)correct / n) : null;
+        return (acc, n == 0 ? 0 : lossSum / n, n);
+    }
+
+    /// <summary>Metric, loss and latency (median single-row forward; batched throughput).</summary>
+    public static Measurement Measure(Mlp model, Dataset data, int repeats = 50, int batchSize = 256)
+    {
+        var (acc, loss, samples) = Score(model, data);
+        var (x, _) = data.EvaluationSplit;
+        int f = data.Features;
+        int available = x.Length / f;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var pool = tensor(x.AsSpan(0, Math.Min(available, batchSize) * f).ToArray(), new long[] { Math.Min(available, batchSize), f });
+        var one = pool.narrow(0, 0, 1).contiguous();
+        var times = new double[repeats];
+        for (int i = 0; i < 5; i++) { using var s = NewDisposeScope(); model.Forward(one); }
+        for (int i = 0; i < repeats; i++)
+        {
+            using var s = NewDisposeScope();
+            var sw = Stopwatch.StartNew();
+            model.Forward(one);
+            times[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        var batchWatch = Stopwatch.StartNew();
+        int batchRuns = Math.Max(3, repeats / 5);
+        for (int i = 0; i < batchRuns; i++) { using var s = NewDisposeScope(); model.Forward(pool); }
+        double perBatch = batchWatch.Elapsed.TotalSeconds / batchRuns;
+        return new Measurement
+        {
+            Model = model.Name,
+            Dataset = data.Name,
+            MetricName = data.Task == TaskKind.Classification ? "Accuracy" : "Loss",
+            Accuracy = acc,
+            Loss = loss,
+            LatencyMs = times[times.Length / 2],
+            Throughput = perBatch > 0 ? pool.shape[0] / perBatch : 0,
+            BatchSize = (int)pool.shape[0],
+            Samples = samples,
+            Sparsity = model.Sparsity,
+            Parameters = model.Parameters,
+        };
+    }
+}

@@ -1,0 +1,116 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>
+/// The tensors of one linear layer. <see cref="Weight"/> holds the live values (masked and
+/// deleted connections read 0). <see cref="Mask"/> (1 keep, 0 masked) is the reversible
+/// sparsity mask and <see cref="Hidden"/> keeps the values behind it; <see cref="Deleted"/>
+/// marks connections removed by pruning, which nothing restores. Every tensor here lives
+/// outside any dispose scope and is owned by this object.
+/// </summary>
+internal sealed class LayerState : IDisposable
+{
+    public LayerState(Tensor weight, Tensor bias)
+    {
+        Weight = weight;
+        Bias = bias;
+    }
+
+    public Tensor Weight { get; private set; }
+    public Tensor Bias { get; private set; }
+    public Tensor? Mask { get; private set; }
+    public Tensor? Hidden { get; private set; }
+    public Tensor? Deleted { get; private set; }
+
+    public int InFeatures => (int)Weight.shape[1];
+    public int OutFeatures => (int)Weight.shape[0];
+    public long DenseWeights => Weight.shape[0] * Weight.shape[1];
+    public LayerStorage Stored => Deleted is null ? LayerStorage.Dense : LayerStorage.Sparse;
+
+    public long DeletedCount
+    {
+        get
+        {
+            if (Deleted is null) return 0;
+            using var scope = NewDisposeScope();
+            return Deleted.count_nonzero().item<long>();
+        }
+    }
+
+    /// <summary>Weights present now: dense count minus deleted connections.</summary>
+    public long PresentWeights => DenseWeights - DeletedCount;
+
+    public long NonZeroWeights
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return Weight.count_nonzero().item<long>();
+        }
+    }
+
+    public long NonZeroBiases
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return Bias.count_nonzero().item<long>();
+        }
+    }
+
+    /// <summary>
+    /// The float 1/0 mask that training holds (sparsity mask and deletions together), or null
+    /// when every weight is free. The caller owns the result.
+    /// </summary>
+    public Tensor? KeepMask()
+    {
+        if (Mask is null && Deleted is null) return null;
+        using var scope = NewDisposeScope();
+        var keep = Mask is null ? ones_like(Weight) : Mask.clone();
+        if (Deleted is not null) keep = keep.masked_fill(Deleted, 0f);
+        return keep.DetachFromDisposeScope();
+    }
+
+    /// <summary>The weights as they would be with no sparsity mask (deleted ones stay 0).</summary>
+    public Tensor Underlying()
+    {
+        return Hidden is null ? Weight.clone() : Weight + Hidden;
+    }
+
+    public void SetWeight(Tensor weight) { Replace(Weight, weight); Weight = weight; }
+    public void SetBias(Tensor bias) { Replace(Bias, bias); Bias = bias; }
+
+    /// <summary>Installs a new sparsity mask (null: none) and its hidden values together.</summary>
+    public void SetMask(Tensor? mask, Tensor? hidden)
+    {
+        Replace(Mask, mask); Mask = mask;
+        Replace(Hidden, hidden); Hidden = hidden;
+    }
+
+    public void SetDeleted(Tensor? deleted) { Replace(Deleted, deleted); Deleted = deleted; }
+
+    private static void Replace(Tensor? old, Tensor? replacement)
+    {
+        if (old is not null && !ReferenceEquals(old, replacement)) old.Dispose();
+    }
+
+    public LayerState Clone()
+    {
+        var copy = new LayerState(Weight.detach().clone().DetachFromDisposeScope(), Bias.detach().clone().DetachFromDisposeScope());
+        copy.Mask = Mask?.clone().DetachFromDisposeScope();
+        copy.Hidden = Hidden?.clone().DetachFromDisposeScope();
+        copy.Deleted = Deleted?.clone().DetachFromDisposeScope();
+        return copy;
+    }
+
+    public void Dispose()
+    {
+        Weight.Dispose();
+        Bias.Dispose();
+        Mask?.Dispose();
+        Hidden?.Dispose();
+        Deleted?.Dispose();
+    }
+}

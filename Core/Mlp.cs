@@ -1,0 +1,337 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>One row of <see cref="Mlp.Layers"/>: a linear layer as it is now.</summary>
+public sealed class MlpLayerInfo
+{
+    public int Index { get; init; }
+    public int InFeatures { get; init; }
+    public int OutFeatures { get; init; }
+    public long Weights { get; init; }
+    public long NonZeroWeights { get; init; }
+    public double Sparsity { get; init; }
+    public LayerStorage Stored { get; init; }
+    public override string ToString() => $"{InFeatures}x{OutFeatures} ({Stored}, sparsity {Sparsity:P1})";
+}
+
+/// <summary>
+/// A multi-layer perceptron: linear layers with one activation between them, a task
+/// (classification: logits, one per class; regression: one output), the feature
+/// normalization it was trained with, its baseline and its history. Model operations change
+/// the object in place; <see cref="Clone"/> makes an independent copy. An instance holds no
+/// state tied to a thread or runspace.
+/// </summary>
+public sealed class Mlp
+{
+    internal const int MaxWidth = 1 << 20;
+    internal const long MaxWeights = 1L << 31;
+
+    private readonly List<LayerState> _layers;
+    private readonly List<HistoryRecord> _history = new();
+
+    internal Mlp(string name, Activation activation, TaskKind task, int seed, List<LayerState> layers)
+    {
+        Name = name;
+        Activation = activation;
+        Task = task;
+        Seed = seed;
+        _layers = layers;
+    }
+
+    public string Name { get; set; }
+    public Activation Activation { get; }
+    public TaskKind Task { get; }
+    /// <summary>The seed the initial weights were drawn with.</summary>
+    public int Seed { get; }
+    /// <summary>Where the tensors live; every tensor of the model is on this device.</summary>
+    public string Device => "cpu";
+
+    /// <summary>All widths, input first (e.g. 64,128,64,10).</summary>
+    public int[] Widths => new[] { _layers[0].InFeatures }.Concat(_layers.Select(l => l.OutFeatures)).ToArray();
+    public int InputFeatures => _layers[0].InFeatures;
+    public int Outputs => _layers[^1].OutFeatures;
+    public int LayerCount => _layers.Count;
+
+    public IReadOnlyList<MlpLayerInfo> Layers => _layers.Select((l, i) =>
+    {
+        long present = l.PresentWeights, nz = l.NonZeroWeights;
+        return new MlpLayerInfo
+        {
+            Index = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Weights = present,
+            NonZeroWeights = nz, Sparsity = present == 0 ? 0 : (double)(present - nz) / present, Stored = l.Stored,
+        };
+    }).ToList();
+
+    public long Weights => _layers.Sum(l => l.PresentWeights);
+    public long NonZeroWeights => _layers.Sum(l => l.NonZeroWeights);
+    public double Sparsity { get { var w = Weights; return w == 0 ? 0 : (double)(w - NonZeroWeights) / w; } }
+    /// <summary>Weights and biases present now.</summary>
+    public long Parameters => _layers.Sum(l => l.PresentWeights + l.OutFeatures);
+    public long NonZeroParameters => _layers.Sum(l => l.NonZeroWeights + l.NonZeroBiases);
+    public long HiddenNeurons => _layers.Take(_layers.Count - 1).Sum(l => (long)l.OutFeatures);
+
+    /// <summary>The data set the model was last trained on; later cmdlets use it by default.</summary>
+    public Dataset? Dataset { get; internal set; }
+    /// <summary>Counts and metric recorded before the first sparsify or prune step.</summary>
+    public ModelBaseline? Baseline { get; internal set; }
+    public IReadOnlyList<HistoryRecord> History => _history;
+
+    /// <summary>Names of the input features, when known from a data set.</summary>
+    public string[]? FeatureNames { get; internal set; }
+    /// <summary>Class labels, output index order (classification only).</summary>
+    public string[]? ClassNames { get; internal set; }
+    /// <summary>Raw inputs are mapped to (x − offset) / scale before the first layer.</summary>
+    internal float[]? FeatureOffset { get; set; }
+    internal float[]? FeatureScale { get; set; }
+    public Normalization InputNormalization { get; internal set; } = Normalization.None;
+
+    internal IReadOnlyList<LayerState> State => _layers;
+
+    public static Mlp Create(int[] widths, Activation activation = Activation.ReLU, TaskKind? task = null, int? seed = null, string? name = null)
+    {
+        ValidateWidths(widths);
+        var t = task ?? (widths[^1] == 1 ? TaskKind.Regression : TaskKind.Classification);
+        if (t == TaskKind.Classification && widths[^1] < 2)
+            throw SparsePruneException.Argument("ClassificationNeedsTwoOutputs",
+                $"A classifier needs one output per class (at least 2); the last width is {widths[^1]}. Give -Task Regression or a wider output layer.");
+        var s = seed ?? Random.Shared.Next();
+        var rng = new Random(s);
+        var layers = new List<LayerState>();
+        for (int i = 0; i + 1 < widths.Length; i++)
+        {
+            int fanIn = widths[i], fanOut = widths[i + 1];
+            // PyTorch's Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias,
+            // drawn here from a seeded managed generator so that a seed means the same weights
+            // in every process.
+            double bound = 1.0 / Math.Sqrt(fanIn);
+            var w = new float[(long)fanOut * fanIn];
+            for (long k = 0; k < w.LongLength; k++) w[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
+            var b = new float[fanOut];
+            for (int k = 0; k < fanOut; k++) b[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
+            layers.Add(new LayerState(
+                tensor(w, new long[] { fanOut, fanIn }).DetachFromDisposeScope(),
+                tensor(b, new long[] { fanOut }).DetachFromDisposeScope()));
+        }
+        return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation, t, s, layers);
+    }
+
+    internal static void ValidateWidths(int[]? widths)
+    {
+        if (widths is null || widths.Length < 2)
+            throw SparsePruneException.Argument("TooFewLayers",
+                $"-Layers needs at least two widths, input first (e.g. 64,128,10); got {(widths is null ? "none" : widths.Length.ToString())}.");
+        for (int i = 0; i < widths.Length; i++)
+        {
+            if (widths[i] <= 0)
+                throw SparsePruneException.Argument("InvalidLayerWidth",
+                    $"Every width in -Layers must be a positive integer; width {i} is {widths[i]}.");
+            if (widths[i] > MaxWidth)
+                throw SparsePruneException.Argument("InvalidLayerWidth",
+                    $"Width {i} is {widths[i]}; the largest width SparsePrune accepts is {MaxWidth}.");
+        }
+        long total = 0;
+        for (int i = 0; i + 1 < widths.Length; i++) total += (long)widths[i] * widths[i + 1];
+        if (total > MaxWeights)
+            throw SparsePruneException.Argument("ModelTooLarge", $"These widths give {total} weights; the limit is {MaxWeights}.");
+    }
+
+    /// <summary>A copy of layer <paramref name="layer"/>'s weights (out × in); masked and deleted weights read 0.</summary>
+    public float[,] GetWeight(int layer)
+    {
+        var l = LayerAt(layer);
+        var flat = l.Weight.data<float>().ToArray();
+        var result = new float[l.OutFeatures, l.InFeatures];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(float));
+        return result;
+    }
+
+    /// <summary>A copy of layer <paramref name="layer"/>'s bias.</summary>
+    public float[] GetBias(int layer) => LayerAt(layer).Bias.data<float>().ToArray();
+
+    private LayerState LayerAt(int layer)
+    {
+        if (layer < 0 || layer >= _layers.Count)
+            throw SparsePruneException.Argument("LayerOutOfRange", $"Layer {layer} does not exist; this model has layers 0..{_layers.Count - 1}.");
+        return _layers[layer];
+    }
+
+    /// <summary>Runs normalized inputs through the layers with the given weights (training passes its parameters).</summary>
+    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null)
+    {
+        var h = x;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];
+            h = nn.functional.linear(h, w, b);
+            if (i + 1 < _layers.Count) h = Activate(h, Activation);
+        }
+        return h;
+    }
+
+    internal static Tensor Activate(Tensor h, Activation activation) => activation switch
+    {
+        Activation.ReLU => nn.functional.relu(h),
+        Activation.Tanh => h.tanh(),
+        Activation.Sigmoid => h.sigmoid(),
+        Activation.GELU => nn.functional.gelu(h),
+        Activation.LeakyReLU => nn.functional.leaky_relu(h, 0.01),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    /// <summary>The activation of one value, for folding constant neurons into the next bias.</summary>
+    internal static double ActivateScalar(double v, Activation activation) => activation switch
+    {
+        Activation.ReLU => Math.Max(0, v),
+        Activation.Tanh => Math.Tanh(v),
+        Activation.Sigmoid => 1 / (1 + Math.Exp(-v)),
+        Activation.GELU => 0.5 * v * (1 + Erf(v / Math.Sqrt(2))),
+        Activation.LeakyReLU => v >= 0 ? v : 0.01 * v,
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    private static double Erf(double x)
+    {
+        using var scope = NewDisposeScope();
+        return torch.tensor(x, ScalarType.Float64).erf().item<double>();
+    }
+
+    /// <summary>Maps raw feature rows to the normalized inputs the first layer expects.</summary>
+    internal Tensor NormalizeInputs(Tensor raw)
+    {
+        if (FeatureOffset is null || FeatureScale is null) return raw;
+        return (raw - tensor(FeatureOffset)) / tensor(FeatureScale);
+    }
+
+    internal void AdoptInputs(Dataset data)
+    {
+        FeatureNames = data.FeatureNames.ToArray();
+        ClassNames = data.Task == TaskKind.Classification ? data.ClassNames.ToArray() : null;
+        FeatureOffset = data.Offset.ToArray();
+        FeatureScale = data.Scale.ToArray();
+        InputNormalization = data.Normalization;
+        Dataset = data;
+    }
+
+    internal void AddHistory(HistoryRecord record)
+    {
+        record.Step = _history.Count + 1;
+        _history.Add(record);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="change"/> so that it changes all or nothing: on an exception the
+    /// layers, baseline, data set and history are put back as they were.
+    /// </summary>
+    internal T Transact<T>(Func<T> change)
+    {
+        var saved = _layers.Select(l => l.Clone()).ToList();
+        var baseline = Baseline;
+        var dataset = Dataset;
+        var historyCount = _history.Count;
+        var inputs = (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization);
+        try
+        {
+            var result = change();
+            foreach (var s in saved) s.Dispose();
+            return result;
+        }
+        catch
+        {
+            foreach (var l in _layers) l.Dispose();
+            _layers.Clear();
+            _layers.AddRange(saved);
+            Baseline = baseline;
+            Dataset = dataset;
+            if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);
+            (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization) = inputs;
+            throw;
+        }
+    }
+
+    /// <summary>An independent copy: tensors, baseline and history (the data set is shared: it never changes).</summary>
+    public Mlp Clone(string? name = null)
+    {
+        var copy = new Mlp(name ?? Name, Activation, Task, Seed, _layers.Select(l => l.Clone()).ToList())
+        {
+            Dataset = Dataset,
+            Baseline = Baseline,
+            FeatureNames = FeatureNames?.ToArray(),
+            ClassNames = ClassNames?.ToArray(),
+            FeatureOffset = FeatureOffset?.ToArray(),
+            FeatureScale = FeatureScale?.ToArray(),
+            InputNormalization = InputNormalization,
+        };
+        foreach (var h in _history) copy._history.Add(h with { });
+        return copy;
+    }
+
+    internal void ReplaceLayers(IEnumerable<LayerState> layers)
+    {
+        foreach (var l in _layers) l.Dispose();
+        _layers.Clear();
+        _layers.AddRange(layers);
+    }
+
+    internal void RestoreHistory(IEnumerable<HistoryRecord> records)
+    {
+        _history.Clear();
+        _history.AddRange(records);
+    }
+
+    /// <summary>Records the baseline before the first sparsify or prune step (no-op afterwards).</summary>
+    internal void EnsureBaseline(Dataset? data)
+    {
+        if (Baseline is not null) return;
+        MetricResult? metric = data is null ? null : Evaluator.Evaluate(this, data);
+        Baseline = new ModelBaseline
+        {
+            Time = DateTime.UtcNow,
+            Widths = Widths,
+            LayerWeights = _layers.Select(l => l.DenseWeights).ToArray(),
+            LayerNeurons = _layers.Select(l => l.OutFeatures).ToArray(),
+            MetricName = metric?.Name,
+            Metric = metric?.Value,
+            DatasetName = data?.Name,
+        };
+    }
+
+    public override string ToString() => $"{Name} [{string.Join(",", Widths)}] {Task}, sparsity {Sparsity:P1}";
+}
+
+/// <summary>The model as it was before its first sparsify or prune step.</summary>
+public sealed class ModelBaseline
+{
+    public DateTime Time { get; init; }
+    public int[] Widths { get; init; } = Array.Empty<int>();
+    /// <summary>Dense weight count of each layer (out × in).</summary>
+    public long[] LayerWeights { get; init; } = Array.Empty<long>();
+    /// <summary>Output neurons of each layer.</summary>
+    public int[] LayerNeurons { get; init; } = Array.Empty<int>();
+    public long Weights => LayerWeights.Sum();
+    public long Parameters => LayerWeights.Sum() + LayerNeurons.Sum();
+    public long HiddenNeurons => LayerNeurons.Take(Math.Max(0, LayerNeurons.Length - 1)).Sum(n => (long)n);
+    public string? MetricName { get; init; }
+    public double? Metric { get; init; }
+    public string? DatasetName { get; init; }
+    public override string ToString() => $"[{string.Join(",", Widths)}] {Weights} weights" + (Metric is null ? "" : $", {MetricName} {Metric:0.####}");
+}
+
+/// <summary>One operation on a model: what, when, with which parameters, and its effect.</summary>
+public sealed record HistoryRecord
+{
+    [System.Text.Json.Serialization.JsonInclude]
+    public int Step { get; internal set; }
+    public string Operation { get; init; } = "";
+    public DateTime Time { get; init; } = DateTime.UtcNow;
+    public string Parameters { get; init; } = "";
+    public long WeightsBefore { get; init; }
+    public long NonZeroBefore { get; init; }
+    public long WeightsAfter { get; init; }
+    public long NonZeroAfter { get; init; }
+    public string? MetricName { get; init; }
+    public double? Metric { get; init; }
+    public string? Note { get; init; }
+    public override string ToString() => $"{Step}. {Operation} {Parameters}: weights {WeightsBefore}->{WeightsAfter}, non-zero {NonZeroBefore}->{NonZeroAfter}";
+}

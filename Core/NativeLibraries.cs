@@ -1,0 +1,80 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace SparsePrune;
+
+/// <summary>
+/// Loads the module's own LibTorch by absolute path before TorchSharp's first call.
+/// A system LibTorch (Debian's python3-torch puts libtorch_cpu.so 1.13 on the default
+/// search path) would otherwise be bound by name; once our copies are loaded, the
+/// dynamic loader resolves every later request for those sonames to them.
+/// </summary>
+public static class NativeLibraries
+{
+    // Dependency order: each library's NEEDED entries are loaded before it.
+    private static readonly string[] LoadOrder =
+    {
+        "libgomp-98b21ff3.so.1",
+        "libc10.so",
+        "libtorch_cpu.so",
+        "libtorch.so",
+        "libLibTorchSharp.so",
+    };
+
+    private static readonly object Gate = new();
+    private static string? _loadedFrom;
+    private static IntPtr _torchSharpHandle;
+
+    /// <summary>The folder the natives were loaded from, or null before <see cref="LoadFrom"/>.</summary>
+    public static string? LoadedFrom => _loadedFrom;
+
+    /// <summary>Loads the natives found in <paramref name="directory"/>; later calls are no-ops.</summary>
+    public static void LoadFrom(string directory)
+    {
+        lock (Gate)
+        {
+            if (_loadedFrom is not null) return;
+            if (!OperatingSystem.IsLinux()) { _loadedFrom = directory; return; }
+            var full = Path.GetFullPath(directory);
+            foreach (var name in LoadOrder)
+            {
+                var path = Path.Combine(full, name);
+                if (!File.Exists(path))
+                    throw new DllNotFoundException($"SparsePrune's native library '{name}' is missing from '{full}'. Rebuild the module with 'build.ps1 build'.");
+                var handle = NativeLibrary.Load(path);
+                if (name == "libLibTorchSharp.so") _torchSharpHandle = handle;
+            }
+            TryRouteTorchSharpImports();
+            _loadedFrom = full;
+        }
+    }
+
+    // TorchSharp's P/Invokes name "LibTorchSharp"; route them to the handle loaded above so
+    // no probing (deps.json, LD_LIBRARY_PATH) can pick another copy.
+    private static void TryRouteTorchSharpImports()
+    {
+        var torchSharp = typeof(TorchSharp.torch).Assembly;
+        try
+        {
+            NativeLibrary.SetDllImportResolver(torchSharp, Resolve);
+        }
+        catch (InvalidOperationException)
+        {
+            // A resolver is already set (TorchSharp's own); the loaded soname still wins.
+        }
+    }
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+        => libraryName.Contains("LibTorchSharp", StringComparison.Ordinal) ? _torchSharpHandle : IntPtr.Zero;
+
+    /// <summary>The file each loaded LibTorch library was mapped from (Linux: /proc/self/maps).</summary>
+    public static IReadOnlyList<string> MappedTorchLibraries()
+    {
+        if (!File.Exists("/proc/self/maps")) return Array.Empty<string>();
+        return File.ReadLines("/proc/self/maps")
+            .Select(l => { var i = l.IndexOf('/'); return i < 0 ? "" : l[i..]; })
+            .Where(p => p.Contains("libtorch", StringComparison.OrdinalIgnoreCase) || p.Contains("libc10", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+    }
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Null: 0.001 for Adam, 0.01 for SGD.</summary>
+    public double? LearningRate { get; init; }
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    public double Momentum { get; init; }
+    public double WeightDecay { get; init; }
+    /// <summary>L1 penalty on the weights (λ·Σ|w| added to the loss): drives weights to zero.</summary>
+    public double L1 { get; init; }
+    /// <summary>Null: a fresh seed, recorded in the history.</summary>
+    public int? Seed { get; init; }
+    /// <summary>Name written to the history ("Train", "FineTune").</summary>
+    public string Operation { get; init; } = "Train";
+
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? 0.001 : 0.01);
+
+    public void Validate()
+    {
+        if (Epochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-Epochs must be 0 or more; got {Epochs}.");
+        if (BatchSize < 1) throw SparsePruneException.Argument("InvalidBatchSize", $"-BatchSize must be at least 1; got {BatchSize}.");
+        if (!(EffectiveLearningRate > 0) || double.IsInfinity(EffectiveLearningRate))
+            throw SparsePruneException.Argument("InvalidLearningRate", $"-LearningRate must be a positive number; got {EffectiveLearningRate}.");
+        if (!(Momentum >= 0 && Momentum < 1)) throw SparsePruneException.Argument("InvalidMomentum", $"-Momentum must be in [0, 1); got {Momentum}.");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw SparsePruneException.Argument("InvalidWeightDecay", $"-WeightDecay must be 0 or more; got {WeightDecay}.");
+        if (!(L1 >= 0) || double.IsInfinity(L1)) throw SparsePruneException.Argument("InvalidL1", $"-L1 must be 0 or more; got {L1}.");
+        if (Momentum > 0 && Optimizer == OptimizerKind.Adam)
+            throw SparsePruneException.Argument("MomentumNeedsSgd", "-Momentum applies to -Optimizer SGD; Adam keeps its own moment estimates.");
+    }
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"Epochs={Epochs} BatchSize={BatchSize} Optimizer={Optimizer} LearningRate={EffectiveLearningRate} Momentum={Momentum} WeightDecay={WeightDecay} L1={L1}");
+}
+
+/// <summary>Progress of a training run, reported after every epoch and every few batches.</summary>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double Loss, bool EpochDone);
+
+/// <summary>What a training run did.</summary>
+public sealed class TrainingResult
+{
+    public int EpochsCompleted { get; init; }
+    public bool Stopped { get; init; }
+    public double FinalLoss { get; init; }
+    public int Seed { get; init; }
+    public MetricResult? Metric { get; init; }
+}
+
+/// <summary>
+/// Mini-batch training with SGD or Adam. Masks hold through every step: gradients are masked
+/// before the optimizer step and weights after it, so momentum cannot revive a zero.
+/// </summary>
+public static class Trainer
+{
+    private const int ProgressEveryBatches = 25;
+
+    public static TrainingResult Train(Mlp model, Dataset data, TrainingOptions options,
+        Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        Evaluator.CheckCompatible(model, data);
+        if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
+        long weightsBefore = model.Weights, nonZeroBefore = model.NonZeroWeights;
+        int seed = options.Seed ?? Random.Shared.Next();
+
+        var result = model.Transact(() =>
+        {
+            var run = Run(model, data, options, seed, progress, cancel);
+            model.AdoptInputs(data);
+            return run;
+        });
+
+        var metric = Evaluator.Evaluate(model, data);
+        model.AddHistory(new HistoryRecord
+        {
+            Operation = options.Operation,
+            Parameters = options.Describe() + $" Seed={seed} Dataset={data.Name}",
+            WeightsBefore = weightsBefore, NonZeroBefore = nonZeroBefore,
+            WeightsAfter = model.Weights, NonZeroAfter = model.NonZeroWeights,
+            MetricName = metric.Name, Metric = metric.Value,
+            Note = result.Stopped ? $"stopped after {result.EpochsCompleted} complete epoch(s)" : null,
+        });
+        return new TrainingResult { EpochsCompleted = result.EpochsCompleted, Stopped = result.Stopped, FinalLoss = result.FinalLoss, Seed = seed, Metric = metric };
+    }
+
+    private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
+        Action<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        var layers = model.State;
+        int f = data.Features, n = data.TrainCount;
+        int batches = (n + options.BatchSize - 1) / options.BatchSize;
+        bool classification = data.Task == TaskKind.Classification;
+
+        // Parameters are trained copies; the layers take their values back at the end (or at a stop).
+        var parameters = new List<(Parameter W, Parameter B)>();
+        var keepMasks = new List<Tensor?>();
+        var rng = new Random(seed);
+        int epochsDone = 0;
+        double lastLoss = double.NaN;
+        bool stopped = false;
+
+        Tensor? allX = null, allY = null;
+        optim.Optimizer? optimizer = null;
+        try
+        {
+            foreach (var layer in layers)
+            {
+                parameters.Add((new Parameter(layer.Weight.detach().clone(), requires_grad: true),
+                                new Parameter(layer.Bias.detach().clone(), requires_grad: true)));
+                keepMasks.Add(layer.KeepMask());
+            }
+            var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
+            optimizer = options.Optimizer == OptimizerKind.Adam
+                ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
+                : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
+            allX = tensor(data.TrainX, new long[] { n, f });
+            allY = classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY);
+            var forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
+            var order = new int[n];
+
+            for (int epoch = 0; epoch < options.Epochs && !stopped; epoch++)
+            {
+                for (int i = 0; i < n; i++) order[i] = i;
+                rng.Shuffle(order);
+                double epochLoss = 0;
+                int seen = 0;
+                for (int b = 0; b < batches; b++)
+                {
+                    if (cancel.IsCancellationRequested) { stopped = true; break; }
+                    using var scope = NewDisposeScope();
+                    int start = b * options.BatchSize, count = Math.Min(options.BatchSize, n - start);
+                    var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray());
+                    var xb = allX.index_select(0, idx);
+                    var yb = allY.index_select(0, idx);
+                    optimizer.zero_grad();
+                    var output = model.Forward(xb, forwardParams);
+                    var loss = classification
+                        ? nn.functional.cross_entropy(output, yb)
+                        : nn.functional.mse_loss(output.squeeze(1), yb);
+                    var objective = loss;
+                    if (options.L1 > 0)
+                    {
+                        Tensor penalty = parameters[0].W.abs().sum();
+                        for (int l = 1; l < parameters.Count; l++) penalty = penalty + parameters[l].W.abs().sum();
+                        objective = loss + penalty * options.L1;
+                    }
+                    objective.backward();
+                    for (int l = 0; l < parameters.Count; l++)
+                        if (keepMasks[l] is { } m && parameters[l].W.grad is { } g) g.mul_(m);
+                    optimizer.step();
+                    using (no_grad())
+                    {
+                        for (int l = 0; l < parameters.Count; l++)
+                            if (keepMasks[l] is { } m) parameters[l].W.mul_(m);
+                    }
+                    double batchLoss = loss.item<float>();
+                    if (double.IsNaN(batchLoss) || double.IsInfinity(batchLoss))
+                        throw SparsePruneException.Operation("TrainingDiverged",
+                            $"Training diverged (loss {batchLoss}) in epoch {epoch + 1}, batch {b + 1}; the model was left as it was. Lower -LearningRate.");
+                    epochLoss += batchLoss * count;
+                    seen += count;
+                    if (progress is not null && (b + 1) % ProgressEveryBatches == 0 && b + 1 < batches)
+                        progress(new TrainingProgress(epoch + 1, options.Epochs, b + 1, batches, epochLoss / seen, false));
+                }
+                if (seen > 0) lastLoss = epochLoss / seen;
+                if (!stopped)
+                {
+                    epochsDone++;
+                    progress?.Invoke(new TrainingProgress(epoch + 1, options.Epochs, batches, batches, lastLoss, true));
+                }
+            }
+
+            for (int l = 0; l < layers.Count; l++)
+            {
+                layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
+                layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
+            }
+        }
+        finally
+        {
+            optimizer?.Dispose();
+            allX?.Dispose();
+            allY?.Dispose();
+            foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
+            foreach (var m in keepMasks) m?.Dispose();
+        }
+        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, FinalLoss = lastLoss, Seed = seed };
+    }
+}
