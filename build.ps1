@@ -177,17 +177,18 @@ function Get-PesterModulePath {
 }
 
 function Get-Pwsh {
-    # The pwsh running this script (the local dotnet tool) runs the children too.
-    $self = (Get-Process -Id $PID).Path
-    if ($self -and (Split-Path -Leaf $self) -like 'pwsh*') { return @($self) }
-    return @('dotnet', 'pwsh')
+    # The pwsh running this script runs the children too: as a dotnet tool that is
+    # 'dotnet <PSHOME>/pwsh.dll', otherwise the pwsh executable itself.
+    $self = [Environment]::ProcessPath
+    if ((Split-Path -Leaf $self) -like 'pwsh*') { return @($self) }
+    return @($self, (Join-Path $PSHOME 'pwsh.dll'))
 }
 
 function Invoke-ChildPwsh([string] $Command) {
     $pwsh = @(Get-Pwsh)
     $exe = $pwsh[0]
     $argList = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)
-    & $exe @argList
+    & $exe @argList | Out-Host
     return $LASTEXITCODE
 }
 
@@ -213,6 +214,7 @@ function Invoke-PesterTests {
     $testsDir = Join-Path $Root 'tests'
     $cmd = @"
 `$ErrorActionPreference = 'Stop'
+`$PSStyle.OutputRendering = 'PlainText'
 Import-Module '$pester' -RequiredVersion $PesterVersion
 `$env:SPARSEPRUNE_MODULE = '$(Join-Path $Stage 'SparsePrune.psd1')'
 `$c = New-PesterConfiguration
@@ -221,7 +223,7 @@ Import-Module '$pester' -RequiredVersion $PesterVersion
 `$c.Output.Verbosity = 'Detailed'
 `$c.TestResult.Enabled = `$true
 `$c.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
-`$r = Invoke-Pester -Configuration `$c
+try { `$r = Invoke-Pester -Configuration `$c } catch { Write-Host "Pester failed: `$_"; exit 1 }
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount } | ConvertTo-Json | Set-Content '$summary'
 "@
     $null = Invoke-ChildPwsh $cmd

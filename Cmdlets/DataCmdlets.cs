@@ -133,10 +133,31 @@ public sealed class InvokeMlpCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        var row = ToRow(InputObject);
+        // -InputObject @(1,2,3) is one row; -InputObject $rows (arrays or objects) is many.
+        if (InputObject.BaseObject is IEnumerable many and not string)
+        {
+            var items = many.Cast<object?>().ToList();
+            if (items.Count > 0 && items.All(IsRowLike))
+            {
+                foreach (var item in items) AddRow(item as PSObject ?? PSObject.AsPSObject(item!));
+                return;
+            }
+        }
+        AddRow(InputObject);
+    }
+
+    private static bool IsRowLike(object? item)
+    {
+        var value = item is PSObject p ? p.BaseObject : item;
+        return value is not null and not string and not IConvertible;
+    }
+
+    private void AddRow(PSObject input)
+    {
+        var row = ToRow(input);
         if (row.Length != Model.InputFeatures)
             Fail("FeatureCountMismatch", ErrorKind.InvalidArgument,
-                $"Row {_row + _pendingRows + 1} has {row.Length} values; model '{Model.Name}' takes {Model.InputFeatures}.", InputObject);
+                $"Row {_row + _pendingRows + 1} has {row.Length} values; model '{Model.Name}' takes {Model.InputFeatures}.", input);
         _pending.AddRange(row);
         _pendingRows++;
         if (_pendingRows >= BatchRows) Flush();

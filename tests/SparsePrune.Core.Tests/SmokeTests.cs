@@ -1,0 +1,16 @@
+using Xunit;
+
+namespace SparsePrune.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void LibTorchComesFromTheStagedModule()
+    {
+        var model = Mlp.Create(new[] { 4, 3, 2 }, seed: 1);
+        Assert.Equal(12 + 6, model.Weights);
+        var mapped = NativeLibraries.MappedTorchLibraries().Where(p => p.EndsWith("libtorch_cpu.so")).ToList();
+        Assert.NotEmpty(mapped);
+        Assert.All(mapped, p => Assert.StartsWith(NativeLibraries.LoadedFrom!, p));
+    }
+}
