@@ -214,6 +214,13 @@ public sealed class Mlp
         Dataset = data;
     }
 
+    /// <summary>
+    /// A seed for the next operation that was given none: derived from the model's seed and
+    /// its step count, so that New-Mlp -Seed alone makes a whole pipeline repeatable.
+    /// (Not HashCode.Combine: that is randomized per process.)
+    /// </summary>
+    internal int NextSeed() => (int)(((uint)Seed * 1000003u + (uint)(_history.Count + 1) * 7919u) & int.MaxValue);
+
     internal void AddHistory(HistoryRecord record)
     {
         record.Step = _history.Count + 1;

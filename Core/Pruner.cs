@@ -88,7 +88,7 @@ public static class Pruner
     {
         var state = model.State;
         var baseline = BaselineWeights(model);
-        var rng = new Random(request.Seed ?? 0);
+        var rng = new Random(request.Seed ?? model.NextSeed());
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
         var scores = state.Select(l => ConnectionScores(l, request, rng)).ToList();
@@ -135,7 +135,7 @@ public static class Pruner
 
     private static PruningPlan PlanNM(Mlp model, PruningRequest request)
     {
-        var rng = new Random(request.Seed ?? 0);
+        var rng = new Random(request.Seed ?? model.NextSeed());
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
         var chosen = new List<Tensor>();
@@ -163,7 +163,7 @@ public static class Pruner
     {
         var state = model.State;
         var baseline = BaselineNeurons(model);
-        var rng = new Random(request.Seed ?? 0);
+        var rng = new Random(request.Seed ?? model.NextSeed());
         int hiddenLayers = state.Count - 1;
         var importance = new List<double[]>();
         using (NewDisposeScope())

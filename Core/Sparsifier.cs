@@ -19,7 +19,8 @@ public sealed record SparsityRequest
     {
         var target = Sparsity is { } s ? $"Sparsity={s.ToString(CultureInfo.InvariantCulture)}" : $"Threshold={Threshold!.Value.ToString(CultureInfo.InvariantCulture)}";
         var layers = Layers is null ? "" : $" Layer={string.Join(",", Layers)}";
-        return $"{target} Scope={Scope} Method={Method}{layers}";
+        var seed = Method == SparsityMethod.Random && Seed is { } sd ? $" Seed={sd}" : "";
+        return $"{target} Scope={Scope} Method={Method}{layers}{seed}";
     }
 }
 
@@ -71,7 +72,7 @@ public static class Sparsifier
         Validate(model, request);
         var layers = request.Layers ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
-        var rng = new Random(request.Seed ?? 0);
+        var rng = new Random(request.Seed ?? model.NextSeed());
         var masks = new List<(int, Tensor)>();
         var changes = new List<LayerChange>();
         bool differ = false;

@@ -16,7 +16,7 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; }
     /// <summary>L1 penalty on the weights (λ·Σ|w| added to the loss): drives weights to zero.</summary>
     public double L1 { get; init; }
-    /// <summary>Null: a fresh seed, recorded in the history.</summary>
+    /// <summary>Null: derived from the model's seed and step count; recorded in the history.</summary>
     public int? Seed { get; init; }
     /// <summary>Name written to the history ("Train", "FineTune").</summary>
     public string Operation { get; init; } = "Train";
@@ -68,7 +68,7 @@ public static class Trainer
         Evaluator.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
         long weightsBefore = model.Weights, nonZeroBefore = model.NonZeroWeights;
-        int seed = options.Seed ?? Random.Shared.Next();
+        int seed = options.Seed ?? model.NextSeed();
 
         var result = model.Transact(() =>
         {

@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""PyTorch peer for bench/Compare.Bench.ps1: times the same work with torch.nn.utils.prune.
+
+Prints one JSON object. Run with Debian's /usr/bin/python3 (python3-torch)."""
+import argparse, gzip, json, struct, time
+
+import torch
+import torch.nn as nn
+import torch.nn.utils.prune as prune
+
+
+def mlp(widths):
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(nn.Linear(widths[i], widths[i + 1]))
+        if i + 2 < len(widths):
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def global_prune(widths, sparsity, repeats):
+    times = []
+    for r in range(repeats):
+        torch.manual_seed(r)
+        model = mlp(widths)
+        params = [(m, "weight") for m in model if isinstance(m, nn.Linear)]
+        t = time.perf_counter()
+        prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=sparsity)
+        times.append(time.perf_counter() - t)
+        zeros = sum(int((m.weight == 0).sum()) for m, _ in params)
+    return {"seconds": sorted(times)[len(times) // 2], "zeros": zeros}
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack(">i", data[:4])[0]
+    if magic == 0x803:
+        n, r, c = struct.unpack(">iii", data[4:16])
+        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(n, r * c).float()
+    n = struct.unpack(">i", data[4:8])[0]
+    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
+
+
+def train_epoch(folder, widths, batch):
+    x = read_idx(f"{folder}/train-images-idx3-ubyte.gz")
+    y = read_idx(f"{folder}/train-labels-idx1-ubyte.gz")
+    x = (x - x.mean(0)) / x.std(0).clamp_min(1e-6)
+    torch.manual_seed(1)
+    model = mlp(widths)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    t = time.perf_counter()
+    perm = torch.randperm(x.shape[0])
+    for s in range(0, x.shape[0], batch):
+        idx = perm[s:s + batch]
+        opt.zero_grad()
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    return {"seconds": time.perf_counter() - t, "loss": float(loss)}
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("task", choices=["global-prune", "train-epoch"])
+    p.add_argument("--widths", default="2048,2048,2048,2048,2048")
+    p.add_argument("--sparsity", type=float, default=0.9)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--folder", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    widths = [int(w) for w in a.widths.split(",")]
+    out = global_prune(widths, a.sparsity, a.repeats) if a.task == "global-prune" else train_epoch(a.folder, widths, a.batch)
+    out.update(task=a.task, widths=widths, threads=torch.get_num_threads(), torch=torch.__version__)
+    print(json.dumps(out))
