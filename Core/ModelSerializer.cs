@@ -112,6 +112,8 @@ public static class ModelSerializer
 
     public static Mlp FromBytes(byte[] bytes, string source = "the data")
     {
+        if (bytes.Length < Magic.Length && bytes.Length > 0 && Magic.AsSpan(0, bytes.Length).SequenceEqual(bytes))
+            throw SparsePruneException.BadData("TruncatedModelFile", $"{source} is truncated: it ends inside the file signature.");
         if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw SparsePruneException.BadData("NotAModelFile", $"{source} is not a SparsePrune model file (its first bytes are not the .spmlp signature).");
         if (bytes.Length < HeaderSize)

@@ -149,7 +149,8 @@ public static class Pruner
             var p = padded == cols ? scores : cat(new[] { scores, full(rows, padded - cols, float.NegativeInfinity) }, 1);
             var groups = p.reshape(rows, padded / m, m);
             var (_, order) = groups.sort(dim: 2, descending: false, stable: true);
-            var drop = zeros_like(groups).scatter_(2, order.narrow(2, 0, m - keep), 1f);
+            var lowest = order.narrow(2, 0, m - keep);
+            var drop = zeros_like(groups).scatter_(2, lowest, ones(lowest.shape, ScalarType.Float32));
             var chosenLayer = drop.reshape(rows, padded).narrow(1, 0, cols);
             // Connections already deleted are not deleted twice.
             if (layer.Deleted is { } d) chosenLayer = chosenLayer.masked_fill(d, 0f);
