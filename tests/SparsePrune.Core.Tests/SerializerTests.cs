@@ -121,6 +121,16 @@ public class SerializerTests
     }
 
     [Fact]
+    public void AFileCutInsideTheSignatureIsTruncated()
+    {
+        // The bytes that are there are the start of the .spmlp signature: the file was cut
+        // short, it is not a foreign file.
+        var bytes = ModelSerializer.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 66));
+        foreach (int length in new[] { 4, 6, 7 })
+            H.Throws("TruncatedModelFile", () => ModelSerializer.FromBytes(bytes.AsSpan(0, length).ToArray()));
+    }
+
+    [Fact]
     public void ForeignBytesAreNotAModelFile()
     {
         H.Throws("NotAModelFile", () => ModelSerializer.FromBytes(Encoding.UTF8.GetBytes("sepal_length,sepal_width\n5.1,3.5\n")));
