@@ -221,6 +221,18 @@ public sealed class Mlp
     /// </summary>
     internal int NextSeed() => (int)(((uint)Seed * 1000003u + (uint)(_history.Count + 1) * 7919u) & int.MaxValue);
 
+    /// <summary>Appends a history record of an operation whose counts before it were <paramref name="before"/>.</summary>
+    internal void Record(string operation, string parameters, (long Weights, long NonZero) before, MetricResult? metric, string? note = null) =>
+        AddHistory(new HistoryRecord
+        {
+            Operation = operation, Parameters = parameters,
+            WeightsBefore = before.Weights, NonZeroBefore = before.NonZero,
+            WeightsAfter = Weights, NonZeroAfter = NonZeroWeights,
+            MetricName = metric?.Name, Metric = metric?.Value, Note = note,
+        });
+
+    internal (long Weights, long NonZero) Counts => (Weights, NonZeroWeights);
+
     internal void AddHistory(HistoryRecord record)
     {
         record.Step = _history.Count + 1;

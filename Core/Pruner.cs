@@ -252,21 +252,14 @@ public static class Pruner
             throw SparsePruneException.Argument("NoDataset", $"-FineTuneEpochs needs data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (fineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTuneEpochs}.");
         if (data is not null) Evaluator.CheckCompatible(model, data);
-        long weightsBefore = model.Weights, nonZeroBefore = model.NonZeroWeights;
+        var before = model.Counts;
         return model.Transact(() =>
         {
             model.EnsureBaseline(data);
             if (plan.Request.Structure == PruneStructure.Neuron) RemoveNeurons(model, plan);
             else DeleteConnections(model, plan);
             var metric = data is null ? null : Evaluator.Evaluate(model, data);
-            model.AddHistory(new HistoryRecord
-            {
-                Operation = "Prune", Parameters = plan.Request.Describe(),
-                WeightsBefore = weightsBefore, NonZeroBefore = nonZeroBefore,
-                WeightsAfter = model.Weights, NonZeroAfter = model.NonZeroWeights,
-                MetricName = metric?.Name, Metric = metric?.Value,
-                Note = plan.TargetMet ? "target already met: nothing deleted" : null,
-            });
+            model.Record("Prune", plan.Request.Describe(), before, metric, plan.TargetMet ? "target already met: nothing deleted" : null);
             if (fineTuneEpochs == 0) return null;
             var options = (fineTune ?? new TrainingOptions()) with { Epochs = fineTuneEpochs, Operation = "FineTune" };
             return Trainer.Train(model, data!, options, progress, cancel);

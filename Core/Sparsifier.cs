@@ -126,7 +126,7 @@ public static class Sparsifier
     /// <summary>Installs the plan's masks; the weights behind them are kept for a later, lower target.</summary>
     public static void Apply(Mlp model, SparsityPlan plan, Dataset? data)
     {
-        long weightsBefore = model.Weights, nonZeroBefore = model.NonZeroWeights;
+        var before = model.Counts;
         model.Transact(() =>
         {
             model.EnsureBaseline(data);
@@ -144,13 +144,7 @@ public static class Sparsifier
             return 0;
         });
         var metric = data is null ? null : Evaluator.Evaluate(model, data);
-        model.AddHistory(new HistoryRecord
-        {
-            Operation = "Sparsify", Parameters = plan.Request.Describe(),
-            WeightsBefore = weightsBefore, NonZeroBefore = nonZeroBefore,
-            WeightsAfter = model.Weights, NonZeroAfter = model.NonZeroWeights,
-            MetricName = metric?.Name, Metric = metric?.Value,
-        });
+        model.Record("Sparsify", plan.Request.Describe(), before, metric);
     }
 
     private static void Validate(Mlp model, SparsityRequest request)

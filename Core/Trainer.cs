@@ -67,7 +67,7 @@ public static class Trainer
         options.Validate();
         Evaluator.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
-        long weightsBefore = model.Weights, nonZeroBefore = model.NonZeroWeights;
+        var before = model.Counts;
         int seed = options.Seed ?? model.NextSeed();
 
         var result = model.Transact(() =>
@@ -78,15 +78,8 @@ public static class Trainer
         });
 
         var metric = Evaluator.Evaluate(model, data);
-        model.AddHistory(new HistoryRecord
-        {
-            Operation = options.Operation,
-            Parameters = options.Describe() + $" Seed={seed} Dataset={data.Name}",
-            WeightsBefore = weightsBefore, NonZeroBefore = nonZeroBefore,
-            WeightsAfter = model.Weights, NonZeroAfter = model.NonZeroWeights,
-            MetricName = metric.Name, Metric = metric.Value,
-            Note = result.Stopped ? $"stopped after {result.EpochsCompleted} complete epoch(s)" : null,
-        });
+        model.Record(options.Operation, options.Describe() + $" Seed={seed} Dataset={data.Name}", before, metric,
+            result.Stopped ? $"stopped after {result.EpochsCompleted} complete epoch(s)" : null);
         return new TrainingResult { EpochsCompleted = result.EpochsCompleted, Stopped = result.Stopped, FinalLoss = result.FinalLoss, Seed = seed, Metric = metric };
     }
 
