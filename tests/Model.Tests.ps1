@@ -132,7 +132,7 @@ Describe 'Invoke-Training' {
     ) {
         $m = New-Mlp 10, 16, 1 -Seed 2
         $before = (Measure-Mlp $m -Dataset $Synthetic).Loss
-        $out = @($m | Invoke-Training -Dataset $Synthetic -Optimizer $Optimizer -Epochs 5 -Seed 3)
+        $out = @($m | Invoke-Training -Dataset $Synthetic -Optimizer $Optimizer -LearningRate 0.01 -Epochs 5 -Seed 3)
         $out.Count | Should -Be 1
         [object]::ReferenceEquals($out[0], $m) | Should -BeTrue
         $after = (Measure-Mlp $m).Loss
