@@ -188,3 +188,31 @@ function Get-ThrownError {
     try { $null = & $Action @ArgumentList; $null }
     catch { $_ }
 }
+
+# Starts a fresh pwsh with the staged module imported, without waiting (several can run at
+# once); Receive-FreshPwsh waits and returns what Invoke-InFreshPwsh returns.
+function Start-FreshPwsh {
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
+    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module '$script:ModulePath'; $Script"
+    $psi = [Diagnostics.ProcessStartInfo]::new($script:PwshCommand[0])
+    foreach ($a in @($script:PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $full)) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+    $p = [Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $p; Stdout = $p.StandardOutput.ReadToEndAsync(); Stderr = $p.StandardError.ReadToEndAsync() }
+}
+
+function Receive-FreshPwsh {
+    param([Parameter(Mandatory, ValueFromPipeline)] $Started, [int] $TimeoutSeconds = 180)
+    process {
+        if (-not $Started.Process.WaitForExit($TimeoutSeconds * 1000)) {
+            $Started.Process.Kill($true)
+            throw "The fresh pwsh (process $($Started.Process.Id)) did not finish within $TimeoutSeconds s."
+        }
+        $Started.Process.WaitForExit()
+        $text = $Started.Stdout.GetAwaiter().GetResult() + $Started.Stderr.GetAwaiter().GetResult()
+        [pscustomobject]@{ ExitCode = $Started.Process.ExitCode; Output = @($text -split "\r?\n" | Where-Object { $_ -ne '' }) }
+    }
+}
