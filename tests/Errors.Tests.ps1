@@ -86,6 +86,40 @@ Describe 'Bad input' {
             Act = { param($c) Import-Mlp $c.Missing } }
         @{ Case = 'Invoke-Training that diverges'; ErrorId = 'TrainingDiverged'; Category = 'InvalidOperation'; Hint = 'LearningRate'
             Act = { param($c) $c.Model | Invoke-Training -Optimizer SGD -LearningRate 1e30 -Epochs 3 -Seed 1 } }
+        @{ Case = 'New-Mlp classifier with one output'; ErrorId = 'ClassificationNeedsTwoOutputs'; Category = 'InvalidArgument'; Hint = '-Task Regression'
+            Act = { param($c) New-Mlp -Layers 10, 1 -Task Classification } }
+        @{ Case = 'Invoke-Training of a model never trained, without -Dataset'; ErrorId = 'NoDataset'; Category = 'InvalidArgument'; Hint = '-Dataset'
+            Act = { param($c) New-Mlp 4, 3 -Seed 1 | Invoke-Training -Epochs 1 } }
+        @{ Case = 'Invoke-Training -Epochs -1'; ErrorId = 'InvalidEpochs'; Category = 'InvalidArgument'; Hint = '0 or more'
+            Act = { param($c) $c.Model | Invoke-Training -Epochs -1 } }
+        @{ Case = 'Set-Sparsity with a data set with other features'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+            Act = { param($c) $c.Model | Set-Sparsity 0.5 -Dataset $c.Digits } }
+        @{ Case = 'Set-Sparsity -Layer of a layer that does not exist'; ErrorId = 'LayerOutOfRange'; Category = 'InvalidArgument'; Hint = '0..1'
+            Act = { param($c) $c.Model | Set-Sparsity 0.5 -Layer 2 } }
+        @{ Case = 'Set-Sparsity -Threshold with -Method Random'; ErrorId = 'ThresholdNeedsMagnitude'; Category = 'InvalidArgument'; Hint = 'Magnitude'
+            Act = { param($c) $c.Model | Set-Sparsity -Threshold 0.1 -Method Random } }
+        @{ Case = 'Invoke-Pruning without -Ratio'; ErrorId = 'RatioRequired'; Category = 'InvalidArgument'; Hint = '-Ratio'
+            Act = { param($c) $c.Model | Invoke-Pruning } }
+        @{ Case = 'Invoke-Pruning -Structure NM -Pattern 4:2'; ErrorId = 'InvalidNMPattern'; Category = 'InvalidArgument'; Hint = 'N < M'
+            Act = { param($c) $c.Model | Invoke-Pruning -Structure NM -Pattern 4:2 } }
+        @{ Case = 'Invoke-Pruning -FineTuneEpochs of a model never trained, without -Dataset'; ErrorId = 'NoDataset'; Category = 'InvalidArgument'; Hint = '-Dataset'
+            Act = { param($c) New-Mlp 4, 3 -Seed 1 | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 1 } }
+        @{ Case = 'Invoke-Mlp of objects without a feature property'; ErrorId = 'FeaturePropertyNotFound'; Category = 'InvalidArgument'; Hint = 'petal_width'
+            Act = { param($c) [pscustomobject]@{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4 } | Invoke-Mlp -Model $c.Model } }
+        @{ Case = 'Invoke-Mlp of objects for a model that knows no feature names'; ErrorId = 'FeatureNamesUnknown'; Category = 'InvalidArgument'; Hint = 'arrays'
+            Act = { param($c) [pscustomobject]@{ a = 1; b = 2; c = 3; d = 4 } | Invoke-Mlp -Model (New-Mlp 4, 3 -Seed 1) } }
+        @{ Case = 'ConvertTo-Dataset -TargetProperty that no object has'; ErrorId = 'TargetPropertyNotFound'; Category = 'InvalidArgument'; Hint = 'species'
+            Act = { param($c) [pscustomobject]@{ a = 1; species = 'x' }, [pscustomobject]@{ a = 2; species = 'y' } | ConvertTo-Dataset -TargetProperty kind } }
+        @{ Case = 'Import-Dataset -TargetColumn that the CSV lacks'; ErrorId = 'TargetColumnNotFound'; Category = 'InvalidArgument'; Hint = 'a, b, y'
+            Act = { param($c) Import-Dataset $c.NanCsv -TargetColumn kind } }
+        @{ Case = 'Import-Dataset of a missing file'; ErrorId = 'FileNotFound'; Category = 'ObjectNotFound'; Hint = 'missing.csv'
+            Act = { param($c) Import-Dataset (Join-Path (Split-Path $c.Missing) 'missing.csv') } }
+        @{ Case = 'Get-Dataset FashionMnist -Path of a missing folder'; ErrorId = 'DatasetFolderNotFound'; Category = 'ObjectNotFound'; Hint = 'no-such-folder'
+            Act = { param($c) Get-Dataset FashionMnist -Path (Join-Path (Split-Path $c.Missing) 'no-such-folder') } }
+        @{ Case = 'Export-Mlp onto a folder'; ErrorId = 'PathIsDirectory'; Category = 'InvalidArgument'; Hint = 'folder'
+            Act = { param($c) $c.Model | Export-Mlp (Split-Path $c.Missing) } }
+        @{ Case = 'Export-Mlp into a missing folder'; ErrorId = 'DirectoryNotFound'; Category = 'ObjectNotFound'; Hint = 'create it'
+            Act = { param($c) $c.Model | Export-Mlp (Join-Path (Split-Path $c.Missing) 'no-such-folder/m.spmlp') } }
     ) {
         $model = $Ctx.Model
         $print = Get-ModelFingerprint $model
