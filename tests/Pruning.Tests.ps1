@@ -184,6 +184,77 @@ Describe 'Invoke-Pruning -Structure Neuron' {
     }
 }
 
+Describe 'Pruning steps combined' {
+    It 'Set-Sparsity after connection pruning counts only the weights still present' {
+        $m = New-Mlp 10, 10, 10, 2 -Seed 8 | Invoke-Pruning -Ratio 0.3 | Set-Sparsity 0.5
+        foreach ($row in $m.Layers) {
+            $n = $row.InFeatures * $row.OutFeatures
+            $present = $n - (Get-FloorCount 0.3 $n)
+            $row.Weights | Should -Be $present
+            $row.NonZeroWeights | Should -Be ($present - (Get-FloorCount 0.5 $present))
+            (Get-NonZeroCount -Values $m.GetWeight($row.Index)) | Should -Be ($present - (Get-FloorCount 0.5 $present))
+        }
+    }
+
+    It 'neuron pruning after connection pruning ranks rows by what is left and keeps the counts consistent' {
+        $m = New-Mlp 12, 10, 8, 3 -Seed 14 | Invoke-Pruning -Ratio 0.4
+        $afterConnections = Get-ModelSnapshot $m
+        $null = $m | Invoke-Pruning -Structure Neuron -Ratio 0.3
+        $keptPrev = [int[]](0..11)
+        foreach ($l in $afterConnections.Layers) {
+            if ($l.Index -lt 2) {
+                $norms = [double[]]::new($l.Out)
+                for ($o = 0; $o -lt $l.Out; $o++) { $s = 0.0; for ($k = 0; $k -lt $l.In; $k++) { $s += [Math]::Abs($l.W[$o * $l.In + $k]) }; $norms[$o] = $s }
+                $kept = [int[]]@((Get-StableOrder $norms) | Select-Object -Skip (Get-FloorCount 0.3 $l.Out) | Sort-Object)
+            }
+            else { $kept = [int[]](0..2) }
+            $kept.Count | Should -Be $m.Widths[$l.Index + 1]
+            $expected = Select-Submatrix $l.W $l.In $kept $keptPrev
+            (ConvertTo-FloatHex -Values (Get-FlatWeight $m $l.Index)) | Should -Be (ConvertTo-FloatHex -Values $expected)
+            # no masks: what is present is what is non-zero
+            $m.Layers[$l.Index].Weights | Should -Be (Get-NonZeroCount -Values $expected)
+            $keptPrev = $kept
+        }
+        $r = $m | Get-CompressionReport
+        $r.BaselineWeights | Should -Be (12 * 10 + 10 * 8 + 8 * 3)
+        $r.PrunedWeights | Should -Be ($r.BaselineWeights - $m.Weights)
+        $r.Weights | Should -Be $m.NonZeroWeights
+    }
+
+    It 'Neuron -Scope Global removes floor(r x all hidden neurons), the smallest norms across layers, keeping one per layer' {
+        $m = New-Mlp 16, 12, 6, 2 -Seed 15
+        $before = Get-ModelSnapshot $m
+        $null = $m | Invoke-Pruning -Structure Neuron -Ratio 0.5 -Scope Global
+        $removed = (12 + 6) - ($m.Widths[1] + $m.Widths[2])
+        $removed | Should -Be (Get-FloorCount 0.5 18)
+        # the removed neurons are the lowest L1 rows of the two hidden layers taken together
+        $all = foreach ($l in $before.Layers[0..1]) {
+            for ($o = 0; $o -lt $l.Out; $o++) { $s = 0.0; for ($k = 0; $k -lt $l.In; $k++) { $s += [Math]::Abs($l.W[$o * $l.In + $k]) }; [pscustomobject]@{ Layer = $l.Index; Row = $o; Norm = $s } }
+        }
+        # taken in ascending order, skipping a layer that is down to its last neuron
+        $left = @(12, 6); $take = Get-FloorCount 0.5 18
+        foreach ($c in $all | Sort-Object Norm, Layer, Row) {
+            if ($take -eq 0) { break }
+            if ($left[$c.Layer] -le 1) { continue }
+            $left[$c.Layer]--; $take--
+        }
+        ($m.Widths -join ',') | Should -Be ('16,{0},{1},2' -f $left[0], $left[1])
+    }
+
+    It '-Criterion Random deletes exact counts and repeats with -Seed' {
+        $base = New-Mlp 10, 10, 2 -Seed 16
+        $a = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random -Seed 1
+        $b = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random -Seed 1
+        $c = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random -Seed 2
+        $l1 = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5
+        $a.Layers[0].Weights | Should -Be 50
+        $a.Layers[1].Weights | Should -Be 10
+        Get-ModelFingerprint $a | Should -BeExactly (Get-ModelFingerprint $b)
+        Get-ModelFingerprint $a | Should -Not -Be (Get-ModelFingerprint $c)
+        Get-ModelFingerprint $a | Should -Not -Be (Get-ModelFingerprint $l1)
+    }
+}
+
 Describe 'Invoke-Pruning -Structure NM' {
     It 'keeps the <Keep> largest of every <Group> consecutive weights of each row of <Widths> (-Pattern <Keep>:<Group>)' -ForEach @(
         @{ Keep = 2; Group = 4; Widths = @(8, 12, 4) }

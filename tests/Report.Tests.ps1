@@ -158,10 +158,12 @@ Describe 'The mission''s Digits pipeline: 64,128,64,10 | Set-Sparsity 0.8 | Invo
             if ($l.Index -lt 2) {
                 $norms = [double[]]::new($l.Out)
                 for ($o = 0; $o -lt $l.Out; $o++) { $s = 0.0; for ($k = 0; $k -lt $l.In; $k++) { $s += [Math]::Abs($l.W[$o * $l.In + $k]) }; $norms[$o] = $s }
-                $kept = [int[]]@(Get-StableOrder $norms | Select-Object -Skip (Get-FloorCount 0.3 $l.Out) | Sort-Object)
+                $kept = [int[]]@((Get-StableOrder $norms) | Select-Object -Skip (Get-FloorCount 0.3 $l.Out) | Sort-Object)
             }
             else { $kept = [int[]](0..9) }
+            $kept.Count | Should -Be $Model.Widths[$l.Index + 1]
             $now = Get-FlatWeight $Model $l.Index
+            $now.Length | Should -Be ($kept.Count * $keptPrev.Count)
             $in = $keptPrev.Count
             for ($r = 0; $r -lt $kept.Count; $r++) {
                 for ($c = 0; $c -lt $in; $c++) {
