@@ -194,6 +194,13 @@ Describe 'ConvertTo-Dataset' {
         ($y -join ',') | Should -Be (($rows | ForEach-Object { [float]$_.y } | Sort-Object) -join ',')
     }
 
+    It 'makes classes of a few integer targets, ordered by value' {
+        $rows = 1..30 | ForEach-Object { [pscustomobject]@{ x = $_; label = @(10, 2, 1)[$_ % 3] } }
+        $d = $rows | ConvertTo-Dataset -TargetProperty label
+        "$($d.Task)" | Should -Be 'Classification'
+        ($d.ClassNames -join ',') | Should -Be '1,2,10'
+    }
+
     It 'feeds a model that Invoke-Training, Measure-Mlp and Get-CompressionReport accept' {
         $d = Import-Csv $IrisCsv | ConvertTo-Dataset -TargetProperty species
         $m = New-Mlp 4, 8, 3 -Seed 1 | Invoke-Training -Dataset $d -Epochs 20 -LearningRate 0.01 -Seed 1

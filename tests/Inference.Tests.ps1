@@ -66,6 +66,21 @@ Describe 'Invoke-Mlp' {
         $right | Should -BeGreaterThan 100
     }
 
+    It 'numbers rows across batches of more than 1024 pipeline rows and computes each the same' {
+        $m = New-Mlp 3, 5, 1 -Seed 8
+        $rows = @(for ($i = 0; $i -lt 2100; $i++) { , [double[]]@((($i % 97) / 10), (-($i % 13) / 5), 1) })
+        $predictions = @($rows | Invoke-Mlp -Model $m)
+        $predictions.Count | Should -Be 2100
+        ($predictions.Row -join ',') | Should -Be ((0..2099) -join ',')
+        $check = 0, 1023, 1024, 2047, 2048, 2099
+        $manual = @(Invoke-ManualForward -Model $m -Rows @($check | ForEach-Object { , $rows[$_] }))
+        for ($k = 0; $k -lt $check.Count; $k++) { [Math]::Abs($predictions[$check[$k]].Value - $manual[$k][0]) | Should -BeLessThan 1e-5 }
+    }
+
+    It 'takes an array of objects through -InputObject' {
+        @(Invoke-Mlp -Model $IrisModel -InputObject $Iris.Objects).Count | Should -Be 150
+    }
+
     It 'gives the same labels for objects and for arrays of the same numbers' {
         $fromObjects = @($Iris.Objects | Invoke-Mlp -Model $IrisModel).Label -join ','
         $fromArrays = @($Iris.Rows | Invoke-Mlp -Model $IrisModel).Label -join ','
