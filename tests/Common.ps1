@@ -24,3 +24,195 @@ function Invoke-InFreshPwsh {
         foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     }
 }
+
+# ---- helpers shared by the test files ------------------------------------------------------
+# Everything below recomputes what the module reports from the model's own weights
+# (GetWeight/GetBias), so that tests never copy numbers from an earlier run.
+
+# The hex of the IEEE-754 bits of a float array of any rank (float[] or float[,]).
+function ConvertTo-FloatHex {
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [Array] $Values)
+    $bytes = [byte[]]::new($Values.Length * 4)
+    if ($bytes.Length) { [Buffer]::BlockCopy($Values, 0, $bytes, 0, $bytes.Length) }
+    [Convert]::ToHexString($bytes)
+}
+
+# One string holding the widths and the exact bits of every weight and bias of a model.
+function Get-ModelFingerprint {
+    param([Parameter(Mandatory)] $Model)
+    $parts = [Collections.Generic.List[string]]::new()
+    $parts.Add(($Model.Widths -join ','))
+    for ($i = 0; $i -lt $Model.LayerCount; $i++) {
+        $parts.Add('W' + (ConvertTo-FloatHex -Values $Model.GetWeight($i)))
+        $parts.Add('B' + (ConvertTo-FloatHex -Values $Model.GetBias($i)))
+    }
+    $parts -join '|'
+}
+
+# A layer's weights as a flat row-major float[] (element [r, c] is at r * in + c).
+function Get-FlatWeight {
+    param([Parameter(Mandatory)] $Model, [Parameter(Mandatory)] [int] $Layer)
+    $w = $Model.GetWeight($Layer)
+    $flat = [float[]]::new($w.Length)
+    if ($w.Length) { [Buffer]::BlockCopy($w, 0, $flat, 0, $w.Length * 4) }
+    , $flat
+}
+
+# Every layer's weights and biases, copied (flat weights, biases, shapes).
+function Get-ModelSnapshot {
+    param([Parameter(Mandatory)] $Model)
+    $layers = for ($i = 0; $i -lt $Model.LayerCount; $i++) {
+        $w = $Model.GetWeight($i)
+        [pscustomobject]@{
+            Index = $i
+            Out   = $w.GetLength(0)
+            In    = $w.GetLength(1)
+            W     = (Get-FlatWeight -Model $Model -Layer $i)
+            B     = [float[]]$Model.GetBias($i)
+        }
+    }
+    [pscustomobject]@{ Widths = [int[]]$Model.Widths; Layers = @($layers) }
+}
+
+function Get-NonZeroCount {
+    param([Parameter(Mandatory)] [AllowEmptyCollection()] [Array] $Values)
+    $n = 0
+    foreach ($v in $Values) { if ($v -ne 0) { $n++ } }
+    $n
+}
+
+# Indices of $Scores in ascending order, ties by index (the order the design ranks by).
+function Get-StableOrder {
+    param([Parameter(Mandatory)] [double[]] $Scores)
+    $keys = [Tuple[double, int][]]::new($Scores.Length)
+    for ($i = 0; $i -lt $Scores.Length; $i++) { $keys[$i] = [Tuple[double, int]]::new($Scores[$i], $i) }
+    [Array]::Sort($keys)
+    , [int[]]@($keys | ForEach-Object Item2)
+}
+
+# floor(fraction × n), computed in decimal like a person would (0.29 × 100 = 29).
+function Get-FloorCount([double] $Fraction, [long] $N) { [long][Math]::Floor([decimal]$Fraction * $N) }
+
+# Reads an internal member of a data set (TrainX, TrainY, TestX, TestY, Offset, Scale).
+function Get-DatasetArray {
+    param([Parameter(Mandatory)] $Dataset, [Parameter(Mandatory)] [string] $Name)
+    $flags = [Reflection.BindingFlags]'Instance, Public, NonPublic'
+    $p = $Dataset.GetType().GetProperty($Name, $flags)
+    if (-not $p) { throw "SparsePrune.Dataset has no member '$Name'." }
+    , $p.GetValue($Dataset)
+}
+
+function Get-Erf([double] $x) {
+    # Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+    $sign = if ($x -lt 0) { -1.0 } else { 1.0 }
+    $x = [Math]::Abs($x)
+    $t = 1.0 / (1.0 + 0.3275911 * $x)
+    $y = 1.0 - (((((1.061405429 * $t - 1.453152027) * $t) + 1.421413741) * $t - 0.284496736) * $t + 0.254829592) * $t * [Math]::Exp(-$x * $x)
+    $sign * $y
+}
+
+function Invoke-Activation([double] $v, [string] $Activation) {
+    switch ($Activation) {
+        'ReLU' { [Math]::Max(0.0, $v) }
+        'Tanh' { [Math]::Tanh($v) }
+        'Sigmoid' { 1.0 / (1.0 + [Math]::Exp(-$v)) }
+        'LeakyReLU' { if ($v -ge 0) { $v } else { 0.01 * $v } }
+        'GELU' { 0.5 * $v * (1.0 + (Get-Erf ($v / [Math]::Sqrt(2.0)))) }
+        default { throw "Unknown activation $Activation" }
+    }
+}
+
+# The model's outputs for already-normalized input rows, computed in PowerShell (double
+# precision) from GetWeight/GetBias: an independent forward pass.
+function Invoke-ManualForward {
+    param([Parameter(Mandatory)] $Model, [Parameter(Mandatory)] [object[]] $Rows)
+    $snap = Get-ModelSnapshot $Model
+    $act = "$($Model.Activation)"
+    $last = $snap.Layers.Count - 1
+    foreach ($row in $Rows) {
+        $h = [double[]]$row
+        foreach ($l in $snap.Layers) {
+            $next = [double[]]::new($l.Out)
+            for ($o = 0; $o -lt $l.Out; $o++) {
+                $s = [double]$l.B[$o]
+                $base = $o * $l.In
+                for ($k = 0; $k -lt $l.In; $k++) { $s += [double]$l.W[$base + $k] * $h[$k] }
+                $next[$o] = if ($l.Index -lt $last) { Invoke-Activation $s $act } else { $s }
+            }
+            $h = $next
+        }
+        , $h
+    }
+}
+
+function Get-Softmax([double[]] $Logits) {
+    $max = ($Logits | Measure-Object -Maximum).Maximum
+    $e = @($Logits | ForEach-Object { [Math]::Exp($_ - $max) })
+    $sum = ($e | Measure-Object -Sum).Sum
+    , [double[]]@($e | ForEach-Object { $_ / $sum })
+}
+
+function Get-ArgMax([double[]] $Values) {
+    $best = 0
+    for ($i = 1; $i -lt $Values.Length; $i++) { if ($Values[$i] -gt $Values[$best]) { $best = $i } }
+    $best
+}
+
+# Iris as PowerShell numbers: rows (double[] of the 4 features) and species, from the CSV.
+function Get-IrisTable {
+    $csv = Import-Csv (Join-Path $PSScriptRoot 'data/iris.csv')
+    $names = @('sepal_length', 'sepal_width', 'petal_length', 'petal_width')
+    [pscustomobject]@{
+        Objects  = $csv
+        Features = $names
+        Rows     = @($csv | ForEach-Object { $r = $_; , [double[]]@($names | ForEach-Object { [double]::Parse($r.$_, [Globalization.CultureInfo]::InvariantCulture) }) })
+        Species  = @($csv | ForEach-Object species)
+    }
+}
+
+# Column means and population standard deviations of rows (double[] each).
+function Get-ColumnStatistics {
+    param([Parameter(Mandatory)] [object[]] $Rows)
+    $f = $Rows[0].Length; $n = $Rows.Count
+    $mean = [double[]]::new($f); $std = [double[]]::new($f)
+    for ($j = 0; $j -lt $f; $j++) {
+        $s = 0.0; foreach ($r in $Rows) { $s += $r[$j] }; $mean[$j] = $s / $n
+        $q = 0.0; foreach ($r in $Rows) { $d = $r[$j] - $mean[$j]; $q += $d * $d }; $std[$j] = [Math]::Sqrt($q / $n)
+    }
+    [pscustomobject]@{ Mean = $mean; Std = $std }
+}
+
+# Runs $Action and returns the ErrorRecord it throws (or $null if it does not throw).
+function Get-ThrownError {
+    param([Parameter(Mandatory)] [scriptblock] $Action, [object[]] $ArgumentList = @())
+    try { $null = & $Action @ArgumentList; $null }
+    catch { $_ }
+}
+
+# Starts a fresh pwsh with the staged module imported, without waiting (several can run at
+# once); Receive-FreshPwsh waits and returns what Invoke-InFreshPwsh returns.
+function Start-FreshPwsh {
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
+    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module '$script:ModulePath'; $Script"
+    $psi = [Diagnostics.ProcessStartInfo]::new($script:PwshCommand[0])
+    foreach ($a in @($script:PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $full)) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+    $p = [Diagnostics.Process]::Start($psi)
+    [pscustomobject]@{ Process = $p; Stdout = $p.StandardOutput.ReadToEndAsync(); Stderr = $p.StandardError.ReadToEndAsync() }
+}
+
+function Receive-FreshPwsh {
+    param([Parameter(Mandatory, ValueFromPipeline)] $Started, [int] $TimeoutSeconds = 180)
+    process {
+        if (-not $Started.Process.WaitForExit($TimeoutSeconds * 1000)) {
+            $Started.Process.Kill($true)
+            throw "The fresh pwsh (process $($Started.Process.Id)) did not finish within $TimeoutSeconds s."
+        }
+        $Started.Process.WaitForExit()
+        $text = $Started.Stdout.GetAwaiter().GetResult() + $Started.Stderr.GetAwaiter().GetResult()
+        [pscustomobject]@{ ExitCode = $Started.Process.ExitCode; Output = @($text -split "\r?\n" | Where-Object { $_ -ne '' }) }
+    }
+}

@@ -1,0 +1,115 @@
+# Export-Mlp / Import-Mlp: exact round trip (weights, masks, deletions, history, predictions),
+# -Force, -PassThru, pipeline input, no temporary files left behind.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+    $script:IrisCsv = Join-Path $PSScriptRoot 'data/iris.csv'
+    $script:IrisRows = Import-Csv $IrisCsv
+    $script:IrisData = $IrisRows | ConvertTo-Dataset -TargetProperty species
+    # trained, masked (reversible) and pruned (deleted): everything a file has to keep
+    $script:Model = New-Mlp 4, 16, 8, 3 -Seed 6 -Name 'iris-net' -Activation Tanh |
+        Invoke-Training -Dataset $IrisData -Epochs 10 -LearningRate 0.01 -Seed 1 |
+        Set-Sparsity 0.6 |
+        Invoke-Pruning -Ratio 0.3
+}
+
+Describe 'Export-Mlp and Import-Mlp' {
+    BeforeAll {
+        $script:Path = Join-Path $TestDrive 'iris-net.spmlp'
+        $script:ExportOutput = @($Model | Export-Mlp -Path $Path)
+        $script:Loaded = Import-Mlp -Path $Path
+    }
+
+    It 'writes one file and emits nothing without -PassThru' {
+        $ExportOutput.Count | Should -Be 0
+        Test-Path $Path | Should -BeTrue
+        (Get-Item $Path).Length | Should -BeGreaterThan 0
+        @(Get-ChildItem $TestDrive -Force | Where-Object Name -Like '*.tmp').Count | Should -Be 0 -Because 'the atomic write leaves no temporary file'
+    }
+
+    It 'gives back identical weights and biases, bit for bit' {
+        $Loaded | Should -BeOfType SparsePrune.Mlp
+        [object]::ReferenceEquals($Loaded, $Model) | Should -BeFalse
+        Get-ModelFingerprint $Loaded | Should -BeExactly (Get-ModelFingerprint $Model)
+    }
+
+    It 'keeps name, activation, task, layers, storage, baseline and history' {
+        $Loaded.Name | Should -Be 'iris-net'
+        "$($Loaded.Activation)" | Should -Be 'Tanh'
+        "$($Loaded.Task)" | Should -Be 'Classification'
+        ($Loaded.Layers | ForEach-Object { "$($_.InFeatures)x$($_.OutFeatures) $($_.Stored) $($_.Weights) $($_.NonZeroWeights)" }) -join ';' |
+            Should -Be (($Model.Layers | ForEach-Object { "$($_.InFeatures)x$($_.OutFeatures) $($_.Stored) $($_.Weights) $($_.NonZeroWeights)" }) -join ';')
+        $Loaded.Baseline.Weights | Should -Be $Model.Baseline.Weights
+        $Loaded.Baseline.Metric | Should -Be $Model.Baseline.Metric
+        ($Loaded.History.Operation -join ',') | Should -Be ($Model.History.Operation -join ',')
+        ($Loaded.FeatureNames -join ',') | Should -Be ($Model.FeatureNames -join ',')
+        ($Loaded.ClassNames -join ',') | Should -Be ($Model.ClassNames -join ',')
+    }
+
+    It 'gives identical predictions for raw Import-Csv rows (normalization kept)' {
+        $a = @($IrisRows | Invoke-Mlp -Model $Model)
+        $b = @($IrisRows | Invoke-Mlp -Model $Loaded)
+        ($b.Label -join ',') | Should -Be ($a.Label -join ',')
+        # doubles print round-trippably: equal text means equal bits
+        (@($b | ForEach-Object { $_.Probabilities }) -join ',') | Should -BeExactly (@($a | ForEach-Object { $_.Probabilities }) -join ',')
+    }
+
+    It 'gives an identical compression report' {
+        $a = $Model | Get-CompressionReport -Dataset $IrisData
+        $b = $Loaded | Get-CompressionReport -Dataset $IrisData
+        ($b | ConvertTo-Json -Depth 4 -Compress) | Should -Be ($a | ConvertTo-Json -Depth 4 -Compress)
+    }
+
+    It 'keeps the values behind the mask and the deletions: -Sparsity 0 restores the same weights in both' {
+        $original = Copy-Mlp $Model | Set-Sparsity 0
+        $reloaded = Import-Mlp $Path | Set-Sparsity 0
+        Get-ModelFingerprint $reloaded | Should -BeExactly (Get-ModelFingerprint $original)
+        $reloaded.Weights | Should -Be $Model.Weights -Because 'deleted connections stay deleted'
+        $reloaded.NonZeroWeights | Should -Be $reloaded.Weights
+    }
+
+    It 'can be trained and pruned further like the original' {
+        $a = Copy-Mlp $Model | Invoke-Training -Dataset $IrisData -Epochs 2 -Seed 4 | Invoke-Pruning -Ratio 0.5
+        $b = Import-Mlp $Path | Invoke-Training -Dataset $IrisData -Epochs 2 -Seed 4 | Invoke-Pruning -Ratio 0.5
+        Get-ModelFingerprint $b | Should -BeExactly (Get-ModelFingerprint $a)
+    }
+
+    It 'round-trips a neuron-pruned model with its new widths' {
+        $m = Copy-Mlp $Model | Invoke-Pruning -Structure Neuron -Ratio 0.5
+        $p = Join-Path $TestDrive 'neurons.spmlp'
+        $m | Export-Mlp $p
+        $r = Import-Mlp $p
+        ($r.Widths -join ',') | Should -Be ($m.Widths -join ',')
+        Get-ModelFingerprint $r | Should -BeExactly (Get-ModelFingerprint $m)
+    }
+
+    It 'returns the file with -PassThru and imports from Get-ChildItem through the pipeline' {
+        $p = Join-Path $TestDrive 'passthru.spmlp'
+        $file = $Model | Export-Mlp -Path $p -PassThru
+        $file | Should -BeOfType System.IO.FileInfo
+        $file.FullName | Should -Be $p
+        $many = @(Get-ChildItem $TestDrive -Filter '*.spmlp' | Import-Mlp)
+        $many.Count | Should -Be @(Get-ChildItem $TestDrive -Filter '*.spmlp').Count
+        $many | ForEach-Object { $_ | Should -BeOfType SparsePrune.Mlp }
+    }
+
+    It 'replaces an existing file with -Force' {
+        $p = Join-Path $TestDrive 'replace.spmlp'
+        New-Mlp 4, 3 -Seed 1 | Export-Mlp $p
+        $first = (Get-FileHash $p).Hash
+        $Model | Export-Mlp $p -Force
+        (Get-FileHash $p).Hash | Should -Not -Be $first
+        Get-ModelFingerprint (Import-Mlp $p) | Should -BeExactly (Get-ModelFingerprint $Model)
+        @(Get-ChildItem $TestDrive -Force | Where-Object Name -Like '*.tmp').Count | Should -Be 0
+    }
+
+    It 'resolves a relative -Path against the current location' {
+        Push-Location $TestDrive
+        try {
+            $Model | Export-Mlp -Path 'relative.spmlp'
+            Test-Path (Join-Path $TestDrive 'relative.spmlp') | Should -BeTrue
+            (Import-Mlp 'relative.spmlp').Name | Should -Be 'iris-net'
+        }
+        finally { Pop-Location }
+    }
+}

@@ -1,0 +1,78 @@
+# Ctrl+C: stopping a pipeline that trains ends it within seconds and leaves a usable model
+# whose history says it was stopped.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+}
+
+Describe 'Stopping Invoke-Training (Ctrl+C)' {
+    BeforeAll {
+        $script:Data = Get-Dataset Digits
+        $script:Model = New-Mlp 64, 256, 128, 10 -Seed 3
+        $script:Initial = Get-ModelFingerprint $Model
+
+        # A second runspace in this process, like a console pipeline; .Stop() is what Ctrl+C does.
+        $script:Shell = [powershell]::Create()
+        $null = $Shell.AddScript({
+                param($ModulePath, $Model, $Data)
+                Import-Module $ModulePath
+                $Model | Invoke-Training -Dataset $Data -Epochs 100000 -BatchSize 16 -Seed 1
+            }).AddArgument($script:ModulePath).AddArgument($Model).AddArgument($Data)
+        $script:Handle = $Shell.BeginInvoke()
+
+        # wait until training reports progress (it has really started), at most 60 s
+        $wait = [Diagnostics.Stopwatch]::StartNew()
+        while ($Shell.Streams.Progress.Count -eq 0 -and -not $Handle.IsCompleted -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 100 }
+        $script:StartedBeforeStop = $Shell.Streams.Progress.Count -gt 0
+        Start-Sleep -Milliseconds 500
+
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $Shell.Stop()
+        $script:StopSeconds = $clock.Elapsed.TotalSeconds
+        $script:State = $Shell.InvocationStateInfo.State
+        $script:Warnings = @($Shell.Streams.Warning)
+        $script:Errors = @($Shell.Streams.Error)
+    }
+
+    AfterAll {
+        if ($Shell) { $Shell.Dispose() }
+    }
+
+    It 'had started training before it was stopped' {
+        $StartedBeforeStop | Should -BeTrue -Because 'a progress record shows the training loop is running'
+    }
+
+    It 'stops within a few seconds' {
+        $StopSeconds | Should -BeLessThan 10
+        "$State" | Should -Be 'Stopped'
+        $Handle.IsCompleted | Should -BeTrue
+    }
+
+    It 'leaves a history record saying the training was stopped' {
+        $Model.History.Count | Should -Be 1
+        $Model.History[-1].Operation | Should -Be 'Train'
+        $Model.History[-1].Note | Should -Match 'stopped'
+    }
+
+    It 'leaves a model that still works: Invoke-Mlp, Measure-Mlp, Set-Sparsity, Export-Mlp' {
+        $Model.Dataset.Name | Should -Be 'Digits'
+        Get-ModelFingerprint $Model | Should -Not -Be $Initial -Because 'the finished batches changed the weights'
+        foreach ($i in 0..2) { foreach ($v in $Model.GetWeight($i)) { if ([float]::IsNaN($v) -or [float]::IsInfinity($v)) { throw "layer $i holds $v" } } }
+        $row = [double[]]::new(64)
+        @(Invoke-Mlp -Model $Model -InputObject $row).Count | Should -Be 1
+        $m = Measure-Mlp $Model -Repeat 3
+        $m.Accuracy | Should -BeGreaterThan 0.2 -Because 'some training happened'
+        $m.LatencyMs | Should -BeGreaterThan 0
+        $null = $Model | Set-Sparsity 0.5
+        $Model.Sparsity | Should -BeGreaterThan 0.49
+        $Model | Export-Mlp (Join-Path $TestDrive 'stopped.spmlp')
+        (Import-Mlp (Join-Path $TestDrive 'stopped.spmlp')).History[0].Note | Should -Match 'stopped'
+    }
+
+    It 'can be trained again afterwards' {
+        $before = $Model.History.Count
+        $null = $Model | Invoke-Training -Epochs 1 -Seed 2
+        $Model.History.Count | Should -Be ($before + 1)
+        $Model.History[-1].Note | Should -BeNullOrEmpty
+    }
+}
