@@ -231,7 +231,29 @@ try { `$r = Invoke-Pester -Configuration `$c } catch { Write-Host "Pester failed
     return Get-Content -Raw $summary | ConvertFrom-Json
 }
 
+function Install-TestPrerequisites {
+    # Fashion-MNIST (IDX files in /usr/share/datasets/fashion-mnist) for the IDX tests, and Debian's
+    # python3-torch, whose system LibTorch 1.13 the native-loading tests must not bind to (and
+    # the PyTorch peer of bench/). Installed here so that the README's test command is complete;
+    # where apt-get or root is missing, the tests that need them say why they are skipped.
+    $need = @('dataset-fashion-mnist', 'python3-torch') | Where-Object {
+        & dpkg -s $_ 2>$null | Out-Null; $LASTEXITCODE -ne 0
+    }
+    if (-not $need) { return }
+    $isRoot = (& id -u) -eq '0'
+    if (-not (Get-Command apt-get -ErrorAction Ignore) -or -not $isRoot) {
+        Write-Host "==> cannot install $($need -join ', ') (needs root and apt-get); the tests that need them will be skipped"
+        return
+    }
+    Write-Host "==> apt-get install $($need -join ' ')"
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    & apt-get update -qq | Out-Null
+    & apt-get install -y -qq --no-install-recommends @need | Out-Null
+    if ($LASTEXITCODE -ne 0) { Write-Host "==> apt-get install failed ($LASTEXITCODE); the tests that need $($need -join ', ') will be skipped" }
+}
+
 function Invoke-Test {
+    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-TestPrerequisites }
     Invoke-Build
     $parts = @()
     if (-not $NoXunit) { Write-Host '==> xUnit (Core)'; $parts += Invoke-Xunit }
