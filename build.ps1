@@ -231,15 +231,14 @@ try { `$r = Invoke-Pester -Configuration `$c } catch { Write-Host "Pester failed
     return Get-Content -Raw $summary | ConvertFrom-Json
 }
 
-function Install-TestPrerequisites {
-    # Fashion-MNIST (IDX files in /usr/share/datasets/fashion-mnist) for the IDX tests, and Debian's
-    # python3-torch, whose system LibTorch 1.13 the native-loading tests must not bind to (and
-    # the PyTorch peer of bench/). Installed here so that the README's test command is complete;
-    # where apt-get or root is missing, the tests that need them say why they are skipped.
-    $need = @('dataset-fashion-mnist', 'python3-torch') | Where-Object {
+function Install-Prerequisites {
+    param([string[]] $Packages)
+    # Debian packages the tests and benchmarks use, installed here so that the README's commands
+    # are complete; where apt-get or root is missing, what needs them says why it is skipped.
+    $need = @($Packages | Where-Object {
         & dpkg -s $_ 2>$null | Out-Null; $LASTEXITCODE -ne 0
-    }
-    if (-not $need) { return }
+    })
+    if ($need.Count -eq 0) { return }
     $isRoot = (& id -u) -eq '0'
     if (-not (Get-Command apt-get -ErrorAction Ignore) -or -not $isRoot) {
         Write-Host "==> cannot install $($need -join ', ') (needs root and apt-get); the tests that need them will be skipped"
@@ -249,11 +248,13 @@ function Install-TestPrerequisites {
     $env:DEBIAN_FRONTEND = 'noninteractive'
     & apt-get update -qq | Out-Null
     & apt-get install -y -qq --no-install-recommends @need | Out-Null
-    if ($LASTEXITCODE -ne 0) { Write-Host "==> apt-get install failed ($LASTEXITCODE); the tests that need $($need -join ', ') will be skipped" }
+    if ($LASTEXITCODE -ne 0) { Write-Host "==> apt-get install failed ($LASTEXITCODE); what needs $($need -join ', ') will be skipped" }
 }
 
 function Invoke-Test {
-    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-TestPrerequisites }
+    # Fashion-MNIST for the IDX tests; python3-torch, whose system LibTorch 1.13 the native-loading
+    # tests must not bind to.
+    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch' }
     Invoke-Build
     $parts = @()
     if (-not $NoXunit) { Write-Host '==> xUnit (Core)'; $parts += Invoke-Xunit }
@@ -274,6 +275,8 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    # The PyTorch peer (python3-torch) needs OpenBLAS, or it runs on reference BLAS, 8x slower.
+    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
     Invoke-Build
     $results = Join-Path $Root 'bench/results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
