@@ -21,6 +21,11 @@ public sealed class GetDatasetCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
+        bool idx = Name is "FashionMnist" or "Mnist";
+        if (!idx && Path is not null)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-Path names a folder of IDX files (FashionMnist, Mnist); '{Name}' is built in. For a file of your own use Import-Dataset.", Name);
+        if (idx && MyInvocation.BoundParameters.ContainsKey(nameof(TestFraction)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"'{Name}' keeps its official train/test split (60000/10000), so -TestFraction does not apply.", Name);
         var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize };
         var path = Path is null ? null : ResolvePath(Path);
         WriteObject(Guard(Name, () => DatasetLoader.Get(Name, options, path)));
@@ -44,13 +49,21 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
     [Parameter] public int Seed { get; set; } = 42;
     [Parameter] public Normalization Normalize { get; set; } = Normalization.Standard;
 
+    /// <summary>The data set's name (default: the file name, or the IDX folder or prefix).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string? Name { get; set; }
+
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
+        bool idx = Directory.Exists(full) || (!File.Exists(full) && DatasetLoader.IsIdxPrefix(full));
+        if (idx && MyInvocation.BoundParameters.ContainsKey(nameof(TestFraction)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"IDX files keep their official train/test split, so -TestFraction does not apply to '{full}'.", full);
+        if (idx && TargetColumn is not null)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-TargetColumn names a CSV column; '{full}' holds IDX files, whose labels are the target.", full);
         var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
-        WriteObject(Guard(full, () => Directory.Exists(full)
-            ? DatasetLoader.FromIdxFolder(full, options)
-            : DatasetLoader.FromCsv(full, TargetColumn, options)));
+        WriteObject(Guard(full, () => idx
+            ? DatasetLoader.FromIdxFolder(full, options, Name)
+            : DatasetLoader.FromCsv(full, TargetColumn, options, Name)));
     }
 }
 

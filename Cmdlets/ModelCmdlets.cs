@@ -119,8 +119,15 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
     /// <summary>Data set for the baseline metric (default: the model's).</summary>
     [Parameter] public Dataset? Dataset { get; set; }
 
+    protected override Mlp? GetModel() => Model;
+
     protected override void ProcessRecord()
     {
+        var bound = MyInvocation.BoundParameters;
+        if (Method != SparsityMethod.Random && bound.ContainsKey(nameof(Seed)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Seed applies to -Method Random; magnitude masks are exact.", Model);
+        if (ParameterSetName == ThresholdSet && bound.ContainsKey(nameof(Scope)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Threshold compares every weight with one value, so -Scope changes nothing: leave it out, or give -Sparsity with -Scope.", Model);
         var request = new SparsityRequest
         {
             Sparsity = ParameterSetName == SparsitySet ? Sparsity : null,
@@ -134,6 +141,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
             + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
         if (!ShouldProcess(description, $"Set sparsity of model '{Model.Name}'? " + string.Join("; ", plan.Changes), "Set-Sparsity"))
             return;
+        WarnIfBaselineHasNoMetric(data);
         Guard(Model, () => Sparsifier.Apply(Model, plan, data));
         WriteVerbose(description);
         WriteObject(Model);
@@ -166,16 +174,30 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
 
+    protected override Mlp? GetModel() => Model;
+
     protected override void ProcessRecord()
     {
-        var parts = Pattern.Split(':');
+        var bound = MyInvocation.BoundParameters;
         if (Structure != PruneStructure.NM && Ratio is null)
             Fail("RatioRequired", ErrorKind.InvalidArgument, $"-Structure {Structure} needs -Ratio: the fraction of the baseline to delete, e.g. -Ratio 0.3.", Model);
+        if (Structure == PruneStructure.NM && (bound.ContainsKey(nameof(Ratio)) || bound.ContainsKey(nameof(Scope))))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -Pattern (e.g. 2:4).", Model);
+        if (Structure != PruneStructure.NM && bound.ContainsKey(nameof(Pattern)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-Pattern applies to -Structure NM; with -Structure {Structure} give -Ratio only.", Model);
+        if (Criterion != PruneCriterion.Random && bound.ContainsKey(nameof(Seed)) && FineTuneEpochs == 0)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Seed applies to -Criterion Random and to fine-tuning (-FineTuneEpochs); L1 and L2 rankings are exact.", Model);
+        var parts = Pattern.Split(':');
+        if (!int.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keepN)
+            || !int.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var groupM))
+        {
+            Fail("InvalidNMPattern", ErrorKind.InvalidArgument, $"-Pattern '{Pattern}' is not N:M with 1 <= N < M <= 1024 (e.g. 2:4).", Pattern);
+            return;
+        }
         var request = new PruningRequest
         {
             Ratio = Ratio ?? 0, Structure = Structure, Criterion = Criterion, Scope = Scope, Seed = Seed,
-            KeepN = int.Parse(parts[0].Trim(), System.Globalization.CultureInfo.InvariantCulture),
-            GroupM = int.Parse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture),
+            KeepN = keepN, GroupM = groupM,
         };
         var data = FineTuneEpochs > 0 ? RequireDataset(Model, Dataset, "-FineTuneEpochs") : DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
@@ -186,6 +208,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
             + (FineTuneEpochs > 0 ? $"{Environment.NewLine}  then fine-tune {FineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
         if (!ShouldProcess(description, $"Delete {plan.Deleting} weight(s) and {plan.NeuronsRemoving} neuron(s) of model '{Model.Name}'? This cannot be undone.", "Invoke-Pruning"))
             return;
+        WarnIfBaselineHasNoMetric(data);
         if (plan.TargetMet)
             WriteWarning($"The pruning target of model '{Model.Name}' ({request.Describe()}) is already met: nothing was deleted.");
         var activity = $"Fine-tuning '{Model.Name}'";
@@ -248,7 +271,7 @@ public sealed class MeasureMlpCommand : SparsePruneCmdlet
 
 /// <summary>Export-Mlp: writes a model file atomically; never overwrites without -Force.</summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true)]
-[OutputType(typeof(FileInfo))]
+[OutputType(typeof(Mlp))]
 public sealed class ExportMlpCommand : SparsePruneCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -266,7 +289,8 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
         var full = ResolvePath(Path);
         if (!ShouldProcess(full, $"Export model '{Model.Name}'")) return;
         Guard(full, () => ModelSerializer.Save(Model, full, Force));
-        if (PassThru) WriteObject(new FileInfo(full));
+        // -PassThru emits the model, so that a pipeline can go on after saving it.
+        if (PassThru) WriteObject(Model);
     }
 }
 
@@ -280,9 +304,14 @@ public sealed class ImportMlpCommand : SparsePruneCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
+    /// <summary>The data set later cmdlets use by default (a model file holds no data).</summary>
+    [Parameter] public Dataset? Dataset { get; set; }
+
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
-        WriteObject(Guard(full, () => ModelSerializer.Load(full)));
+        var model = Guard(full, () => ModelSerializer.Load(full));
+        if (Dataset is not null) Guard(model, () => model.AttachDataset(Dataset));
+        WriteObject(model);
     }
 }

@@ -31,13 +31,14 @@ public abstract class SparsePruneCmdlet : PSCmdlet
         catch (ExternalException e)
         {
             var wrapped = new SparsePruneException("NativeError", ErrorKind.Native,
-                $"LibTorch reported an error and the operation was undone: {e.Message}", e);
+                $"LibTorch reported an error and the operation was undone: {NativeSummary(e.Message)} (the full native message is in the exception's InnerException).", e);
             ThrowTerminatingError(new ErrorRecord(wrapped, "NativeError", ErrorCategory.InvalidOperation, target));
             throw;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(e, "FileAccessFailed", ErrorCategory.WriteError, target));
+            var category = e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ResourceUnavailable;
+            ThrowTerminatingError(new ErrorRecord(e, "FileAccessFailed", category, target));
             throw;
         }
         catch (OutOfMemoryException e)
@@ -45,6 +46,15 @@ public abstract class SparsePruneCmdlet : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(e, "OutOfMemory", ErrorCategory.ResourceUnavailable, target));
             throw;
         }
+    }
+
+    /// <summary>LibTorch's first line: what went wrong, without the C++ stack that follows it.</summary>
+    internal static string NativeSummary(string message)
+    {
+        var cut = message.IndexOf("Exception raised from", StringComparison.Ordinal);
+        var head = (cut >= 0 ? message[..cut] : message).Trim();
+        var newline = head.IndexOf('\n');
+        return newline >= 0 ? head[..newline].Trim() : head;
     }
 
     protected void Guard(object? target, Action work) => Guard<object?>(target, () => { work(); return null; });
@@ -75,6 +85,16 @@ public abstract class SparsePruneCmdlet : PSCmdlet
                 $"{purpose} needs a data set: model '{model.Name}' has not been trained on one, so give -Dataset (e.g. -Dataset (Get-Dataset Digits)).", model);
         return data!;
     }
+
+    /// <summary>Says so when the baseline is about to be recorded without a metric.</summary>
+    protected void WarnIfBaselineHasNoMetric(Dataset? data)
+    {
+        if (data is null && GetModel() is { Baseline: null } model)
+            WriteWarning($"Model '{model.Name}' has no data set, so its baseline is recorded without a metric and the report cannot show what compression cost. Give -Dataset (or Import-Mlp -Dataset) to record it.");
+    }
+
+    /// <summary>The model the cmdlet works on, for messages (null where there is none).</summary>
+    protected virtual Mlp? GetModel() => null;
 
     /// <summary>A progress callback that writes one Write-Progress record per call.</summary>
     protected Action<TrainingProgress> TrainingProgressWriter(string activity, int activityId = 1)

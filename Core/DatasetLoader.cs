@@ -98,7 +98,7 @@ public static class DatasetLoader
     // ---- CSV ----------------------------------------------------------------------------
 
     /// <summary>Reads a CSV file with a header row; the target is <paramref name="targetColumn"/> (default: the last column).</summary>
-    public static Dataset FromCsv(string path, string? targetColumn, DatasetOptions options)
+    public static Dataset FromCsv(string path, string? targetColumn, DatasetOptions options, string? name = null)
     {
         if (!File.Exists(path)) throw new SparsePruneException("FileNotFound", ErrorKind.ObjectNotFound, $"There is no file '{path}'.");
         List<string[]> rows;
@@ -108,7 +108,7 @@ public static class DatasetLoader
         int target = targetColumn is null ? header.Length - 1 : Array.FindIndex(header, h => string.Equals(h.Trim(), targetColumn, StringComparison.OrdinalIgnoreCase));
         if (target < 0)
             throw SparsePruneException.Argument("TargetColumnNotFound", $"'{path}' has no column '{targetColumn}'. Its columns are: {string.Join(", ", header)}.");
-        return FromTable(Path.GetFileNameWithoutExtension(path), header, rows.Skip(1).ToList(), target, options, Path.GetFullPath(path));
+        return FromTable(name ?? Path.GetFileNameWithoutExtension(path), header, rows.Skip(1).ToList(), target, options, Path.GetFullPath(path));
     }
 
     private static StreamReader OpenText(string path)
@@ -216,26 +216,40 @@ public static class DatasetLoader
 
     // ---- IDX (MNIST, Fashion-MNIST) ----------------------------------------------------
 
-    /// <summary>
-    /// Reads a folder holding train-images-idx3-ubyte, train-labels-idx1-ubyte,
-    /// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz); the official
-    /// train/test split is kept.
-    /// </summary>
-    public static Dataset FromIdxFolder(string folder, DatasetOptions options, string? name = null, string[]? classNames = null)
+    /// <summary>True when <paramref name="prefix"/> names IDX files: {prefix}train-images-idx3-ubyte(.gz) exists.</summary>
+    public static bool IsIdxPrefix(string prefix) =>
+        !Directory.Exists(prefix) && FindIdx(Path.GetDirectoryName(Path.GetFullPath(prefix))!, Path.GetFileName(prefix), "train-images-idx3-ubyte") is not null;
+
+    private static string? FindIdx(string folder, string prefix, string stem)
     {
-        if (!Directory.Exists(folder))
-            throw new SparsePruneException("DatasetFolderNotFound", ErrorKind.ObjectNotFound,
-                $"There is no folder '{folder}'. Install Fashion-MNIST with 'apt-get install dataset-fashion-mnist', or give -Path a folder that holds the four IDX files.");
-        string Find(string stem)
+        foreach (var candidate in new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx"), stem.Replace("-idx", ".idx") + ".gz" })
         {
-            foreach (var candidate in new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx"), stem.Replace("-idx", ".idx") + ".gz" })
-            {
-                var p = Path.Combine(folder, candidate);
-                if (File.Exists(p)) return p;
-            }
-            throw new SparsePruneException("IdxFileNotFound", ErrorKind.ObjectNotFound,
-                $"'{folder}' has no {stem}(.gz). An IDX folder needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte.");
+            var p = Path.Combine(folder, prefix + candidate);
+            if (File.Exists(p)) return p;
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Reads the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,
+    /// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz) from a folder, or
+    /// with a prefix ("data/fashion-" reads data/fashion-train-images-idx3-ubyte.gz, …); the
+    /// official train/test split is kept.
+    /// </summary>
+    public static Dataset FromIdxFolder(string folderOrPrefix, DatasetOptions options, string? name = null, string[]? classNames = null)
+    {
+        string folder = folderOrPrefix, prefix = "";
+        if (!Directory.Exists(folderOrPrefix))
+        {
+            if (!IsIdxPrefix(folderOrPrefix))
+                throw new SparsePruneException("DatasetFolderNotFound", ErrorKind.ObjectNotFound,
+                    $"There is no folder '{folderOrPrefix}' (nor IDX files with that prefix). Install Fashion-MNIST with 'apt-get install dataset-fashion-mnist', or give -Path a folder that holds the four IDX files.");
+            folder = Path.GetDirectoryName(Path.GetFullPath(folderOrPrefix))!;
+            prefix = Path.GetFileName(folderOrPrefix);
+        }
+        string Find(string stem) => FindIdx(folder, prefix, stem)
+            ?? throw new SparsePruneException("IdxFileNotFound", ErrorKind.ObjectNotFound,
+                $"'{Path.Combine(folder, prefix)}' has no {prefix}{stem}(.gz). An IDX folder needs train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte.");
         var (trainX, features) = ReadIdxImages(Find("train-images-idx3-ubyte"));
         var trainY = ReadIdxLabels(Find("train-labels-idx1-ubyte"));
         var (testX, testFeatures) = ReadIdxImages(Find("t10k-images-idx3-ubyte"));
@@ -250,7 +264,8 @@ public static class DatasetLoader
             : Enumerable.Range(0, features).Select(i => $"pixel_{i}").ToArray();
         if (options.Task == TaskKind.Regression)
             throw SparsePruneException.Argument("TaskNotSupported", "IDX image sets are classifications; leave -Task out or give Classification.");
-        return Dataset.Build(name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), TaskKind.Classification, featureNames, names,
+        var defaultName = prefix.Trim('-', '_', '.') is { Length: > 0 } p ? p : Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
+        return Dataset.Build(name ?? defaultName, TaskKind.Classification, featureNames, names,
             trainX, trainY, 0, options.Seed, options.Normalization, Path.GetFullPath(folder), (testX, testY));
     }
 

@@ -105,6 +105,7 @@ public static class Evaluator
             times[i] = sw.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
+        for (int i = 0; i < 2; i++) { using var s = NewDisposeScope(); model.Forward(pool); }
         var batchWatch = Stopwatch.StartNew();
         int batchRuns = Math.Max(3, repeats / 5);
         for (int i = 0; i < batchRuns; i++) { using var s = NewDisposeScope(); model.Forward(pool); }

@@ -204,6 +204,13 @@ public sealed class Mlp
         return (raw - tensor(FeatureOffset)) / tensor(FeatureScale);
     }
 
+    /// <summary>Makes <paramref name="data"/> the default data set of later operations (it must fit the model).</summary>
+    public void AttachDataset(Dataset data)
+    {
+        Evaluator.CheckCompatible(this, data);
+        Dataset = data;
+    }
+
     internal void AdoptInputs(Dataset data)
     {
         FeatureNames = data.FeatureNames.ToArray();

@@ -14,8 +14,10 @@ namespace SparsePrune;
 ///   length   uint64 LE: payload bytes
 ///   reserved 4 bytes
 ///   payload  metadata (UTF-8 JSON, int32-length-prefixed), normalization, then per layer:
-///            out, in (int32), flags (1 mask, 2 deleted), weight and bias as raw float32 LE,
-///            mask (1 byte per weight) and the values behind it, deleted (1 byte per weight)
+///            out, in (int32), flags (1 mask, 2 deleted);
+///            if deleted: a bitmap of deleted connections (1 bit per weight, row-major, LSB first);
+///            the weights as raw float32 LE (deleted ones left out, so pruned layers shrink),
+///            the bias; if masked: a bitmap of masked weights and the values behind the mask
 ///   sha256   32 bytes over the payload
 /// </code>
 /// Weights are stored as their exact float32 bits, so a round trip gives bit-identical outputs.
@@ -35,8 +37,8 @@ public static class ModelSerializer
             var meta = JsonSerializer.SerializeToUtf8Bytes(Metadata.From(model));
             w.Write(meta.Length);
             w.Write(meta);
-            WriteFloats(w, model.FeatureOffset);
-            WriteFloats(w, model.FeatureScale);
+            WriteOptionalFloats(w, model.FeatureOffset);
+            WriteOptionalFloats(w, model.FeatureScale);
             w.Write(model.LayerCount);
             foreach (var layer in model.State)
             {
@@ -44,17 +46,21 @@ public static class ModelSerializer
                 w.Write(layer.InFeatures);
                 byte flags = (byte)((layer.Mask is null ? 0 : 1) | (layer.Deleted is null ? 0 : 2));
                 w.Write(flags);
-                WriteTensor(w, layer.Weight);
-                WriteTensor(w, layer.Bias);
+                var weights = layer.Weight.data<float>().ToArray();
+                if (layer.Deleted is not null)
+                {
+                    var deleted = layer.Deleted.data<bool>().ToArray();
+                    WriteBits(w, deleted);
+                    WriteFloats(w, weights, keep: i => !deleted[i]);
+                }
+                else WriteFloats(w, weights);
+                WriteFloats(w, layer.Bias.data<float>().ToArray());
                 if (layer.Mask is not null)
                 {
-                    var mask = layer.Mask.data<float>().ToArray();
-                    var hidden = layer.Hidden!.data<float>().ToArray();
-                    w.Write(mask.Select(v => v >= 1f ? (byte)1 : (byte)0).ToArray());
-                    for (int i = 0; i < mask.Length; i++) if (mask[i] < 1f) w.Write(hidden[i]);
+                    var masked = layer.Mask.data<float>().ToArray().Select(v => v < 1f).ToArray();
+                    WriteBits(w, masked);
+                    WriteFloats(w, layer.Hidden!.data<float>().ToArray(), keep: i => masked[i]);
                 }
-                if (layer.Deleted is not null)
-                    w.Write(layer.Deleted.data<bool>().ToArray().Select(b => b ? (byte)1 : (byte)0).ToArray());
             }
         }
         var body = payload.ToArray();
@@ -134,7 +140,7 @@ public static class ModelSerializer
         {
             return Parse(body.ToArray());
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or InvalidOperationException or FormatException or NullReferenceException)
+        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or InvalidOperationException or FormatException or NullReferenceException or OverflowException or IndexOutOfRangeException)
         {
             throw new SparsePruneException("CorruptModelFile", ErrorKind.InvalidData, $"{source} passed its checksum but could not be read: {e.Message}", e);
         }
@@ -144,8 +150,8 @@ public static class ModelSerializer
     {
         using var r = new BinaryReader(new MemoryStream(body), Encoding.UTF8);
         var meta = JsonSerializer.Deserialize<Metadata>(r.ReadBytes(r.ReadInt32())) ?? throw new FormatException("no metadata");
-        var offset = ReadFloats(r);
-        var scale = ReadFloats(r);
+        var offset = ReadOptionalFloats(r);
+        var scale = ReadOptionalFloats(r);
         int count = r.ReadInt32();
         var layers = new List<LayerState>();
         try
@@ -155,25 +161,19 @@ public static class ModelSerializer
                 int outF = r.ReadInt32(), inF = r.ReadInt32();
                 if (outF <= 0 || inF <= 0 || (long)outF * inF > Mlp.MaxWeights) throw new FormatException($"layer {i} has shape {outF}x{inF}");
                 byte flags = r.ReadByte();
-                long n = (long)outF * inF;
-                var layer = new LayerState(
-                    tensor(ReadRaw(r, n), new long[] { outF, inF }).DetachFromDisposeScope(),
-                    tensor(ReadRaw(r, outF), new long[] { outF }).DetachFromDisposeScope());
+                if ((flags & ~3) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
+                int n = checked(outF * inF);
+                var shape = new long[] { outF, inF };
+                bool[]? deleted = (flags & 2) != 0 ? ReadBits(r, n) : null;
+                var weights = ReadFloats(r, n, deleted is null ? null : k => !deleted[k]);
+                var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(ReadFloats(r, outF), new long[] { outF }).DetachFromDisposeScope());
                 layers.Add(layer);
+                if (deleted is not null) layer.SetDeleted(tensor(deleted, shape).DetachFromDisposeScope());
                 if ((flags & 1) != 0)
                 {
-                    var maskBytes = r.ReadBytes((int)n);
-                    if (maskBytes.Length != n) throw new EndOfStreamException();
-                    var mask = maskBytes.Select(b => b != 0 ? 1f : 0f).ToArray();
-                    var hidden = new float[n];
-                    for (long k = 0; k < n; k++) if (mask[k] < 1f) hidden[k] = r.ReadSingle();
-                    layer.SetMask(tensor(mask, new long[] { outF, inF }).DetachFromDisposeScope(), tensor(hidden, new long[] { outF, inF }).DetachFromDisposeScope());
-                }
-                if ((flags & 2) != 0)
-                {
-                    var del = r.ReadBytes((int)n);
-                    if (del.Length != n) throw new EndOfStreamException();
-                    layer.SetDeleted(tensor(del.Select(b => b != 0).ToArray(), new long[] { outF, inF }).DetachFromDisposeScope());
+                    var masked = ReadBits(r, n);
+                    var hidden = ReadFloats(r, n, k => masked[k]);
+                    layer.SetMask(tensor(masked.Select(m => m ? 0f : 1f).ToArray(), shape).DetachFromDisposeScope(), tensor(hidden, shape).DetachFromDisposeScope());
                 }
                 if (i > 0 && layers[i - 1].OutFeatures != inF) throw new FormatException($"layer {i} takes {inF} inputs but layer {i - 1} has {layers[i - 1].OutFeatures} outputs");
             }
@@ -197,31 +197,58 @@ public static class ModelSerializer
         }
     }
 
-    private static void WriteTensor(BinaryWriter w, Tensor t)
+    /// <summary>Writes the float32 bits of the values <paramref name="keep"/> selects (all when null), little-endian.</summary>
+    private static void WriteFloats(BinaryWriter w, float[] values, Func<int, bool>? keep = null)
     {
-        var values = t.data<float>().ToArray();
-        var raw = new byte[values.Length * 4];
-        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), values[i]);
-        w.Write(raw);
+        using var buffer = new MemoryStream();
+        Span<byte> four = stackalloc byte[4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (keep is not null && !keep(i)) continue;
+            BinaryPrimitives.WriteSingleLittleEndian(four, values[i]);
+            buffer.Write(four);
+        }
+        w.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    private static float[] ReadRaw(BinaryReader r, long count)
+    /// <summary>Reads <paramref name="count"/> values, of which only those <paramref name="stored"/> selects are in the file (the rest are 0).</summary>
+    private static float[] ReadFloats(BinaryReader r, int count, Func<int, bool>? stored = null)
     {
-        var raw = r.ReadBytes(checked((int)(count * 4)));
-        if (raw.Length != count * 4) throw new EndOfStreamException();
         var values = new float[count];
-        for (long i = 0; i < count; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.AsSpan((int)(i * 4)));
+        Span<byte> four = stackalloc byte[4];
+        for (int i = 0; i < count; i++)
+        {
+            if (stored is not null && !stored(i)) continue;
+            if (r.Read(four) != 4) throw new EndOfStreamException();
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(four);
+        }
         return values;
     }
 
-    private static void WriteFloats(BinaryWriter w, float[]? values)
+    private static void WriteBits(BinaryWriter w, bool[] bits)
+    {
+        var packed = new byte[(bits.Length + 7) / 8];
+        for (int i = 0; i < bits.Length; i++) if (bits[i]) packed[i >> 3] |= (byte)(1 << (i & 7));
+        w.Write(packed);
+    }
+
+    private static bool[] ReadBits(BinaryReader r, int count)
+    {
+        var packed = r.ReadBytes((count + 7) / 8);
+        if (packed.Length != (count + 7) / 8) throw new EndOfStreamException();
+        var bits = new bool[count];
+        for (int i = 0; i < count; i++) bits[i] = (packed[i >> 3] & (1 << (i & 7))) != 0;
+        return bits;
+    }
+
+    private static void WriteOptionalFloats(BinaryWriter w, float[]? values)
     {
         w.Write(values?.Length ?? -1);
         if (values is null) return;
         foreach (var v in values) w.Write(v);
     }
 
-    private static float[]? ReadFloats(BinaryReader r)
+    private static float[]? ReadOptionalFloats(BinaryReader r)
     {
         int n = r.ReadInt32();
         if (n < 0) return null;

@@ -17,9 +17,10 @@ public sealed record PruningRequest
     public int GroupM { get; init; } = 4;
     public int? Seed { get; init; }
 
-    public string Describe() => Structure == PruneStructure.NM
+    public string Describe() => (Structure == PruneStructure.NM
         ? $"Structure=NM Pattern={KeepN}:{GroupM} Criterion={Criterion}"
-        : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}");
+        : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}"))
+        + (Criterion == PruneCriterion.Random && Seed is { } s ? $" Seed={s}" : "");
 }
 
 /// <summary>A computed but not yet applied pruning step: what -WhatIf shows.</summary>
@@ -53,6 +54,8 @@ public static class Pruner
     public static PruningPlan Plan(Mlp model, PruningRequest request)
     {
         Validate(model, request);
+        // A random ranking's seed is resolved now so that the history can replay it.
+        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
         return request.Structure switch
         {
             PruneStructure.Connection => PlanConnections(model, request),
@@ -88,7 +91,7 @@ public static class Pruner
     {
         var state = model.State;
         var baseline = BaselineWeights(model);
-        var rng = new Random(request.Seed ?? model.NextSeed());
+        var rng = new Random(request.Seed ?? 0);
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
         var scores = state.Select(l => ConnectionScores(l, request, rng)).ToList();
@@ -135,7 +138,7 @@ public static class Pruner
 
     private static PruningPlan PlanNM(Mlp model, PruningRequest request)
     {
-        var rng = new Random(request.Seed ?? model.NextSeed());
+        var rng = new Random(request.Seed ?? 0);
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
         var chosen = new List<Tensor>();
@@ -164,7 +167,7 @@ public static class Pruner
     {
         var state = model.State;
         var baseline = BaselineNeurons(model);
-        var rng = new Random(request.Seed ?? model.NextSeed());
+        var rng = new Random(request.Seed ?? 0);
         int hiddenLayers = state.Count - 1;
         var importance = new List<double[]>();
         using (NewDisposeScope())
@@ -225,7 +228,7 @@ public static class Pruner
             changes.Add(new LayerChange
             {
                 Layer = l, Shape = $"{layer.InFeatures}x{layer.OutFeatures}", Weights = layer.PresentWeights,
-                ZeroBefore = layer.PresentWeights - layer.NonZeroWeights, Deleting = deleting,
+                ZeroBefore = layer.PresentWeights - layer.NonZeroWeights, ZeroAfter = layer.PresentWeights - layer.NonZeroWeights, Deleting = deleting,
                 NeuronsBefore = layer.OutFeatures, NeuronsAfter = layer.OutFeatures - removedRows.Count,
             });
         }

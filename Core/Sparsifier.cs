@@ -37,7 +37,9 @@ public sealed class LayerChange
     public long Deleting { get; init; }
     public int NeuronsBefore { get; init; }
     public int NeuronsAfter { get; init; }
-    public override string ToString() => Deleting > 0 || NeuronsAfter != NeuronsBefore
+    public override string ToString() => Deleting == 0 && NeuronsAfter == NeuronsBefore && ZeroAfter == ZeroBefore
+        ? $"layer {Layer} ({Shape}): unchanged, {ZeroBefore} of {Weights} weights zero"
+        : Deleting > 0 || NeuronsAfter != NeuronsBefore
         ? $"layer {Layer} ({Shape}): delete {Deleting} of {Weights} weights" + (NeuronsAfter != NeuronsBefore ? $", neurons {NeuronsBefore} -> {NeuronsAfter}" : "")
         : $"layer {Layer} ({Shape}): {ZeroAfter} of {Weights} weights zero (now {ZeroBefore})";
 }
@@ -70,9 +72,11 @@ public static class Sparsifier
     public static SparsityPlan Plan(Mlp model, SparsityRequest request)
     {
         Validate(model, request);
+        // A random mask's seed is resolved now so that the history can replay it.
+        if (request.Method == SparsityMethod.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
         var layers = request.Layers ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
-        var rng = new Random(request.Seed ?? model.NextSeed());
+        var rng = new Random(request.Seed ?? 0);
         var masks = new List<(int, Tensor)>();
         var changes = new List<LayerChange>();
         bool differ = false;

@@ -156,7 +156,7 @@ public static class Trainer
                     double batchLoss = loss.item<float>();
                     if (double.IsNaN(batchLoss) || double.IsInfinity(batchLoss))
                         throw SparsePruneException.Operation("TrainingDiverged",
-                            $"Training diverged (loss {batchLoss}) in epoch {epoch + 1}, batch {b + 1}; the model was left as it was. Lower -LearningRate.");
+                            $"Training diverged (loss {batchLoss}) in epoch {epoch + 1}, batch {b + 1}; the model was left as it was. Lower -LearningRate (-FineTuneLearningRate when fine-tuning after pruning).");
                     epochLoss += batchLoss * count;
                     seen += count;
                     if (progress is not null && (b + 1) % ProgressEveryBatches == 0 && b + 1 < batches)

@@ -166,6 +166,23 @@ Describe 'Import-Dataset' {
         # the same folder through Get-Dataset -Path
         (Get-Dataset FashionMnist -Path $folder).TrainCount | Should -Be 6
     }
+
+    It 'reads IDX files by prefix (folder/fashion-train-images-idx3-ubyte.gz, ...) and takes -Name' {
+        $folder = Join-Path $TestDrive 'idx-prefix'
+        New-Item -ItemType Directory $folder | Out-Null
+        $train = @(for ($i = 0; $i -lt 5; $i++) { , [byte[]](0..3 | ForEach-Object { ($i * 4 + $_) % 256 }) })
+        $test = @(for ($i = 0; $i -lt 3; $i++) { , [byte[]](0..3 | ForEach-Object { (100 + $i + $_) % 256 }) })
+        Write-Idx -Folder $folder -Prefix fashion-train -Images $train -Rows 2 -Cols 2 -Labels ([byte[]](0, 1, 0, 1, 1)) -Gzip
+        Write-Idx -Folder $folder -Prefix fashion-t10k -Images $test -Rows 2 -Cols 2 -Labels ([byte[]](1, 0, 1)) -Gzip
+        $d = Import-Dataset -Path (Join-Path $folder 'fashion-') -Normalize None
+        $d.Name | Should -Be 'fashion'
+        $d.TrainCount | Should -Be 5
+        $d.TestCount | Should -Be 3
+        $d.Features | Should -Be 4
+        (Get-DatasetArray $d 'TrainX') -join ',' | Should -Be (($train | ForEach-Object { $_ }) -join ',')
+        (Import-Dataset -Path (Join-Path $folder 'fashion-') -Name 'mine').Name | Should -Be 'mine'
+        (Import-Dataset -Path (Join-Path $PSScriptRoot 'data/iris.csv') -Name 'flowers').Name | Should -Be 'flowers'
+    }
 }
 
 Describe 'ConvertTo-Dataset' {

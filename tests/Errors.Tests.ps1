@@ -120,6 +120,24 @@ Describe 'Bad input' {
             Act = { param($c) $c.Model | Export-Mlp (Split-Path $c.Missing) } }
         @{ Case = 'Export-Mlp into a missing folder'; ErrorId = 'DirectoryNotFound'; Category = 'ObjectNotFound'; Hint = 'create it'
             Act = { param($c) $c.Model | Export-Mlp (Join-Path (Split-Path $c.Missing) 'no-such-folder/m.spmlp') } }
+        @{ Case = 'Invoke-Pruning -Structure NM -Pattern with an N too large for an integer'; ErrorId = 'InvalidNMPattern'; Category = 'InvalidArgument'; Hint = 'N:M'
+            Act = { param($c) $c.Model | Invoke-Pruning -Structure NM -Pattern 99999999999:4 } }
+        @{ Case = 'Invoke-Pruning -Structure NM with -Ratio'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Pattern'
+            Act = { param($c) $c.Model | Invoke-Pruning -Structure NM -Ratio 0.5 } }
+        @{ Case = 'Invoke-Pruning -Pattern without -Structure NM'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'NM'
+            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Pattern 2:4 } }
+        @{ Case = 'Invoke-Pruning -Seed with an exact criterion and no fine-tuning'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Random'
+            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Seed 3 } }
+        @{ Case = 'Set-Sparsity -Seed with magnitude masks'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Random'
+            Act = { param($c) $c.Model | Set-Sparsity 0.5 -Seed 3 } }
+        @{ Case = 'Set-Sparsity -Threshold with -Scope'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Scope'
+            Act = { param($c) $c.Model | Set-Sparsity -Threshold 0.1 -Scope Global } }
+        @{ Case = 'Get-Dataset Digits -Path'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Import-Dataset'
+            Act = { param($c) Get-Dataset Digits -Path (Split-Path $c.Missing) } }
+        @{ Case = 'Get-Dataset FashionMnist -TestFraction'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'official'
+            Act = { param($c) Get-Dataset FashionMnist -TestFraction 0.5 } }
+        @{ Case = 'Import-Mlp -Dataset that does not fit the model'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+            Act = { param($c) Import-Mlp $c.Valid -Dataset $c.Digits } }
     ) {
         $model = $Ctx.Model
         $print = Get-ModelFingerprint $model

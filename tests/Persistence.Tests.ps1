@@ -83,11 +83,38 @@ Describe 'Export-Mlp and Import-Mlp' {
         Get-ModelFingerprint $r | Should -BeExactly (Get-ModelFingerprint $m)
     }
 
-    It 'returns the file with -PassThru and imports from Get-ChildItem through the pipeline' {
+    It 'has no data set after Import-Mlp unless -Dataset attaches one, which later cmdlets then use' {
+        $Loaded.Dataset | Should -BeNullOrEmpty
+        (Get-CompressionReport $Loaded).Metric | Should -BeNullOrEmpty
+        $withData = Import-Mlp -Path $Path -Dataset $IrisData
+        $withData.Dataset.Name | Should -Be $IrisData.Name
+        $report = Get-CompressionReport $withData
+        $report.MetricName | Should -Be 'Accuracy'
+        $report.Metric | Should -Be (Measure-Mlp $withData -Repeat 1).Accuracy
+    }
+
+    It 'writes a smaller file for a pruned model than for the same model dense (deleted weights are not stored)' {
+        $dense = New-Mlp 64, 128, 10 -Seed 3
+        $pruned = Copy-Mlp $dense | Invoke-Pruning -Ratio 0.8
+        $densePath = Join-Path $TestDrive 'dense.spmlp'
+        $prunedPath = Join-Path $TestDrive 'pruned.spmlp'
+        $dense | Export-Mlp $densePath
+        $pruned | Export-Mlp $prunedPath
+        $saved = (Get-Item $densePath).Length - (Get-Item $prunedPath).Length
+        # the deleted weights (4 bytes each) are gone; the deletion bitmap costs 1 bit per weight, and
+        # the pruned model's history and baseline add some metadata (well under 2 KiB here)
+        $deleted = $dense.Weights - $pruned.Weights
+        $deleted | Should -Be (6553 + 1024)
+        $saved | Should -BeGreaterThan ($deleted * 4 - 9472 / 8 - 2048)
+        Get-ModelFingerprint (Import-Mlp $prunedPath) | Should -BeExactly (Get-ModelFingerprint $pruned)
+    }
+
+    It 'emits the model with -PassThru (the pipeline goes on) and imports from Get-ChildItem through the pipeline' {
         $p = Join-Path $TestDrive 'passthru.spmlp'
-        $file = $Model | Export-Mlp -Path $p -PassThru
-        $file | Should -BeOfType System.IO.FileInfo
-        $file.FullName | Should -Be $p
+        $out = @($Model | Export-Mlp -Path $p -PassThru)
+        $out.Count | Should -Be 1
+        [object]::ReferenceEquals($out[0], $Model) | Should -BeTrue
+        Test-Path $p | Should -BeTrue
         $many = @(Get-ChildItem $TestDrive -Filter '*.spmlp' | Import-Mlp)
         $many.Count | Should -Be @(Get-ChildItem $TestDrive -Filter '*.spmlp').Count
         $many | ForEach-Object { $_ | Should -BeOfType SparsePrune.Mlp }

@@ -253,6 +253,25 @@ Describe 'Pruning steps combined' {
         Get-ModelFingerprint $a | Should -Not -Be (Get-ModelFingerprint $c)
         Get-ModelFingerprint $a | Should -Not -Be (Get-ModelFingerprint $l1)
     }
+
+    It 'records the seed of an unseeded random ranking in the history, and that seed replays it' {
+        $base = New-Mlp 10, 10, 2 -Seed 16
+        $a = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random
+        $a.History[-1].Parameters | Should -Match 'Seed=(\d+)'
+        $seed = [int]($a.History[-1].Parameters -replace '.*Seed=(\d+).*', '$1')
+        $b = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random -Seed $seed
+        Get-ModelFingerprint $b | Should -BeExactly (Get-ModelFingerprint $a)
+    }
+
+    It 'warns when the baseline is recorded without a data set (no metric to compare with)' {
+        $fresh = New-Mlp 6, 5, 2 -Seed 4
+        $null = $fresh | Invoke-Pruning -Ratio 0.5 -WarningVariable warnings -WarningAction SilentlyContinue
+        ($warnings -join ' ') | Should -Match 'no data set'
+        $fresh.Baseline | Should -Not -BeNullOrEmpty
+        $fresh.Baseline.Metric | Should -BeNullOrEmpty
+        $null = $fresh | Invoke-Pruning -Ratio 0.6 -WarningVariable again -WarningAction SilentlyContinue
+        ($again -join ' ') | Should -Not -Match 'no data set'
+    }
 }
 
 Describe 'Invoke-Pruning -Structure NM' {
