@@ -45,8 +45,9 @@ public sealed class Mlp
     public TaskKind Task { get; }
     /// <summary>The seed the initial weights were drawn with.</summary>
     public int Seed { get; }
-    /// <summary>Where the tensors live; every tensor of the model is on this device.</summary>
-    public string Device => "cpu";
+    /// <summary>Where the tensors live (read from the weights); data is moved here for training and inference.</summary>
+    public string Device => TorchDevice.ToString();
+    internal torch.Device TorchDevice => _layers[0].Weight.device;
 
     /// <summary>All widths, input first (e.g. 64,128,64,10).</summary>
     public int[] Widths => new[] { _layers[0].InFeatures }.Concat(_layers.Select(l => l.OutFeatures)).ToArray();
@@ -201,7 +202,7 @@ public sealed class Mlp
     internal Tensor NormalizeInputs(Tensor raw)
     {
         if (FeatureOffset is null || FeatureScale is null) return raw;
-        return (raw - tensor(FeatureOffset)) / tensor(FeatureScale);
+        return (raw - tensor(FeatureOffset).to(raw.device)) / tensor(FeatureScale).to(raw.device);
     }
 
     /// <summary>Makes <paramref name="data"/> the default data set of later operations (it must fit the model).</summary>

@@ -113,8 +113,9 @@ public static class Trainer
             optimizer = options.Optimizer == OptimizerKind.Adam
                 ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                 : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
-            allX = tensor(data.TrainX, new long[] { n, f });
-            allY = classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY);
+            var device = model.TorchDevice;
+            allX = tensor(data.TrainX, new long[] { n, f }).to(device);
+            allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device);
             var forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             var order = new int[n];
 
@@ -129,7 +130,7 @@ public static class Trainer
                     if (cancel.IsCancellationRequested) { stopped = true; break; }
                     using var scope = NewDisposeScope();
                     int start = b * options.BatchSize, count = Math.Min(options.BatchSize, n - start);
-                    var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray());
+                    var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray()).to(device);
                     var xb = allX.index_select(0, idx);
                     var yb = allY.index_select(0, idx);
                     optimizer.zero_grad();
