@@ -80,11 +80,12 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
         if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";
-        var result = Guard(Model, () => Trainer.Train(Model, data, options, TrainingProgressWriter(activity), StopToken));
-        CompleteProgress(activity);
+        TrainingResult result;
+        try { result = Guard(Model, () => Trainer.Train(Model, data, options, TrainingProgressWriter(activity), StopToken)); }
+        finally { CompleteProgress(activity); }
         if (result.Stopped)
         {
-            WriteWarning($"Training stopped after {result.EpochsCompleted} complete epoch(s); the model keeps the weights of the last finished batch.");
+            WriteWarning($"Training {result.StopNote}.");
             return;
         }
         WriteVerbose($"Trained {result.EpochsCompleted} epoch(s): train loss {result.FinalLoss:0.#####}, {result.Metric?.Name} {result.Metric?.Value:0.#####} (seed {result.Seed}).");
@@ -185,6 +186,8 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -Pattern (e.g. 2:4).", Model);
         if (Structure != PruneStructure.NM && bound.ContainsKey(nameof(Pattern)))
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-Pattern applies to -Structure NM; with -Structure {Structure} give -Ratio only.", Model);
+        if (FineTuneEpochs == 0 && bound.ContainsKey(nameof(FineTuneLearningRate)))
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-FineTuneLearningRate applies to fine-tuning: give -FineTuneEpochs too.", Model);
         if (Criterion != PruneCriterion.Random && bound.ContainsKey(nameof(Seed)) && FineTuneEpochs == 0)
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Seed applies to -Criterion Random and to fine-tuning (-FineTuneEpochs); L1 and L2 rankings are exact.", Model);
         var parts = Pattern.Split(':');
@@ -213,12 +216,13 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
             WriteWarning($"The pruning target of model '{Model.Name}' ({request.Describe()}) is already met: nothing was deleted.");
         var activity = $"Fine-tuning '{Model.Name}'";
         var fineTune = new TrainingOptions { LearningRate = FineTuneLearningRate, Seed = Seed };
-        var result = Guard(Model, () => Pruner.Apply(Model, plan, data, FineTuneEpochs, fineTune, TrainingProgressWriter(activity), StopToken));
-        if (FineTuneEpochs > 0) CompleteProgress(activity);
+        TrainingResult? result;
+        try { result = Guard(Model, () => Pruner.Apply(Model, plan, data, FineTuneEpochs, fineTune, TrainingProgressWriter(activity), StopToken)); }
+        finally { if (FineTuneEpochs > 0) CompleteProgress(activity); }
         WriteVerbose(description);
         if (result is { Stopped: true })
         {
-            WriteWarning($"Fine-tuning stopped after {result.EpochsCompleted} complete epoch(s); the pruned model keeps the weights of the last finished batch.");
+            WriteWarning($"Fine-tuning {result.StopNote}; the pruning itself is kept.");
             return;
         }
         WriteObject(Model);
@@ -284,9 +288,14 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
     [Parameter] public SwitchParameter Force { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
+        // Several models piped to one -Path would overwrite each other (with -Force) silently.
+        if (!_written.Add(full))
+            Fail("DuplicatePath", ErrorKind.InvalidArgument, $"More than one model was piped to '{full}'; the first was written. Give each model its own path, e.g. ForEach-Object {{ $_ | Export-Mlp \"$($_.Name).spmlp\" }}.", Model);
         if (!ShouldProcess(full, $"Export model '{Model.Name}'")) return;
         Guard(full, () => ModelSerializer.Save(Model, full, Force));
         // -PassThru emits the model, so that a pipeline can go on after saving it.

@@ -101,13 +101,17 @@ public abstract class SparsePruneCmdlet : PSCmdlet
     {
         return p =>
         {
+            // After Ctrl+C, WriteProgress would throw PipelineStoppedException inside the training
+            // loop, and the step would be undone; the loop sees the token and stops at a batch instead.
+            if (_stop.IsCancellationRequested) return;
             double done = p.Epochs == 0 ? 1 : ((p.Epoch - 1) + (double)p.Batch / Math.Max(1, p.Batches)) / p.Epochs;
             var record = new ProgressRecord(activityId, activity,
                 $"Epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.Batches}, loss {p.Loss:0.#####}")
             {
                 PercentComplete = (int)Math.Clamp(done * 100, 0, 100),
             };
-            WriteProgress(record);
+            try { WriteProgress(record); }
+            catch (PipelineStoppedException) { _stop.Cancel(); }
         };
     }
 

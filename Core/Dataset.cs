@@ -44,6 +44,27 @@ public sealed class Dataset
     internal float[] Offset { get; }
     internal float[] Scale { get; }
 
+    /// <summary>
+    /// Rows of this set as <paramref name="model"/> expects them: a model keeps the normalization
+    /// it was first trained with, so rows normalized otherwise (another -Normalize, another
+    /// split) are mapped back to raw values and through the model's statistics. The same array
+    /// when the statistics agree or the model has none yet.
+    /// </summary>
+    internal float[] InputsFor(Mlp model, float[] x)
+    {
+        var (mo, ms) = (model.FeatureOffset, model.FeatureScale);
+        if (mo is null || ms is null || (mo.AsSpan().SequenceEqual(Offset) && ms.AsSpan().SequenceEqual(Scale))) return x;
+        int f = Features;
+        var mapped = new float[x.Length];
+        for (long i = 0; i < x.LongLength; i++)
+        {
+            int j = (int)(i % f);
+            double raw = (double)x[i] * Scale[j] + Offset[j];
+            mapped[i] = (float)((raw - mo[j]) / ms[j]);
+        }
+        return mapped;
+    }
+
     /// <summary>The split metrics are taken on: the test split, or the train split when there is none.</summary>
     internal (float[] X, float[] Y) EvaluationSplit => TestCount > 0 ? (TestX, TestY) : (TrainX, TrainY);
 
@@ -147,6 +168,7 @@ public sealed class Dataset
         for (int i = 0; i < raw.Count; i++)
         {
             if (!TryParseNumber(raw[i], out numbers[i]) || double.IsNaN(numbers[i]) || double.IsInfinity(numbers[i])) { allNumeric = false; }
+            else if (numbers[i] == 0) numbers[i] = 0; // -0 and 0 are one value (and one class)
         }
         bool fewIntegers = allNumeric && numbers.All(v => v == Math.Floor(v) && Math.Abs(v) < 1e9) && numbers.Distinct().Count() <= 20;
         var kind = task ?? (!allNumeric || fewIntegers ? TaskKind.Classification : TaskKind.Regression);

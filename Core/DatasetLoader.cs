@@ -102,7 +102,15 @@ public static class DatasetLoader
     {
         if (!File.Exists(path)) throw new SparsePruneException("FileNotFound", ErrorKind.ObjectNotFound, $"There is no file '{path}'.");
         List<string[]> rows;
-        using (var reader = OpenText(path)) rows = ReadCsvRows(reader).ToList();
+        try
+        {
+            using var reader = OpenText(path);
+            rows = ReadCsvRows(reader).ToList();
+        }
+        catch (InvalidDataException e)
+        {
+            throw SparsePruneException.BadData("InvalidCsvFile", $"'{path}' cannot be read as {(path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? "gzip-compressed " : "")}CSV text: {e.Message}");
+        }
         if (rows.Count == 0) throw SparsePruneException.BadData("EmptyDataset", $"'{path}' is empty: a CSV needs a header row and at least one data row.");
         var header = rows[0];
         int target = targetColumn is null ? header.Length - 1 : Array.FindIndex(header, h => string.Equals(h.Trim(), targetColumn, StringComparison.OrdinalIgnoreCase));

@@ -58,6 +58,7 @@ public static class Evaluator
     {
         CheckCompatible(model, data);
         var (x, y) = data.EvaluationSplit;
+        x = data.InputsFor(model, x);
         int f = data.Features, n = y.Length;
         long correct = 0;
         double lossSum = 0;
@@ -72,12 +73,12 @@ public static class Evaluator
             if (data.Task == TaskKind.Classification)
             {
                 var labels = yb.to_type(ScalarType.Int64);
-                lossSum += nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum).item<float>();
+                lossSum += nn.functional.cross_entropy(output, labels, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64).item<double>();
                 correct += output.argmax(1).eq(labels).sum().item<long>();
             }
             else
             {
-                lossSum += nn.functional.mse_loss(output.squeeze(1), yb, reduction: nn.Reduction.Sum).item<float>();
+                lossSum += nn.functional.mse_loss(output.squeeze(1).to_type(ScalarType.Float64), yb.to_type(ScalarType.Float64), reduction: nn.Reduction.Sum).item<double>();
             }
         }
         double? acc = data.Task == TaskKind.Classification ? (n == 0 ? 0 : (double)correct / n) : null;
@@ -88,7 +89,7 @@ public static class Evaluator
     public static Measurement Measure(Mlp model, Dataset data, int repeats = 50, int batchSize = 256)
     {
         var (acc, loss, samples) = Score(model, data);
-        var (x, _) = data.EvaluationSplit;
+        var x = data.InputsFor(model, data.EvaluationSplit.X);
         int f = data.Features;
         int available = x.Length / f;
         using var noGrad = no_grad();

@@ -98,6 +98,7 @@ internal sealed class LayerState : IDisposable
 
     public LayerState Clone()
     {
+        using var scope = NewDisposeScope();
         var copy = new LayerState(Weight.detach().clone().DetachFromDisposeScope(), Bias.detach().clone().DetachFromDisposeScope());
         copy.Mask = Mask?.clone().DetachFromDisposeScope();
         copy.Hidden = Hidden?.clone().DetachFromDisposeScope();

@@ -212,13 +212,21 @@ public sealed class Mlp
         Dataset = data;
     }
 
+    /// <summary>
+    /// After training on <paramref name="data"/>: it becomes the default data set. The input
+    /// normalization is taken from the first data set only; later ones are mapped into it
+    /// (<see cref="Dataset.InputsFor"/>), so the weights always see inputs scaled the same way.
+    /// </summary>
     internal void AdoptInputs(Dataset data)
     {
         FeatureNames = data.FeatureNames.ToArray();
         ClassNames = data.Task == TaskKind.Classification ? data.ClassNames.ToArray() : null;
-        FeatureOffset = data.Offset.ToArray();
-        FeatureScale = data.Scale.ToArray();
-        InputNormalization = data.Normalization;
+        if (FeatureOffset is null || FeatureScale is null)
+        {
+            FeatureOffset = data.Offset.ToArray();
+            FeatureScale = data.Scale.ToArray();
+            InputNormalization = data.Normalization;
+        }
         Dataset = data;
     }
 

@@ -28,13 +28,15 @@ public static class ModelSerializer
     public const ushort FormatVersion = 1;
     private const int HeaderSize = 24;
     private const int HashSize = 32;
+    // A metric can be infinite (a diverging regression): write it as "Infinity" rather than fail.
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static byte[] ToBytes(Mlp model)
     {
         using var payload = new MemoryStream();
         using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            var meta = JsonSerializer.SerializeToUtf8Bytes(Metadata.From(model));
+            var meta = JsonSerializer.SerializeToUtf8Bytes(Metadata.From(model), Json);
             w.Write(meta.Length);
             w.Write(meta);
             WriteOptionalFloats(w, model.FeatureOffset);
@@ -129,7 +131,7 @@ public static class ModelSerializer
             throw new SparsePruneException("UnsupportedModelVersion", ErrorKind.NotSupported,
                 $"{source} has format version {version}; this SparsePrune reads version {FormatVersion}. Use the SparsePrune version that wrote it.");
         var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12));
-        if ((ulong)bytes.Length < HeaderSize + length + HashSize)
+        if (length > (ulong)bytes.Length || (ulong)bytes.Length < HeaderSize + length + HashSize)
             throw SparsePruneException.BadData("TruncatedModelFile", $"{source} is truncated: {bytes.Length} bytes, the header promises {HeaderSize + (decimal)length + HashSize}.");
         if ((ulong)bytes.Length > HeaderSize + length + HashSize)
             throw SparsePruneException.BadData("CorruptModelFile", $"{source} has {bytes.Length - (long)(HeaderSize + (long)length + HashSize)} bytes after its end.");
@@ -149,7 +151,7 @@ public static class ModelSerializer
     private static Mlp Parse(byte[] body)
     {
         using var r = new BinaryReader(new MemoryStream(body), Encoding.UTF8);
-        var meta = JsonSerializer.Deserialize<Metadata>(r.ReadBytes(r.ReadInt32())) ?? throw new FormatException("no metadata");
+        var meta = JsonSerializer.Deserialize<Metadata>(r.ReadBytes(r.ReadInt32()), Json) ?? throw new FormatException("no metadata");
         var offset = ReadOptionalFloats(r);
         var scale = ReadOptionalFloats(r);
         int count = r.ReadInt32();
@@ -178,6 +180,8 @@ public static class ModelSerializer
                 if (i > 0 && layers[i - 1].OutFeatures != inF) throw new FormatException($"layer {i} takes {inF} inputs but layer {i - 1} has {layers[i - 1].OutFeatures} outputs");
             }
             if (layers.Count == 0) throw new FormatException("no layers");
+            if (meta.Baseline is { } b && (b.LayerWeights.Length != layers.Count || b.LayerNeurons.Length != layers.Count))
+                throw new FormatException($"the baseline describes {b.LayerWeights.Length} layers, the file has {layers.Count}");
             var model = new Mlp(meta.Name, Enum.Parse<Activation>(meta.Activation), Enum.Parse<TaskKind>(meta.Task), meta.Seed, layers)
             {
                 FeatureNames = meta.FeatureNames,

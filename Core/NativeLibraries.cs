@@ -36,6 +36,7 @@ public static class NativeLibraries
             if (_loadedFrom is not null) return;
             if (!OperatingSystem.IsLinux()) { _loadedFrom = directory; return; }
             var full = Path.GetFullPath(directory);
+            RequestReproducibleMkl();
             foreach (var name in LoadOrder)
             {
                 var path = Path.Combine(full, name);
@@ -46,6 +47,7 @@ public static class NativeLibraries
             }
             TryRouteTorchSharpImports();
             _loadedFrom = full;
+            ApplyThreadSetting();
         }
     }
 
@@ -62,6 +64,32 @@ public static class NativeLibraries
         {
             // A resolver is already set (TorchSharp's own); the loaded soname still wins.
         }
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
+    /// <summary>
+    /// MKL (inside libtorch_cpu) picks kernels by the memory alignment of its inputs, so the same
+    /// matrix product could differ in the last bits from one call to the next. MKL_CBWR=AUTO,STRICT
+    /// makes its results independent of alignment. MKL reads it from the native environment when it
+    /// starts, so it is set there (not through .NET's copy) before LibTorch loads; a value the user
+    /// set is kept.
+    /// </summary>
+    private static void RequestReproducibleMkl()
+    {
+        try { SetEnv("MKL_CBWR", "AUTO,STRICT", 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    /// <summary>
+    /// LibTorch's results are bit-identical for the same seeds and the same number of threads;
+    /// SPARSEPRUNE_THREADS fixes that number (e.g. to compare runs across machines).
+    /// </summary>
+    public static void ApplyThreadSetting()
+    {
+        var value = Environment.GetEnvironmentVariable("SPARSEPRUNE_THREADS");
+        if (int.TryParse(value, out var threads) && threads > 0) TorchSharp.torch.set_num_threads(threads);
     }
 
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)

@@ -145,7 +145,10 @@ public static class Pruner
         int m = request.GroupM, keep = request.KeepN;
         foreach (var layer in model.State)
         {
-            var scores = ConnectionScores(layer, request, rng);
+            // Connections deleted earlier rank lowest here: they count among the M - N dropped
+            // of their group, so a pattern already met deletes nothing more.
+            var scores = request.Criterion == PruneCriterion.Random ? Ranking.RandomScores(layer.Weight.shape, rng) : layer.Weight.abs();
+            if (layer.Deleted is { } gone) scores = scores.masked_fill(gone, float.NegativeInfinity);
             long rows = scores.shape[0], cols = scores.shape[1];
             long padded = (cols + m - 1) / m * m;
             // Padding ranks lowest, so a short last group of g weights keeps min(g, N) of them.

@@ -7,7 +7,12 @@ namespace SparsePrune;
 internal static class Ranking
 {
     /// <summary>floor(fraction × n), computed in decimal so that 0.29 × 100 gives 29, not 28.</summary>
-    public static long FloorCount(double fraction, long n) => (long)Math.Floor((decimal)fraction * n);
+    public static long FloorCount(double fraction, long n)
+    {
+        long count = (long)Math.Floor((decimal)fraction * n);
+        // (decimal)0.9999999999999999 rounds to 1; a fraction below 1 never takes all n.
+        return fraction < 1 && n > 0 ? Math.Min(count, n - 1) : count;
+    }
 
     /// <summary>
     /// A float 1/0 tensor shaped like <paramref name="scores"/> with 1 at the
@@ -37,7 +42,7 @@ internal static class Ranking
                 chosen.index_fill_(0, tiedIndex.narrow(0, 0, fromTies), 1f);
             }
         }
-        return chosen.reshape(scores.shape).DetachFromDisposeScope();
+        return chosen.reshape(scores.shape).MoveToOuterDisposeScope();
     }
 
     /// <summary>Uniform random scores from a seeded managed generator (the same seed gives the same scores everywhere).</summary>

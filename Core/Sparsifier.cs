@@ -74,7 +74,8 @@ public static class Sparsifier
         Validate(model, request);
         // A random mask's seed is resolved now so that the history can replay it.
         if (request.Method == SparsityMethod.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
-        var layers = request.Layers ?? Enumerable.Range(0, model.LayerCount).ToArray();
+        // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.
+        var layers = request.Layers?.OrderBy(l => l).ToArray() ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
         var rng = new Random(request.Seed ?? 0);
         var masks = new List<(int, Tensor)>();
@@ -145,10 +146,10 @@ public static class Sparsifier
                 else layer.SetMask(mask.clone().DetachFromDisposeScope(), (u * (1f - mask)).DetachFromDisposeScope());
                 layer.SetWeight(weight);
             }
+            var metric = data is null ? null : Evaluator.Evaluate(model, data);
+            model.Record("Sparsify", plan.Request.Describe(), before, metric);
             return 0;
         });
-        var metric = data is null ? null : Evaluator.Evaluate(model, data);
-        model.Record("Sparsify", plan.Request.Describe(), before, metric);
     }
 
     private static void Validate(Mlp model, SparsityRequest request)

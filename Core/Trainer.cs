@@ -48,6 +48,8 @@ public sealed class TrainingResult
 {
     public int EpochsCompleted { get; init; }
     public bool Stopped { get; init; }
+    /// <summary>Where a stopped run stopped (null when it ran to the end).</summary>
+    public string? StopNote { get; init; }
     public double FinalLoss { get; init; }
     public int Seed { get; init; }
     public MetricResult? Metric { get; init; }
@@ -69,18 +71,21 @@ public static class Trainer
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
         var before = model.Counts;
         int seed = options.Seed ?? model.NextSeed();
+        // The same seeds give the same bits for the same thread count: record it.
+        int threads = torch.get_num_threads();
 
-        var result = model.Transact(() =>
+        return model.Transact(() =>
         {
             var run = Run(model, data, options, seed, progress, cancel);
             model.AdoptInputs(data);
-            return run;
+            var metric = Evaluator.Evaluate(model, data);
+            model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, run.StopNote);
+            return new TrainingResult
+            {
+                EpochsCompleted = run.EpochsCompleted, Stopped = run.Stopped, StopNote = run.StopNote,
+                FinalLoss = run.FinalLoss, Seed = seed, Metric = metric,
+            };
         });
-
-        var metric = Evaluator.Evaluate(model, data);
-        model.Record(options.Operation, options.Describe() + $" Seed={seed} Dataset={data.Name}", before, metric,
-            result.Stopped ? $"stopped after {result.EpochsCompleted} complete epoch(s)" : null);
-        return new TrainingResult { EpochsCompleted = result.EpochsCompleted, Stopped = result.Stopped, FinalLoss = result.FinalLoss, Seed = seed, Metric = metric };
     }
 
     private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
@@ -98,24 +103,29 @@ public static class Trainer
         int epochsDone = 0;
         double lastLoss = double.NaN;
         bool stopped = false;
+        string? stopNote = null;
 
         Tensor? allX = null, allY = null;
         optim.Optimizer? optimizer = null;
         try
         {
-            foreach (var layer in layers)
+            var device = model.TorchDevice;
+            using (NewDisposeScope())
             {
-                parameters.Add((new Parameter(layer.Weight.detach().clone(), requires_grad: true),
-                                new Parameter(layer.Bias.detach().clone(), requires_grad: true)));
-                keepMasks.Add(layer.KeepMask());
+                // Temporaries (detach, to) die with this scope; what training keeps is detached from it.
+                foreach (var layer in layers)
+                {
+                    parameters.Add((new Parameter(layer.Weight.detach().clone().DetachFromDisposeScope(), requires_grad: true),
+                                    new Parameter(layer.Bias.detach().clone().DetachFromDisposeScope(), requires_grad: true)));
+                    keepMasks.Add(layer.KeepMask());
+                }
+                allX = tensor(data.InputsFor(model, data.TrainX), new long[] { n, f }).to(device).DetachFromDisposeScope();
+                allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
             }
             var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
             optimizer = options.Optimizer == OptimizerKind.Adam
                 ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                 : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
-            var device = model.TorchDevice;
-            allX = tensor(data.TrainX, new long[] { n, f }).to(device);
-            allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device);
             var forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             var order = new int[n];
 
@@ -127,7 +137,12 @@ public static class Trainer
                 int seen = 0;
                 for (int b = 0; b < batches; b++)
                 {
-                    if (cancel.IsCancellationRequested) { stopped = true; break; }
+                    if (cancel.IsCancellationRequested)
+                    {
+                        stopped = true;
+                        stopNote = $"stopped in epoch {epoch + 1} after {b} of {batches} batches ({epochsDone} complete epoch(s)); the weights are those of the last finished batch";
+                        break;
+                    }
                     using var scope = NewDisposeScope();
                     int start = b * options.BatchSize, count = Math.Min(options.BatchSize, n - start);
                     var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray()).to(device);
@@ -173,6 +188,7 @@ public static class Trainer
 
             for (int l = 0; l < layers.Count; l++)
             {
+                using var scope = NewDisposeScope();
                 layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
                 layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
             }
@@ -185,6 +201,6 @@ public static class Trainer
             foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
             foreach (var m in keepMasks) m?.Dispose();
         }
-        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, FinalLoss = lastLoss, Seed = seed };
+        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, StopNote = stopNote, FinalLoss = lastLoss, Seed = seed };
     }
 }
