@@ -167,7 +167,7 @@ public sealed class Dataset
         bool allNumeric = true;
         for (int i = 0; i < raw.Count; i++)
         {
-            if (!TryParseNumber(raw[i], out numbers[i]) || double.IsNaN(numbers[i]) || double.IsInfinity(numbers[i])) { allNumeric = false; }
+            if (!TryParseNumber(raw[i], out numbers[i]) || double.IsNaN(numbers[i]) || Math.Abs(numbers[i]) > float.MaxValue) { allNumeric = false; }
             else if (numbers[i] == 0) numbers[i] = 0; // -0 and 0 are one value (and one class)
         }
         bool fewIntegers = allNumeric && numbers.All(v => v == Math.Floor(v) && Math.Abs(v) < 1e9) && numbers.Distinct().Count() <= 20;
@@ -176,7 +176,7 @@ public sealed class Dataset
         {
             if (!allNumeric)
             {
-                int bad = Enumerable.Range(0, raw.Count).First(i => !TryParseNumber(raw[i], out var v) || double.IsNaN(v) || double.IsInfinity(v));
+                int bad = Enumerable.Range(0, raw.Count).First(i => !TryParseNumber(raw[i], out var v) || double.IsNaN(v) || Math.Abs(v) > float.MaxValue);
                 throw SparsePruneException.BadData("InvalidTargetValue",
                     $"Row {bad + 1}: target '{column}' is '{raw[bad]}', not a number; a regression needs numeric targets (or give -Task Classification).");
             }

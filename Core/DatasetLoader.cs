@@ -183,9 +183,9 @@ public static class DatasetLoader
             for (int k = 0; k < featureColumns.Length; k++)
             {
                 var cell = row[featureColumns[k]];
-                if (!Dataset.TryParseNumber(cell, out var v) || double.IsNaN(v) || double.IsInfinity(v))
+                if (!Dataset.TryParseNumber(cell, out var v) || double.IsNaN(v) || Math.Abs(v) > float.MaxValue)
                     throw SparsePruneException.BadData("InvalidFeatureValue",
-                        $"Data row {i + 1}, column '{header[featureColumns[k]]}': '{cell}' is not a finite number. Every feature must be numeric; fix or drop that value, or choose another -TargetColumn.");
+                        $"Data row {i + 1}, column '{header[featureColumns[k]]}': '{cell}' is not a finite number of single precision (|x| <= 3.4e38). Every feature must be numeric; fix or drop that value, or choose another -TargetColumn.");
                 x[(long)i * featureColumns.Length + k] = (float)v;
             }
             target[i] = row[targetIndex].Trim();

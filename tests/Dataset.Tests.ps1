@@ -225,3 +225,24 @@ Describe 'ConvertTo-Dataset' {
         ($m | Get-CompressionReport).Dataset | Should -Be $d.Name
     }
 }
+
+Describe 'Targets and normalization edge cases' {
+    It 'takes -0 and 0 as one class' {
+        $rows = foreach ($i in 0..11) { [pscustomobject]@{ x = $i; y = @('-0', '0', '1')[$i % 3] } }
+        $d = $rows | ConvertTo-Dataset -TargetProperty y -TestFraction 0.25
+        $d.Classes | Should -Be 2
+        $d.ClassNames -join ',' | Should -Be '0,1'
+    }
+
+    It 'evaluates a model the same on data sets normalized differently (the model keeps its own normalization)' {
+        $standard = Get-Dataset Iris
+        $m = New-Mlp 4, 8, 3 -Seed 5 | Invoke-Training -Dataset $standard -Epochs 40 -LearningRate 0.01 -Seed 1
+        $a = (Measure-Mlp $m -Repeat 1).Accuracy
+        $none = (Measure-Mlp $m -Dataset (Get-Dataset Iris -Normalize None) -Repeat 1).Accuracy
+        $minmax = (Measure-Mlp $m -Dataset (Get-Dataset Iris -Normalize MinMax) -Repeat 1).Accuracy
+        $none | Should -Be $a
+        $minmax | Should -Be $a
+        $a | Should -BeGreaterThan 0.6 -Because 'the comparison is between a trained model''s results'
+
+    }
+}

@@ -65,3 +65,15 @@ Describe 'Seeds' {
         (Get-Line $other 'WEIGHTS') | Should -Not -Be $Here.Weights
     }
 }
+
+Describe 'Repeatability inside one process' {
+    It 'evaluates a model to the same bits however memory is laid out (MKL_CBWR)' {
+        $d = Get-Dataset Synthetic
+        $m = New-Mlp -Layers 10, 5, 3, 1 -Seed 1 | Invoke-Training -Dataset $d -Optimizer SGD -LearningRate 0.01 -Epochs 10
+        $losses = foreach ($i in 1..30) {
+            $null = New-Mlp 64, (17 + $i), 10 -Seed $i   # allocations of other sizes in between
+            '{0:R}' -f (Measure-Mlp $m -Repeat 1).Loss
+        }
+        @($losses | Sort-Object -Unique).Count | Should -Be 1
+    }
+}

@@ -29,10 +29,13 @@ BeforeAll {
     $textCsv = Join-Path $TestDrive 'text.csv'
     Set-Content $textCsv "a,b,y`n1,2,x`n3,four,y`n5,6,x"
 
+    $badGzip = Join-Path $TestDrive 'damaged.csv.gz'
+    [IO.File]::WriteAllBytes($badGzip, [byte[]](0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9))
+
     $script:Ctx = @{
         Model = $model; Iris = $iris; Digits = (Get-Dataset Digits); Valid = $valid; Truncated = $truncated; HeaderOnly = $header
         Corrupt = $corrupt; Foreign = $foreign; Existing = $existing; Missing = (Join-Path $TestDrive 'missing.spmlp')
-        HeaderCsv = $headerCsv; NanCsv = $nanCsv; TextCsv = $textCsv
+        HeaderCsv = $headerCsv; NanCsv = $nanCsv; TextCsv = $textCsv; BadGzip = $badGzip
     }
 }
 
@@ -138,6 +141,10 @@ Describe 'Bad input' {
             Act = { param($c) Get-Dataset FashionMnist -TestFraction 0.5 } }
         @{ Case = 'Import-Mlp -Dataset that does not fit the model'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) Import-Mlp $c.Valid -Dataset $c.Digits } }
+        @{ Case = 'Invoke-Pruning -FineTuneLearningRate without -FineTuneEpochs'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-FineTuneEpochs'
+            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -FineTuneLearningRate 0.01 } }
+        @{ Case = 'Import-Dataset of a damaged .csv.gz'; ErrorId = 'InvalidCsvFile'; Category = 'InvalidData'; Hint = 'gzip'
+            Act = { param($c) Import-Dataset $c.BadGzip } }
     ) {
         $model = $Ctx.Model
         $print = Get-ModelFingerprint $model
@@ -169,3 +176,15 @@ Describe 'Bad input' {
         @(Invoke-Mlp -Model $model -InputObject ([double[]](5.1, 3.5, 1.4, 0.2))).Count | Should -Be 1
     }
 }
+
+Describe 'Bad input that must not stop at the first step' {
+    It 'Export-Mlp of two models to one path writes the first and fails on the second (DuplicatePath)' {
+        $path = Join-Path $TestDrive 'both.spmlp'
+        $first = New-Mlp 4, 3 -Seed 1 -Name first
+        $second = New-Mlp 4, 3 -Seed 2 -Name second
+        $err = Get-ThrownError -Action { param($c) $c[0], $c[1] | Export-Mlp $c[2] -Force } -ArgumentList @(, @($first, $second, $path))
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'DuplicatePath'
+        (Import-Mlp $path).Name | Should -Be 'first'
+    }
+}
+

@@ -140,3 +140,4 @@ Describe 'Export-Mlp and Import-Mlp' {
         finally { Pop-Location }
     }
 }
+

@@ -333,3 +333,33 @@ Describe 'Invoke-Pruning with a target already met' {
         Get-ModelFingerprint $m | Should -BeExactly $print
     }
 }
+
+Describe 'N:M after earlier deletions' {
+    It 'a second N:M pass deletes nothing and says the target is met' {
+        $m = New-Mlp 8, 4, 2 -Seed 1
+        $null = $m | Invoke-Pruning -Structure NM
+        $after = Get-ModelFingerprint $m
+        $weights = $m.Weights
+        $null = $m | Invoke-Pruning -Structure NM -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match 'already met'
+        $m.Weights | Should -Be $weights
+        Get-ModelFingerprint $m | Should -BeExactly $after
+    }
+
+    It 'after connection pruning, each group of 4 keeps the 2 largest live weights (deleted ones count as dropped)' {
+        $m = New-Mlp 8, 6, 2 -Seed 4 | Invoke-Pruning -Ratio 0.25
+        $before = $m.GetWeight(0)
+        $null = $m | Invoke-Pruning -Structure NM
+        $after = $m.GetWeight(0)
+        for ($r = 0; $r -lt 6; $r++) {
+            for ($g = 0; $g -lt 8; $g += 4) {
+                $live = @(for ($c = $g; $c -lt $g + 4; $c++) { if ($before[$r, $c] -ne 0) { [pscustomobject]@{ C = $c; A = [math]::Abs($before[$r, $c]) } } })
+                $keep = @($live | Sort-Object -Property @{ Expression = 'A'; Descending = $true }, C | Select-Object -First 2 | ForEach-Object C)
+                for ($c = $g; $c -lt $g + 4; $c++) {
+                    $expected = if ($keep -contains $c) { $before[$r, $c] } else { 0 }
+                    $after[$r, $c] | Should -Be $expected -Because "row $r column $c"
+                }
+            }
+        }
+    }
+}

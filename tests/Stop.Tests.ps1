@@ -76,3 +76,30 @@ Describe 'Stopping Invoke-Training (Ctrl+C)' {
         $Model.History[-1].Note | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Stopping Invoke-Training while it writes a progress record after every batch' {
+    # One batch an epoch: every batch ends with a progress record, so Ctrl+C nearly always lands
+    # between the check of the stop flag and Write-Progress. The finished epochs must be kept.
+    It 'keeps the finished batches and records the stop (run <Run>)' -ForEach @(@{ Run = 1 }, @{ Run = 2 }, @{ Run = 3 }) {
+        $data = Get-Dataset Digits
+        $model = New-Mlp 64, 512, 512, 10 -Seed $Run
+        $initial = Get-ModelFingerprint $model
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddScript({
+                    param($ModulePath, $Model, $Data)
+                    Import-Module $ModulePath
+                    $Model | Invoke-Training -Dataset $Data -Epochs 100000 -BatchSize 2048 -Seed 1
+                }).AddArgument($script:ModulePath).AddArgument($model).AddArgument($data)
+            $handle = $shell.BeginInvoke()
+            $wait = [Diagnostics.Stopwatch]::StartNew()
+            while ($shell.Streams.Progress.Count -lt 3 -and -not $handle.IsCompleted -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+            $shell.Stop()
+            "$($shell.InvocationStateInfo.State)" | Should -Be 'Stopped'
+            $model.History.Count | Should -Be 1 -Because 'the stop is recorded, not undone'
+            $model.History[0].Note | Should -Match 'stopped in epoch'
+            Get-ModelFingerprint $model | Should -Not -Be $initial -Because 'the finished epochs are kept'
+        }
+        finally { $shell.Dispose() }
+    }
+}
