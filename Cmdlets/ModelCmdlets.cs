@@ -120,8 +120,6 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
     /// <summary>Data set for the baseline metric (default: the model's).</summary>
     [Parameter] public Dataset? Dataset { get; set; }
 
-    protected override Mlp? GetModel() => Model;
-
     protected override void ProcessRecord()
     {
         var bound = MyInvocation.BoundParameters;
@@ -142,7 +140,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
             + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
         if (!ShouldProcess(description, $"Set sparsity of model '{Model.Name}'? " + string.Join("; ", plan.Changes), "Set-Sparsity"))
             return;
-        WarnIfBaselineHasNoMetric(data);
+        WarnIfBaselineHasNoMetric(Model, data);
         Guard(Model, () => Sparsifier.Apply(Model, plan, data));
         WriteVerbose(description);
         WriteObject(Model);
@@ -174,8 +172,6 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter] public double? FineTuneLearningRate { get; set; }
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
-
-    protected override Mlp? GetModel() => Model;
 
     protected override void ProcessRecord()
     {
@@ -211,7 +207,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
             + (FineTuneEpochs > 0 ? $"{Environment.NewLine}  then fine-tune {FineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
         if (!ShouldProcess(description, $"Delete {plan.Deleting} weight(s) and {plan.NeuronsRemoving} neuron(s) of model '{Model.Name}'? This cannot be undone.", "Invoke-Pruning"))
             return;
-        WarnIfBaselineHasNoMetric(data);
+        WarnIfBaselineHasNoMetric(Model, data);
         if (plan.TargetMet)
             WriteWarning($"The pruning target of model '{Model.Name}' ({request.Describe()}) is already met: nothing was deleted.");
         var activity = $"Fine-tuning '{Model.Name}'";

@@ -87,14 +87,11 @@ public abstract class SparsePruneCmdlet : PSCmdlet
     }
 
     /// <summary>Says so when the baseline is about to be recorded without a metric.</summary>
-    protected void WarnIfBaselineHasNoMetric(Dataset? data)
+    protected void WarnIfBaselineHasNoMetric(Mlp model, Dataset? data)
     {
-        if (data is null && GetModel() is { Baseline: null } model)
+        if (data is null && model.Baseline is null)
             WriteWarning($"Model '{model.Name}' has no data set, so its baseline is recorded without a metric and the report cannot show what compression cost. Give -Dataset (or Import-Mlp -Dataset) to record it.");
     }
-
-    /// <summary>The model the cmdlet works on, for messages (null where there is none).</summary>
-    protected virtual Mlp? GetModel() => null;
 
     /// <summary>A progress callback that writes one Write-Progress record per call.</summary>
     protected Action<TrainingProgress> TrainingProgressWriter(string activity, int activityId = 1)
