@@ -122,10 +122,9 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        var bound = MyInvocation.BoundParameters;
-        if (Method != SparsityMethod.Random && bound.ContainsKey(nameof(Seed)))
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Seed applies to -Method Random; magnitude masks are exact.", Model);
-        if (ParameterSetName == ThresholdSet && bound.ContainsKey(nameof(Scope)))
+        // Values, not bound names: $null or a $PSDefaultParameterValues default that changes nothing is no conflict.
+        // -Seed with magnitude masks is harmless (and a session may set it for every cmdlet): no error.
+        if (ParameterSetName == ThresholdSet && Scope != PruneScope.Layer)
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Threshold compares every weight with one value, so -Scope changes nothing: leave it out, or give -Sparsity with -Scope.", Model);
         var request = new SparsityRequest
         {
@@ -175,17 +174,15 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        var bound = MyInvocation.BoundParameters;
+        // Values, not bound names: $null or a $PSDefaultParameterValues default that changes nothing is no conflict.
         if (Structure != PruneStructure.NM && Ratio is null)
             Fail("RatioRequired", ErrorKind.InvalidArgument, $"-Structure {Structure} needs -Ratio: the fraction of the baseline to delete, e.g. -Ratio 0.3.", Model);
-        if (Structure == PruneStructure.NM && (bound.ContainsKey(nameof(Ratio)) || bound.ContainsKey(nameof(Scope))))
+        if (Structure == PruneStructure.NM && (Ratio is not null || Scope != PruneScope.Layer))
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -Pattern (e.g. 2:4).", Model);
-        if (Structure != PruneStructure.NM && bound.ContainsKey(nameof(Pattern)))
+        if (Structure != PruneStructure.NM && Pattern.Replace(" ", "") != "2:4")
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-Pattern applies to -Structure NM; with -Structure {Structure} give -Ratio only.", Model);
-        if (FineTuneEpochs == 0 && bound.ContainsKey(nameof(FineTuneLearningRate)))
+        if (FineTuneEpochs == 0 && FineTuneLearningRate is not null)
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-FineTuneLearningRate applies to fine-tuning: give -FineTuneEpochs too.", Model);
-        if (Criterion != PruneCriterion.Random && bound.ContainsKey(nameof(Seed)) && FineTuneEpochs == 0)
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Seed applies to -Criterion Random and to fine-tuning (-FineTuneEpochs); L1 and L2 rankings are exact.", Model);
         var parts = Pattern.Split(':');
         if (!int.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var keepN)
             || !int.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var groupM))
@@ -290,10 +287,11 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
     {
         var full = ResolvePath(Path);
         // Several models piped to one -Path would overwrite each other (with -Force) silently.
-        if (!_written.Add(full))
+        if (_written.Contains(full))
             Fail("DuplicatePath", ErrorKind.InvalidArgument, $"More than one model was piped to '{full}'; the first was written. Give each model its own path, e.g. ForEach-Object {{ $_ | Export-Mlp \"$($_.Name).spmlp\" }}.", Model);
         if (!ShouldProcess(full, $"Export model '{Model.Name}'")) return;
         Guard(full, () => ModelSerializer.Save(Model, full, Force));
+        _written.Add(full);
         // -PassThru emits the model, so that a pipeline can go on after saving it.
         if (PassThru) WriteObject(Model);
     }

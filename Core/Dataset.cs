@@ -114,8 +114,8 @@ public sealed class Dataset
         }
 
         var (offset, scale) = Statistics(trainX, f, normalization);
-        Apply(trainX, f, offset, scale);
-        Apply(testX, f, offset, scale);
+        Apply(trainX, f, offset, scale, featureNames);
+        Apply(testX, f, offset, scale, featureNames);
         return new Dataset(name, task, featureNames, classNames, trainX, trainY, testX, testY, normalization, offset, scale, source);
     }
 
@@ -142,18 +142,24 @@ public sealed class Dataset
                 float min = float.PositiveInfinity, max = float.NegativeInfinity;
                 for (long i = 0; i < n; i++) { var v = x[i * f + j]; if (v < min) min = v; if (v > max) max = v; }
                 offset[j] = min;
-                scale[j] = max - min > 1e-12f ? max - min : 1f;
+                double range = (double)max - min;
+                scale[j] = range > 1e-12 ? (float)range : 1f;
             }
         }
         return (offset, scale);
     }
 
-    private static void Apply(float[] x, int f, float[] offset, float[] scale)
+    private static void Apply(float[] x, int f, float[] offset, float[] scale, string[] names)
     {
         for (long i = 0; i < x.LongLength; i++)
         {
             int j = (int)(i % f);
-            x[i] = (x[i] - offset[j]) / scale[j];
+            // In double: a feature spanning ±3e38 would overflow float before the division.
+            var v = (float)(((double)x[i] - offset[j]) / scale[j]);
+            if (!float.IsFinite(v) || !float.IsFinite(scale[j]))
+                throw SparsePruneException.BadData("InvalidFeatureValue",
+                    $"Feature '{names[j]}' spans more than single precision can hold (its range or spread is above 3.4e38); rescale it before making a data set.");
+            x[i] = v;
         }
     }
 

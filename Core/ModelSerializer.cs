@@ -168,7 +168,9 @@ public static class ModelSerializer
                 var shape = new long[] { outF, inF };
                 bool[]? deleted = (flags & 2) != 0 ? ReadBits(r, n) : null;
                 var weights = ReadFloats(r, n, deleted is null ? null : k => !deleted[k]);
-                var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(ReadFloats(r, outF), new long[] { outF }).DetachFromDisposeScope());
+                var bias = ReadFloats(r, outF);
+                if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values");
+                var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(bias, new long[] { outF }).DetachFromDisposeScope());
                 layers.Add(layer);
                 if (deleted is not null) layer.SetDeleted(tensor(deleted, shape).DetachFromDisposeScope());
                 if ((flags & 1) != 0)
@@ -180,6 +182,9 @@ public static class ModelSerializer
                 if (i > 0 && layers[i - 1].OutFeatures != inF) throw new FormatException($"layer {i} takes {inF} inputs but layer {i - 1} has {layers[i - 1].OutFeatures} outputs");
             }
             if (layers.Count == 0) throw new FormatException("no layers");
+            if ((offset?.Length ?? layers[0].InFeatures) != layers[0].InFeatures || (scale?.Length ?? layers[0].InFeatures) != layers[0].InFeatures
+                || (offset is null) != (scale is null) || (scale is not null && !scale.All(v => float.IsFinite(v) && v != 0)))
+                throw new FormatException("the input normalization does not fit the first layer");
             if (meta.Baseline is { } b && (b.LayerWeights.Length != layers.Count || b.LayerNeurons.Length != layers.Count))
                 throw new FormatException($"the baseline describes {b.LayerWeights.Length} layers, the file has {layers.Count}");
             var model = new Mlp(meta.Name, Enum.Parse<Activation>(meta.Activation), Enum.Parse<TaskKind>(meta.Task), meta.Seed, layers)

@@ -73,12 +73,13 @@ public static class NativeLibraries
     /// MKL (inside libtorch_cpu) picks kernels by the memory alignment of its inputs, so the same
     /// matrix product could differ in the last bits from one call to the next. MKL_CBWR=AUTO,STRICT
     /// makes its results independent of alignment. MKL reads it from the native environment when it
-    /// starts, so it is set there (not through .NET's copy) before LibTorch loads; a value the user
-    /// set is kept.
+    /// starts, so it is set there before LibTorch loads. A value the user set (in the shell, or with
+    /// $env:MKL_CBWR, which only .NET's copy of the environment sees) is kept.
     /// </summary>
     private static void RequestReproducibleMkl()
     {
-        try { SetEnv("MKL_CBWR", "AUTO,STRICT", 0); }
+        var value = Environment.GetEnvironmentVariable("MKL_CBWR");
+        try { SetEnv("MKL_CBWR", string.IsNullOrWhiteSpace(value) ? "AUTO,STRICT" : value, 1); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 

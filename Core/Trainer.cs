@@ -186,6 +186,13 @@ public static class Trainer
                 }
             }
 
+            using (NewDisposeScope())
+            {
+                // The loss is checked before each step; the last step itself must not leave NaN or infinity.
+                if (parameters.Any(p => !p.W.isfinite().all().item<bool>() || !p.B.isfinite().all().item<bool>()))
+                    throw SparsePruneException.Operation("TrainingDiverged",
+                        "Training diverged (the weights became NaN or infinite); the model was left as it was. Lower -LearningRate (-FineTuneLearningRate when fine-tuning after pruning).");
+            }
             for (int l = 0; l < layers.Count; l++)
             {
                 using var scope = NewDisposeScope();

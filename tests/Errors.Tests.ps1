@@ -128,11 +128,7 @@ Describe 'Bad input' {
         @{ Case = 'Invoke-Pruning -Structure NM with -Ratio'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Pattern'
             Act = { param($c) $c.Model | Invoke-Pruning -Structure NM -Ratio 0.5 } }
         @{ Case = 'Invoke-Pruning -Pattern without -Structure NM'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'NM'
-            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Pattern 2:4 } }
-        @{ Case = 'Invoke-Pruning -Seed with an exact criterion and no fine-tuning'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Random'
-            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Seed 3 } }
-        @{ Case = 'Set-Sparsity -Seed with magnitude masks'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Random'
-            Act = { param($c) $c.Model | Set-Sparsity 0.5 -Seed 3 } }
+            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Pattern 1:4 } }
         @{ Case = 'Set-Sparsity -Threshold with -Scope'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Scope'
             Act = { param($c) $c.Model | Set-Sparsity -Threshold 0.1 -Scope Global } }
         @{ Case = 'Get-Dataset Digits -Path'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Import-Dataset'
@@ -188,3 +184,32 @@ Describe 'Bad input that must not stop at the first step' {
     }
 }
 
+
+Describe 'Optional parameters passed through as $null or by $PSDefaultParameterValues' {
+    It 'treats -Seed $null and -FineTuneLearningRate $null as not given' {
+        $s = $null
+        $m = New-Mlp 4, 8, 3 -Seed 1
+        { $m | Set-Sparsity -Sparsity 0.3 -Seed $s } | Should -Not -Throw
+        { $m | Invoke-Pruning -Ratio 0.3 -Seed $s -FineTuneLearningRate $s -WarningAction SilentlyContinue } | Should -Not -Throw
+        $m.Weights | Should -Be (32 + 24 - 9 - 7)
+    }
+
+    It 'does not reject a session-wide default -Seed where a seed is not needed' {
+        $PSDefaultParameterValues['Set-Sparsity:Seed'] = 7
+        try { { New-Mlp 4, 8, 3 -Seed 1 | Set-Sparsity -Sparsity 0.3 } | Should -Not -Throw }
+        finally { $PSDefaultParameterValues.Remove('Set-Sparsity:Seed') }
+    }
+
+    It 'Export-Mlp -WhatIf of two models to one path writes nothing and does not fail' {
+        $path = Join-Path $TestDrive 'whatif-both.spmlp'
+        { New-Mlp 4, 3 -Seed 1 | ForEach-Object { $_, (New-Mlp 4, 3 -Seed 2) } | Export-Mlp $path -WhatIf } | Should -Not -Throw
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'rejects a feature whose range overflows single precision (InvalidFeatureValue)' {
+        $rows = 1..12 | ForEach-Object { [pscustomobject]@{ f1 = $(if ($_ % 3) { 3e38 } else { -3e38 }); f2 = $_; y = $_ % 2 } }
+        $err = Get-ThrownError -Action { param($r) $r | ConvertTo-Dataset -TargetProperty y -Normalize MinMax } -ArgumentList @(, $rows)
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'InvalidFeatureValue'
+        $err.Exception.Message | Should -Match 'f1'
+    }
+}
