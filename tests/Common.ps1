@@ -216,3 +216,16 @@ function Receive-FreshPwsh {
         [pscustomobject]@{ ExitCode = $Started.Process.ExitCode; Output = @($text -split "\r?\n" | Where-Object { $_ -ne '' }) }
     }
 }
+
+# The neurons of a snapshot layer (Get-ModelSnapshot) that L1 neuron pruning to -Ratio keeps:
+# all but the floor(Ratio x Out) rows of smallest L1 norm (ties by index), in index order.
+function Get-KeptNeurons {
+    param([Parameter(Mandatory)] $Layer, [Parameter(Mandatory)] [double] $Ratio)
+    $norms = [double[]]::new($Layer.Out)
+    for ($o = 0; $o -lt $Layer.Out; $o++) {
+        $s = 0.0
+        for ($k = 0; $k -lt $Layer.In; $k++) { $s += [Math]::Abs($Layer.W[$o * $Layer.In + $k]) }
+        $norms[$o] = $s
+    }
+    [int[]]@((Get-StableOrder $norms) | Select-Object -Skip (Get-FloorCount $Ratio $Layer.Out) | Sort-Object)
+}

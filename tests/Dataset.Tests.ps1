@@ -106,7 +106,7 @@ Describe 'Get-Dataset' {
         }
     }
 
-    It 'loads Fashion-MNIST from /usr/share/datasets/fashion-mnist: 60000 train, 10000 test, 784 features' -Skip:(-not (Test-Path '/usr/share/datasets/fashion-mnist')) {
+    It 'loads Fashion-MNIST from /usr/share/datasets/fashion-mnist: 60000 train, 10000 test, 784 features (skipped when dataset-fashion-mnist is not installed)' -Skip:(-not (Test-Path '/usr/share/datasets/fashion-mnist')) {
         $d = Get-Dataset FashionMnist
         $d.TrainCount | Should -Be 60000
         $d.TestCount | Should -Be 10000

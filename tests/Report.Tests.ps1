@@ -156,9 +156,7 @@ Describe 'The mission''s Digits pipeline: 64,128,64,10 | Set-Sparsity 0.8 | Invo
         $keptPrev = [int[]](0..63)
         foreach ($l in $Masked.Layers) {
             if ($l.Index -lt 2) {
-                $norms = [double[]]::new($l.Out)
-                for ($o = 0; $o -lt $l.Out; $o++) { $s = 0.0; for ($k = 0; $k -lt $l.In; $k++) { $s += [Math]::Abs($l.W[$o * $l.In + $k]) }; $norms[$o] = $s }
-                $kept = [int[]]@((Get-StableOrder $norms) | Select-Object -Skip (Get-FloorCount 0.3 $l.Out) | Sort-Object)
+                $kept = Get-KeptNeurons -Layer $l -Ratio 0.3
             }
             else { $kept = [int[]](0..9) }
             $kept.Count | Should -Be $Model.Widths[$l.Index + 1]
