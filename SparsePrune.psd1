@@ -13,7 +13,7 @@
     CmdletsToExport      = @(
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Invoke-Mlp',
-        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp'
+        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -94,7 +94,7 @@ public abstract class SparsePruneCmdlet : PSCmdlet
     }
 
     /// <summary>A progress callback that writes one Write-Progress record per call.</summary>
-    protected Action<TrainingProgress> TrainingProgressWriter(string activity, int activityId = 1)
+    protected Action<TrainingProgress> TrainingProgressWriter(string activity, int activityId = 1, int parentId = -1)
     {
         return p =>
         {
@@ -106,10 +106,36 @@ public abstract class SparsePruneCmdlet : PSCmdlet
                 $"Epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.Batches}, loss {p.Loss:0.#####}")
             {
                 PercentComplete = (int)Math.Clamp(done * 100, 0, 100),
+                ParentActivityId = parentId,
             };
             try { WriteProgress(record); }
             catch (PipelineStoppedException) { _stop.Cancel(); }
         };
+    }
+
+    /// <summary>Schedule progress: its status as one bar, the training it does as a child bar.</summary>
+    protected Action<ScheduleProgress> ScheduleProgressWriter(string activity)
+    {
+        var training = TrainingProgressWriter(activity + ": training", 2, parentId: 1);
+        string? lastStatus = null;
+        return p =>
+        {
+            if (_stop.IsCancellationRequested) return;
+            if (p.Status != lastStatus)
+            {
+                lastStatus = p.Status;
+                var record = new ProgressRecord(1, activity, p.Status) { PercentComplete = (int)Math.Clamp(100.0 * (p.Round - 1) / Math.Max(1, p.Rounds), 0, 100) };
+                try { WriteProgress(record); }
+                catch (PipelineStoppedException) { _stop.Cancel(); }
+            }
+            if (p.Training is { } t) training(t);
+        };
+    }
+
+    protected void CompleteScheduleProgress(string activity)
+    {
+        WriteProgress(new ProgressRecord(2, activity + ": training", "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+        CompleteProgress(activity);
     }
 
     protected void CompleteProgress(string activity, int activityId = 1) =>

@@ -68,6 +68,34 @@ public sealed class Dataset
     /// <summary>The split metrics are taken on: the test split, or the train split when there is none.</summary>
     internal (float[] X, float[] Y) EvaluationSplit => TestCount > 0 ? (TestX, TestY) : (TrainX, TrainY);
 
+    /// <summary>
+    /// Carves a validation split out of the training split (a seeded shuffle; at least one row
+    /// stays on each side): the result trains on the rest and evaluates on the validation rows.
+    /// Its normalization is this set's, so a model sees the same inputs from both.
+    /// </summary>
+    internal Dataset SplitValidation(double fraction, int seed)
+    {
+        if (!(fraction > 0 && fraction < 1))
+            throw SparsePruneException.Argument("InvalidValidationFraction", $"-ValidationFraction must be above 0 and below 1 (0.1 holds out 10 % of the training rows); got {fraction.ToString(CultureInfo.InvariantCulture)}.");
+        int n = TrainCount, f = Features;
+        if (n < 2) throw SparsePruneException.BadData("TooFewRows", $"The data set '{Name}' has {n} training row(s); a validation split needs at least 2.");
+        int nVal = Math.Clamp((int)Math.Floor(n * fraction), 1, n - 1);
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(seed).Shuffle(order);
+        var valX = new float[(long)nVal * f]; var valY = new float[nVal];
+        var fitX = new float[(long)(n - nVal) * f]; var fitY = new float[n - nVal];
+        for (int i = 0; i < n; i++)
+        {
+            int src = order[i];
+            bool isVal = i < nVal;
+            int dst = isVal ? i : i - nVal;
+            Array.Copy(TrainX, (long)src * f, isVal ? valX : fitX, (long)dst * f, f);
+            (isVal ? valY : fitY)[dst] = TrainY[src];
+        }
+        return new Dataset($"{Name} (validation split)", Task, FeatureNames.ToArray(), ClassNames.ToArray(),
+            fitX, fitY, valX, valY, Normalization, Offset, Scale, Source);
+    }
+
     public override string ToString() =>
         $"{Name}: {Task}, {Features} features" + (Task == TaskKind.Classification ? $", {Classes} classes" : "") + $", {TrainCount} train / {TestCount} test";
 

@@ -8,4 +8,6 @@ public enum OptimizerKind { SGD, Adam }
 public enum PruneScope { Layer, Global }
 public enum SparsityMethod { Magnitude, Random }
 public enum PruneStructure { Connection, Neuron, NM }
-public enum PruneCriterion { L1, L2, Random }
+public enum PruneCriterion { L1, L2, Random, Taylor }
+public enum PruneSchedule { OneShot, Iterative, Gradual, LotteryTicket }
+public enum LearningRateSchedule { Constant, Cosine }

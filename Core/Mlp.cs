@@ -98,24 +98,69 @@ public sealed class Mlp
             throw SparsePruneException.Argument("ClassificationNeedsTwoOutputs",
                 $"A classifier needs one output per class (at least 2); the last width is {widths[^1]}. Give -Task Regression or a wider output layer.");
         var s = seed ?? Random.Shared.Next();
-        var rng = new Random(s);
-        var layers = new List<LayerState>();
+        var layers = InitialValues(widths, s).Select((p, i) => new LayerState(
+            tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(),
+            tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
+        return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation, t, s, layers);
+    }
+
+    /// <summary>
+    /// The initial weights and biases of each layer for <paramref name="widths"/> and <paramref name="seed"/>:
+    /// PyTorch's Linear default U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from a seeded managed
+    /// generator so that a seed means the same weights in every process (and can be drawn again
+    /// to rewind a lottery ticket).
+    /// </summary>
+    private static IEnumerable<(float[] W, float[] B)> InitialValues(int[] widths, int seed)
+    {
+        var rng = new Random(seed);
         for (int i = 0; i + 1 < widths.Length; i++)
         {
             int fanIn = widths[i], fanOut = widths[i + 1];
-            // PyTorch's Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias,
-            // drawn here from a seeded managed generator so that a seed means the same weights
-            // in every process.
             double bound = 1.0 / Math.Sqrt(fanIn);
             var w = new float[(long)fanOut * fanIn];
             for (long k = 0; k < w.LongLength; k++) w[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
             var b = new float[fanOut];
             for (int k = 0; k < fanOut; k++) b[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
-            layers.Add(new LayerState(
-                tensor(w, new long[] { fanOut, fanIn }).DetachFromDisposeScope(),
-                tensor(b, new long[] { fanOut }).DetachFromDisposeScope()));
+            yield return (w, b);
         }
-        return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation, t, s, layers);
+    }
+
+    /// <summary>The widths the model was created with (before any neuron was removed).</summary>
+    internal int[] OriginalWidths => Baseline?.Widths ?? Widths;
+
+    /// <summary>
+    /// For each layer, the original index of each of its output neurons now (null: none removed).
+    /// Neuron pruning keeps it, so that initial values can be mapped onto the smaller layers.
+    /// </summary>
+    internal int[]?[] NeuronOrigins { get; set; } = Array.Empty<int[]?>();
+
+    internal int[] OriginOf(int layer) => layer < NeuronOrigins.Length && NeuronOrigins[layer] is { } o ? o : Enumerable.Range(0, _layers[layer].OutFeatures).ToArray();
+
+    /// <summary>The first Train run, replayed to find the weights at a rewind epoch (null when unknown).</summary>
+    internal TrainingReplay? FirstTraining { get; set; }
+
+    /// <summary>
+    /// The values the present neurons had at initialization (drawn again from <see cref="Seed"/>),
+    /// shaped like the layers now: the rewind point of a lottery ticket. The caller owns the tensors.
+    /// </summary>
+    internal List<(Tensor W, Tensor B)> InitialParameters() =>
+        SelectPresent(InitialValues(OriginalWidths, Seed).Select((p, i) =>
+            (tensor(p.W, new long[] { OriginalWidths[i + 1], OriginalWidths[i] }), tensor(p.B, new long[] { OriginalWidths[i + 1] }))).ToList());
+
+    /// <summary>Cuts full-width (original shape) parameters down to the neurons present now.</summary>
+    internal List<(Tensor W, Tensor B)> SelectPresent(List<(Tensor W, Tensor B)> original)
+    {
+        var result = new List<(Tensor, Tensor)>();
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var rows = tensor(OriginOf(i).Select(v => (long)v).ToArray());
+            var w = original[i].W.index_select(0, rows);
+            if (i > 0) w = w.index_select(1, tensor(OriginOf(i - 1).Select(v => (long)v).ToArray()));
+            result.Add((w.contiguous().DetachFromDisposeScope(), original[i].B.index_select(0, rows).DetachFromDisposeScope()));
+        }
+        foreach (var (w, b) in original) { w.Dispose(); b.Dispose(); }
+        return result;
     }
 
     internal static void ValidateWidths(int[]? widths)
@@ -249,6 +294,13 @@ public sealed class Mlp
 
     internal (long Weights, long NonZero) Counts => (Weights, NonZeroWeights);
 
+    /// <summary>Adds <paramref name="note"/> to the last history record's note.</summary>
+    internal void AmendLastNote(string note)
+    {
+        var last = _history[^1];
+        _history[^1] = last with { Note = string.IsNullOrEmpty(last.Note) ? note : last.Note + "; " + note };
+    }
+
     internal void AddHistory(HistoryRecord record)
     {
         record.Step = _history.Count + 1;
@@ -266,6 +318,8 @@ public sealed class Mlp
         var dataset = Dataset;
         var historyCount = _history.Count;
         var inputs = (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization);
+        var origins = NeuronOrigins;
+        var firstTraining = FirstTraining;
         try
         {
             var result = change();
@@ -281,6 +335,8 @@ public sealed class Mlp
             Dataset = dataset;
             if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);
             (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization) = inputs;
+            NeuronOrigins = origins;
+            FirstTraining = firstTraining;
             throw;
         }
     }
@@ -297,6 +353,8 @@ public sealed class Mlp
             FeatureOffset = FeatureOffset?.ToArray(),
             FeatureScale = FeatureScale?.ToArray(),
             InputNormalization = InputNormalization,
+            NeuronOrigins = NeuronOrigins.Select(o => o?.ToArray()).ToArray(),
+            FirstTraining = FirstTraining,
         };
         foreach (var h in _history) copy._history.Add(h with { });
         return copy;
@@ -334,6 +392,9 @@ public sealed class Mlp
 
     public override string ToString() => $"{Name} [{string.Join(",", Widths)}] {Task}, sparsity {Sparsity:P1}";
 }
+
+/// <summary>A training run that can be run again from the initial weights (bit-identical for the same thread count).</summary>
+internal sealed record TrainingReplay(TrainingOptions Options, Dataset Data);
 
 /// <summary>The model as it was before its first sparsify or prune step.</summary>
 public sealed class ModelBaseline

@@ -16,10 +16,18 @@ public sealed record PruningRequest
     public int KeepN { get; init; } = 2;
     public int GroupM { get; init; } = 4;
     public int? Seed { get; init; }
+    /// <summary>Global scope: no layer passes this fraction of its baseline weights (neurons) deleted; null: no cap.</summary>
+    public double? MaxLayerSparsity { get; init; }
+    /// <summary>Layers in scope (null: all; Neuron: hidden layers only).</summary>
+    public int[]? Layers { get; init; }
+    /// <summary>Taylor: batch size of the scoring passes over the training split.</summary>
+    public int TaylorBatchSize { get; init; } = 256;
 
     public string Describe() => (Structure == PruneStructure.NM
         ? $"Structure=NM Pattern={KeepN}:{GroupM} Criterion={Criterion}"
         : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}"))
+        + (Scope == PruneScope.Global && MaxLayerSparsity is { } cap && Structure != PruneStructure.NM ? string.Create(CultureInfo.InvariantCulture, $" MaxLayerSparsity={cap}") : "")
+        + (Layers is { } layers ? $" Layer={string.Join(",", layers)}" : "")
         + (Criterion == PruneCriterion.Random && Seed is { } s ? $" Seed={s}" : "");
 }
 
@@ -51,17 +59,60 @@ public sealed class PruningPlan : IDisposable
 /// </summary>
 public static class Pruner
 {
-    public static PruningPlan Plan(Mlp model, PruningRequest request)
+    /// <summary>
+    /// Plans one pruning step. Taylor scores come from <paramref name="taylor"/> when given (one
+    /// tensor per layer, e.g. accumulated during training), else from passes over <paramref name="data"/>.
+    /// </summary>
+    public static PruningPlan Plan(Mlp model, PruningRequest request, Dataset? data = null) => Plan(model, request, data, null);
+
+    internal static PruningPlan Plan(Mlp model, PruningRequest request, Dataset? data, IReadOnlyList<Tensor>? taylor)
     {
         Validate(model, request);
+        if (request.Criterion == PruneCriterion.Taylor && taylor is null && data is null)
+            throw SparsePruneException.Argument("NoDataset", $"-Criterion Taylor scores weights by |w·∂L/∂w| on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         // A random ranking's seed is resolved now so that the history can replay it.
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
-        return request.Structure switch
+        List<Tensor>? computed = null;
+        if (request.Criterion == PruneCriterion.Taylor && taylor is null)
+            taylor = computed = Importance.Taylor(model, data!, request.TaylorBatchSize);
+        try
         {
-            PruneStructure.Connection => PlanConnections(model, request),
-            PruneStructure.Neuron => PlanNeurons(model, request),
-            _ => PlanNM(model, request),
-        };
+            return request.Structure switch
+            {
+                PruneStructure.Connection => PlanConnections(model, request, taylor),
+                PruneStructure.Neuron => PlanNeurons(model, request, taylor),
+                _ => PlanNM(model, request, taylor),
+            };
+        }
+        finally
+        {
+            if (computed is not null) foreach (var t in computed) t.Dispose();
+        }
+    }
+
+    /// <summary>The layers a request covers, in index order.</summary>
+    private static int[] InScope(Mlp model, PruningRequest request)
+    {
+        int count = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+        return request.Layers?.Where(l => l < count).OrderBy(l => l).ToArray() ?? Enumerable.Range(0, count).ToArray();
+    }
+
+    /// <summary>
+    /// The fraction of the scope's baseline (weights, or hidden neurons for Neuron) already deleted:
+    /// where a pruning schedule starts.
+    /// </summary>
+    public static double CurrentRatio(Mlp model, PruningRequest request)
+    {
+        var layers = InScope(model, request);
+        if (request.Structure == PruneStructure.Neuron)
+        {
+            var baseN = BaselineNeurons(model);
+            long b = layers.Sum(l => (long)baseN[l]), now = layers.Sum(l => (long)model.State[l].OutFeatures);
+            return b == 0 ? 0 : (double)(b - now) / b;
+        }
+        var baseW = BaselineWeights(model);
+        long bw = layers.Sum(l => baseW[l]), present = layers.Sum(l => model.State[l].PresentWeights);
+        return bw == 0 ? 0 : (double)(bw - present) / bw;
     }
 
     private static void Validate(Mlp model, PruningRequest request)
@@ -73,6 +124,22 @@ public static class Pruner
             throw SparsePruneException.Argument("InvalidNMPattern", $"An N:M pattern needs 1 <= N < M <= 1024; got {request.KeepN}:{request.GroupM}.");
         if (request.Structure == PruneStructure.Neuron && model.LayerCount < 2)
             throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
+        if (request.MaxLayerSparsity is { } cap && !(cap > 0 && cap <= 1))
+            throw SparsePruneException.Argument("InvalidMaxLayerSparsity", $"-MaxLayerSparsity must be above 0 and at most 1 (0.98 lets global ranking delete up to 98 % of any one layer); got {cap.ToString(CultureInfo.InvariantCulture)}.");
+        if (request.TaylorBatchSize < 1)
+            throw SparsePruneException.Argument("InvalidBatchSize", $"-BatchSize must be at least 1; got {request.TaylorBatchSize}.");
+        if (request.Layers is { } layers)
+        {
+            int count = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            if (layers.Length == 0) throw SparsePruneException.Argument("LayerOutOfRange", "-Layer names no layer.");
+            foreach (var l in layers)
+                if (l < 0 || l >= count)
+                    throw SparsePruneException.Argument("LayerOutOfRange", request.Structure == PruneStructure.Neuron
+                        ? $"Layer {l} has no prunable neurons; the hidden layers of this model are 0..{count - 1} (output neurons are never pruned)."
+                        : $"Layer {l} does not exist; this model has layers 0..{count - 1}.");
+            if (layers.Distinct().Count() != layers.Length)
+                throw SparsePruneException.Argument("DuplicateLayer", $"-Layer lists a layer twice: {string.Join(",", layers)}.");
+        }
     }
 
     private static long[] BaselineWeights(Mlp model) =>
@@ -81,45 +148,56 @@ public static class Pruner
     private static int[] BaselineNeurons(Mlp model) =>
         model.Baseline?.LayerNeurons ?? model.State.Select(l => l.OutFeatures).ToArray();
 
-    private static Tensor ConnectionScores(LayerState layer, PruningRequest request, Random rng)
+    private static Tensor ConnectionScores(LayerState layer, PruningRequest request, Random rng, Tensor? taylor)
     {
-        var s = request.Criterion == PruneCriterion.Random ? Ranking.RandomScores(layer.Weight.shape, rng) : layer.Weight.abs();
+        var s = Importance.Connections(layer, request.Criterion, rng, taylor);
+        // Masked weights read 0 and rank lowest; deleted ones are out of the running.
+        if (request.Criterion == PruneCriterion.Taylor) s = s.masked_fill(layer.Weight.eq(0f), 0f);
         return layer.Deleted is { } d ? s.masked_fill(d, float.PositiveInfinity) : s;
     }
 
-    private static PruningPlan PlanConnections(Mlp model, PruningRequest request)
+    private static PruningPlan PlanConnections(Mlp model, PruningRequest request, IReadOnlyList<Tensor>? taylor)
     {
         var state = model.State;
         var baseline = BaselineWeights(model);
         var rng = new Random(request.Seed ?? 0);
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
-        var scores = state.Select(l => ConnectionScores(l, request, rng)).ToList();
-        var present = state.Select(l => l.PresentWeights).ToArray();
-        var chosen = new List<Tensor>();
+        var layers = InScope(model, request);
+        var scores = layers.Select(l => ConnectionScores(state[l], request, rng, taylor?[l])).ToList();
+        var present = layers.Select(l => state[l].PresentWeights).ToArray();
+        var baseIn = layers.Select(l => baseline[l]).ToArray();
+        List<Tensor> chosen;
         if (request.Scope == PruneScope.Global)
         {
-            long gone = baseline.Sum() - present.Sum();
-            long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseline.Sum()) - gone);
-            var flat = Ranking.LowestK(cat(scores.Select(s => s.reshape(-1)).ToList(), 0), add);
-            chosen = Ranking.Split(flat, scores.Select(s => s.shape).ToList());
+            long gone = baseIn.Sum() - present.Sum();
+            long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseIn.Sum()) - gone);
+            var room = Enumerable.Range(0, layers.Length).Select(i => request.MaxLayerSparsity is { } cap
+                ? Math.Max(0, Ranking.FloorCount(cap, baseIn[i]) - (baseIn[i] - present[i])) : present[i]).ToArray();
+            if (add > room.Sum())
+                throw SparsePruneException.Argument("MaxLayerSparsityTooLow", string.Create(CultureInfo.InvariantCulture,
+                    $"-Ratio {request.Ratio} deletes {add} more weights, but -MaxLayerSparsity {request.MaxLayerSparsity} leaves room for {room.Sum()}: at most {(double)(baseIn.Sum() - present.Sum() + room.Sum()) / baseIn.Sum():0.####} of the scope can go. Raise -MaxLayerSparsity or lower -Ratio."));
+            chosen = Ranking.LowestKCapped(scores, add, room);
         }
         else
         {
-            for (int i = 0; i < state.Count; i++)
+            chosen = new List<Tensor>();
+            for (int i = 0; i < layers.Length; i++)
             {
-                long gone = baseline[i] - present[i];
-                long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseline[i]) - gone);
+                long gone = baseIn[i] - present[i];
+                long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseIn[i]) - gone);
                 chosen.Add(Ranking.LowestK(scores[i], add));
             }
         }
-        FillConnectionChanges(model, plan, chosen);
+        FillConnectionChanges(model, plan, layers.Zip(chosen).ToDictionary(p => p.First, p => p.Second));
         return plan;
     }
 
-    private static void FillConnectionChanges(Mlp model, PruningPlan plan, List<Tensor> chosen)
+    private static void FillConnectionChanges(Mlp model, PruningPlan plan, Dictionary<int, Tensor> chosenByLayer)
     {
         var changes = (List<LayerChange>)plan.Changes;
+        var chosen = Enumerable.Range(0, model.State.Count)
+            .Select(i => chosenByLayer.TryGetValue(i, out var c) ? c : zeros(model.State[i].Weight.shape, ScalarType.Float32)).ToList();
         for (int i = 0; i < model.State.Count; i++)
         {
             var layer = model.State[i];
@@ -136,18 +214,19 @@ public static class Pruner
         }
     }
 
-    private static PruningPlan PlanNM(Mlp model, PruningRequest request)
+    private static PruningPlan PlanNM(Mlp model, PruningRequest request, IReadOnlyList<Tensor>? taylor)
     {
         var rng = new Random(request.Seed ?? 0);
         var plan = new PruningPlan(request, new List<LayerChange>());
         using var scope = NewDisposeScope();
-        var chosen = new List<Tensor>();
+        var chosen = new Dictionary<int, Tensor>();
         int m = request.GroupM, keep = request.KeepN;
-        foreach (var layer in model.State)
+        foreach (var index in InScope(model, request))
         {
+            var layer = model.State[index];
             // Connections deleted earlier rank lowest here: they count among the M - N dropped
             // of their group, so a pattern already met deletes nothing more.
-            var scores = request.Criterion == PruneCriterion.Random ? Ranking.RandomScores(layer.Weight.shape, rng) : layer.Weight.abs();
+            var scores = Importance.Connections(layer, request.Criterion, rng, taylor?[index]);
             if (layer.Deleted is { } gone) scores = scores.masked_fill(gone, float.NegativeInfinity);
             long rows = scores.shape[0], cols = scores.shape[1];
             long padded = (cols + m - 1) / m * m;
@@ -160,56 +239,53 @@ public static class Pruner
             var chosenLayer = drop.reshape(rows, padded).narrow(1, 0, cols);
             // Connections already deleted are not deleted twice.
             if (layer.Deleted is { } d) chosenLayer = chosenLayer.masked_fill(d, 0f);
-            chosen.Add(chosenLayer.contiguous());
+            chosen[index] = chosenLayer.contiguous();
         }
         FillConnectionChanges(model, plan, chosen);
         return plan;
     }
 
-    private static PruningPlan PlanNeurons(Mlp model, PruningRequest request)
+    private static PruningPlan PlanNeurons(Mlp model, PruningRequest request, IReadOnlyList<Tensor>? taylor)
     {
         var state = model.State;
         var baseline = BaselineNeurons(model);
         var rng = new Random(request.Seed ?? 0);
         int hiddenLayers = state.Count - 1;
-        var importance = new List<double[]>();
-        using (NewDisposeScope())
-        {
-            for (int l = 0; l < hiddenLayers; l++)
-            {
-                var w = state[l].Weight;
-                double[] values = request.Criterion switch
-                {
-                    PruneCriterion.L1 => w.abs().sum(1).to_type(ScalarType.Float64).data<double>().ToArray(),
-                    PruneCriterion.L2 => w.pow(2).sum(1).sqrt().to_type(ScalarType.Float64).data<double>().ToArray(),
-                    _ => Enumerable.Range(0, state[l].OutFeatures).Select(_ => rng.NextDouble()).ToArray(),
-                };
-                importance.Add(values);
-            }
-        }
+        var layers = InScope(model, request);
+        var importance = new double[hiddenLayers][];
+        foreach (var l in layers) importance[l] = Importance.Neurons(state[l], request.Criterion, rng, taylor?[l]);
 
         var remove = Enumerable.Range(0, hiddenLayers).Select(_ => new List<int>()).ToList();
         if (request.Scope == PruneScope.Global)
         {
-            long baseTotal = baseline.Take(hiddenLayers).Sum(n => (long)n);
-            long now = state.Take(hiddenLayers).Sum(l => (long)l.OutFeatures);
+            long baseTotal = layers.Sum(l => (long)baseline[l]);
+            long now = layers.Sum(l => (long)state[l].OutFeatures);
             long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseTotal) - (baseTotal - now));
-            var candidates = Enumerable.Range(0, hiddenLayers)
+            var candidates = layers
                 .SelectMany(l => importance[l].Select((v, i) => (Layer: l, Index: i, Score: v)))
                 .OrderBy(c => c.Score); // stable: ties stay in (layer, index) order
-            var left = state.Take(hiddenLayers).Select(l => l.OutFeatures).ToArray();
+            // Every layer keeps at least one neuron, and no more than -MaxLayerSparsity of its baseline goes.
+            var room = new int[hiddenLayers];
+            foreach (var l in layers)
+            {
+                int capped = request.MaxLayerSparsity is { } cap ? (int)Ranking.FloorCount(cap, baseline[l]) - (baseline[l] - state[l].OutFeatures) : int.MaxValue;
+                room[l] = Math.Max(0, Math.Min(state[l].OutFeatures - 1, capped));
+            }
+            if (add > layers.Sum(l => (long)room[l]) && request.MaxLayerSparsity is not null)
+                throw SparsePruneException.Argument("MaxLayerSparsityTooLow", string.Create(CultureInfo.InvariantCulture,
+                    $"-Ratio {request.Ratio} removes {add} more neurons, but -MaxLayerSparsity {request.MaxLayerSparsity} (and one neuron kept per layer) leaves room for {layers.Sum(l => (long)room[l])}. Raise -MaxLayerSparsity or lower -Ratio."));
             foreach (var c in candidates)
             {
                 if (add == 0) break;
-                if (left[c.Layer] <= 1) continue; // every layer keeps at least one neuron
+                if (room[c.Layer] <= 0) continue;
                 remove[c.Layer].Add(c.Index);
-                left[c.Layer]--;
+                room[c.Layer]--;
                 add--;
             }
         }
         else
         {
-            for (int l = 0; l < hiddenLayers; l++)
+            foreach (var l in layers)
             {
                 int now = state[l].OutFeatures;
                 long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseline[l]) - (baseline[l] - now));
@@ -262,14 +338,36 @@ public static class Pruner
         return model.Transact(() =>
         {
             model.EnsureBaseline(data);
-            if (plan.Request.Structure == PruneStructure.Neuron) RemoveNeurons(model, plan);
-            else DeleteConnections(model, plan);
+            ApplyToLayers(model, plan);
             var metric = data is null ? null : Evaluator.Evaluate(model, data);
-            model.Record("Prune", plan.Request.Describe(), before, metric, plan.TargetMet ? "target already met: nothing deleted" : null);
+            model.Record("Prune", plan.Request.Describe(), before, metric, plan.TargetMet ? "target already met: nothing deleted" : LayerSparsityNote(model, plan.Request));
             if (fineTuneEpochs == 0) return null;
             var options = (fineTune ?? new TrainingOptions()) with { Epochs = fineTuneEpochs, Operation = "FineTune" };
             return Trainer.Train(model, data!, options, progress, cancel);
         });
+    }
+
+    /// <summary>Applies a plan to the layers: no baseline, metric or history (schedules record their own).</summary>
+    internal static void ApplyToLayers(Mlp model, PruningPlan plan)
+    {
+        if (plan.Request.Structure == PruneStructure.Neuron) RemoveNeurons(model, plan);
+        else DeleteConnections(model, plan);
+    }
+
+    /// <summary>
+    /// What global ranking chose, for the history: each layer's share of its baseline now deleted
+    /// (neurons for Neuron) and, for connections, its overall sparsity. Null for layer scope.
+    /// </summary>
+    internal static string? LayerSparsityNote(Mlp model, PruningRequest request)
+    {
+        if (request.Scope != PruneScope.Global || request.Structure == PruneStructure.NM) return null;
+        var baseW = BaselineWeights(model);
+        var baseN = BaselineNeurons(model);
+        var parts = model.State.Select((l, i) => request.Structure == PruneStructure.Neuron
+            ? (i < model.LayerCount - 1 ? string.Create(CultureInfo.InvariantCulture, $"{i}: {l.OutFeatures}/{baseN[i]} neurons") : null)
+            : string.Create(CultureInfo.InvariantCulture, $"{i}: {1.0 - (double)l.NonZeroWeights / baseW[i]:0.####}"))
+            .Where(p => p is not null);
+        return (request.Structure == PruneStructure.Neuron ? "layers chosen by global ranking: " : "layer sparsities chosen by global ranking: ") + string.Join(", ", parts);
     }
 
     private static void DeleteConnections(Mlp model, PruningPlan plan)
@@ -300,6 +398,10 @@ public static class Pruner
             var layer = state[l];
             var next = state[l + 1];
             var keep = tensor(keepRows);
+            var origins = model.NeuronOrigins.Length == state.Count ? model.NeuronOrigins.ToArray() : new int[]?[state.Count];
+            var origin = model.OriginOf(l);
+            origins[l] = keepRows.Select(i => origin[i]).ToArray();
+            model.NeuronOrigins = origins;
             var removedRows = Enumerable.Range(0, layer.OutFeatures).Select(i => (long)i).Except(keepRows).ToArray();
 
             // A removed neuron whose incoming weights are all zero outputs the constant act(bias):

@@ -45,6 +45,38 @@ internal static class Ranking
         return chosen.reshape(scores.shape).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The <paramref name="k"/> lowest scores over several tensors ranked together, but at most
+    /// <paramref name="room"/>[i] from tensor i: a tensor that would pass its room gives exactly
+    /// its room's lowest, and the rest is ranked again among the others. Ties go to the lower
+    /// tensor, then the lower index. One float 1/0 tensor per input.
+    /// </summary>
+    public static List<Tensor> LowestKCapped(IReadOnlyList<Tensor> scores, long k, IReadOnlyList<long> room)
+    {
+        var result = new Tensor?[scores.Count];
+        var open = Enumerable.Range(0, scores.Count).ToList();
+        while (true)
+        {
+            using var scope = NewDisposeScope();
+            var flat = open.Count == 0 ? zeros(0) : LowestK(cat(open.Select(i => scores[i].reshape(-1)).ToList(), 0), k);
+            var pieces = Split(flat, open.Select(i => scores[i].shape).ToList());
+            var counts = pieces.Select(p => p.count_nonzero().item<long>()).ToArray();
+            var over = open.Where((i, j) => counts[j] > room[i]).ToList();
+            if (over.Count == 0)
+            {
+                for (int j = 0; j < open.Count; j++) result[open[j]] = pieces[j].MoveToOuterDisposeScope();
+                break;
+            }
+            foreach (var i in over)
+            {
+                result[i] = LowestK(scores[i], room[i]).MoveToOuterDisposeScope();
+                k -= room[i];
+                open.Remove(i);
+            }
+        }
+        return result.Select(r => r!).ToList();
+    }
+
     /// <summary>Uniform random scores from a seeded managed generator (the same seed gives the same scores everywhere).</summary>
     public static Tensor RandomScores(long[] shape, Random rng)
     {

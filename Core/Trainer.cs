@@ -20,6 +20,10 @@ public sealed record TrainingOptions
     public int? Seed { get; init; }
     /// <summary>Name written to the history ("Train", "FineTune").</summary>
     public string Operation { get; init; } = "Train";
+    /// <summary>Constant, or cosine decay from the learning rate to 0 over the run's optimizer steps.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>Stops after this many epochs of a run planned for <see cref="Epochs"/> (replaying the start of a run).</summary>
+    internal int? StopAfterEpochs { get; init; }
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? 0.001 : 0.01);
 
@@ -37,7 +41,28 @@ public sealed record TrainingOptions
     }
 
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"Epochs={Epochs} BatchSize={BatchSize} Optimizer={Optimizer} LearningRate={EffectiveLearningRate} Momentum={Momentum} WeightDecay={WeightDecay} L1={L1}");
+        $"Epochs={Epochs} BatchSize={BatchSize} Optimizer={Optimizer} LearningRate={EffectiveLearningRate} Momentum={Momentum} WeightDecay={WeightDecay} L1={L1}")
+        + (LearningRateSchedule == LearningRateSchedule.Constant ? "" : $" LearningRateSchedule={LearningRateSchedule}");
+
+    /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
+    public double LearningRateAt(long step, long totalSteps) => LearningRateSchedule == LearningRateSchedule.Cosine && totalSteps > 0
+        ? EffectiveLearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps) / totalSteps))
+        : EffectiveLearningRate;
+}
+
+/// <summary>
+/// Lets a pruning schedule act inside a training run (gradual pruning): it sees each step's
+/// parameters after the backward pass, and at the steps it is due it may change the model's
+/// layers, whose current values the trainer has written back first; the trainer then reloads
+/// them (and rebuilds the optimizer when a shape changed).
+/// </summary>
+internal interface ITrainingHook
+{
+    /// <summary>After the backward pass of step <paramref name="step"/> (1-based), before the optimizer step.</summary>
+    void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters);
+    /// <summary>True when <see cref="Update"/> must run after optimizer step <paramref name="step"/>.</summary>
+    bool Due(int step);
+    void Update(int step);
 }
 
 /// <summary>Progress of a training run, reported after every epoch and every few batches.</summary>
@@ -64,7 +89,11 @@ public static class Trainer
     private const int ProgressEveryBatches = 25;
 
     public static TrainingResult Train(Mlp model, Dataset data, TrainingOptions options,
-        Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        Action<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
+        Train(model, data, options, progress, cancel, hook: null);
+
+    internal static TrainingResult Train(Mlp model, Dataset data, TrainingOptions options,
+        Action<TrainingProgress>? progress, CancellationToken cancel, ITrainingHook? hook, string? note = null)
     {
         options.Validate();
         Evaluator.CheckCompatible(model, data);
@@ -76,10 +105,14 @@ public static class Trainer
 
         return model.Transact(() =>
         {
-            var run = Run(model, data, options, seed, progress, cancel);
+            bool firstTraining = !model.History.Any(h => h.Operation is "Train" or "FineTune" or "Prune" or "Sparsify");
+            var run = Run(model, data, options, seed, progress, cancel, hook);
             model.AdoptInputs(data);
+            if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
+                model.FirstTraining = new TrainingReplay(options with { Seed = seed }, data);
             var metric = Evaluator.Evaluate(model, data);
-            model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, run.StopNote);
+            var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
+            model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, notes.Length == 0 ? null : notes);
             return new TrainingResult
             {
                 EpochsCompleted = run.EpochsCompleted, Stopped = run.Stopped, StopNote = run.StopNote,
@@ -89,7 +122,7 @@ public static class Trainer
     }
 
     private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
-        Action<TrainingProgress>? progress, CancellationToken cancel)
+        Action<TrainingProgress>? progress, CancellationToken cancel, ITrainingHook? hook)
     {
         var layers = model.State;
         int f = data.Features, n = data.TrainCount;
@@ -110,26 +143,67 @@ public static class Trainer
         try
         {
             var device = model.TorchDevice;
+            List<(Tensor, Tensor)> forwardParams = new();
+            // (Re)creates the trained copies, their masks and the optimizer from the layers.
+            void Load()
+            {
+                optimizer?.Dispose();
+                foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
+                foreach (var m in keepMasks) m?.Dispose();
+                parameters.Clear();
+                keepMasks.Clear();
+                using (NewDisposeScope())
+                {
+                    // Temporaries (detach, to) die with this scope; what training keeps is detached from it.
+                    foreach (var layer in layers)
+                    {
+                        parameters.Add((new Parameter(layer.Weight.detach().clone().DetachFromDisposeScope(), requires_grad: true),
+                                        new Parameter(layer.Bias.detach().clone().DetachFromDisposeScope(), requires_grad: true)));
+                        keepMasks.Add(layer.KeepMask());
+                    }
+                }
+                var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
+                optimizer = options.Optimizer == OptimizerKind.Adam
+                    ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
+                    : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
+                forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
+            }
+            // After a hook changed the layers: same shapes keep the optimizer's state, new shapes rebuild it.
+            void Reload()
+            {
+                bool sameShapes = Enumerable.Range(0, layers.Count).All(l =>
+                    layers[l].Weight.shape.SequenceEqual(parameters[l].W.shape) && layers[l].Bias.shape.SequenceEqual(parameters[l].B.shape));
+                if (!sameShapes) { Load(); return; }
+                using var noGrad = no_grad();
+                for (int l = 0; l < layers.Count; l++)
+                {
+                    using var scope = NewDisposeScope();
+                    parameters[l].W.copy_(layers[l].Weight);
+                    parameters[l].B.copy_(layers[l].Bias);
+                    keepMasks[l]?.Dispose();
+                    keepMasks[l] = layers[l].KeepMask();
+                }
+            }
+            void WriteBack()
+            {
+                for (int l = 0; l < layers.Count; l++)
+                {
+                    using var scope = NewDisposeScope();
+                    layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
+                    layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
+                }
+            }
+            Load();
             using (NewDisposeScope())
             {
-                // Temporaries (detach, to) die with this scope; what training keeps is detached from it.
-                foreach (var layer in layers)
-                {
-                    parameters.Add((new Parameter(layer.Weight.detach().clone().DetachFromDisposeScope(), requires_grad: true),
-                                    new Parameter(layer.Bias.detach().clone().DetachFromDisposeScope(), requires_grad: true)));
-                    keepMasks.Add(layer.KeepMask());
-                }
                 allX = tensor(data.InputsFor(model, data.TrainX), new long[] { n, f }).to(device).DetachFromDisposeScope();
                 allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
             }
-            var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
-            optimizer = options.Optimizer == OptimizerKind.Adam
-                ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
-                : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
-            var forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             var order = new int[n];
+            long totalSteps = (long)options.Epochs * batches;
+            int step = 0;
 
-            for (int epoch = 0; epoch < options.Epochs && !stopped; epoch++)
+            for (int epoch = 0; epoch < Math.Min(options.Epochs, options.StopAfterEpochs ?? int.MaxValue) && !stopped; epoch++)
             {
                 for (int i = 0; i < n; i++) order[i] = i;
                 rng.Shuffle(order);
@@ -148,7 +222,9 @@ public static class Trainer
                     var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray()).to(device);
                     var xb = allX.index_select(0, idx);
                     var yb = allY.index_select(0, idx);
-                    optimizer.zero_grad();
+                    if (options.LearningRateSchedule != LearningRateSchedule.Constant)
+                        foreach (var group in optimizer!.ParamGroups) group.LearningRate = options.LearningRateAt(step, totalSteps);
+                    optimizer!.zero_grad();
                     var output = model.Forward(xb, forwardParams);
                     var loss = classification
                         ? nn.functional.cross_entropy(output, yb)
@@ -161,6 +237,8 @@ public static class Trainer
                         objective = loss + penalty * options.L1;
                     }
                     objective.backward();
+                    step++;
+                    hook?.AfterBackward(step, parameters);
                     for (int l = 0; l < parameters.Count; l++)
                         if (keepMasks[l] is { } m && parameters[l].W.grad is { } g) g.mul_(m);
                     optimizer.step();
@@ -175,6 +253,12 @@ public static class Trainer
                             $"Training diverged (loss {batchLoss}) in epoch {epoch + 1}, batch {b + 1}; the model was left as it was. Lower -LearningRate (-FineTuneLearningRate when fine-tuning after pruning).");
                     epochLoss += batchLoss * count;
                     seen += count;
+                    if (hook is not null && hook.Due(step))
+                    {
+                        WriteBack();
+                        hook.Update(step);
+                        Reload();
+                    }
                     if (progress is not null && (b + 1) % ProgressEveryBatches == 0 && b + 1 < batches)
                         progress(new TrainingProgress(epoch + 1, options.Epochs, b + 1, batches, epochLoss / seen, false));
                 }
@@ -193,16 +277,12 @@ public static class Trainer
                     throw SparsePruneException.Operation("TrainingDiverged",
                         "Training diverged (the weights became NaN or infinite); the model was left as it was. Lower -LearningRate (-FineTuneLearningRate when fine-tuning after pruning).");
             }
-            for (int l = 0; l < layers.Count; l++)
-            {
-                using var scope = NewDisposeScope();
-                layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
-                layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
-            }
+            WriteBack();
         }
         finally
         {
             optimizer?.Dispose();
+            optimizer = null;
             allX?.Dispose();
             allY?.Dispose();
             foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }

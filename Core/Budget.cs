@@ -1,0 +1,163 @@
+using System.Globalization;
+
+namespace SparsePrune;
+
+/// <summary>An accuracy (or loss) budget for Invoke-Pruning: exactly one of the two limits.</summary>
+public sealed record BudgetOptions
+{
+    /// <summary>Largest accepted drop in validation accuracy, as a fraction (0.01 = one point).</summary>
+    public double? MaxAccuracyDrop { get; init; }
+    /// <summary>Largest accepted relative rise of the validation loss (0.1 = 10 %).</summary>
+    public double? MaxLossIncrease { get; init; }
+    /// <summary>Share of the training split held out to judge each try; never the test split.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+    /// <summary>Tries after the first (each halves the interval the answer is in).</summary>
+    public int Probes { get; init; } = 6;
+    public int? Seed { get; init; }
+}
+
+/// <summary>One try of the budget search.</summary>
+public sealed record BudgetProbe(double Ratio, double Metric, double Cost, bool WithinBudget);
+
+/// <summary>What the budget search tried and chose.</summary>
+public sealed class BudgetResult
+{
+    public double ChosenRatio { get; init; }
+    public string MetricName { get; init; } = "";
+    public double BaselineMetric { get; init; }
+    public double? Metric { get; init; }
+    public IReadOnlyList<BudgetProbe> Probes { get; init; } = Array.Empty<BudgetProbe>();
+    public ScheduleResult? Schedule { get; init; }
+}
+
+/// <summary>
+/// Finds the largest pruning ratio (global, or the same for every layer) whose validation
+/// metric, after the whole schedule, stays within the budget, and prunes the model to it.
+/// Each try runs on a copy; the schedule trains on the training split less the validation rows.
+/// </summary>
+public static class AccuracyBudget
+{
+    public static BudgetResult Run(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
+        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if ((budget.MaxAccuracyDrop is null) == (budget.MaxLossIncrease is null))
+            throw SparsePruneException.Argument("BudgetRequired", "Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
+        if (budget.MaxAccuracyDrop is { } d && !(d >= 0 && d < 1))
+            throw SparsePruneException.Argument("InvalidBudget", $"-MaxAccuracyDrop is a fraction of accuracy (0.01 = one point), at least 0 and below 1; got {d.ToString(CultureInfo.InvariantCulture)}.");
+        if (budget.MaxLossIncrease is { } li && !(li >= 0 && !double.IsInfinity(li)))
+            throw SparsePruneException.Argument("InvalidBudget", $"-MaxLossIncrease is a relative rise (0.1 = 10 %), 0 or more; got {li.ToString(CultureInfo.InvariantCulture)}.");
+        if (budget.MaxAccuracyDrop is not null && model.Task != TaskKind.Classification)
+            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a regression: give -MaxLossIncrease instead of -MaxAccuracyDrop.");
+        if (budget.MaxLossIncrease is not null && model.Task != TaskKind.Regression)
+            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a classifier: give -MaxAccuracyDrop instead of -MaxLossIncrease.");
+        if (budget.Probes < 1 || budget.Probes > 30) throw SparsePruneException.Argument("InvalidProbes", $"The search needs 1 to 30 probes; got {budget.Probes}.");
+        if (request.Structure == PruneStructure.NM)
+            throw SparsePruneException.Argument("ScheduleNeedsRatio", "An accuracy budget searches for a -Ratio; -Structure NM has a fixed pattern instead.");
+        schedule.Validate(request);
+        Evaluator.CheckCompatible(model, data);
+        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+
+        var validation = data.SplitValidation(budget.ValidationFraction, budget.Seed ?? model.NextSeed());
+        double start = Pruner.CurrentRatio(model, request);
+        double upper = request.Ratio > start ? request.Ratio : MaxRatio(model, request);
+        var probes = new List<BudgetProbe>();
+
+        double RunCopy(double ratio)
+        {
+            var copy = model.Clone();
+            try
+            {
+                var result = PruningScheduler.Run(copy, request with { Ratio = ratio }, schedule, validation, null, cancel);
+                cancel.ThrowIfCancellationRequested();
+                return result.Metric?.Value ?? Evaluator.Evaluate(copy, validation).Value;
+            }
+            finally
+            {
+                copy.ReplaceLayers(Array.Empty<LayerState>());
+            }
+        }
+
+        // The reference is the model after the same schedule without pruning: a schedule that
+        // trains on the training split less the validation rows changes the metric by itself (the
+        // model may have learned those rows before), and the budget is for what pruning costs.
+        bool trains = schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket;
+        var baseline = trains ? new MetricResult(model.Task == TaskKind.Classification ? "Accuracy" : "Loss", RunCopy(start)) : Evaluator.Evaluate(model, validation);
+        bool accuracy = baseline.Name == "Accuracy";
+        double Cost(double metric) => accuracy ? baseline.Value - metric
+            : baseline.Value == 0 ? (metric > 0 ? double.PositiveInfinity : 0) : (metric - baseline.Value) / baseline.Value;
+        double limit = budget.MaxAccuracyDrop ?? budget.MaxLossIncrease!.Value;
+
+        BudgetProbe Try(double ratio)
+        {
+            progress?.Invoke(new ScheduleProgress(string.Create(CultureInfo.InvariantCulture, $"Budget: trying {ratio:0.####} ({probes.Count + 1} of at most {budget.Probes + 1})"), probes.Count + 1, budget.Probes + 1, null));
+            var metric = RunCopy(ratio);
+            var probe = new BudgetProbe(ratio, metric, Cost(metric), Cost(metric) <= limit);
+            probes.Add(probe);
+            return probe;
+        }
+
+        // Bisection on the ratio: the first try is the upper end, then the interval halves.
+        double best = start, lo = start, hi = upper;
+        if (upper > start)
+        {
+            if (Try(upper).WithinBudget) best = upper;
+            else
+            {
+                for (int i = 0; i < budget.Probes; i++)
+                {
+                    double mid = FloorRatio(lo + (hi - lo) / 2);
+                    if (mid <= lo) break;
+                    if (Try(mid).WithinBudget) { best = lo = mid; } else hi = mid;
+                }
+            }
+        }
+
+        var note = $"{(trains ? "reference (same schedule, nothing pruned)" : "baseline")} validation {baseline.Name} {baseline.Value.ToString("0.####", CultureInfo.InvariantCulture)}; tried "
+            + string.Join(", ", probes.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Ratio:0.####} -> {p.Metric:0.####} ({(p.WithinBudget ? "within" : "over")})")))
+            + string.Create(CultureInfo.InvariantCulture, $"; chose {best:0.####}");
+        return model.Transact(() =>
+        {
+            model.EnsureBaseline(data);
+            ScheduleResult? result = null;
+            var before = model.Counts;
+            if (best > start)
+            {
+                // The same seeds as the try, so the model ends exactly where the try did.
+                result = PruningScheduler.Run(model, request with { Ratio = best }, schedule, validation, progress, cancel);
+            }
+            // Training adopted the validation-carved set; later cmdlets use the set the user gave.
+            model.AttachDataset(data);
+            var metric = Evaluator.Evaluate(model, validation);
+            model.Record("PruneBudget", (budget.MaxAccuracyDrop is { } drop ? string.Create(CultureInfo.InvariantCulture, $"MaxAccuracyDrop={drop}") : string.Create(CultureInfo.InvariantCulture, $"MaxLossIncrease={budget.MaxLossIncrease}"))
+                + $" {request.Describe()} {schedule.Describe()} ValidationFraction={budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}", before, metric,
+                best > start ? note : note + " (nothing more fits the budget)");
+            return new BudgetResult
+            {
+                ChosenRatio = best, MetricName = baseline.Name, BaselineMetric = baseline.Value, Metric = metric.Value,
+                Probes = probes, Schedule = result,
+            };
+        });
+    }
+
+    /// <summary>Ratios are searched on a 1/4096 grid, so that every try names a short, exact number.</summary>
+    private static double FloorRatio(double r) => Math.Floor(r * 4096) / 4096;
+
+    /// <summary>The largest ratio the request can reach: what -MaxLayerSparsity (global) and one neuron per layer allow.</summary>
+    private static double MaxRatio(Mlp model, PruningRequest request)
+    {
+        double cap = request.Scope == PruneScope.Global && request.MaxLayerSparsity is { } c ? c : 0.999;
+        if (request.Structure == PruneStructure.Neuron)
+        {
+            var baseN = model.Baseline?.LayerNeurons ?? model.State.Select(l => l.OutFeatures).ToArray();
+            var hidden = (request.Layers ?? Enumerable.Range(0, model.LayerCount - 1).ToArray());
+            long total = hidden.Sum(l => (long)baseN[l]);
+            long removable = hidden.Sum(l => Math.Min(baseN[l] - 1, Ranking.FloorCount(cap, baseN[l])));
+            return FloorRatio((double)removable / total);
+        }
+        var baseW = model.Baseline?.LayerWeights ?? model.State.Select(l => l.DenseWeights).ToArray();
+        var layers = request.Layers ?? Enumerable.Range(0, model.LayerCount).ToArray();
+        if (request.Scope != PruneScope.Global) return Math.Min(cap, 0.999);
+        long all = layers.Sum(l => baseW[l]);
+        return FloorRatio((double)layers.Sum(l => Ranking.FloorCount(cap, baseW[l])) / all);
+    }
+}

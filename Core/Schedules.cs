@@ -1,0 +1,299 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>How Invoke-Pruning reaches its target: in one step, in rounds, during training, or as a lottery ticket.</summary>
+public sealed record ScheduleOptions
+{
+    public PruneSchedule Schedule { get; init; } = PruneSchedule.OneShot;
+    /// <summary>Iterative and LotteryTicket: rounds.</summary>
+    public int Steps { get; init; } = 3;
+    /// <summary>Gradual: epochs of training during which the target rises and then holds.</summary>
+    public int Epochs { get; init; } = 10;
+    /// <summary>Gradual: optimizer steps between target updates.</summary>
+    public int UpdateEvery { get; init; } = 100;
+    /// <summary>Gradual: share of the steps over which the target rises (then it holds).</summary>
+    public double RampFraction { get; init; } = 0.75;
+    /// <summary>LotteryTicket: survivors go back to their values after this epoch of the first training (0: initialization).</summary>
+    public int RewindEpoch { get; init; }
+    /// <summary>Epochs of training after each round (Iterative, LotteryTicket) or after the step (OneShot, Gradual).</summary>
+    public int FineTuneEpochs { get; init; }
+    /// <summary>Learning rate, batch size, optimizer, learning-rate schedule and seed of the training the schedule does.</summary>
+    public TrainingOptions Training { get; init; } = new();
+
+    public string Describe() => Schedule switch
+    {
+        PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}",
+        PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
+        PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} FineTuneEpochs={FineTuneEpochs}"),
+        _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
+    };
+
+    public void Validate(PruningRequest request)
+    {
+        if (Schedule != PruneSchedule.OneShot && request.Structure == PruneStructure.NM)
+            throw SparsePruneException.Argument("ScheduleNeedsRatio", $"-Schedule {Schedule} raises a -Ratio target step by step; -Structure NM has a fixed pattern instead. Use -Schedule OneShot with NM.");
+        if (Steps < 1 || Steps > 1000) throw SparsePruneException.Argument("InvalidSteps", $"-Steps must be between 1 and 1000; got {Steps}.");
+        if (Epochs < 1) throw SparsePruneException.Argument("InvalidEpochs", $"-Epochs must be at least 1; got {Epochs}.");
+        if (UpdateEvery < 1) throw SparsePruneException.Argument("InvalidUpdateEvery", $"-UpdateEvery must be at least 1 optimizer step; got {UpdateEvery}.");
+        if (!(RampFraction > 0 && RampFraction <= 1)) throw SparsePruneException.Argument("InvalidRampFraction", $"-RampFraction must be above 0 and at most 1; got {RampFraction.ToString(CultureInfo.InvariantCulture)}.");
+        if (RewindEpoch < 0) throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch must be 0 (initialization) or a later epoch of the first training; got {RewindEpoch}.");
+        if (FineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {FineTuneEpochs}.");
+        Training.Validate();
+    }
+}
+
+/// <summary>What a pruning schedule did.</summary>
+public sealed class ScheduleResult
+{
+    /// <summary>The targets the schedule pruned to, in order (Gradual: one per update).</summary>
+    public IReadOnlyList<double> Targets { get; init; } = Array.Empty<double>();
+    public bool Stopped { get; init; }
+    public string? StopNote { get; init; }
+    public MetricResult? Metric { get; init; }
+}
+
+/// <summary>Progress of a schedule: where it is, and the training it is doing.</summary>
+public sealed record ScheduleProgress(string Status, int Round, int Rounds, TrainingProgress? Training);
+
+/// <summary>
+/// Pruning schedules. Each ends exactly at the request's <see cref="PruningRequest.Ratio"/>
+/// (a target, not an increment), and each runs as one transaction: an error leaves the model as it was.
+/// </summary>
+public static class PruningScheduler
+{
+    /// <summary>
+    /// Round targets from <paramref name="start"/> to <paramref name="target"/> in <paramref name="steps"/>
+    /// rounds: the kept fraction shrinks by the same factor every round (as lottery-ticket
+    /// pruning removes a fixed share of what remains), and the last target is exactly <paramref name="target"/>.
+    /// </summary>
+    public static double[] RoundTargets(double start, double target, int steps)
+    {
+        var targets = new double[steps];
+        double keep0 = 1 - start, keepF = 1 - target;
+        for (int r = 1; r <= steps; r++)
+            // Intermediate targets are rounded to 1e-6 so that the history shows short numbers.
+            targets[r - 1] = r == steps ? target : Math.Max(start, Math.Round(1 - keep0 * Math.Pow(keepF / keep0, (double)r / steps), 6));
+        return targets;
+    }
+
+    /// <summary>
+    /// Zhu and Gupta's gradual target at optimizer step <paramref name="step"/>:
+    /// s_t = s_f + (s_i − s_f)(1 − (t − t₀)/(nΔt))³, rising from s_i at t₀ to s_f at t₀ + nΔt, then held.
+    /// </summary>
+    public static double GradualTarget(double initial, double final, long step, long start, long rampSteps)
+    {
+        double progress = Math.Clamp((double)(step - start) / rampSteps, 0, 1);
+        return progress >= 1 ? final : final + (initial - final) * Math.Pow(1 - progress, 3);
+    }
+
+    public static ScheduleResult Run(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
+        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate(request);
+        bool needsData = options.Schedule == PruneSchedule.Gradual || options.FineTuneEpochs > 0
+            || (options.Schedule == PruneSchedule.LotteryTicket && options.RewindEpoch > 0) || request.Criterion == PruneCriterion.Taylor;
+        if (needsData && data is null)
+            throw SparsePruneException.Argument("NoDataset", $"-Schedule {options.Schedule} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
+        if (data is not null) Evaluator.CheckCompatible(model, data);
+        // The seed of a Random ranking is resolved once, so every round replays the same ranking.
+        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        return options.Schedule switch
+        {
+            PruneSchedule.Gradual => model.Transact(() => Gradual(model, request, options, data!, progress, cancel)),
+            PruneSchedule.Iterative or PruneSchedule.LotteryTicket => model.Transact(() => Rounds(model, request, options, data, progress, cancel)),
+            _ => model.Transact(() => Rounds(model, request, options with { Steps = 1 }, data, progress, cancel)),
+        };
+    }
+
+    private static TrainingOptions FineTune(ScheduleOptions options) =>
+        options.Training with { Epochs = options.FineTuneEpochs, Operation = "FineTune" };
+
+    private static ScheduleResult Rounds(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
+        Action<ScheduleProgress>? progress, CancellationToken cancel)
+    {
+        bool lottery = options.Schedule == PruneSchedule.LotteryTicket;
+        List<(Tensor W, Tensor B)>? rewind = null;
+        try
+        {
+            // The rewind point is found before anything changes (its replay trains a fresh copy).
+            if (lottery) rewind = RewindPoint(model, options.RewindEpoch);
+            var targets = RoundTargets(Math.Min(Pruner.CurrentRatio(model, request), request.Ratio), request.Ratio, options.Steps);
+            MetricResult? metric = null;
+            for (int r = 0; r < targets.Length; r++)
+            {
+                string status = string.Create(CultureInfo.InvariantCulture, $"Round {r + 1}/{targets.Length}: pruning to {targets[r]:0.####}");
+                progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, null));
+                var roundRequest = request with { Ratio = targets[r] };
+                using (var plan = Pruner.Plan(model, roundRequest, data))
+                    Pruner.Apply(model, plan, data);
+                if (lottery)
+                {
+                    Rewind(model, rewind!);
+                    metric = data is null ? null : Evaluator.Evaluate(model, data);
+                    model.Record("Rewind", options.RewindEpoch == 0 ? "To=Initialization" : $"To=Epoch{options.RewindEpoch}", model.Counts, metric,
+                        $"survivors set to their values at {(options.RewindEpoch == 0 ? "initialization" : $"the end of epoch {options.RewindEpoch} of the first training")}");
+                }
+                if (options.FineTuneEpochs > 0)
+                {
+                    var result = Trainer.Train(model, data!, FineTune(options),
+                        p => progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, p)), cancel);
+                    metric = result.Metric;
+                    if (result.Stopped)
+                        return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = $"round {r + 1} of {targets.Length}: fine-tuning {result.StopNote}", Metric = metric };
+                }
+                else if (data is not null && !lottery) metric = Evaluator.Evaluate(model, data);
+                if (cancel.IsCancellationRequested && r + 1 < targets.Length)
+                {
+                    var note = $"stopped after round {r + 1} of {targets.Length}";
+                    model.Record("Stop", options.Describe(), model.Counts, metric, note);
+                    return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = note, Metric = metric };
+                }
+            }
+            return new ScheduleResult { Targets = targets, Metric = metric };
+        }
+        finally
+        {
+            if (rewind is not null) foreach (var (w, b) in rewind) { w.Dispose(); b.Dispose(); }
+        }
+    }
+
+    /// <summary>
+    /// The values of every parameter at the rewind point, at the model's original widths:
+    /// initialization (drawn again from the model's seed), or the end of epoch
+    /// <paramref name="epoch"/> of the first training, found by running that training again
+    /// from initialization (the same seeds and thread count give the same bits).
+    /// </summary>
+    private static List<(Tensor W, Tensor B)> RewindPoint(Mlp model, int epoch)
+    {
+        if (epoch == 0) return model.InitialParameters();
+        var replay = model.FirstTraining ?? throw SparsePruneException.Operation("RewindPointUnknown",
+            $"-RewindEpoch {epoch} rewinds to the weights after epoch {epoch} of the model's first training, but model '{model.Name}' has no record of it in this session (a model read from a file, or first trained after it was sparsified). Use -RewindEpoch 0 (initialization).");
+        if (epoch > replay.Options.Epochs)
+            throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch {epoch} is past the first training of model '{model.Name}', which ran {replay.Options.Epochs} epoch(s).");
+        var fresh = Mlp.Create(model.OriginalWidths, model.Activation, model.Task, model.Seed);
+        try
+        {
+            Trainer.Train(fresh, replay.Data, replay.Options with { StopAfterEpochs = epoch });
+            return fresh.State.Select(l => (l.Weight.clone().DetachFromDisposeScope(), l.Bias.clone().DetachFromDisposeScope())).ToList();
+        }
+        finally
+        {
+            fresh.ReplaceLayers(Array.Empty<LayerState>());
+        }
+    }
+
+    /// <summary>Sets every surviving weight (masked ones behind their mask) and every bias to its rewind value.</summary>
+    private static void Rewind(Mlp model, List<(Tensor W, Tensor B)> original)
+    {
+        var copies = original.Select(p => (p.W.clone(), p.B.clone())).ToList();
+        var values = model.SelectPresent(copies);
+        for (int i = 0; i < model.LayerCount; i++)
+        {
+            var layer = model.State[i];
+            using var scope = NewDisposeScope();
+            var (w, b) = values[i];
+            var present = layer.Deleted is { } d ? w.masked_fill(d, 0f) : w;
+            if (layer.Mask is { } mask)
+                layer.SetMask(mask, (present * (1f - mask)).DetachFromDisposeScope());
+            layer.SetWeight((layer.Mask is { } m ? present * m : present.clone()).DetachFromDisposeScope());
+            layer.SetBias(b.clone().DetachFromDisposeScope());
+            w.Dispose();
+            b.Dispose();
+        }
+    }
+
+    private static ScheduleResult Gradual(Mlp model, PruningRequest request, ScheduleOptions options, Dataset data,
+        Action<ScheduleProgress>? progress, CancellationToken cancel)
+    {
+        model.EnsureBaseline(data);
+        var training = options.Training with { Epochs = options.Epochs, Operation = "GradualPrune" };
+        int batches = (data.TrainCount + training.BatchSize - 1) / training.BatchSize;
+        long total = (long)options.Epochs * batches;
+        long ramp = Math.Max(1, (long)Math.Floor(options.RampFraction * total));
+        double initial = Math.Min(Pruner.CurrentRatio(model, request), request.Ratio);
+        var hook = new GradualHook(model, request, initial, ramp, options.UpdateEvery);
+        TrainingResult result;
+        try
+        {
+            string status = string.Create(CultureInfo.InvariantCulture, $"Gradual pruning from {initial:0.####} to {request.Ratio:0.####} over {ramp} of {total} steps");
+            progress?.Invoke(new ScheduleProgress(status, 1, 1, null));
+            var note = string.Create(CultureInfo.InvariantCulture,
+                $"{request.Describe()}; target {initial:0.####} -> {request.Ratio:0.####} over steps 1..{ramp} of {total}, updated every {options.UpdateEvery}");
+            result = Trainer.Train(model, data, training, p => progress?.Invoke(new ScheduleProgress(status, 1, 1, p)), cancel, hook, note);
+            // A run stopped early keeps the targets it reached; otherwise the last update was at the ramp's end.
+            if (!result.Stopped && hook.Targets.LastOrDefault() < request.Ratio)
+                hook.PruneTo(request.Ratio);
+            var sparsities = Pruner.LayerSparsityNote(model, request);
+            if (sparsities is not null && model.History.Count > 0)
+                model.AmendLastNote(sparsities);
+        }
+        finally
+        {
+            hook.Dispose();
+        }
+        if (result.Stopped)
+            return new ScheduleResult { Targets = hook.Targets, Stopped = true, StopNote = $"gradual pruning {result.StopNote}", Metric = result.Metric };
+        if (options.FineTuneEpochs > 0)
+        {
+            var tuned = Trainer.Train(model, data, FineTune(options), p => progress?.Invoke(new ScheduleProgress("Fine-tuning", 1, 1, p)), cancel);
+            return new ScheduleResult { Targets = hook.Targets, Stopped = tuned.Stopped, StopNote = tuned.StopNote, Metric = tuned.Metric };
+        }
+        return new ScheduleResult { Targets = hook.Targets, Metric = result.Metric };
+    }
+
+    /// <summary>Raises the pruning target inside the training loop; Taylor scores accumulate between updates.</summary>
+    private sealed class GradualHook : ITrainingHook, IDisposable
+    {
+        private readonly Mlp _model;
+        private readonly PruningRequest _request;
+        private readonly double _initial;
+        private readonly long _ramp;
+        private readonly int _every;
+        private List<Tensor>? _taylor;
+
+        public GradualHook(Mlp model, PruningRequest request, double initial, long ramp, int every)
+        {
+            _model = model; _request = request; _initial = initial; _ramp = ramp; _every = every;
+        }
+
+        public List<double> Targets { get; } = new();
+
+        public void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters)
+        {
+            if (_request.Criterion != PruneCriterion.Taylor || step > _ramp) return;
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            _taylor ??= parameters.Select(p => zeros_like(p.W).DetachFromDisposeScope()).ToList();
+            for (int l = 0; l < parameters.Count; l++)
+                if (parameters[l].W.grad is { } g) _taylor[l].add_((parameters[l].W * g).abs());
+        }
+
+        public bool Due(int step) => step <= _ramp && (step % _every == 0 || step == _ramp);
+
+        public void Update(int step) => PruneTo(GradualTarget(_initial, _request.Ratio, step, 0, _ramp));
+
+        public void PruneTo(double target)
+        {
+            Targets.Add(target);
+            using (var plan = Pruner.Plan(_model, _request with { Ratio = target }, null, _taylor ?? (_request.Criterion == PruneCriterion.Taylor ? ZeroScores() : null)))
+                Pruner.ApplyToLayers(_model, plan);
+            // Scores start again after every update (and take the new shapes after neuron removal).
+            DisposeScores();
+        }
+
+        private List<Tensor> ZeroScores() => _taylor = _model.State.Select(l => zeros_like(l.Weight).DetachFromDisposeScope()).ToList();
+
+        private void DisposeScores()
+        {
+            if (_taylor is null) return;
+            foreach (var t in _taylor) t.Dispose();
+            _taylor = null;
+        }
+
+        public void Dispose() => DisposeScores();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>One row of Measure-LayerSensitivity: one layer pruned alone to one level, and what it cost.</summary>
+public sealed class LayerSensitivity
+{
+    public string Model { get; init; } = "";
+    public int Layer { get; init; }
+    public string Shape { get; init; } = "";
+    public PruneStructure Structure { get; init; }
+    public PruneCriterion Criterion { get; init; }
+    /// <summary>The level: the fraction of the layer's baseline weights (Connection) or neurons (Neuron) deleted.</summary>
+    public double Sparsity { get; init; }
+    /// <summary>Weights (Connection) or neurons (Neuron) deleted in this layer at this level.</summary>
+    public long Deleted { get; init; }
+    public string MetricName { get; init; } = "";
+    /// <summary>The model's validation metric as it is.</summary>
+    public double BaselineMetric { get; init; }
+    public double Metric { get; init; }
+    /// <summary>What the level costs: accuracy lost, or loss gained (positive is worse).</summary>
+    public double Drop { get; init; }
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"layer {Layer} at {Sparsity:0.###}: {MetricName} {Metric:0.####} (drop {Drop:0.####})");
+}
+
+/// <summary>
+/// How much each layer tolerates: every layer is pruned alone, on a copy, to each level, and
+/// scored on a validation split carved from the training split. The model is not changed.
+/// </summary>
+public static class SensitivityAnalysis
+{
+    public static IReadOnlyList<LayerSensitivity> Measure(Mlp model, Dataset data, IReadOnlyList<double> levels,
+        PruneStructure structure = PruneStructure.Connection, PruneCriterion criterion = PruneCriterion.L1,
+        double validationFraction = 0.1, int? seed = null, Action<int, int, string>? progress = null, CancellationToken cancel = default)
+    {
+        if (structure == PruneStructure.NM)
+            throw SparsePruneException.Argument("InvalidStructure", "Measure-LayerSensitivity prunes each layer to a level: use -Structure Connection or Neuron (an N:M pattern has no level).");
+        if (levels.Count == 0 || levels.Any(l => !(l >= 0 && l < 1)))
+            throw SparsePruneException.Argument("InvalidSparsity", $"Every -Sparsity level must be at least 0 and below 1; got {string.Join(",", levels.Select(l => l.ToString(CultureInfo.InvariantCulture)))}.");
+        Evaluator.CheckCompatible(model, data);
+        if (structure == PruneStructure.Neuron && model.LayerCount < 2)
+            throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
+        var validation = data.SplitValidation(validationFraction, seed ?? model.NextSeed());
+        var baseline = Evaluator.Evaluate(model, validation);
+        bool accuracy = baseline.Name == "Accuracy";
+        var taylor = criterion == PruneCriterion.Taylor ? Importance.Taylor(model, validation, 256, cancel) : null;
+        try
+        {
+            int layers = structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            var rows = new List<LayerSensitivity>();
+            int total = layers * levels.Count, done = 0;
+            for (int layer = 0; layer < layers; layer++)
+            {
+                foreach (var level in levels)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    progress?.Invoke(done++, total, string.Create(CultureInfo.InvariantCulture, $"layer {layer} at {level:0.###}"));
+                    var copy = model.Clone();
+                    try
+                    {
+                        var request = new PruningRequest
+                        {
+                            Ratio = level, Structure = structure, Criterion = criterion, Layers = new[] { layer },
+                            Seed = criterion == PruneCriterion.Random ? (seed ?? model.NextSeed()) : null,
+                        };
+                        long before = structure == PruneStructure.Neuron ? copy.State[layer].OutFeatures : copy.State[layer].PresentWeights;
+                        using (var plan = Pruner.Plan(copy, request, null, taylor))
+                            Pruner.ApplyToLayers(copy, plan);
+                        long after = structure == PruneStructure.Neuron ? copy.State[layer].OutFeatures : copy.State[layer].PresentWeights;
+                        var metric = Evaluator.Evaluate(copy, validation);
+                        rows.Add(new LayerSensitivity
+                        {
+                            Model = model.Name, Layer = layer, Shape = $"{model.State[layer].InFeatures}x{model.State[layer].OutFeatures}",
+                            Structure = structure, Criterion = criterion, Sparsity = level, Deleted = before - after,
+                            MetricName = metric.Name, BaselineMetric = baseline.Value, Metric = metric.Value,
+                            Drop = accuracy ? baseline.Value - metric.Value : metric.Value - baseline.Value,
+                        });
+                    }
+                    finally
+                    {
+                        copy.ReplaceLayers(Array.Empty<LayerState>());
+                    }
+                }
+            }
+            progress?.Invoke(total, total, "done");
+            return rows;
+        }
+        finally
+        {
+            if (taylor is not null) foreach (var t in taylor) t.Dispose();
+        }
+    }
+}
