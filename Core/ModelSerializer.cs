@@ -196,6 +196,14 @@ public static class ModelSerializer
                 InputNormalization = Enum.Parse<Normalization>(meta.InputNormalization),
                 Baseline = meta.Baseline,
             };
+            if (meta.NeuronOrigins is { } origins)
+            {
+                if (origins.Length != layers.Count) throw new FormatException($"the neuron origins describe {origins.Length} layers, the file has {layers.Count}");
+                for (int i = 0; i < origins.Length; i++)
+                    if (origins[i] is { } o && (o.Length != layers[i].OutFeatures || o.Any(v => v < 0) || (meta.Baseline is { } bl && o.Any(v => v >= bl.LayerNeurons[i]))))
+                        throw new FormatException($"the neuron origins of layer {i} do not fit its {layers[i].OutFeatures} neurons");
+                model.NeuronOrigins = origins;
+            }
             model.RestoreHistory(meta.History);
             return model;
         }
@@ -278,6 +286,8 @@ public static class ModelSerializer
         public string? DatasetName { get; set; }
         public ModelBaseline? Baseline { get; set; }
         public List<HistoryRecord> History { get; set; } = new();
+        /// <summary>Per layer, the original index of each output neuron (null: none removed); for rewinding.</summary>
+        public int[]?[]? NeuronOrigins { get; set; }
         public DateTime Saved { get; set; }
         public string Writer { get; set; } = "";
 
@@ -286,6 +296,7 @@ public static class ModelSerializer
             Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
             InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
             DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
+            NeuronOrigins = m.NeuronOrigins.Any(o => o is not null) ? m.NeuronOrigins : null,
             Writer = "SparsePrune " + typeof(ModelSerializer).Assembly.GetName().Version,
         };
     }
