@@ -8,7 +8,9 @@
     test   build, then xUnit (Core) and Pester (the staged module); prints one line
            'SparsePrune tests: N passed, N failed, N skipped' and exits non-zero on failure.
     demo   build, then the Digits pipeline in a fresh pwsh: train, sparsify, prune, report.
-    bench  build, then every bench/*.ps1; results go to bench/results/.
+    bench  build, then every bench/*.ps1 (or -Name one); results go to bench/results/.
+           test also runs bench/accuracy.ps1 -Quick, which proves every path of the
+           accuracy benchmark on Digits in a few minutes.
     clean  removes out/ and every bin/ and obj/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
@@ -27,7 +29,10 @@ param(
 
     # Skip the xUnit or Pester half of 'test'.
     [switch] $NoXunit,
-    [switch] $NoPester
+    [switch] $NoPester,
+
+    # bench: run only bench/<Name>.ps1 (e.g. -Name accuracy).
+    [string] $Name = '*'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -259,12 +264,22 @@ function Invoke-Test {
     $parts = @()
     if (-not $NoXunit) { Write-Host '==> xUnit (Core)'; $parts += Invoke-Xunit }
     if (-not $NoPester) { Write-Host '==> Pester (staged module)'; $parts += Invoke-PesterTests }
+    if (-not $NoPester) { Write-Host '==> bench/accuracy.ps1 -Quick'; $parts += Invoke-QuickBench }
     $passed = ($parts | Measure-Object -Property Passed -Sum).Sum
     $failed = ($parts | Measure-Object -Property Failed -Sum).Sum
     $skipped = ($parts | Measure-Object -Property Skipped -Sum).Sum
     Write-Host ''
     Write-Host "SparsePrune tests: $passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-QuickBench {
+    # Every path of the accuracy benchmark on Digits; results beside the other test results.
+    $results = Join-Path $Out 'test-results/accuracy-quick'
+    $code = Invoke-ChildPwsh "& '$(Join-Path $Root 'bench/accuracy.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
+    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'accuracy.json'))
+    Write-Host "bench/accuracy.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    return [pscustomobject]@{ Passed = [int]$ok; Failed = [int](-not $ok); Skipped = 0 }
 }
 
 function Invoke-Demo {
@@ -281,7 +296,9 @@ function Invoke-Bench {
     $results = Join-Path $Root 'bench/results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $failed = 0
-    foreach ($b in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1') {
+    $benches = @(Get-ChildItem (Join-Path $Root 'bench') -Filter "$Name.ps1")
+    if ($benches.Count -eq 0) { throw "No benchmark matches -Name '$Name' in bench/ (there are: $((Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1').BaseName -join ', '))." }
+    foreach ($b in $benches) {
         Write-Host "==> bench $($b.Name)"
         $code = Invoke-ChildPwsh "& '$($b.FullName)' -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
         if ($code -ne 0) { $failed++ }

@@ -17,12 +17,19 @@ public sealed record BudgetOptions
 }
 
 /// <summary>One try of the budget search.</summary>
-public sealed record BudgetProbe(double Ratio, double Metric, double Cost, bool WithinBudget);
+public sealed record BudgetProbe(double Ratio, double Metric, double Cost, bool WithinBudget)
+{
+    /// <summary>The target of each layer, when the search allocated per layer.</summary>
+    public double[]? LayerRatios { get; init; }
+}
 
 /// <summary>What the budget search tried and chose.</summary>
 public sealed class BudgetResult
 {
+    /// <summary>The fraction of the scope's baseline deleted at the end.</summary>
     public double ChosenRatio { get; init; }
+    /// <summary>Per-layer targets, when the search allocated per layer (-Scope Layer).</summary>
+    public double[]? ChosenLayerRatios { get; init; }
     public string MetricName { get; init; } = "";
     public double BaselineMetric { get; init; }
     public double? Metric { get; init; }
@@ -31,9 +38,10 @@ public sealed class BudgetResult
 }
 
 /// <summary>
-/// Finds the largest pruning ratio (global, or the same for every layer) whose validation
-/// metric, after the whole schedule, stays within the budget, and prunes the model to it.
-/// Each try runs on a copy; the schedule trains on the training split less the validation rows.
+/// Finds the most pruning whose validation metric, after the whole schedule, stays within the
+/// budget, and prunes the model to it: with -Scope Global the largest global ratio; with -Scope
+/// Layer a target per layer, guided by each layer's sensitivity. Each try runs on a copy; the
+/// schedule trains on the training split less the validation rows (never the test split).
 /// </summary>
 public static class AccuracyBudget
 {
@@ -57,17 +65,17 @@ public static class AccuracyBudget
         Evaluator.CheckCompatible(model, data);
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
 
-        var validation = data.SplitValidation(budget.ValidationFraction, budget.Seed ?? model.NextSeed());
+        int splitSeed = budget.Seed ?? model.NextSeed();
+        var validation = data.SplitValidation(budget.ValidationFraction, splitSeed);
         double start = Pruner.CurrentRatio(model, request);
-        double upper = request.Ratio > start ? request.Ratio : MaxRatio(model, request);
         var probes = new List<BudgetProbe>();
 
-        double RunCopy(double ratio)
+        double RunCopy(PruningRequest r)
         {
             var copy = model.Clone();
             try
             {
-                var result = PruningScheduler.Run(copy, request with { Ratio = ratio }, schedule, validation, null, cancel);
+                var result = PruningScheduler.Run(copy, r, schedule, validation, null, cancel);
                 cancel.ThrowIfCancellationRequested();
                 return result.Metric?.Value ?? Evaluator.Evaluate(copy, validation).Value;
             }
@@ -81,63 +89,118 @@ public static class AccuracyBudget
         // trains on the training split less the validation rows changes the metric by itself (the
         // model may have learned those rows before), and the budget is for what pruning costs.
         bool trains = schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket;
-        var baseline = trains ? new MetricResult(model.Task == TaskKind.Classification ? "Accuracy" : "Loss", RunCopy(start)) : Evaluator.Evaluate(model, validation);
+        var baseline = trains ? new MetricResult(model.Task == TaskKind.Classification ? "Accuracy" : "Loss", RunCopy(request with { Ratio = 0, LayerRatios = null }))
+            : Evaluator.Evaluate(model, validation);
         bool accuracy = baseline.Name == "Accuracy";
         double Cost(double metric) => accuracy ? baseline.Value - metric
             : baseline.Value == 0 ? (metric > 0 ? double.PositiveInfinity : 0) : (metric - baseline.Value) / baseline.Value;
         double limit = budget.MaxAccuracyDrop ?? budget.MaxLossIncrease!.Value;
 
-        BudgetProbe Try(double ratio)
+        bool Try(PruningRequest r, string what)
         {
-            progress?.Invoke(new ScheduleProgress(string.Create(CultureInfo.InvariantCulture, $"Budget: trying {ratio:0.####} ({probes.Count + 1} of at most {budget.Probes + 1})"), probes.Count + 1, budget.Probes + 1, null));
-            var metric = RunCopy(ratio);
-            var probe = new BudgetProbe(ratio, metric, Cost(metric), Cost(metric) <= limit);
+            progress?.Invoke(new ScheduleProgress($"Budget: trying {what} ({probes.Count + 1} of at most {budget.Probes + 1})", probes.Count + 1, budget.Probes + 1, null));
+            var metric = RunCopy(r);
+            var probe = new BudgetProbe(r.Ratio, metric, Cost(metric), Cost(metric) <= limit) { LayerRatios = r.LayerRatios };
             probes.Add(probe);
-            return probe;
+            return probe.WithinBudget;
         }
 
-        // Bisection on the ratio: the first try is the upper end, then the interval halves.
-        double best = start, lo = start, hi = upper;
-        if (upper > start)
+        PruningRequest? chosen = null;
+        string? sensitivityNote = null;
+        if (request.Scope == PruneScope.Global)
         {
-            if (Try(upper).WithinBudget) best = upper;
-            else
+            // Bisection on the ratio: the first try is the upper end, then the interval halves.
+            double upper = request.Ratio > start ? request.Ratio : MaxRatio(model, request);
+            double lo = start, hi = upper;
+            if (upper > start)
             {
-                for (int i = 0; i < budget.Probes; i++)
+                if (Try(request with { Ratio = upper }, Show(upper))) chosen = request with { Ratio = upper };
+                else
                 {
-                    double mid = FloorRatio(lo + (hi - lo) / 2);
-                    if (mid <= lo) break;
-                    if (Try(mid).WithinBudget) { best = lo = mid; } else hi = mid;
+                    for (int i = 0; i < budget.Probes; i++)
+                    {
+                        double mid = FloorRatio(lo + (hi - lo) / 2);
+                        if (mid <= lo) break;
+                        if (Try(request with { Ratio = mid }, Show(mid))) { chosen = request with { Ratio = mid }; lo = mid; } else hi = mid;
+                    }
                 }
             }
         }
+        else
+        {
+            // Per layer, guided by sensitivity: each layer alone at each level on the validation
+            // split; a tolerance t gives every layer the highest level up to which its drop stays
+            // within t; the search bisects over the tolerances the table holds.
+            var grid = (request.Structure == PruneStructure.Neuron ? NeuronLevels : ConnectionLevels)
+                .Where(g => request.Ratio <= 0 || g <= request.Ratio).ToArray();
+            if (grid.Length == 0) grid = new[] { request.Ratio };
+            var rows = SensitivityAnalysis.Measure(model, data, grid, request.Structure, request.Criterion, budget.ValidationFraction, splitSeed, null, cancel);
+            int layers = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            var inScope = request.Layers?.ToHashSet() ?? Enumerable.Range(0, layers).ToHashSet();
+            var tolerances = rows.Where(r => inScope.Contains(r.Layer)).Select(r => Math.Max(0, r.Drop)).Distinct().OrderBy(t => t).ToArray();
+            double[] Allocation(double tolerance) => Enumerable.Range(0, layers).Select(l =>
+            {
+                double current = Pruner.CurrentLayerRatio(model, request, l);
+                if (!inScope.Contains(l)) return Math.Min(current, 0.999999);
+                double best = current;
+                foreach (var row in rows.Where(r => r.Layer == l).OrderBy(r => r.Sparsity))
+                {
+                    if (row.Drop > tolerance) break;
+                    best = Math.Max(best, row.Sparsity);
+                }
+                return Math.Min(best, 0.999999);
+            }).ToArray();
+            PruningRequest At(int index) { var a = Allocation(tolerances[index]); return request with { LayerRatios = a, Ratio = a.Max() }; }
+            string ShowLayers(PruningRequest r) => "layers " + string.Join(",", r.LayerRatios!.Select(Show));
+            int loIndex = -1, hiIndex = tolerances.Length;
+            if (tolerances.Length > 0)
+            {
+                var top = At(tolerances.Length - 1);
+                if (Try(top, ShowLayers(top))) chosen = top;
+                else
+                {
+                    hiIndex = tolerances.Length - 1;
+                    for (int i = 0; i < budget.Probes && hiIndex - loIndex > 1; i++)
+                    {
+                        int mid = loIndex + (hiIndex - loIndex) / 2;
+                        var candidate = At(mid);
+                        if (Try(candidate, ShowLayers(candidate))) { chosen = candidate; loIndex = mid; } else hiIndex = mid;
+                    }
+                }
+            }
+            sensitivityNote = "sensitivity (validation drop per layer and level): " + string.Join("; ", rows.GroupBy(r => r.Layer).Select(g =>
+                $"{g.Key}: " + string.Join(" ", g.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Sparsity:0.##}={r.Drop:0.####}")))));
+        }
 
-        var note = $"{(trains ? "reference (same schedule, nothing pruned)" : "baseline")} validation {baseline.Name} {baseline.Value.ToString("0.####", CultureInfo.InvariantCulture)}; tried "
-            + string.Join(", ", probes.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Ratio:0.####} -> {p.Metric:0.####} ({(p.WithinBudget ? "within" : "over")})")))
-            + string.Create(CultureInfo.InvariantCulture, $"; chose {best:0.####}");
+        var note = $"{(trains ? "reference (same schedule, nothing pruned)" : "baseline")} validation {baseline.Name} {baseline.Value.ToString("0.####", CultureInfo.InvariantCulture)}; "
+            + (sensitivityNote is null ? "" : sensitivityNote + "; ")
+            + "tried " + string.Join(", ", probes.Select(p => string.Create(CultureInfo.InvariantCulture,
+                $"{(p.LayerRatios is { } lr ? "layers " + string.Join(",", lr.Select(Show)) : Show(p.Ratio))} -> {p.Metric:0.####} ({(p.WithinBudget ? "within" : "over")})")))
+            + $"; chose {(chosen is null ? "nothing more" : chosen.LayerRatios is { } c ? "layers " + string.Join(",", c.Select(Show)) : Show(chosen.Ratio))}";
         return model.Transact(() =>
         {
             model.EnsureBaseline(data);
             ScheduleResult? result = null;
             var before = model.Counts;
-            if (best > start)
-            {
-                // The same seeds as the try, so the model ends exactly where the try did.
-                result = PruningScheduler.Run(model, request with { Ratio = best }, schedule, validation, progress, cancel);
-            }
+            // The same seeds as the try, so the model ends exactly where the try did.
+            if (chosen is not null) result = PruningScheduler.Run(model, chosen, schedule, validation, progress, cancel);
             // Training adopted the validation-carved set; later cmdlets use the set the user gave.
             model.AttachDataset(data);
             var metric = Evaluator.Evaluate(model, validation);
             model.Record("PruneBudget", (budget.MaxAccuracyDrop is { } drop ? string.Create(CultureInfo.InvariantCulture, $"MaxAccuracyDrop={drop}") : string.Create(CultureInfo.InvariantCulture, $"MaxLossIncrease={budget.MaxLossIncrease}"))
-                + $" {request.Describe()} {schedule.Describe()} ValidationFraction={budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}", before, metric,
-                best > start ? note : note + " (nothing more fits the budget)");
+                + $" {(chosen ?? request).Describe()} {schedule.Describe()} ValidationFraction={budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}", before, metric, note);
             return new BudgetResult
             {
-                ChosenRatio = best, MetricName = baseline.Name, BaselineMetric = baseline.Value, Metric = metric.Value,
-                Probes = probes, Schedule = result,
+                ChosenRatio = Pruner.CurrentRatio(model, request with { Layers = request.Layers }), ChosenLayerRatios = chosen?.LayerRatios,
+                MetricName = baseline.Name, BaselineMetric = baseline.Value, Metric = metric.Value, Probes = probes, Schedule = result,
             };
         });
     }
+
+    private static readonly double[] ConnectionLevels = { 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99 };
+    private static readonly double[] NeuronLevels = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 };
+
+    private static string Show(double r) => r.ToString("0.####", CultureInfo.InvariantCulture);
 
     /// <summary>Ratios are searched on a 1/4096 grid, so that every try names a short, exact number.</summary>
     private static double FloorRatio(double r) => Math.Floor(r * 4096) / 4096;

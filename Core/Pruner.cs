@@ -20,11 +20,18 @@ public sealed record PruningRequest
     public double? MaxLayerSparsity { get; init; }
     /// <summary>Layers in scope (null: all; Neuron: hidden layers only).</summary>
     public int[]? Layers { get; init; }
+    /// <summary>
+    /// Layer scope: a target per layer (indexed by layer; Neuron: hidden layers) instead of
+    /// <see cref="Ratio"/>, e.g. as sensitivity chose them.
+    /// </summary>
+    public double[]? LayerRatios { get; init; }
     /// <summary>Taylor: batch size of the scoring passes over the training split.</summary>
     public int TaylorBatchSize { get; init; } = 256;
 
     public string Describe() => (Structure == PruneStructure.NM
         ? $"Structure=NM Pattern={KeepN}:{GroupM} Criterion={Criterion}"
+        : LayerRatios is { } lr
+        ? string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} LayerRatios={string.Join(",", lr.Select(r => r.ToString("0.######", CultureInfo.InvariantCulture)))} Criterion={Criterion} Scope={Scope}")
         : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}"))
         + (Scope == PruneScope.Global && MaxLayerSparsity is { } cap && Structure != PruneStructure.NM ? string.Create(CultureInfo.InvariantCulture, $" MaxLayerSparsity={cap}") : "")
         + (Layers is { } layers ? $" Layer={string.Join(",", layers)}" : "")
@@ -115,6 +122,18 @@ public static class Pruner
         return bw == 0 ? 0 : (double)(bw - present) / bw;
     }
 
+    /// <summary>The fraction of one layer's baseline weights (Neuron: neurons) already deleted.</summary>
+    public static double CurrentLayerRatio(Mlp model, PruningRequest request, int layer)
+    {
+        if (request.Structure == PruneStructure.Neuron)
+        {
+            var baseN = BaselineNeurons(model);
+            return (double)(baseN[layer] - model.State[layer].OutFeatures) / baseN[layer];
+        }
+        var baseW = BaselineWeights(model);
+        return (double)(baseW[layer] - model.State[layer].PresentWeights) / baseW[layer];
+    }
+
     private static void Validate(Mlp model, PruningRequest request)
     {
         if (request.Structure != PruneStructure.NM && !(request.Ratio >= 0 && request.Ratio < 1))
@@ -126,6 +145,16 @@ public static class Pruner
             throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
         if (request.MaxLayerSparsity is { } cap && !(cap > 0 && cap <= 1))
             throw SparsePruneException.Argument("InvalidMaxLayerSparsity", $"-MaxLayerSparsity must be above 0 and at most 1 (0.98 lets global ranking delete up to 98 % of any one layer); got {cap.ToString(CultureInfo.InvariantCulture)}.");
+        if (request.LayerRatios is { } ratios)
+        {
+            int count = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            if (request.Scope != PruneScope.Layer || request.Structure == PruneStructure.NM)
+                throw SparsePruneException.Argument("ParameterNotApplicable", "A target per layer applies to -Scope Layer with -Structure Connection or Neuron.");
+            if (ratios.Length != count)
+                throw SparsePruneException.Argument("InvalidRatio", $"Give one target per {(request.Structure == PruneStructure.Neuron ? "hidden " : "")}layer: {count}, not {ratios.Length}.");
+            if (ratios.Any(r => !(r >= 0 && r < 1)))
+                throw SparsePruneException.Argument("InvalidRatio", $"Every layer's target must be at least 0 and below 1; got {string.Join(",", ratios.Select(r => r.ToString(CultureInfo.InvariantCulture)))}.");
+        }
         if (request.TaylorBatchSize < 1)
             throw SparsePruneException.Argument("InvalidBatchSize", $"-BatchSize must be at least 1; got {request.TaylorBatchSize}.");
         if (request.Layers is { } layers)
@@ -185,7 +214,7 @@ public static class Pruner
             for (int i = 0; i < layers.Length; i++)
             {
                 long gone = baseIn[i] - present[i];
-                long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseIn[i]) - gone);
+                long add = Math.Max(0, Ranking.FloorCount(request.LayerRatios?[layers[i]] ?? request.Ratio, baseIn[i]) - gone);
                 chosen.Add(Ranking.LowestK(scores[i], add));
             }
         }
@@ -288,7 +317,7 @@ public static class Pruner
             foreach (var l in layers)
             {
                 int now = state[l].OutFeatures;
-                long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseline[l]) - (baseline[l] - now));
+                long add = Math.Max(0, Ranking.FloorCount(request.LayerRatios?[l] ?? request.Ratio, baseline[l]) - (baseline[l] - now));
                 add = Math.Min(add, now - 1);
                 remove[l].AddRange(importance[l].Select((v, i) => (v, i)).OrderBy(p => p.v).Take((int)add).Select(p => p.i));
             }

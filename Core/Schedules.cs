@@ -90,6 +90,33 @@ public static class PruningScheduler
         return progress >= 1 ? final : final + (initial - final) * Math.Pow(1 - progress, 3);
     }
 
+    /// <summary>
+    /// The request's targets from where the model is now to where the request ends: the
+    /// overall ratio, and each layer's when the request names a target per layer.
+    /// </summary>
+    private sealed class TargetTrack
+    {
+        private readonly PruningRequest _final;
+        private readonly double _start;
+        private readonly double[]? _layerStarts;
+
+        public TargetTrack(Mlp model, PruningRequest final)
+        {
+            _final = final;
+            _start = Math.Min(Pruner.CurrentRatio(model, final), final.Ratio);
+            _layerStarts = final.LayerRatios?.Select((r, i) => Math.Min(Pruner.CurrentLayerRatio(model, final, i), r)).ToArray();
+        }
+
+        public double Start => _start;
+
+        /// <summary>The request at one point of a schedule, given as a function of (start, final) target.</summary>
+        public PruningRequest At(Func<double, double, double> target) => _final with
+        {
+            Ratio = target(_start, _final.Ratio),
+            LayerRatios = _final.LayerRatios?.Select((r, i) => target(_layerStarts![i], r)).ToArray(),
+        };
+    }
+
     public static ScheduleResult Run(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
         Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -121,13 +148,15 @@ public static class PruningScheduler
         {
             // The rewind point is found before anything changes (its replay trains a fresh copy).
             if (lottery) rewind = RewindPoint(model, options.RewindEpoch);
-            var targets = RoundTargets(Math.Min(Pruner.CurrentRatio(model, request), request.Ratio), request.Ratio, options.Steps);
+            var track = new TargetTrack(model, request);
+            var rounds = Enumerable.Range(0, options.Steps).Select(r => track.At((s, f) => RoundTargets(s, f, options.Steps)[r])).ToArray();
+            var targets = rounds.Select(r => r.Ratio).ToArray();
             MetricResult? metric = null;
             for (int r = 0; r < targets.Length; r++)
             {
                 string status = string.Create(CultureInfo.InvariantCulture, $"Round {r + 1}/{targets.Length}: pruning to {targets[r]:0.####}");
                 progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, null));
-                var roundRequest = request with { Ratio = targets[r] };
+                var roundRequest = rounds[r];
                 using (var plan = Pruner.Plan(model, roundRequest, data))
                     Pruner.Apply(model, plan, data);
                 if (lottery)
@@ -214,8 +243,9 @@ public static class PruningScheduler
         int batches = (data.TrainCount + training.BatchSize - 1) / training.BatchSize;
         long total = (long)options.Epochs * batches;
         long ramp = Math.Max(1, (long)Math.Floor(options.RampFraction * total));
-        double initial = Math.Min(Pruner.CurrentRatio(model, request), request.Ratio);
-        var hook = new GradualHook(model, request, initial, ramp, options.UpdateEvery);
+        var track = new TargetTrack(model, request);
+        double initial = track.Start;
+        var hook = new GradualHook(model, track, ramp, options.UpdateEvery);
         TrainingResult result;
         try
         {
@@ -225,8 +255,8 @@ public static class PruningScheduler
                 $"{request.Describe()}; target {initial:0.####} -> {request.Ratio:0.####} over steps 1..{ramp} of {total}, updated every {options.UpdateEvery}");
             result = Trainer.Train(model, data, training, p => progress?.Invoke(new ScheduleProgress(status, 1, 1, p)), cancel, hook, note);
             // A run stopped early keeps the targets it reached; otherwise the last update was at the ramp's end.
-            if (!result.Stopped && hook.Targets.LastOrDefault() < request.Ratio)
-                hook.PruneTo(request.Ratio);
+            if (!result.Stopped && !hook.ReachedFinal)
+                hook.PruneTo(ramp);
             var sparsities = Pruner.LayerSparsityNote(model, request);
             if (sparsities is not null && model.History.Count > 0)
                 model.AmendLastNote(sparsities);
@@ -249,18 +279,20 @@ public static class PruningScheduler
     private sealed class GradualHook : ITrainingHook, IDisposable
     {
         private readonly Mlp _model;
+        private readonly TargetTrack _track;
         private readonly PruningRequest _request;
-        private readonly double _initial;
         private readonly long _ramp;
         private readonly int _every;
         private List<Tensor>? _taylor;
 
-        public GradualHook(Mlp model, PruningRequest request, double initial, long ramp, int every)
+        public GradualHook(Mlp model, TargetTrack track, long ramp, int every)
         {
-            _model = model; _request = request; _initial = initial; _ramp = ramp; _every = every;
+            _model = model; _track = track; _request = track.At((_, f) => f); _ramp = ramp; _every = every;
         }
 
         public List<double> Targets { get; } = new();
+        /// <summary>True once the update at the ramp's end (the final target) has run.</summary>
+        public bool ReachedFinal { get; private set; }
 
         public void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters)
         {
@@ -274,12 +306,15 @@ public static class PruningScheduler
 
         public bool Due(int step) => step <= _ramp && (step % _every == 0 || step == _ramp);
 
-        public void Update(int step) => PruneTo(GradualTarget(_initial, _request.Ratio, step, 0, _ramp));
+        public void Update(int step) => PruneTo(step);
 
-        public void PruneTo(double target)
+        /// <summary>Prunes to the target of optimizer step <paramref name="step"/>.</summary>
+        public void PruneTo(long step)
         {
-            Targets.Add(target);
-            using (var plan = Pruner.Plan(_model, _request with { Ratio = target }, null, _taylor ?? (_request.Criterion == PruneCriterion.Taylor ? ZeroScores() : null)))
+            var request = _track.At((s, f) => GradualTarget(s, f, step, 0, _ramp));
+            Targets.Add(request.Ratio);
+            ReachedFinal |= step >= _ramp;
+            using (var plan = Pruner.Plan(_model, request, null, _taylor ?? (_request.Criterion == PruneCriterion.Taylor ? ZeroScores() : null)))
                 Pruner.ApplyToLayers(_model, plan);
             // Scores start again after every update (and take the new shapes after neuron removal).
             DisposeScores();

@@ -1,0 +1,190 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    How much SparsePrune can remove before accuracy falls: LeNet-300-100 on Fashion-MNIST.
+.DESCRIPTION
+    A dense LeNet-300-100 (784-300-100-10, ReLU, Adam) is trained, then pruned
+      - by connections to 95, 98, 99 and 99.5 % overall sparsity, and
+      - by neurons, removing 50 % and 80 % of the hidden neurons,
+    each with the schedule and criterion below. Every pruned model is compared with its dense
+    twin: the same model trained through the same calls (same epochs, same learning-rate
+    schedule) with nothing pruned, so a pruned model that simply trained longer proves nothing.
+    Every figure is the mean over the seeds, with the spread (largest minus smallest drop).
+    Writes accuracy.json and accuracy.md to -ResultsDir.
+
+    -Quick runs every path once on Digits (a few hundred test rows, one seed, a few epochs) in
+    well under 3 minutes and checks the output's shape; build.ps1 test runs it.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 bench -Name accuracy
+#>
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/SparsePrune/SparsePrune.psd1'),
+    [string] $ResultsDir = (Join-Path $PSScriptRoot 'results'),
+    [switch] $Quick,
+    [int[]] $Seeds = @(0, 1, 2),
+    [string] $FashionMnistPath = '/usr/share/datasets/fashion-mnist'
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module $ModulePath -Force
+
+# ---- the recipe ----------------------------------------------------------------------------
+# Dense pre-training, then gradual pruning during training with a cosine learning rate; the
+# dense twin gets the same two training calls without pruning.
+$recipe = @{
+    Widths       = @(784, 300, 100, 10)
+    BatchSize    = 128
+    DenseEpochs  = 10
+    PruneEpochs  = 20
+    UpdateEvery  = 100
+    RampFraction = 0.75
+    LearningRate = 0.001
+}
+$settings = @(
+    @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.98 }
+    @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.99 }
+    @{ Structure = 'Connection'; Target = 0.99; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.995 }
+    @{ Structure = 'Connection'; Target = 0.995; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.998 }
+    @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
+    @{ Structure = 'Neuron'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
+)
+
+if ($Quick) {
+    $data = Get-Dataset Digits -Seed 1
+    $recipe.Widths = @(64, 300, 100, 10)
+    $recipe.BatchSize = 64
+    $recipe.DenseEpochs = 3
+    $recipe.PruneEpochs = 3
+    $recipe.UpdateEvery = 10
+    $Seeds = @($Seeds[0])
+    # One setting per path: each structure, each schedule and each criterion once.
+    $settings = @(
+        @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.98 }
+        @{ Structure = 'Connection'; Target = 0.9; Criterion = 'Taylor'; Scope = 'Layer'; MaxLayerSparsity = $null; Schedule = 'Iterative' }
+        @{ Structure = 'Connection'; Target = 0.8; Criterion = 'L1'; Scope = 'Layer'; MaxLayerSparsity = $null; Schedule = 'LotteryTicket' }
+        @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
+    )
+}
+else {
+    if (-not (Test-Path (Join-Path $FashionMnistPath 'train-images-idx3-ubyte.gz'))) {
+        throw "Fashion-MNIST is not in ${FashionMnistPath}: install it (apt-get install dataset-fashion-mnist; build.ps1 bench does) or give -FashionMnistPath."
+    }
+    $data = Get-Dataset FashionMnist -Path $FashionMnistPath
+}
+
+function Invoke-Recipe {
+    <# Trains $Model through the recipe's second phase, pruning per $Setting (or not, for the dense twin). #>
+    param($Model, [hashtable] $Setting, [switch] $Dense)
+    $schedule = if ($Setting.ContainsKey('Schedule')) { $Setting.Schedule } else { 'Gradual' }
+    $epochs = $recipe.PruneEpochs
+    if ($Dense) {
+        return $Model | Invoke-Training -Dataset $data -Epochs $epochs -BatchSize $recipe.BatchSize -LearningRate $recipe.LearningRate -LearningRateSchedule Cosine
+    }
+    $common = @{
+        Dataset = $data; Ratio = $Setting.Target; Structure = $Setting.Structure; Criterion = $Setting.Criterion
+        Scope = $Setting.Scope; Schedule = $schedule; BatchSize = $recipe.BatchSize; LearningRateSchedule = 'Cosine'
+    }
+    if ($Setting.MaxLayerSparsity) { $common.MaxLayerSparsity = $Setting.MaxLayerSparsity }
+    switch ($schedule) {
+        'Gradual' {
+            return $Model | Invoke-Pruning @common -Epochs $epochs -UpdateEvery $recipe.UpdateEvery -RampFraction $recipe.RampFraction -FineTuneLearningRate $recipe.LearningRate
+        }
+        default {
+            # Rounds share the epochs: the same total training as the dense twin.
+            $steps = [Math]::Max(1, [Math]::Min(3, $epochs))
+            return $Model | Invoke-Pruning @common -Steps $steps -FineTuneEpochs ([int][Math]::Floor($epochs / $steps)) -FineTuneLearningRate $recipe.LearningRate
+        }
+    }
+}
+
+function Get-TestAccuracy($Model) { ($Model | Get-CompressionReport -Dataset $data).Metric }
+
+$watch = [Diagnostics.Stopwatch]::StartNew()
+$baselines = @{}
+$twins = @{}
+foreach ($seed in $Seeds) {
+    Write-Host "seed ${seed}: dense pre-training ($($recipe.DenseEpochs) epochs)"
+    $m = New-Mlp -Layers $recipe.Widths -Seed $seed |
+        Invoke-Training -Dataset $data -Epochs $recipe.DenseEpochs -BatchSize $recipe.BatchSize -LearningRate $recipe.LearningRate
+    $baselines[$seed] = $m
+    $twin = $m | Copy-Mlp -Name "dense-twin-$seed"
+    $twin = Invoke-Recipe $twin @{} -Dense
+    $twins[$seed] = Get-TestAccuracy $twin
+    Write-Host ("seed {0}: dense {1:P2} after {2} epochs, dense twin {3:P2} after {4}" -f $seed, (Get-TestAccuracy $m), $recipe.DenseEpochs, $twins[$seed], ($recipe.DenseEpochs + $recipe.PruneEpochs))
+}
+
+$runs = foreach ($s in $settings) {
+    $rows = foreach ($seed in $Seeds) {
+        $start = $watch.Elapsed.TotalSeconds
+        $p = Invoke-Recipe ($baselines[$seed] | Copy-Mlp) $s
+        $report = $p | Get-CompressionReport -Dataset $data
+        [pscustomobject]@{
+            Seed = $seed; Accuracy = $report.Metric; Twin = $twins[$seed]
+            OverallSparsity = $report.OverallSparsity
+            NeuronFraction = 1 - ($p.Widths[1..($p.Widths.Count - 2)] | Measure-Object -Sum).Sum / ($recipe.Widths[1..($recipe.Widths.Count - 2)] | Measure-Object -Sum).Sum
+            Seconds = $watch.Elapsed.TotalSeconds - $start
+        }
+    }
+    $drops = $rows | ForEach-Object { 100 * ($_.Twin - $_.Accuracy) }
+    $run = [ordered]@{
+        structure = $s.Structure
+        schedule = if ($s.ContainsKey('Schedule')) { $s.Schedule } else { 'Gradual' }
+        criterion = $s.Criterion
+        scope = $s.Scope
+        target = $s.Target
+        overall_sparsity = ($rows.OverallSparsity | Measure-Object -Average).Average
+        neuron_fraction = ($rows.NeuronFraction | Measure-Object -Average).Average
+        accuracy = ($rows.Accuracy | Measure-Object -Average).Average
+        dense_same_epochs_accuracy = ($rows.Twin | Measure-Object -Average).Average
+        drop_pt = ($drops | Measure-Object -Average).Average
+        spread_pt = ($drops | Measure-Object -Maximum).Maximum - ($drops | Measure-Object -Minimum).Minimum
+        seeds = @($Seeds)
+        epochs = $recipe.DenseEpochs + $recipe.PruneEpochs
+        seconds = ($rows.Seconds | Measure-Object -Average).Average
+    }
+    Write-Host ("{0} {1} {2} -> {3:P2} (twin {4:P2}, drop {5:0.00} pt, spread {6:0.00})" -f $run.structure, $run.schedule, $run.target, $run.accuracy, $run.dense_same_epochs_accuracy, $run.drop_pt, $run.spread_pt)
+    [pscustomobject]$run
+}
+
+$result = [ordered]@{
+    date = (Get-Date).ToUniversalTime().ToString('o')
+    dataset = $data.Name
+    quick = [bool]$Quick
+    recipe = $recipe
+    baseline = [ordered]@{
+        accuracy = ($Seeds | ForEach-Object { Get-TestAccuracy $baselines[$_] } | Measure-Object -Average).Average
+        epochs = $recipe.DenseEpochs
+    }
+    runs = @($runs)
+    total_seconds = $watch.Elapsed.TotalSeconds
+}
+
+# Targets of the issue: drop against the dense twin, in points.
+$targets = @{ 'Connection 0.95' = 0.2; 'Connection 0.98' = 0.5; 'Connection 0.99' = 1.0; 'Connection 0.995' = 2.0; 'Neuron 0.5' = 0.3; 'Neuron 0.8' = 1.5 }
+$md = @(
+    "LeNet-300-100 on $($data.Name): dense baseline $('{0:P2}' -f $result.baseline.accuracy) after $($recipe.DenseEpochs) epochs; each pruned model against its dense twin trained the same $($recipe.DenseEpochs + $recipe.PruneEpochs) epochs; mean over seeds $($Seeds -join ', ').",
+    '',
+    '| structure | schedule | criterion | scope | overall sparsity | hidden neurons removed | accuracy | dense, same epochs | drop (pt) | spread (pt) | target (pt) | s per seed |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+) + ($runs | ForEach-Object {
+        $t = $targets["$($_.structure) $($_.target)"]
+        '| {0} | {1} | {2} | {3} | {4:0.00} % | {5:0.0} % | {6:0.00} % | {7:0.00} % | {8:0.00} | {9:0.00} | {10} | {11:0} |' -f $_.structure, $_.schedule, $_.criterion, $_.scope,
+        (100 * $_.overall_sparsity), (100 * $_.neuron_fraction), (100 * $_.accuracy), (100 * $_.dense_same_epochs_accuracy), $_.drop_pt, $_.spread_pt,
+        $(if ($null -ne $t -and -not $Quick) { "≤ $t " + $(if ($_.drop_pt -le $t) { 'met' } else { 'missed' }) } else { '' }), $_.seconds
+    })
+$md += ''
+$md += "Total: $('{0:0}' -f $result.total_seconds) s."
+
+New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
+$result | ConvertTo-Json -Depth 6 | Set-Content (Join-Path $ResultsDir 'accuracy.json')
+$md | Set-Content (Join-Path $ResultsDir 'accuracy.md')
+$md | Write-Host
+
+# The output's shape is checked in every mode: a run that did not reach its target structure fails.
+$problems = foreach ($r in $runs) {
+    $expected = if ($r.structure -eq 'Connection') { $r.overall_sparsity } else { $r.neuron_fraction }
+    if ($expected -lt $r.target - 0.01) { "$($r.structure) $($r.schedule) reached $expected, not $($r.target)" }
+    if ($null -eq $r.accuracy -or $null -eq $r.dense_same_epochs_accuracy) { "$($r.structure) $($r.schedule) has no accuracy" }
+}
+if ($problems) { $problems | ForEach-Object { Write-Host "FAIL: $_" }; exit 1 }
+exit 0
