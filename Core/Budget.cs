@@ -197,7 +197,7 @@ public static class AccuracyBudget
         });
     }
 
-    private static readonly double[] ConnectionLevels = { 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99 };
+    private static readonly double[] ConnectionLevels = { 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99 };
     private static readonly double[] NeuronLevels = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 };
 
     private static string Show(double r) => r.ToString("0.####", CultureInfo.InvariantCulture);

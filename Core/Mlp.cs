@@ -140,12 +140,16 @@ public sealed class Mlp
     internal TrainingReplay? FirstTraining { get; set; }
 
     /// <summary>
-    /// The values the present neurons had at initialization (drawn again from <see cref="Seed"/>),
-    /// shaped like the layers now: the rewind point of a lottery ticket. The caller owns the tensors.
+    /// Every parameter's value at initialization (drawn again from <see cref="Seed"/>), at the
+    /// original widths: the rewind point of a lottery ticket (<see cref="SelectPresent"/> cuts it
+    /// to the neurons present now). The caller owns the tensors.
     /// </summary>
-    internal List<(Tensor W, Tensor B)> InitialParameters() =>
-        SelectPresent(InitialValues(OriginalWidths, Seed).Select((p, i) =>
-            (tensor(p.W, new long[] { OriginalWidths[i + 1], OriginalWidths[i] }), tensor(p.B, new long[] { OriginalWidths[i + 1] }))).ToList());
+    internal List<(Tensor W, Tensor B)> InitialParameters()
+    {
+        var widths = OriginalWidths;
+        return InitialValues(widths, Seed).Select((p, i) =>
+            (tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(), tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
+    }
 
     /// <summary>Cuts full-width (original shape) parameters down to the neurons present now.</summary>
     internal List<(Tensor W, Tensor B)> SelectPresent(List<(Tensor W, Tensor B)> original)
