@@ -289,8 +289,14 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
 
     private void RunSchedule(PruningRequest request, ScheduleOptions schedule, Dataset? data)
     {
+        // The final target planned from the weights as they are: it checks the request before
+        // -WhatIf or -Confirm promise anything, and previews where the schedule ends (the weights
+        // a schedule finally deletes depend on the training between its steps).
+        using var plan = Guard(Model, () => Pruner.Plan(Model, request, data));
         var description = $"Prune ({request.Describe()} {schedule.Describe()}) model '{Model.Name}' to {request.Ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)} of its baseline"
-            + (data is not null && (schedule.FineTuneEpochs > 0 || schedule.Schedule == PruneSchedule.Gradual) ? $", training on '{data.Name}'" : "");
+            + (data is not null && (schedule.FineTuneEpochs > 0 || schedule.Schedule == PruneSchedule.Gradual) ? $", training on '{data.Name}'" : "")
+            + $"; from the weights as they are now the final target would change:{Environment.NewLine}  "
+            + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         WarnIfBaselineHasNoMetric(Model, data);
         var activity = $"Pruning '{Model.Name}' ({schedule.Schedule})";
@@ -309,6 +315,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     private void RunBudget(PruningRequest request, ScheduleOptions schedule, Dataset data)
     {
         var options = new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Seed = Seed };
+        Guard(Model, () => AccuracyBudget.Validate(Model, request, schedule, options));
         var limit = MaxAccuracyDrop is { } d ? $"validation accuracy drops at most {d:0.####}" : $"validation loss rises at most {MaxLossIncrease:P1}";
         var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {ValidationFraction:P0} of the training split of '{data.Name}')";
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;

@@ -45,8 +45,8 @@ public sealed class BudgetResult
 /// </summary>
 public static class AccuracyBudget
 {
-    public static BudgetResult Run(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
-        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+    /// <summary>Checks a budget request without running it (what -WhatIf must refuse too).</summary>
+    public static void Validate(Mlp model, PruningRequest request, ScheduleOptions schedule, BudgetOptions budget)
     {
         if ((budget.MaxAccuracyDrop is null) == (budget.MaxLossIncrease is null))
             throw SparsePruneException.Argument("BudgetRequired", "Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
@@ -62,6 +62,15 @@ public static class AccuracyBudget
         if (request.Structure == PruneStructure.NM)
             throw SparsePruneException.Argument("ScheduleNeedsRatio", "An accuracy budget searches for a -Ratio; -Structure NM has a fixed pattern instead.");
         schedule.Validate(request);
+        Pruner.Check(model, request);
+        if (!(budget.ValidationFraction > 0 && budget.ValidationFraction < 1))
+            throw SparsePruneException.Argument("InvalidValidationFraction", $"-ValidationFraction must be above 0 and below 1 (0.1 holds out 10 % of the training rows); got {budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}.");
+    }
+
+    public static BudgetResult Run(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
+        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Validate(model, request, schedule, budget);
         Evaluator.CheckCompatible(model, data);
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
 

@@ -134,6 +134,9 @@ public static class Pruner
         return (double)(baseW[layer] - model.State[layer].PresentWeights) / baseW[layer];
     }
 
+    /// <summary>Checks a request against the model without planning it.</summary>
+    public static void Check(Mlp model, PruningRequest request) => Validate(model, request);
+
     private static void Validate(Mlp model, PruningRequest request)
     {
         if (request.Structure != PruneStructure.NM && !(request.Ratio >= 0 && request.Ratio < 1))
