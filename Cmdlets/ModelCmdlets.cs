@@ -212,7 +212,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         if (Structure != PruneStructure.NM && Ratio is null && !budget)
             Fail("RatioRequired", ErrorKind.InvalidArgument, $"-Structure {Structure} needs -Ratio: the fraction of the baseline to delete, e.g. -Ratio 0.3 (or a budget: -MaxAccuracyDrop 0.01).", Model);
         if (Structure == PruneStructure.NM && (Ratio is not null || Scope != PruneScope.Layer))
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -N and -M (e.g. -N 2 -M 4).", Model);
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -N and -M (e.g. -N 2 -M 4) or -Pattern 2:4.", Model);
         if (Structure != PruneStructure.NM && (Pattern.Replace(" ", "") != "2:4" || N is not null || M is not null))
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-N, -M and -Pattern apply to -Structure NM; with -Structure {Structure} give -Ratio only.", Model);
         if (Pattern.Replace(" ", "") != "2:4" && (N is not null || M is not null))

@@ -116,7 +116,7 @@ public static class AccuracyBudget
 
         PruningRequest? chosen = null;
         string? sensitivityNote = null;
-        if (request.Scope == PruneScope.Global)
+        if (request.Scope != PruneScope.Layer)
         {
             // Bisection on the ratio: the first try is the upper end, then the interval halves.
             double upper = request.Ratio > start ? request.Ratio : MaxRatio(model, request);

@@ -5,7 +5,7 @@ public enum TaskKind { Classification, Regression }
 public enum LayerStorage { Dense, Sparse }
 public enum Normalization { Standard, MinMax, None }
 public enum OptimizerKind { SGD, Adam }
-public enum PruneScope { Layer, Global }
+public enum PruneScope { Layer, Global, ERK }
 public enum SparsityMethod { Magnitude, Random }
 public enum PruneStructure { Connection, Neuron, NM }
 public enum PruneCriterion { L1, L2, Random, Taylor }

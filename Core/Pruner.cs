@@ -47,7 +47,7 @@ public sealed class PruningPlan : IDisposable
         Changes = changes;
     }
 
-    public PruningRequest Request { get; }
+    public PruningRequest Request { get; internal set; }
     public IReadOnlyList<LayerChange> Changes { get; }
     /// <summary>Connections this step deletes directly (Connection, NM) or with removed neurons.</summary>
     public long Deleting => Changes.Sum(c => c.Deleting);
@@ -84,17 +84,33 @@ public static class Pruner
             taylor = computed = Importance.Taylor(model, data!, request.TaylorBatchSize);
         try
         {
-            return request.Structure switch
+            // ERK scope: the overall target spread over the layers by their shapes, then per layer.
+            var effective = request.Scope == PruneScope.ERK ? request with { Scope = PruneScope.Layer, LayerRatios = ErkRatios(model, request) } : request;
+            var plan = effective.Structure switch
             {
-                PruneStructure.Connection => PlanConnections(model, request, taylor),
-                PruneStructure.Neuron => PlanNeurons(model, request, taylor),
-                _ => PlanNM(model, request, taylor),
+                PruneStructure.Connection => PlanConnections(model, effective, taylor),
+                PruneStructure.Neuron => PlanNeurons(model, effective, taylor),
+                _ => PlanNM(model, effective, taylor),
             };
+            plan.Request = request;
+            return plan;
         }
         finally
         {
             if (computed is not null) foreach (var t in computed) t.Dispose();
         }
+    }
+
+    /// <summary>Each layer's target under ERK allocation of the request's ratio, from the layers' baseline shapes.</summary>
+    private static double[] ErkRatios(Mlp model, PruningRequest request)
+    {
+        var widths = model.OriginalWidths;
+        var inScope = InScope(model, request with { Scope = PruneScope.Layer });
+        var shapes = inScope.Select(l => (widths[l], widths[l + 1])).ToList();
+        var ratios = Allocation.Erk(shapes, request.Ratio);
+        var all = Enumerable.Range(0, model.LayerCount).Select(l => Math.Min(CurrentLayerRatio(model, request, l), 0.999999)).ToArray();
+        for (int i = 0; i < inScope.Length; i++) all[inScope[i]] = ratios[i];
+        return all;
     }
 
     /// <summary>The layers a request covers, in index order.</summary>
@@ -148,6 +164,10 @@ public static class Pruner
             throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
         if (request.MaxLayerSparsity is { } cap && !(cap > 0 && cap <= 1))
             throw SparsePruneException.Argument("InvalidMaxLayerSparsity", $"-MaxLayerSparsity must be above 0 and at most 1 (0.98 lets global ranking delete up to 98 % of any one layer); got {cap.ToString(CultureInfo.InvariantCulture)}.");
+        if (request.Scope == PruneScope.ERK && request.Structure != PruneStructure.Connection)
+            throw SparsePruneException.Argument("ScopeNotApplicable", $"-Scope ERK spreads connections over the layers by their shapes: use it with -Structure Connection (Neuron and NM rank within each layer or globally).");
+        if (request.Scope == PruneScope.ERK && request.LayerRatios is not null)
+            throw SparsePruneException.Argument("ParameterNotApplicable", "-Scope ERK computes a target per layer itself: give -Ratio, or -Scope Layer with a target per layer.");
         if (request.LayerRatios is { } ratios)
         {
             int count = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
@@ -297,15 +317,18 @@ public static class Pruner
                 .SelectMany(l => importance[l].Select((v, i) => (Layer: l, Index: i, Score: v)))
                 .OrderBy(c => c.Score); // stable: ties stay in (layer, index) order
             // Every layer keeps at least one neuron, and no more than -MaxLayerSparsity of its baseline goes.
+            // (As in layer scope, the one-neuron floor alone caps the count without an error.)
             var room = new int[hiddenLayers];
+            long capRoom = 0;
             foreach (var l in layers)
             {
-                int capped = request.MaxLayerSparsity is { } cap ? (int)Ranking.FloorCount(cap, baseline[l]) - (baseline[l] - state[l].OutFeatures) : int.MaxValue;
+                int capped = request.MaxLayerSparsity is { } cap ? Math.Max(0, (int)Ranking.FloorCount(cap, baseline[l]) - (baseline[l] - state[l].OutFeatures)) : state[l].OutFeatures;
+                capRoom += capped;
                 room[l] = Math.Max(0, Math.Min(state[l].OutFeatures - 1, capped));
             }
-            if (add > layers.Sum(l => (long)room[l]) && request.MaxLayerSparsity is not null)
+            if (add > capRoom)
                 throw SparsePruneException.Argument("MaxLayerSparsityTooLow", string.Create(CultureInfo.InvariantCulture,
-                    $"-Ratio {request.Ratio} removes {add} more neurons, but -MaxLayerSparsity {request.MaxLayerSparsity} (and one neuron kept per layer) leaves room for {layers.Sum(l => (long)room[l])}. Raise -MaxLayerSparsity or lower -Ratio."));
+                    $"-Ratio {request.Ratio} removes {add} more neurons, but -MaxLayerSparsity {request.MaxLayerSparsity} leaves room for {capRoom}. Raise -MaxLayerSparsity or lower -Ratio."));
             foreach (var c in candidates)
             {
                 if (add == 0) break;
@@ -392,14 +415,15 @@ public static class Pruner
     /// </summary>
     internal static string? LayerSparsityNote(Mlp model, PruningRequest request)
     {
-        if (request.Scope != PruneScope.Global || request.Structure == PruneStructure.NM) return null;
+        if (request.Scope == PruneScope.Layer || request.Structure == PruneStructure.NM) return null;
         var baseW = BaselineWeights(model);
         var baseN = BaselineNeurons(model);
         var parts = model.State.Select((l, i) => request.Structure == PruneStructure.Neuron
             ? (i < model.LayerCount - 1 ? string.Create(CultureInfo.InvariantCulture, $"{i}: {l.OutFeatures}/{baseN[i]} neurons") : null)
             : string.Create(CultureInfo.InvariantCulture, $"{i}: {1.0 - (double)l.NonZeroWeights / baseW[i]:0.####}"))
             .Where(p => p is not null);
-        return (request.Structure == PruneStructure.Neuron ? "layers chosen by global ranking: " : "layer sparsities chosen by global ranking: ") + string.Join(", ", parts);
+        var chooser = request.Scope == PruneScope.ERK ? "ERK allocation" : "global ranking";
+        return (request.Structure == PruneStructure.Neuron ? $"layers chosen by {chooser}: " : $"layer sparsities chosen by {chooser}: ") + string.Join(", ", parts);
     }
 
     private static void DeleteConnections(Mlp model, PruningPlan plan)

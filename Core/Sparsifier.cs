@@ -108,7 +108,11 @@ public static class Sparsifier
         }
         else
         {
-            newMasks = scores.Select((s, i) => 1f - Ranking.LowestK(s, Ranking.FloorCount(request.Sparsity!.Value, present[i]))).ToList();
+            // ERK: the sparsity spread over the layers in scope by their shapes (small layers stay denser).
+            var perLayer = request.Scope == PruneScope.ERK
+                ? Allocation.Erk(layers.Select(l => (state[l].InFeatures, state[l].OutFeatures)).ToList(), request.Sparsity!.Value)
+                : layers.Select(_ => request.Sparsity!.Value).ToArray();
+            newMasks = scores.Select((s, i) => 1f - Ranking.LowestK(s, Ranking.FloorCount(perLayer[i], present[i]))).ToList();
         }
 
         for (int i = 0; i < layers.Length; i++)
