@@ -80,18 +80,7 @@ public sealed class Dataset
         int n = TrainCount, f = Features;
         if (n < 2) throw SparsePruneException.BadData("TooFewRows", $"The data set '{Name}' has {n} training row(s); a validation split needs at least 2.");
         int nVal = Math.Clamp((int)Math.Floor(n * fraction), 1, n - 1);
-        var order = Enumerable.Range(0, n).ToArray();
-        new Random(seed).Shuffle(order);
-        var valX = new float[(long)nVal * f]; var valY = new float[nVal];
-        var fitX = new float[(long)(n - nVal) * f]; var fitY = new float[n - nVal];
-        for (int i = 0; i < n; i++)
-        {
-            int src = order[i];
-            bool isVal = i < nVal;
-            int dst = isVal ? i : i - nVal;
-            Array.Copy(TrainX, (long)src * f, isVal ? valX : fitX, (long)dst * f, f);
-            (isVal ? valY : fitY)[dst] = TrainY[src];
-        }
+        var (valX, valY, fitX, fitY) = ShuffleSplit(TrainX, TrainY, f, nVal, seed);
         return new Dataset($"{Name} (validation split)", Task, FeatureNames.ToArray(), ClassNames.ToArray(),
             fitX, fitY, valX, valY, Normalization, Offset, Scale, Source);
     }
@@ -125,26 +114,34 @@ public sealed class Dataset
         }
         else
         {
-            var order = Enumerable.Range(0, n).ToArray();
-            new Random(seed).Shuffle(order);
             int nTest = (int)Math.Floor(n * testFraction);
             if (n - nTest < 1) nTest = n - 1;
-            testX = new float[(long)nTest * f]; testY = new float[nTest];
-            trainX = new float[(long)(n - nTest) * f]; trainY = new float[n - nTest];
-            for (int i = 0; i < n; i++)
-            {
-                int src = order[i];
-                bool isTest = i < nTest;
-                int dst = isTest ? i : i - nTest;
-                Array.Copy(x, (long)src * f, isTest ? testX : trainX, (long)dst * f, f);
-                (isTest ? testY : trainY)[dst] = y[src];
-            }
+            (testX, testY, trainX, trainY) = ShuffleSplit(x, y, f, nTest, seed);
         }
 
         var (offset, scale) = Statistics(trainX, f, normalization);
         Apply(trainX, f, offset, scale, featureNames);
         Apply(testX, f, offset, scale, featureNames);
         return new Dataset(name, task, featureNames, classNames, trainX, trainY, testX, testY, normalization, offset, scale, source);
+    }
+
+    /// <summary>Rows in a seeded shuffled order: the first <paramref name="first"/> of them, then the rest.</summary>
+    private static (float[] FirstX, float[] FirstY, float[] RestX, float[] RestY) ShuffleSplit(float[] x, float[] y, int f, int first, int seed)
+    {
+        int n = y.Length;
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(seed).Shuffle(order);
+        var firstX = new float[(long)first * f]; var firstY = new float[first];
+        var restX = new float[(long)(n - first) * f]; var restY = new float[n - first];
+        for (int i = 0; i < n; i++)
+        {
+            int src = order[i];
+            bool isFirst = i < first;
+            int dst = isFirst ? i : i - first;
+            Array.Copy(x, (long)src * f, isFirst ? firstX : restX, (long)dst * f, f);
+            (isFirst ? firstY : restY)[dst] = y[src];
+        }
+        return (firstX, firstY, restX, restY);
     }
 
     private static (float[] Offset, float[] Scale) Statistics(float[] x, int f, Normalization normalization)
