@@ -29,24 +29,30 @@ Set-StrictMode -Version Latest
 Import-Module $ModulePath -Force
 
 # ---- the recipe ----------------------------------------------------------------------------
-# Dense pre-training, then gradual pruning during training with a cosine learning rate; the
-# dense twin gets the same two training calls without pruning.
+# Chosen by a search on this machine (one seed, then three): a short dense pre-training, then
+# gradual pruning during training (Zhu & Gupta's cubic ramp over the first half of the pruning
+# epochs, then held), at a constant learning rate; connections allocated over the layers by ERK
+# (small layers stay denser), neurons removed per layer by their L1 row norm. The dense twin
+# gets the same training calls with nothing pruned. A cosine learning rate helped the dense
+# twin more than the pruned models, and global magnitude ranking with a per-layer cap did
+# worse than ERK at 98 % and above.
 $recipe = @{
-    Widths       = @(784, 300, 100, 10)
-    BatchSize    = 128
-    DenseEpochs  = 10
-    PruneEpochs  = 20
-    UpdateEvery  = 100
-    RampFraction = 0.75
-    LearningRate = 0.001
+    Widths               = @(784, 300, 100, 10)
+    BatchSize            = 128
+    DenseEpochs          = 5
+    PruneEpochs          = 25
+    UpdateEvery          = 100
+    RampFraction         = 0.5
+    LearningRate         = 0.001
+    LearningRateSchedule = 'Constant'
 }
 $settings = @(
-    @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.98 }
-    @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.99 }
-    @{ Structure = 'Connection'; Target = 0.99; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.995 }
-    @{ Structure = 'Connection'; Target = 0.995; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.998 }
-    @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
-    @{ Structure = 'Neuron'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
+    @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK' }
+    @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'ERK' }
+    @{ Structure = 'Connection'; Target = 0.99; Criterion = 'L1'; Scope = 'ERK' }
+    @{ Structure = 'Connection'; Target = 0.995; Criterion = 'L1'; Scope = 'ERK' }
+    @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer' }
+    @{ Structure = 'Neuron'; Target = 0.8; Criterion = 'L1'; Scope = 'Layer' }
 )
 
 if ($Quick) {
@@ -57,12 +63,12 @@ if ($Quick) {
     $recipe.PruneEpochs = 3
     $recipe.UpdateEvery = 10
     $Seeds = @($Seeds[0])
-    # One setting per path: each structure, each schedule and each criterion once.
+    # One setting per path: each structure, each schedule, each scope and each criterion once.
     $settings = @(
-        @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'Global'; MaxLayerSparsity = 0.98 }
-        @{ Structure = 'Connection'; Target = 0.9; Criterion = 'Taylor'; Scope = 'Layer'; MaxLayerSparsity = $null; Schedule = 'Iterative' }
-        @{ Structure = 'Connection'; Target = 0.8; Criterion = 'L1'; Scope = 'Layer'; MaxLayerSparsity = $null; Schedule = 'LotteryTicket' }
-        @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L2'; Scope = 'Layer'; MaxLayerSparsity = $null }
+        @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK' }
+        @{ Structure = 'Connection'; Target = 0.9; Criterion = 'Taylor'; Scope = 'Global'; MaxLayerSparsity = 0.98; Schedule = 'Iterative' }
+        @{ Structure = 'Connection'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer'; Schedule = 'LotteryTicket' }
+        @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer' }
     )
 }
 else {
@@ -78,13 +84,13 @@ function Invoke-Recipe {
     $schedule = if ($Setting.ContainsKey('Schedule')) { $Setting.Schedule } else { 'Gradual' }
     $epochs = $recipe.PruneEpochs
     if ($Dense) {
-        return $Model | Invoke-Training -Dataset $data -Epochs $epochs -BatchSize $recipe.BatchSize -LearningRate $recipe.LearningRate -LearningRateSchedule Cosine
+        return $Model | Invoke-Training -Dataset $data -Epochs $epochs -BatchSize $recipe.BatchSize -LearningRate $recipe.LearningRate -LearningRateSchedule $recipe.LearningRateSchedule
     }
     $common = @{
         Dataset = $data; Ratio = $Setting.Target; Structure = $Setting.Structure; Criterion = $Setting.Criterion
-        Scope = $Setting.Scope; Schedule = $schedule; BatchSize = $recipe.BatchSize; LearningRateSchedule = 'Cosine'
+        Scope = $Setting.Scope; Schedule = $schedule; BatchSize = $recipe.BatchSize; LearningRateSchedule = $recipe.LearningRateSchedule
     }
-    if ($Setting.MaxLayerSparsity) { $common.MaxLayerSparsity = $Setting.MaxLayerSparsity }
+    if ($Setting.ContainsKey('MaxLayerSparsity')) { $common.MaxLayerSparsity = $Setting.MaxLayerSparsity }
     switch ($schedule) {
         'Gradual' {
             return $Model | Invoke-Pruning @common -Epochs $epochs -UpdateEvery $recipe.UpdateEvery -RampFraction $recipe.RampFraction -FineTuneLearningRate $recipe.LearningRate
