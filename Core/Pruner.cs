@@ -25,6 +25,13 @@ public sealed record PruningRequest
     /// <see cref="Ratio"/>, e.g. as sensitivity chose them.
     /// </summary>
     public double[]? LayerRatios { get; init; }
+    /// <summary>
+    /// Neuron pruning inside training: neurons (per hidden layer) already removed in effect but
+    /// still present in the shapes. They count as removed, are not chosen again, and the plan
+    /// deletes the connections of the neurons it chooses instead of removing them, so the
+    /// shapes (and the optimizer's state) stay until training ends.
+    /// </summary>
+    internal IReadOnlyList<HashSet<int>>? MaskedNeurons { get; init; }
     /// <summary>Taylor: batch size of the scoring passes over the training split.</summary>
     public int TaylorBatchSize { get; init; } = 256;
 
@@ -56,6 +63,8 @@ public sealed class PruningPlan : IDisposable
     public bool TargetMet => Deleting == 0 && NeuronsRemoving == 0;
     internal Dictionary<int, Tensor> Connections { get; } = new();
     internal Dictionary<int, long[]> KeepNeurons { get; } = new();
+    /// <summary>Neurons chosen per hidden layer when the request masks instead of removing.</summary>
+    internal List<List<int>> NewlyMasked { get; } = new();
     public void Dispose() { foreach (var t in Connections.Values) t.Dispose(); }
 }
 
@@ -307,14 +316,18 @@ public static class Pruner
         var importance = new double[hiddenLayers][];
         foreach (var l in layers) importance[l] = Importance.Neurons(state[l], request.Criterion, rng, taylor?[l]);
 
+        var masked = request.MaskedNeurons;
+        int Alive(int l) => state[l].OutFeatures - (masked?[l].Count ?? 0);
+        bool IsMasked(int l, int i) => masked is not null && masked[l].Contains(i);
         var remove = Enumerable.Range(0, hiddenLayers).Select(_ => new List<int>()).ToList();
         if (request.Scope == PruneScope.Global)
         {
             long baseTotal = layers.Sum(l => (long)baseline[l]);
-            long now = layers.Sum(l => (long)state[l].OutFeatures);
+            long now = layers.Sum(l => (long)Alive(l));
             long add = Math.Max(0, Ranking.FloorCount(request.Ratio, baseTotal) - (baseTotal - now));
             var candidates = layers
                 .SelectMany(l => importance[l].Select((v, i) => (Layer: l, Index: i, Score: v)))
+                .Where(c => !IsMasked(c.Layer, c.Index))
                 .OrderBy(c => c.Score); // stable: ties stay in (layer, index) order
             // Every layer keeps at least one neuron, and no more than -MaxLayerSparsity of its baseline goes.
             // (As in layer scope, the one-neuron floor alone caps the count without an error.)
@@ -322,9 +335,9 @@ public static class Pruner
             long capRoom = 0;
             foreach (var l in layers)
             {
-                int capped = request.MaxLayerSparsity is { } cap ? Math.Max(0, (int)Ranking.FloorCount(cap, baseline[l]) - (baseline[l] - state[l].OutFeatures)) : state[l].OutFeatures;
+                int capped = request.MaxLayerSparsity is { } cap ? Math.Max(0, (int)Ranking.FloorCount(cap, baseline[l]) - (baseline[l] - Alive(l))) : Alive(l);
                 capRoom += capped;
-                room[l] = Math.Max(0, Math.Min(state[l].OutFeatures - 1, capped));
+                room[l] = Math.Max(0, Math.Min(Alive(l) - 1, capped));
             }
             if (add > capRoom)
                 throw SparsePruneException.Argument("MaxLayerSparsityTooLow", string.Create(CultureInfo.InvariantCulture,
@@ -342,10 +355,10 @@ public static class Pruner
         {
             foreach (var l in layers)
             {
-                int now = state[l].OutFeatures;
+                int now = Alive(l);
                 long add = Math.Max(0, Ranking.FloorCount(request.LayerRatios?[l] ?? request.Ratio, baseline[l]) - (baseline[l] - now));
                 add = Math.Min(add, now - 1);
-                remove[l].AddRange(importance[l].Select((v, i) => (v, i)).OrderBy(p => p.v).Take((int)add).Select(p => p.i));
+                remove[l].AddRange(importance[l].Select((v, i) => (v, i)).Where(p => !IsMasked(l, p.i)).OrderBy(p => p.v).Take((int)add).Select(p => p.i));
             }
         }
 
@@ -356,7 +369,14 @@ public static class Pruner
             var layer = state[l];
             var removedRows = l < hiddenLayers ? remove[l].ToHashSet() : new HashSet<int>();
             var removedCols = l > 0 ? remove[l - 1].ToHashSet() : new HashSet<int>();
-            if (l < hiddenLayers && removedRows.Count > 0)
+            if (masked is not null)
+            {
+                // Inside training: the chosen neurons' incoming rows and outgoing columns are deleted; the shapes stay.
+                if (l < hiddenLayers) plan.NewlyMasked.Add(remove[l].ToList());
+                if (removedRows.Count > 0 || removedCols.Count > 0)
+                    plan.Connections[l] = Cross(layer, removedRows, removedCols).DetachFromDisposeScope();
+            }
+            else if (l < hiddenLayers && removedRows.Count > 0)
                 plan.KeepNeurons[l] = Enumerable.Range(0, layer.OutFeatures).Where(i => !removedRows.Contains(i)).Select(i => (long)i).ToArray();
             long deleting = PresentIn(layer, removedRows, removedCols);
             changes.Add(new LayerChange
@@ -369,14 +389,21 @@ public static class Pruner
         return plan;
     }
 
+    /// <summary>A bool tensor shaped like the layer's weight, true in the given rows and columns.</summary>
+    private static Tensor Cross(LayerState layer, HashSet<int> rows, HashSet<int> cols)
+    {
+        var hit = zeros(layer.Weight.shape, ScalarType.Bool);
+        if (rows.Count > 0) hit.index_fill_(0, tensor(rows.Select(i => (long)i).ToArray()), true);
+        if (cols.Count > 0) hit.index_fill_(1, tensor(cols.Select(i => (long)i).ToArray()), true);
+        return hit;
+    }
+
     /// <summary>Present (not yet deleted) weights in the given rows or columns of a layer.</summary>
     private static long PresentIn(LayerState layer, HashSet<int> rows, HashSet<int> cols)
     {
         if (rows.Count == 0 && cols.Count == 0) return 0;
         using var scope = NewDisposeScope();
-        var hit = zeros(layer.Weight.shape, ScalarType.Bool);
-        if (rows.Count > 0) hit.index_fill_(0, tensor(rows.Select(i => (long)i).ToArray()), true);
-        if (cols.Count > 0) hit.index_fill_(1, tensor(cols.Select(i => (long)i).ToArray()), true);
+        var hit = Cross(layer, rows, cols);
         if (layer.Deleted is { } d) hit = hit.logical_and(d.logical_not());
         return hit.count_nonzero().item<long>();
     }
@@ -405,8 +432,18 @@ public static class Pruner
     /// <summary>Applies a plan to the layers: no baseline, metric or history (schedules record their own).</summary>
     internal static void ApplyToLayers(Mlp model, PruningPlan plan)
     {
-        if (plan.Request.Structure == PruneStructure.Neuron) RemoveNeurons(model, plan);
+        if (plan.Request.Structure == PruneStructure.Neuron && plan.Request.MaskedNeurons is null) RemoveNeurons(model, plan);
         else DeleteConnections(model, plan);
+    }
+
+    /// <summary>Removes, at the end of training, the neurons that neuron pruning inside it masked.</summary>
+    internal static void RemoveMaskedNeurons(Mlp model, IReadOnlyList<HashSet<int>> masked)
+    {
+        var plan = new PruningPlan(new PruningRequest { Structure = PruneStructure.Neuron }, new List<LayerChange>());
+        for (int l = 0; l < masked.Count; l++)
+            if (masked[l].Count > 0)
+                plan.KeepNeurons[l] = Enumerable.Range(0, model.State[l].OutFeatures).Where(i => !masked[l].Contains(i)).Select(i => (long)i).ToArray();
+        if (plan.KeepNeurons.Count > 0) RemoveNeurons(model, plan);
     }
 
     /// <summary>

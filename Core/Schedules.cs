@@ -257,6 +257,7 @@ public static class PruningScheduler
             // A run stopped early keeps the targets it reached; otherwise the last update was at the ramp's end.
             if (!result.Stopped && !hook.ReachedFinal)
                 hook.PruneTo(ramp);
+            hook.RemoveMaskedNeurons();
             var sparsities = Pruner.LayerSparsityNote(model, request);
             if (sparsities is not null && model.History.Count > 0)
                 model.AmendLastNote(sparsities);
@@ -285,9 +286,22 @@ public static class PruningScheduler
         private readonly int _every;
         private List<Tensor>? _taylor;
 
+        /// <summary>Neuron pruning: neurons removed in effect during training (their connections deleted), removed for real at its end.</summary>
+        private readonly List<HashSet<int>>? _masked;
+
         public GradualHook(Mlp model, TargetTrack track, long ramp, int every)
         {
             _model = model; _track = track; _request = track.At((_, f) => f); _ramp = ramp; _every = every;
+            // Masking keeps the shapes, so Adam's moment estimates survive every update.
+            if (_request.Structure == PruneStructure.Neuron)
+                _masked = Enumerable.Range(0, model.LayerCount - 1).Select(_ => new HashSet<int>()).ToList();
+        }
+
+        public void RemoveMaskedNeurons()
+        {
+            if (_masked is null) return;
+            Pruner.RemoveMaskedNeurons(_model, _masked);
+            foreach (var m in _masked) m.Clear();
         }
 
         public List<double> Targets { get; } = new();
@@ -311,11 +325,15 @@ public static class PruningScheduler
         /// <summary>Prunes to the target of optimizer step <paramref name="step"/>.</summary>
         public void PruneTo(long step)
         {
-            var request = _track.At((s, f) => GradualTarget(s, f, step, 0, _ramp));
+            var request = _track.At((s, f) => GradualTarget(s, f, step, 0, _ramp)) with { MaskedNeurons = _masked };
             Targets.Add(request.Ratio);
             ReachedFinal |= step >= _ramp;
             using (var plan = Pruner.Plan(_model, request, null, _taylor ?? (_request.Criterion == PruneCriterion.Taylor ? ZeroScores() : null)))
+            {
                 Pruner.ApplyToLayers(_model, plan);
+                if (_masked is not null)
+                    for (int l = 0; l < plan.NewlyMasked.Count; l++) _masked[l].UnionWith(plan.NewlyMasked[l]);
+            }
             // Scores start again after every update (and take the new shapes after neuron removal).
             DisposeScores();
         }
