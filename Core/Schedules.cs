@@ -174,7 +174,8 @@ public static class PruningScheduler
                     if (result.Stopped)
                         return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = $"round {r + 1} of {targets.Length}: fine-tuning {result.StopNote}", Metric = metric };
                 }
-                else if (data is not null && !lottery) metric = Evaluator.Evaluate(model, data);
+                // The prune step already recorded its metric: no second evaluation.
+                else if (!lottery && model.History[^1] is { Metric: { } value, MetricName: { } name }) metric = new MetricResult(name, value);
                 if (cancel.IsCancellationRequested && r + 1 < targets.Length)
                 {
                     var note = $"stopped after round {r + 1} of {targets.Length}";
