@@ -18,6 +18,9 @@ internal sealed class LayerState : IDisposable
         Bias = bias;
     }
 
+    /// <summary>The dtype of <see cref="Mask"/>: build masks read from elsewhere (files) with it.</summary>
+    internal static readonly ScalarType MaskType = ScalarType.Float32;
+
     public Tensor Weight { get; private set; }
     public Tensor Bias { get; private set; }
     public Tensor? Mask { get; private set; }
