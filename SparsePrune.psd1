@@ -12,7 +12,7 @@
     TypesToProcess       = @('SparsePrune.types.ps1xml')
     CmdletsToExport      = @(
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
-        'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Invoke-Mlp',
+        'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
         'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity'
     )
     FunctionsToExport    = @()

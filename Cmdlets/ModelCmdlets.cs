@@ -391,24 +391,118 @@ public sealed class GetCompressionReportCommand : SparsePruneCmdlet
 }
 
 /// <summary>Measure-Mlp: metric and latency.</summary>
-[Cmdlet(VerbsDiagnostic.Measure, "Mlp")]
-[OutputType(typeof(Measurement))]
+[Cmdlet(VerbsDiagnostic.Measure, "Mlp", DefaultParameterSetName = MetricSet)]
+[OutputType(typeof(Measurement), ParameterSetName = new[] { MetricSet })]
+[OutputType(typeof(LatencyMeasurement), ParameterSetName = new[] { LatencySet })]
 public sealed class MeasureMlpCommand : SparsePruneCmdlet
 {
+    private const string MetricSet = "Metric";
+    private const string LatencySet = "Latency";
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Mlp Model { get; set; } = null!;
 
     [Parameter] public Dataset? Dataset { get; set; }
 
-    /// <summary>Single-row forward passes timed for the median latency.</summary>
+    /// <summary>Timed forward passes: single rows for the metric set's LatencyMs; batches for -Latency.</summary>
     [Parameter]
     [ValidateRange(1, 100000)]
     public int Repeat { get; set; } = 50;
 
+    /// <summary>Times forward passes of whole batches (one result per -BatchSize) instead of scoring the model.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LatencySet)]
+    public SwitchParameter Latency { get; set; }
+
+    [Parameter(ParameterSetName = LatencySet)]
+    public int[] BatchSize { get; set; } = { 1, 256 };
+
+    /// <summary>Untimed runs before each series.</summary>
+    [Parameter(ParameterSetName = LatencySet)]
+    [ValidateRange(0, 10000)]
+    public int Warmup { get; set; } = 5;
+
     protected override void ProcessRecord()
     {
-        var data = RequireDataset(Model, Dataset, "Measure-Mlp");
-        WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, Repeat)));
+        if (!Latency)
+        {
+            var data = RequireDataset(Model, Dataset, "Measure-Mlp");
+            WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, Repeat)));
+            return;
+        }
+        var activity = $"Latency of '{Model.Name}'";
+        List<LatencyMeasurement> rows;
+        try
+        {
+            rows = Guard(Model, () => KernelTuner.MeasureLatency(Model, BatchSize, DatasetFor(Model, Dataset), Repeat, Warmup,
+                (done, total) =>
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    try { WriteProgress(new ProgressRecord(1, activity, $"Batch size {BatchSize[done]}") { PercentComplete = 100 * done / total }); }
+                    catch (PipelineStoppedException) { }
+                }, StopToken));
+        }
+        catch (OperationCanceledException) { return; }
+        finally { CompleteProgress(activity); }
+        WriteObject(rows, enumerateCollection: true);
+    }
+}
+
+/// <summary>Optimize-Mlp: times each sparse layer's dense and sparse kernel and keeps the faster.</summary>
+[Cmdlet(VerbsCommon.Optimize, "Mlp", SupportsShouldProcess = true, DefaultParameterSetName = MeasureSet)]
+[OutputType(typeof(Mlp))]
+public sealed class OptimizeMlpCommand : SparsePruneCmdlet
+{
+    private const string MeasureSet = "Measure";
+    private const string KernelSet = "Kernel";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>The batch size the model will serve: kernels are timed at it.</summary>
+    [Parameter(ParameterSetName = MeasureSet)]
+    [ValidateRange(1, 65536)]
+    public int BatchSize { get; set; } = 1;
+
+    [Parameter(ParameterSetName = MeasureSet)]
+    [ValidateRange(1, 10000)]
+    public int Repeat { get; set; } = 20;
+
+    /// <summary>Sets every sparse layer's kernel without timing (Auto: chosen per batch by density).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KernelSet)]
+    public LayerKernel Kernel { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == KernelSet)
+        {
+            if (ShouldProcess(Model.Name, $"Set the kernel of every sparse layer to {Kernel}"))
+                Guard(Model, () => KernelTuner.Apply(Model, null, Kernel));
+            WriteObject(Model);
+            return;
+        }
+        if (!ShouldProcess(Model.Name, $"Time dense and sparse kernels at batch size {BatchSize} and keep the faster per layer"))
+        {
+            WriteObject(Model);
+            return;
+        }
+        var activity = $"Optimizing '{Model.Name}' for batch size {BatchSize}";
+        List<KernelDecision> decisions;
+        try
+        {
+            decisions = Guard(Model, () => KernelTuner.Optimize(Model, BatchSize, Repeat,
+                (done, total) =>
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    try { WriteProgress(new ProgressRecord(1, activity, $"Layer {done + 1} of {total}") { PercentComplete = 100 * done / total }); }
+                    catch (PipelineStoppedException) { }
+                }, StopToken));
+        }
+        catch (OperationCanceledException) { return; }
+        finally { CompleteProgress(activity); }
+        foreach (var d in decisions) WriteVerbose(d.ToString());
+        if (decisions.Count == 0) WriteWarning($"Model '{Model.Name}' has no layer stored sparse (Invoke-Pruning -Structure Connection stores one); every layer runs dense.");
+        Guard(Model, () => KernelTuner.Apply(Model, decisions, batch: BatchSize));
+        WriteObject(Model);
     }
 }
 

@@ -82,17 +82,61 @@ internal sealed class LayerState : IDisposable
         return Hidden is null ? Weight.clone() : Weight + Hidden;
     }
 
-    public void SetWeight(Tensor weight) { Replace(Weight, weight); Weight = weight; }
-    public void SetBias(Tensor bias) { Replace(Bias, bias); Bias = bias; }
+    public void SetWeight(Tensor weight) { Replace(Weight, weight); Weight = weight; InvalidateKernel(); }
+    public void SetBias(Tensor bias) { Replace(Bias, bias); Bias = bias; InvalidateKernel(); }
+
+    /// <summary>The kernel inference uses for this layer (only a layer stored sparse can use the sparse one).</summary>
+    public LayerKernel Kernel { get; set; } = LayerKernel.Auto;
+
+    private CsrLayer? _csr;
+    private readonly object _csrGate = new();
+
+    /// <summary>The CSR copy of the live weights, built on first use and dropped whenever the weights change.</summary>
+    public CsrLayer Csr
+    {
+        get
+        {
+            lock (_csrGate) return _csr ??= CsrLayer.From(Weight, Bias);
+        }
+    }
+
+    public void InvalidateKernel() { lock (_csrGate) { _csr = null; _nonZeroFraction = null; } }
+
+    /// <summary>Whether inference of a batch of <paramref name="batch"/> rows runs through the sparse kernel.</summary>
+    public bool UsesSparseKernel(int batch) =>
+        Stored == LayerStorage.Sparse && Weight.device_type == DeviceType.CPU && Kernel switch
+        {
+            LayerKernel.Sparse => true,
+            LayerKernel.Dense => false,
+            _ => KernelChoice.SparseByDefault(NonZeroFraction, batch),
+        };
+
+    private double? _nonZeroFraction;
+    private double NonZeroFraction
+    {
+        get
+        {
+            lock (_csrGate)
+            {
+                if (_nonZeroFraction is null)
+                {
+                    using var scope = NewDisposeScope();
+                    _nonZeroFraction = (double)Weight.count_nonzero().item<long>() / Math.Max(1, DenseWeights);
+                }
+                return _nonZeroFraction.Value;
+            }
+        }
+    }
 
     /// <summary>Installs a new sparsity mask (null: none) and its hidden values together.</summary>
     public void SetMask(Tensor? mask, Tensor? hidden)
     {
         Replace(Mask, mask); Mask = mask;
         Replace(Hidden, hidden); Hidden = hidden;
+        InvalidateKernel();
     }
 
-    public void SetDeleted(Tensor? deleted) { Replace(Deleted, deleted); Deleted = deleted; }
+    public void SetDeleted(Tensor? deleted) { Replace(Deleted, deleted); Deleted = deleted; InvalidateKernel(); }
 
     private static void Replace(Tensor? old, Tensor? replacement)
     {
@@ -106,6 +150,7 @@ internal sealed class LayerState : IDisposable
         copy.Mask = Mask?.clone().DetachFromDisposeScope();
         copy.Hidden = Hidden?.clone().DetachFromDisposeScope();
         copy.Deleted = Deleted?.clone().DetachFromDisposeScope();
+        copy.Kernel = Kernel;
         return copy;
     }
 

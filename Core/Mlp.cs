@@ -13,6 +13,8 @@ public sealed class MlpLayerInfo
     public long NonZeroWeights { get; init; }
     public double Sparsity { get; init; }
     public LayerStorage Stored { get; init; }
+    /// <summary>How inference multiplies (Auto: the sparse kernel when the layer is sparse enough for the batch).</summary>
+    public LayerKernel Kernel { get; init; }
     public override string ToString() => $"{InFeatures}x{OutFeatures} ({Stored}, sparsity {Sparsity:P1})";
 }
 
@@ -62,6 +64,7 @@ public sealed class Mlp
         {
             Index = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Weights = present,
             NonZeroWeights = nz, Sparsity = present == 0 ? 0 : (double)(present - nz) / present, Stored = l.Stored,
+            Kernel = l.Stored == LayerStorage.Dense ? LayerKernel.Dense : l.Kernel,
         };
     }).ToList();
 
@@ -211,10 +214,14 @@ public sealed class Mlp
     internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null)
     {
         var h = x;
+        // Inference (no parameters given, no gradient wanted) may run sparse layers through the CSR kernel.
+        bool inference = parameters is null && !torch.is_grad_enabled() && x.dim() == 2 && x.dtype == ScalarType.Float32;
+        int batch = (int)x.shape[0];
+        int threads = inference ? torch.get_num_threads() : 1;
         for (int i = 0; i < _layers.Count; i++)
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];
-            h = nn.functional.linear(h, w, b);
+            h = inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
             if (i + 1 < _layers.Count) h = Activate(h, Activation);
         }
         return h;
@@ -307,6 +314,8 @@ public sealed class Mlp
 
     internal void AddHistory(HistoryRecord record)
     {
+        // Every operation that changed the layers records itself: cached kernels are rebuilt from the new weights.
+        foreach (var l in _layers) l.InvalidateKernel();
         record.Step = _history.Count + 1;
         _history.Add(record);
     }
