@@ -293,6 +293,8 @@ function Invoke-Bench {
     # The PyTorch peer (python3-torch) needs OpenBLAS, or it runs on reference BLAS, 8x slower.
     if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
     Invoke-Build
+    # The bare TorchSharp loop bench/perf.ps1 compares against (our floor).
+    Invoke-Native 'dotnet' @('build', (Join-Path $Root 'bench/BareTorch/BareTorch.csproj'), '-c', 'Release', '-o', (Join-Path $Out 'bench/BareTorch'), '-nologo', '-v', 'q')
     $results = Join-Path $Root 'bench/results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $failed = 0

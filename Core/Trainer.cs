@@ -207,6 +207,10 @@ public static class Trainer
             {
                 for (int i = 0; i < n; i++) order[i] = i;
                 rng.Shuffle(order);
+                // The epoch's order goes to native memory once; each batch indexes a slice of it.
+                Tensor epochOrder;
+                using (NewDisposeScope()) epochOrder = tensor(Array.ConvertAll(order, v => (long)v)).to(device).DetachFromDisposeScope();
+                using var epochOrderOwner = epochOrder;
                 double epochLoss = 0;
                 int seen = 0;
                 for (int b = 0; b < batches; b++)
@@ -219,7 +223,7 @@ public static class Trainer
                     }
                     using var scope = NewDisposeScope();
                     int start = b * options.BatchSize, count = Math.Min(options.BatchSize, n - start);
-                    var idx = tensor(order.AsSpan(start, count).ToArray().Select(v => (long)v).ToArray()).to(device);
+                    var idx = epochOrder.narrow(0, start, count);
                     var xb = allX.index_select(0, idx);
                     var yb = allY.index_select(0, idx);
                     if (options.LearningRateSchedule != LearningRateSchedule.Constant)

@@ -42,12 +42,18 @@ def read_idx(path):
     return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
 
 
-def train_epoch(folder, widths, batch):
+def train_epoch(folder, widths, batch, sparsity=0.0):
     x = read_idx(f"{folder}/train-images-idx3-ubyte.gz")
     y = read_idx(f"{folder}/train-labels-idx1-ubyte.gz")
     x = (x - x.mean(0)) / x.std(0).clamp_min(1e-6)
     torch.manual_seed(1)
     model = mlp(widths)
+    if sparsity > 0:
+        # Masks held the way PyTorch's pruning tool holds them: weight = weight_orig * weight_mask
+        # recomputed by a forward pre-hook, so the masked weights get no update.
+        for m in model:
+            if isinstance(m, nn.Linear):
+                prune.l1_unstructured(m, "weight", amount=sparsity)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     t = time.perf_counter()
@@ -70,9 +76,10 @@ if __name__ == "__main__":
     p.add_argument("--folder", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--train-sparsity", type=float, default=0.0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     widths = [int(w) for w in a.widths.split(",")]
-    out = global_prune(widths, a.sparsity, a.repeats) if a.task == "global-prune" else train_epoch(a.folder, widths, a.batch)
+    out = global_prune(widths, a.sparsity, a.repeats) if a.task == "global-prune" else train_epoch(a.folder, widths, a.batch, a.train_sparsity)
     out.update(task=a.task, widths=widths, threads=torch.get_num_threads(), torch=torch.__version__)
     print(json.dumps(out))
