@@ -26,7 +26,14 @@ public class CompressionCounts
     /// <summary>float32 bytes of the current shapes stored dense (weights and biases).</summary>
     public long DenseBytes { get; init; }
     public long BaselineDenseBytes { get; init; }
-    /// <summary>Bytes as stored: dense layers 4 per parameter; sparse layers CSR (4-byte value and column index per present weight, 4-byte row pointers) plus biases.</summary>
+    /// <summary>
+    /// The bytes a model file (.spmlp, written by Export-Mlp) spends on the layers' live weights
+    /// and biases, exactly as <see cref="ModelSerializer.LayerWeightBytes(Mlp)"/> counts them: a dense
+    /// layer 4 bytes per weight and bias; a sparse (pruned) layer 4 bytes per present weight,
+    /// its relative position codes (a few bits per present weight) and 4 bytes per bias. Masks
+    /// and the values behind them are not counted (a mask is reversible and saves nothing), nor
+    /// are fixed per-layer fields, metadata, header and checksum.
+    /// </summary>
     public long StoredBytes { get; init; }
     public double CompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
     /// <summary>Floating-point operations of one forward pass of one row: 2 per multiply-add (dense layers all of them, sparse layers present weights only) plus 1 per bias.</summary>
@@ -70,7 +77,7 @@ public sealed class CompressionReport : CompressionCounts
             long baseWeights = baseline?.LayerWeights[i] ?? l.DenseWeights;
             int baseNeurons = baseline?.LayerNeurons[i] ?? l.OutFeatures;
             long dense = 4 * (l.DenseWeights + l.OutFeatures);
-            long stored = l.Stored == LayerStorage.Dense ? dense : 4 * (2 * present + l.OutFeatures + 1) + 4L * l.OutFeatures;
+            long stored = ModelSerializer.LayerWeightBytes(l);
             rows.Add(new LayerReport
             {
                 Layer = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Stored = l.Stored,

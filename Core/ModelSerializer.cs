@@ -7,29 +7,67 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// The .spmlp file format, version 1:
+/// The .spmlp file format, version 2 (version 1 files are still read):
 /// <code>
 ///   magic    8 bytes   89 'S' 'P' 'M' 'L' 'P' 0D 0A
-///   version  uint16 LE (1), then 2 reserved bytes
+///   version  uint16 LE (2), then 2 reserved bytes
 ///   length   uint64 LE: payload bytes
 ///   reserved 4 bytes
-///   payload  metadata (UTF-8 JSON, int32-length-prefixed), normalization, then per layer:
-///            out, in (int32), flags (1 mask, 2 deleted);
-///            if deleted: a bitmap of deleted connections (1 bit per weight, row-major, LSB first);
-///            the weights as raw float32 LE (deleted ones left out, so pruned layers shrink),
-///            the bias; if masked: a bitmap of masked weights and the values behind the mask
+///   payload  (integers little-endian)
+///     metadata  int32 byte count, UTF-8 JSON (name, activation, task, seed, names, baseline, history)
+///     offset    int32 count (-1: none), float32 values: the input normalization
+///     scale     the same
+///     layers    int32 count, then per layer:
+///       out, in   int32, int32
+///       flags     byte: 1 masked (Set-Sparsity), 2 pruned (connections deleted, stored sparse)
+///       weights   not pruned: out × in float32, row-major;
+///                 pruned: a position list of the present weights, then their float32 values in order
+///       bias      out float32
+///       mask      if masked: a position list of the masked weights, then the float32 values behind the mask
 ///   sha256   32 bytes over the payload
+///
+///   position list:
+///     count     uint32: positions listed
+///     bits      byte, 1..16: the code width
+///     codes     uint32: codes in the stream (listing codes and fillers)
+///     stream    ceil(codes × bits / 8) bytes: the relative index coding of <see cref="PositionCoding"/>
 /// </code>
-/// Weights are stored as their exact float32 bits, so a round trip gives bit-identical outputs.
+/// Weights are stored as their exact float32 bits, so a round trip gives bit-identical outputs;
+/// the positions not in a pruned layer's list are its deleted connections, exactly.
+/// <see cref="LayerWeightBytes(Mlp)"/> gives each layer's weight bytes, which the compression
+/// report calls StoredBytes.
 /// </summary>
 public static class ModelSerializer
 {
     public static readonly byte[] Magic = { 0x89, (byte)'S', (byte)'P', (byte)'M', (byte)'L', (byte)'P', 0x0D, 0x0A };
-    public const ushort FormatVersion = 1;
+    /// <summary>The version <see cref="ToBytes"/> writes.</summary>
+    public const ushort FormatVersion = 2;
+    /// <summary>The oldest version <see cref="FromBytes"/> reads.</summary>
+    public const ushort OldestReadableVersion = 1;
     private const int HeaderSize = 24;
     private const int HashSize = 32;
+    private const byte MaskedFlag = 1, PrunedFlag = 2;
     // A metric can be infinite (a diverging regression): write it as "Infinity" rather than fail.
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>
+    /// Per layer, the bytes a model file spends on the layer's live weights: the weight values
+    /// (4 bytes each: every weight of a dense layer, the present ones of a pruned layer), the
+    /// position list's code stream of a pruned layer, and 4 bytes per bias. Not counted: the
+    /// fixed fields of each layer (shape and flags, 9 bytes; a position list's count, width and
+    /// code count, 9 bytes), the mask section of a masked layer (a reversible mask saves nothing:
+    /// the live weights are all still there), the metadata and the file header and checksum.
+    /// These are the numbers <see cref="ToBytes"/> writes.
+    /// </summary>
+    public static long[] LayerWeightBytes(Mlp model) => model.State.Select(LayerWeightBytes).ToArray();
+
+    internal static long LayerWeightBytes(LayerState layer)
+    {
+        long bias = 4L * layer.OutFeatures;
+        if (layer.Deleted is null) return 4 * layer.DenseWeights + bias;
+        var present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
+        return PositionCoding.Choose(present).StreamBytes + 4L * present.Length + bias;
+    }
 
     public static byte[] ToBytes(Mlp model)
     {
@@ -46,22 +84,22 @@ public static class ModelSerializer
             {
                 w.Write(layer.OutFeatures);
                 w.Write(layer.InFeatures);
-                byte flags = (byte)((layer.Mask is null ? 0 : 1) | (layer.Deleted is null ? 0 : 2));
-                w.Write(flags);
-                var weights = layer.Weight.data<float>().ToArray();
+                w.Write((byte)((layer.Mask is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag)));
+                var weights = Floats(layer.Weight);
                 if (layer.Deleted is not null)
                 {
-                    var deleted = layer.Deleted.data<bool>().ToArray();
-                    WriteBits(w, deleted);
-                    WriteFloats(w, weights, keep: i => !deleted[i]);
+                    var present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
+                    WritePositions(w, present);
+                    WriteFloatsAt(w, weights, present);
                 }
-                else WriteFloats(w, weights);
-                WriteFloats(w, layer.Bias.data<float>().ToArray());
+                else WriteFloatsAt(w, weights, null);
+                WriteFloatsAt(w, Floats(layer.Bias), null);
                 if (layer.Mask is not null)
                 {
-                    var masked = layer.Mask.data<float>().ToArray().Select(v => v < 1f).ToArray();
-                    WriteBits(w, masked);
-                    WriteFloats(w, layer.Hidden!.data<float>().ToArray(), keep: i => masked[i]);
+                    // Read as bool whatever the mask's dtype: true keeps, false masks.
+                    var masked = PositionCoding.PositionsOf(Bools(layer.Mask), false);
+                    WritePositions(w, masked);
+                    WriteFloatsAt(w, Floats(layer.Hidden!), masked);
                 }
             }
         }
@@ -127,60 +165,51 @@ public static class ModelSerializer
         if (bytes.Length < HeaderSize)
             throw SparsePruneException.BadData("TruncatedModelFile", $"{source} is truncated: it ends inside the header.");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
-        if (version != FormatVersion)
+        if (version < OldestReadableVersion || version > FormatVersion)
             throw new SparsePruneException("UnsupportedModelVersion", ErrorKind.NotSupported,
-                $"{source} has format version {version}; this SparsePrune reads version {FormatVersion}. Use the SparsePrune version that wrote it.");
+                $"{source} has format version {version}; this SparsePrune reads versions {OldestReadableVersion} to {FormatVersion}. Use the SparsePrune version that wrote it.");
         var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(12));
         if (length > (ulong)bytes.Length || (ulong)bytes.Length < HeaderSize + length + HashSize)
             throw SparsePruneException.BadData("TruncatedModelFile", $"{source} is truncated: {bytes.Length} bytes, the header promises {HeaderSize + (decimal)length + HashSize}.");
         if ((ulong)bytes.Length > HeaderSize + length + HashSize)
             throw SparsePruneException.BadData("CorruptModelFile", $"{source} has {bytes.Length - (long)(HeaderSize + (long)length + HashSize)} bytes after its end.");
-        var body = bytes.AsSpan(HeaderSize, (int)length);
+        var body = new ArraySegment<byte>(bytes, HeaderSize, (int)length);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(HeaderSize + (int)length, HashSize)))
             throw SparsePruneException.BadData("CorruptModelFile", $"{source} is damaged: its checksum does not match its contents.");
         try
         {
-            return Parse(body.ToArray());
+            return Parse(new Cursor(body), version);
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or ArgumentException or InvalidOperationException or FormatException or NullReferenceException or OverflowException or IndexOutOfRangeException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException or NullReferenceException or OverflowException or IndexOutOfRangeException)
         {
             throw new SparsePruneException("CorruptModelFile", ErrorKind.InvalidData, $"{source} passed its checksum but could not be read: {e.Message}", e);
         }
     }
 
-    private static Mlp Parse(byte[] body)
+    private static Mlp Parse(Cursor r, ushort version)
     {
-        using var r = new BinaryReader(new MemoryStream(body), Encoding.UTF8);
-        var meta = JsonSerializer.Deserialize<Metadata>(r.ReadBytes(r.ReadInt32()), Json) ?? throw new FormatException("no metadata");
-        var offset = ReadOptionalFloats(r);
-        var scale = ReadOptionalFloats(r);
-        int count = r.ReadInt32();
+        var meta = JsonSerializer.Deserialize<Metadata>(r.Bytes(r.Count("the metadata"), "the metadata"), Json) ?? throw new FormatException("no metadata");
+        var offset = ReadOptionalFloats(r, "the input offsets");
+        var scale = ReadOptionalFloats(r, "the input scales");
+        int count = r.Count("the layer count");
         var layers = new List<LayerState>();
         try
         {
+            long total = 0;
             for (int i = 0; i < count; i++)
             {
-                int outF = r.ReadInt32(), inF = r.ReadInt32();
-                if (outF <= 0 || inF <= 0 || (long)outF * inF > Mlp.MaxWeights) throw new FormatException($"layer {i} has shape {outF}x{inF}");
-                byte flags = r.ReadByte();
-                if ((flags & ~3) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
-                int n = checked(outF * inF);
-                var shape = new long[] { outF, inF };
-                bool[]? deleted = (flags & 2) != 0 ? ReadBits(r, n) : null;
-                var weights = ReadFloats(r, n, deleted is null ? null : k => !deleted[k]);
-                var bias = ReadFloats(r, outF);
-                if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values");
-                var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(bias, new long[] { outF }).DetachFromDisposeScope());
-                layers.Add(layer);
-                if (deleted is not null) layer.SetDeleted(tensor(deleted, shape).DetachFromDisposeScope());
-                if ((flags & 1) != 0)
-                {
-                    var masked = ReadBits(r, n);
-                    var hidden = ReadFloats(r, n, k => masked[k]);
-                    layer.SetMask(tensor(masked.Select(m => m ? 0f : 1f).ToArray(), shape).DetachFromDisposeScope(), tensor(hidden, shape).DetachFromDisposeScope());
-                }
+                int outF = r.Int32(), inF = r.Int32();
+                if (outF <= 0 || inF <= 0 || outF > Mlp.MaxWidth || inF > Mlp.MaxWidth) throw new FormatException($"layer {i} has shape {outF}x{inF}");
                 if (i > 0 && layers[i - 1].OutFeatures != inF) throw new FormatException($"layer {i} takes {inF} inputs but layer {i - 1} has {layers[i - 1].OutFeatures} outputs");
+                long n = (long)outF * inF;
+                total += n;
+                if (total > Mlp.MaxWeights) throw new FormatException($"the layers up to layer {i} hold {total} weights, more than the limit of {Mlp.MaxWeights}");
+                byte flags = r.Byte();
+                if ((flags & ~(MaskedFlag | PrunedFlag)) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
+                var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags);
+                layers.Add(layer);
             }
+            if (r.Remaining != 0) throw new FormatException($"{r.Remaining} bytes follow the last layer");
             if (layers.Count == 0) throw new FormatException("no layers");
             if ((offset?.Length ?? layers[0].InFeatures) != layers[0].InFeatures || (scale?.Length ?? layers[0].InFeatures) != layers[0].InFeatures
                 || (offset is null) != (scale is null) || (scale is not null && !scale.All(v => float.IsFinite(v) && v != 0)))
@@ -214,47 +243,145 @@ public static class ModelSerializer
         }
     }
 
-    /// <summary>Writes the float32 bits of the values <paramref name="keep"/> selects (all when null), little-endian.</summary>
-    private static void WriteFloats(BinaryWriter w, float[] values, Func<int, bool>? keep = null)
+    /// <summary>Version 2: dense or position-coded weights, the bias, the position-coded mask.</summary>
+    private static LayerState ReadLayer(Cursor r, int i, int outF, int inF, byte flags)
     {
-        using var buffer = new MemoryStream();
-        Span<byte> four = stackalloc byte[4];
-        for (int i = 0; i < values.Length; i++)
+        long n = (long)outF * inF;
+        float[] weights;
+        int[]? present = null;
+        if ((flags & PrunedFlag) != 0)
         {
-            if (keep is not null && !keep(i)) continue;
-            BinaryPrimitives.WriteSingleLittleEndian(four, values[i]);
-            buffer.Write(four);
+            present = ReadPositions(r, n, $"layer {i}'s list of present weights");
+            weights = new float[n];
+            ReadFloatsAt(r, weights, present, $"layer {i}'s weights");
         }
-        w.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
-    /// <summary>Reads <paramref name="count"/> values, of which only those <paramref name="stored"/> selects are in the file (the rest are 0).</summary>
-    private static float[] ReadFloats(BinaryReader r, int count, Func<int, bool>? stored = null)
-    {
-        var values = new float[count];
-        Span<byte> four = stackalloc byte[4];
-        for (int i = 0; i < count; i++)
+        else
         {
-            if (stored is not null && !stored(i)) continue;
-            if (r.Read(four) != 4) throw new EndOfStreamException();
-            values[i] = BinaryPrimitives.ReadSingleLittleEndian(four);
+            weights = new float[r.Fits(n, 4, $"layer {i}'s weights")];
+            ReadFloatsAt(r, weights, null, $"layer {i}'s weights");
         }
-        return values;
+        var bias = new float[r.Fits(outF, 4, $"layer {i}'s biases")];
+        ReadFloatsAt(r, bias, null, $"layer {i}'s biases");
+        if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values");
+        int[]? masked = null;
+        float[]? hidden = null;
+        if ((flags & MaskedFlag) != 0)
+        {
+            masked = ReadPositions(r, n, $"layer {i}'s list of masked weights");
+            hidden = new float[n];
+            ReadFloatsAt(r, hidden, masked, $"layer {i}'s values behind the mask");
+            if (!hidden.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values behind its mask");
+        }
+        bool[]? deleted = null;
+        if (present is not null)
+        {
+            deleted = new bool[n];
+            Array.Fill(deleted, true);
+            foreach (var p in present) deleted[p] = false;
+        }
+        bool[]? keep = null;
+        if (masked is not null)
+        {
+            keep = new bool[n];
+            Array.Fill(keep, true);
+            foreach (var p in masked) keep[p] = false;
+        }
+        return BuildLayer(outF, inF, weights, bias, deleted, keep, hidden);
     }
 
-    private static void WriteBits(BinaryWriter w, bool[] bits)
+    /// <summary>Version 1: bitmaps of deleted and masked weights.</summary>
+    private static LayerState ReadLayerV1(Cursor r, int i, int outF, int inF, byte flags)
     {
-        var packed = new byte[(bits.Length + 7) / 8];
-        for (int i = 0; i < bits.Length; i++) if (bits[i]) packed[i >> 3] |= (byte)(1 << (i & 7));
-        w.Write(packed);
+        long n = (long)outF * inF;
+        bool[]? deleted = (flags & PrunedFlag) != 0 ? ReadBits(r, n, $"layer {i}'s deletions") : null;
+        var present = deleted is null ? null : PositionCoding.PositionsOf(deleted, false);
+        var weights = new float[deleted is null ? r.Fits(n, 4, $"layer {i}'s weights") : n];
+        ReadFloatsAt(r, weights, present, $"layer {i}'s weights");
+        var bias = new float[r.Fits(outF, 4, $"layer {i}'s biases")];
+        ReadFloatsAt(r, bias, null, $"layer {i}'s biases");
+        if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values");
+        bool[]? keep = null;
+        float[]? hidden = null;
+        if ((flags & MaskedFlag) != 0)
+        {
+            var masked = ReadBits(r, n, $"layer {i}'s mask");
+            hidden = new float[n];
+            ReadFloatsAt(r, hidden, PositionCoding.PositionsOf(masked, true), $"layer {i}'s values behind the mask");
+            keep = masked.Select(m => !m).ToArray();
+        }
+        return BuildLayer(outF, inF, weights, bias, deleted, keep, hidden);
     }
 
-    private static bool[] ReadBits(BinaryReader r, int count)
+    private static LayerState BuildLayer(int outF, int inF, float[] weights, float[] bias, bool[]? deleted, bool[]? keep, float[]? hidden)
     {
-        var packed = r.ReadBytes((count + 7) / 8);
-        if (packed.Length != (count + 7) / 8) throw new EndOfStreamException();
+        var shape = new long[] { outF, inF };
+        using var scope = NewDisposeScope();
+        var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(bias, new long[] { outF }).DetachFromDisposeScope());
+        if (deleted is not null) layer.SetDeleted(tensor(deleted, shape).DetachFromDisposeScope());
+        if (keep is not null)
+            layer.SetMask(tensor(keep, shape).to_type(LayerState.MaskType).DetachFromDisposeScope(), tensor(hidden!, shape).DetachFromDisposeScope());
+        return layer;
+    }
+
+    /// <summary>A tensor's values as float32, copied to managed memory.</summary>
+    private static float[] Floats(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+    }
+
+    /// <summary>A tensor's values as bool (non-zero is true), whatever its dtype.</summary>
+    private static bool[] Bools(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().to_type(ScalarType.Bool).cpu().contiguous().data<bool>().ToArray();
+    }
+
+    private static void WritePositions(BinaryWriter w, int[] positions)
+    {
+        var coding = PositionCoding.Choose(positions);
+        w.Write((uint)positions.Length);
+        w.Write((byte)coding.Bits);
+        w.Write((uint)coding.Codes);
+        w.Write(coding.Encode(positions));
+    }
+
+    private static int[] ReadPositions(Cursor r, long limit, string what)
+    {
+        long count = r.UInt32();
+        int bits = r.Byte();
+        long codes = r.UInt32();
+        if (count > limit) throw new FormatException($"{what} announces {count} positions in a layer of {limit} weights");
+        if (bits < PositionCoding.MinBits || bits > PositionCoding.MaxBits) throw new FormatException($"{what} has a code width of {bits} bits; widths run from {PositionCoding.MinBits} to {PositionCoding.MaxBits}");
+        var coding = new PositionCoding(bits, codes);
+        var stream = r.Bytes(coding.StreamBytes, what);
+        return coding.Decode(stream, count, limit, what);
+    }
+
+    /// <summary>Writes the float32 bits of <paramref name="values"/> at <paramref name="positions"/> (all when null), little-endian.</summary>
+    private static void WriteFloatsAt(BinaryWriter w, float[] values, int[]? positions)
+    {
+        int count = positions?.Length ?? values.Length;
+        var buffer = new byte[4L * count];
+        for (int k = 0; k < count; k++)
+            BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * k), values[positions is null ? k : positions[k]]);
+        w.Write(buffer);
+    }
+
+    /// <summary>Fills <paramref name="values"/> at <paramref name="positions"/> (all when null) from the file; the rest stay 0.</summary>
+    private static void ReadFloatsAt(Cursor r, float[] values, int[]? positions, string what)
+    {
+        int count = positions?.Length ?? values.Length;
+        var bytes = r.Bytes(4L * count, what);
+        for (int k = 0; k < count; k++)
+            values[positions is null ? k : positions[k]] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * k));
+    }
+
+    private static bool[] ReadBits(Cursor r, long count, string what)
+    {
+        var packed = r.Bytes((count + 7) / 8, what);
         var bits = new bool[count];
-        for (int i = 0; i < count; i++) bits[i] = (packed[i >> 3] & (1 << (i & 7))) != 0;
+        for (long i = 0; i < count; i++) bits[i] = (packed[(int)(i >> 3)] & (1 << (int)(i & 7))) != 0;
         return bits;
     }
 
@@ -265,13 +392,55 @@ public static class ModelSerializer
         foreach (var v in values) w.Write(v);
     }
 
-    private static float[]? ReadOptionalFloats(BinaryReader r)
+    private static float[]? ReadOptionalFloats(Cursor r, string what)
     {
-        int n = r.ReadInt32();
+        int n = r.Int32();
         if (n < 0) return null;
-        var values = new float[n];
-        for (int i = 0; i < n; i++) values[i] = r.ReadSingle();
+        var values = new float[r.Fits(n, 4, what)];
+        ReadFloatsAt(r, values, null, what);
         return values;
+    }
+
+    /// <summary>
+    /// Reads a payload front to back. Every length is checked against the bytes that remain
+    /// before anything is allocated for it, so a lying length field fails with a message
+    /// instead of a huge allocation.
+    /// </summary>
+    private sealed class Cursor
+    {
+        private readonly ArraySegment<byte> _data;
+        private int _at;
+
+        public Cursor(ArraySegment<byte> data) => _data = data;
+
+        public int Remaining => _data.Count - _at;
+
+        public ReadOnlySpan<byte> Bytes(long count, string what)
+        {
+            if (count < 0 || count > Remaining) throw new FormatException($"the payload ends inside {what}: {count} bytes needed, {Remaining} left");
+            var span = _data.AsSpan(_at, (int)count);
+            _at += (int)count;
+            return span;
+        }
+
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, "a 4-byte number"));
+        public long UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, "a 4-byte number"));
+        public byte Byte() => Bytes(1, "a 1-byte field")[0];
+
+        /// <summary>A non-negative int32 count.</summary>
+        public int Count(string what)
+        {
+            int n = Int32();
+            if (n < 0) throw new FormatException($"{what} is {n}");
+            return n;
+        }
+
+        /// <summary><paramref name="count"/>, once it is clear that that many items of <paramref name="size"/> bytes remain.</summary>
+        public int Fits(long count, int size, string what)
+        {
+            if (count < 0 || count * size > Remaining) throw new FormatException($"the payload ends inside {what}: {count * size} bytes needed, {Remaining} left");
+            return (int)count;
+        }
     }
 
     private sealed class Metadata

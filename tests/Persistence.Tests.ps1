@@ -1,5 +1,6 @@
 # Export-Mlp / Import-Mlp: exact round trip (weights, masks, deletions, history, predictions),
-# -Force, -PassThru, pipeline input, no temporary files left behind.
+# -Force, -PassThru, pipeline input, no temporary files left behind; the file spends exactly
+# StoredBytes on weights, and a 95 % pruned LeNet-300-100 takes at most 1/15 of its dense file.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
@@ -101,12 +102,49 @@ Describe 'Export-Mlp and Import-Mlp' {
         $dense | Export-Mlp $densePath
         $pruned | Export-Mlp $prunedPath
         $saved = (Get-Item $densePath).Length - (Get-Item $prunedPath).Length
-        # the deleted weights (4 bytes each) are gone; the deletion bitmap costs 1 bit per weight, and
-        # the pruned model's history and baseline add some metadata (well under 2 KiB here)
+        # the deleted weights (4 bytes each) are gone; the position codes of the present ones cost at
+        # most what a bitmap would (1 bit per weight), and the pruned model's history and baseline
+        # add some metadata (well under 2 KiB here)
         $deleted = $dense.Weights - $pruned.Weights
         $deleted | Should -Be (6553 + 1024)
         $saved | Should -BeGreaterThan ($deleted * 4 - 9472 / 8 - 2048)
         Get-ModelFingerprint (Import-Mlp $prunedPath) | Should -BeExactly (Get-ModelFingerprint $pruned)
+    }
+
+    It 'writes exactly StoredBytes of weights for a pruned model: the rest of the file is header, metadata and fixed layer fields' {
+        $digits = Get-Dataset Digits
+        $m = New-Mlp 64, 128, 64, 10 -Seed 5 | Invoke-Training -Dataset $digits -Epochs 1 -Seed 2 | Invoke-Pruning -Ratio 0.9
+        $p = Join-Path $TestDrive 'pruned-90.spmlp'
+        $m | Export-Mlp $p
+        $report = $m | Get-CompressionReport
+        $back = Import-Mlp $p -Dataset $digits
+        Get-ModelFingerprint $back | Should -BeExactly (Get-ModelFingerprint $m)
+        ($back | Get-CompressionReport | ConvertTo-Json -Depth 4 -Compress) | Should -Be ($report | ConvertTo-Json -Depth 4 -Compress)
+        @($back.Layers.Stored) -join ',' | Should -Be 'Sparse,Sparse,Sparse'
+
+        # format 2: header 24, metadata (int32 length + JSON), offset and scale (int32 count + 64 floats
+        # each), layer count, per layer shape and flags (9) and the present-weight list's count,
+        # width and code count (9), checksum 32; everything else is the layers' weight bytes
+        $bytes = [IO.File]::ReadAllBytes($p)
+        $metadata = [BitConverter]::ToInt32($bytes, 24)
+        $fixed = 24 + (4 + $metadata) + 2 * (4 + 4 * 64) + 4 + 3 * (9 + 9) + 32
+        $bytes.Length - $fixed | Should -Be $report.StoredBytes
+        $metadata | Should -BeLessThan 2048 -Because 'the metadata stays small next to the weights'
+        $report.StoredBytes | Should -BeLessThan ($report.DenseBytes / 7) -Because '10 % of the weights, at 4 bytes and a few bits each'
+    }
+
+    It 'writes a LeNet-300-100 pruned by 95 % of its connections to at most 1/15 of its dense file' {
+        $lenet = New-Mlp 784, 300, 100, 10 -Seed 8
+        $densePath = Join-Path $TestDrive 'lenet-dense.spmlp'
+        $lenet | Export-Mlp $densePath
+        foreach ($scope in 'Layer', 'Global') {
+            $prunedPath = Join-Path $TestDrive "lenet-95-$scope.spmlp"
+            $pruned = Copy-Mlp $lenet | Invoke-Pruning -Structure Connection -Ratio 0.95 -Scope $scope -WarningAction SilentlyContinue
+            $pruned | Export-Mlp $prunedPath
+            $dense = (Get-Item $densePath).Length; $small = (Get-Item $prunedPath).Length
+            $small * 15 | Should -BeLessOrEqual $dense -Because "$scope scope: $small bytes against $dense dense"
+            Get-ModelFingerprint (Import-Mlp $prunedPath) | Should -BeExactly (Get-ModelFingerprint $pruned)
+        }
     }
 
     It 'emits the model with -PassThru (the pipeline goes on) and imports from Get-ChildItem through the pipeline' {

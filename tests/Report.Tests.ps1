@@ -7,7 +7,7 @@ BeforeAll {
     # The report a model should give, from its current weights and shapes, the widths it had
     # before any pruning and the number of weights present in each layer now.
     function script:Get-ExpectedReport {
-        param($Model, [int[]] $BaselineWidths, [long[]] $Present, [string[]] $Stored)
+        param($Model, [int[]] $BaselineWidths, [long[]] $Present, [string[]] $Stored, [object[]] $Deleted)
         $rows = for ($i = 0; $i -lt $Model.LayerCount; $i++) {
             $w = $Model.GetWeight($i)
             $out = $w.GetLength(0); $in = $w.GetLength(1)
@@ -16,9 +16,12 @@ BeforeAll {
             $k = Get-NonZeroCount -Values $w
             $kb = Get-NonZeroCount -Values $Model.GetBias($i)
             $dense = 4 * ($in * $out + $out)
-            # sparse layers: CSR, a 4-byte value and a 4-byte column index per present weight,
-            # out + 1 row pointers, plus the biases
-            $storedBytes = if ($Stored[$i] -eq 'Dense') { $dense } else { 4 * (2 * $n) + 4 * ($out + 1) + 4 * $out }
+            # what the model file spends on the layer's weights: dense, 4 bytes per weight and bias;
+            # sparse, 4 per present weight and bias plus the position codes of the present weights
+            $storedBytes = if ($Stored[$i] -eq 'Dense') { $dense } else {
+                @($Deleted[$i]).Count | Should -Be ($in * $out - $n)
+                4 * $n + 4 * $out + (Get-PositionCodeBytes -Count ($in * $out) -Deleted $Deleted[$i])
+            }
             [pscustomobject][ordered]@{
                 Layer = $i; InFeatures = $in; OutFeatures = $out; Stored = $Stored[$i]
                 Weights = $n; NonZeroWeights = $k; BaselineWeights = $baseW
@@ -44,6 +47,25 @@ BeforeAll {
             $r | Add-Member -NotePropertyName CompressionRatio -NotePropertyValue ($r.BaselineDenseBytes / $r.StoredBytes)
         }
         [pscustomobject]@{ Total = $total; Layers = @($rows) }
+    }
+
+    # The bytes of the smallest relative position coding (model file format 2) of the positions
+    # 0..Count-1 not in $Deleted: each gap g from the previous listed position (from -1 at first)
+    # takes ceil(g / (2^b - 1)) codes of b bits (fillers, then the code that lists it), b = 1..16.
+    function script:Get-PositionCodeBytes {
+        param([long] $Count, [int[]] $Deleted)
+        $gone = [Collections.Generic.HashSet[int]]::new($Deleted)
+        $gaps = [Collections.Generic.List[long]]::new()
+        $previous = -1
+        for ($p = 0; $p -lt $Count; $p++) { if (-not $gone.Contains($p)) { $gaps.Add($p - $previous); $previous = $p } }
+        $best = [long]::MaxValue
+        foreach ($bits in 1..16) {
+            $max = [Math]::Pow(2, $bits) - 1
+            $codes = 0
+            foreach ($g in $gaps) { $codes += [Math]::Ceiling($g / $max) }
+            $best = [Math]::Min($best, [long][Math]::Ceiling($codes * $bits / 8))
+        }
+        $best
     }
 
     function script:Assert-ReportMatches {
@@ -73,16 +95,23 @@ Describe 'The mission''s example: New-Mlp 10,5,3,1 | Invoke-Training SGD | Set-S
     BeforeAll {
         $script:Data = Get-Dataset Synthetic
         $script:Model = $null
+        $script:Masked = $null
         $script:Report = New-Mlp -Layers 10, 5, 3, 1 -Seed 1 |
             Invoke-Training -Dataset $Data -Optimizer SGD -LearningRate 0.01 -Epochs 10 |
             Set-Sparsity -Threshold 0.1 |
+            ForEach-Object { $script:Masked = Get-ModelSnapshot $_; $_ } |
             Invoke-Pruning -Ratio 0.3 |
             ForEach-Object { $script:Model = $_; $_ } |
             Get-CompressionReport
         $widths = @(10, 5, 3, 1)
         $present = [long[]]@(for ($i = 0; $i -lt 3; $i++) { $n = $widths[$i] * $widths[$i + 1]; $n - (Get-FloorCount 0.3 $n) })
         $stored = @(for ($i = 0; $i -lt 3; $i++) { if ((Get-FloorCount 0.3 ($widths[$i] * $widths[$i + 1])) -gt 0) { 'Sparse' } else { 'Dense' } })
-        $script:Expected = Get-ExpectedReport -Model $Model -BaselineWidths $widths -Present $present -Stored $stored
+        # the deleted connections: the floor(0.3 n) smallest |w| of each layer after masking (masked ones are 0), ties by index
+        $deleted = @(for ($i = 0; $i -lt 3; $i++) {
+                $w = $Masked.Layers[$i].W
+                , [int[]]@((Get-StableOrder ([double[]]@($w | ForEach-Object { [Math]::Abs($_) }))) | Select-Object -First (Get-FloorCount 0.3 $w.Length))
+            })
+        $script:Expected = Get-ExpectedReport -Model $Model -BaselineWidths $widths -Present $present -Stored $stored -Deleted $deleted
     }
 
     It 'emits one CompressionReport for the model' {

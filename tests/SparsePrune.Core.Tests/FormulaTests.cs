@@ -157,7 +157,13 @@ public class FormulaTests
             long nzBias = H.CountNonZero(b);
             bool sparse = deletedNow[i] > 0;
             long denseBytes = 4 * (dense + outF);
-            long stored = sparse ? 4 * (2 * present + outF + 1) + 4L * outF : denseBytes;
+            // StoredBytes: the weight bytes of the model file (format version 2), by brute force
+            // over every code width from the deleted set; a dense layer exactly its dense bytes.
+            var deletedFlags = model.State[i].Deleted is { } d ? H.Bools(d) : null;
+            Assert.Equal(deletedNow[i], deletedFlags is null ? 0 : H.CountTrue(deletedFlags));
+            long stored = SpmlpV2.ExpectedWeightBytes(outF, inF, deletedFlags);
+            if (!sparse) Assert.Equal(denseBytes, stored);
+            else Assert.True(stored < 4 * (present + outF) + (dense + 7) / 8 + 1, $"layer {i}: {stored} bytes for {present} present weights"); // never more than values plus a bitmap
             long flops = (sparse ? 2 * present : 2 * dense) + outF;
             var row = report.Layers[i];
 
