@@ -225,6 +225,13 @@ public static class ModelSerializer
                 InputNormalization = Enum.Parse<Normalization>(meta.InputNormalization),
                 Baseline = meta.Baseline,
             };
+            if (meta.Kernels is { } kernels)
+            {
+                if (kernels.Length != layers.Count) throw new FormatException($"the kernel choices describe {kernels.Length} layers, the file has {layers.Count}");
+                for (int i = 0; i < kernels.Length; i++)
+                    layers[i].Kernel = Enum.TryParse<LayerKernel>(kernels[i], out var k) && Enum.IsDefined(k) && !int.TryParse(kernels[i], out _)
+                        ? k : throw new FormatException($"layer {i} names an unknown kernel '{kernels[i]}'");
+            }
             if (meta.NeuronOrigins is { } origins)
             {
                 if (origins.Length != layers.Count) throw new FormatException($"the neuron origins describe {origins.Length} layers, the file has {layers.Count}");
@@ -457,6 +464,8 @@ public static class ModelSerializer
         public List<HistoryRecord> History { get; set; } = new();
         /// <summary>Per layer, the original index of each output neuron (null: none removed); for rewinding.</summary>
         public int[]?[]? NeuronOrigins { get; set; }
+        /// <summary>Per layer, the kernel Optimize-Mlp chose (null: every layer Auto).</summary>
+        public string[]? Kernels { get; set; }
         public DateTime Saved { get; set; }
         public string Writer { get; set; } = "";
 
@@ -466,6 +475,7 @@ public static class ModelSerializer
             InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
             DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
             NeuronOrigins = m.NeuronOrigins.Any(o => o is not null) ? m.NeuronOrigins : null,
+            Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
             Writer = "SparsePrune " + typeof(ModelSerializer).Assembly.GetName().Version,
         };
     }

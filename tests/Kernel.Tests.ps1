@@ -98,4 +98,14 @@ Describe 'Optimize-Mlp and the sparse kernel' {
         $r.Kernels | Should -Be @('Sparse', 'Sparse', 'Sparse')
         ($m | Copy-Mlp).Layers.Kernel | Should -Be @('Sparse', 'Sparse', 'Sparse')
     }
+
+    It 'keeps the kernel through Export-Mlp and Import-Mlp' {
+        $m = $Pruned | Copy-Mlp
+        $m | Optimize-Mlp -Kernel Sparse | Out-Null
+        $path = Join-Path $TestDrive 'kernel.spmlp'
+        $m | Export-Mlp $path
+        (Import-Mlp $path).Layers.Kernel | Should -Be @('Sparse', 'Sparse', 'Sparse')
+        $m | Optimize-Mlp -Kernel Auto | Export-Mlp $path -Force
+        (Import-Mlp $path).Layers.Kernel | Should -Be @('Auto', 'Auto', 'Auto')
+    }
 }
