@@ -90,7 +90,7 @@ public static class SafeTensors
     /// Every layer's values as they go into the file: masked and deleted weights read 0, and the
     /// input normalization x' = (x − offset) / scale folded into the first layer:
     /// W' = W / scale (per input column), b' = b − W'·offset, computed in double. Zeros stay
-    /// exactly zero.
+    /// exactly zero (+0).
     /// </summary>
     internal static List<LayerValues> FoldedParameters(Mlp model)
     {
@@ -100,6 +100,8 @@ public static class SafeTensors
             foreach (var l in model.State)
             {
                 var w = l.Weight.detach().cpu().contiguous().data<float>().ToArray();
+                // A weight masked by multiplying can be -0: every zero goes out as +0.
+                for (long k = 0; k < w.LongLength; k++) if (w[k] == 0f) w[k] = 0f;
                 var b = l.Bias.detach().cpu().contiguous().data<float>().ToArray();
                 layers.Add(new LayerValues(l.OutFeatures, l.InFeatures, w, b));
             }
@@ -119,7 +121,7 @@ public static class SafeTensors
             for (int c = 0; c < inF; c++)
             {
                 int k = r * inF + c;
-                if (w[k] == 0f) { w[k] = 0f; continue; } // masked or deleted: +0, whatever the sign of the scale
+                if (w[k] == 0f) continue; // masked or deleted: stays +0, whatever the sign of the scale
                 w[k] = (float)(w[k] / (double)scale[c]);
                 shift += w[k] * (double)offset[c];
             }
