@@ -506,7 +506,7 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
     }
 }
 
-/// <summary>Export-Mlp: writes a model file atomically; never overwrites without -Force.</summary>
+/// <summary>Export-Mlp: writes a model file (.spmlp or SafeTensors) atomically; never overwrites without -Force.</summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true)]
 [OutputType(typeof(Mlp))]
 public sealed class ExportMlpCommand : SparsePruneCmdlet
@@ -518,6 +518,10 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
+    /// <summary>Spmlp (everything, exactly) or SafeTensors (for PyTorch); default: by extension, .safetensors or else Spmlp.</summary>
+    [Parameter]
+    public ModelFileFormat Format { get; set; }
+
     [Parameter] public SwitchParameter Force { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -526,18 +530,19 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
+        var format = ModelFile.FormatFor(full, MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format : null);
         // Several models piped to one -Path would overwrite each other (with -Force) silently.
         if (_written.Contains(full))
             Fail("DuplicatePath", ErrorKind.InvalidArgument, $"More than one model was piped to '{full}'; the first was written. Give each model its own path, e.g. ForEach-Object {{ $_ | Export-Mlp \"$($_.Name).spmlp\" }}.", Model);
-        if (!ShouldProcess(full, $"Export model '{Model.Name}'")) return;
-        Guard(full, () => ModelSerializer.Save(Model, full, Force));
+        if (!ShouldProcess(full, $"Export model '{Model.Name}' as {format}")) return;
+        Guard(full, () => ModelFile.Save(Model, full, format, Force));
         _written.Add(full);
         // -PassThru emits the model, so that a pipeline can go on after saving it.
         if (PassThru) WriteObject(Model);
     }
 }
 
-/// <summary>Import-Mlp: reads a model file written by Export-Mlp.</summary>
+/// <summary>Import-Mlp: reads a model file written by Export-Mlp (.spmlp or SafeTensors, told apart by content).</summary>
 [Cmdlet(VerbsData.Import, "Mlp")]
 [OutputType(typeof(Mlp))]
 public sealed class ImportMlpCommand : SparsePruneCmdlet
@@ -550,10 +555,13 @@ public sealed class ImportMlpCommand : SparsePruneCmdlet
     /// <summary>The data set later cmdlets use by default (a model file holds no data).</summary>
     [Parameter] public Dataset? Dataset { get; set; }
 
+    /// <summary>For a SafeTensors state dict without SparsePrune's metadata: the activation between its Linear layers.</summary>
+    [Parameter] public Activation? Activation { get; set; }
+
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
-        var model = Guard(full, () => ModelSerializer.Load(full));
+        var model = Guard(full, () => ModelFile.Load(full, Activation));
         if (Dataset is not null) Guard(model, () => model.AttachDataset(Dataset));
         WriteObject(model);
     }

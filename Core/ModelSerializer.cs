@@ -116,36 +116,9 @@ public static class ModelSerializer
     /// <summary>Writes atomically (temporary file, then rename); refuses to replace a file unless <paramref name="force"/>.</summary>
     public static void Save(Mlp model, string path, bool force)
     {
-        var full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw SparsePruneException.Argument("PathIsDirectory", $"'{full}' is a folder; give a file name such as '{Path.Combine(full, model.Name + ".spmlp")}'.");
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir))
-            throw new SparsePruneException("DirectoryNotFound", ErrorKind.ObjectNotFound, $"The folder '{dir}' does not exist; create it first.");
-        if (File.Exists(full) && !force)
-            throw new SparsePruneException("ModelFileExists", ErrorKind.ResourceExists, $"'{full}' already exists. Give -Force to replace it, or choose another -Path.");
+        var full = ModelFile.CheckTarget(path, force, model.Name + ".spmlp");
         var bytes = ToBytes(model);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            try
-            {
-                File.Move(temp, full, overwrite: force);
-            }
-            catch (IOException) when (!force && File.Exists(full))
-            {
-                throw new SparsePruneException("ModelFileExists", ErrorKind.ResourceExists, $"'{full}' already exists. Give -Force to replace it, or choose another -Path.");
-            }
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        ModelFile.WriteAtomically(full, force, s => s.Write(bytes));
     }
 
     public static Mlp Load(string path)

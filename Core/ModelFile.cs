@@ -1,0 +1,100 @@
+namespace SparsePrune;
+
+/// <summary>The file formats Export-Mlp writes and Import-Mlp reads.</summary>
+public enum ModelFileFormat
+{
+    /// <summary>SparsePrune's own .spmlp: everything, bit for bit (masks, deletions, history).</summary>
+    Spmlp,
+    /// <summary>A PyTorch state dict of a torch.nn.Sequential in the SafeTensors format, inputs raw.</summary>
+    SafeTensors,
+}
+
+/// <summary>
+/// Model files whatever their format: the format a path gets, the checks before writing, the
+/// atomic write itself, and reading a file by what its first bytes say it is.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>The format to write: the one given, else SafeTensors for a .safetensors file, else .spmlp.</summary>
+    public static ModelFileFormat FormatFor(string path, ModelFileFormat? given) =>
+        given ?? (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.SafeTensors : ModelFileFormat.Spmlp);
+
+    public static void Save(Mlp model, string path, ModelFileFormat format, bool force)
+    {
+        if (format == ModelFileFormat.SafeTensors) SafeTensors.Save(model, path, force);
+        else ModelSerializer.Save(model, path, force);
+    }
+
+    /// <summary>
+    /// Reads a .spmlp or SafeTensors file, told apart by content (never by extension).
+    /// <paramref name="activation"/> is for SafeTensors files that do not name their activation.
+    /// </summary>
+    public static Mlp Load(string path, Activation? activation = null)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new SparsePruneException("ModelFileNotFound", ErrorKind.ObjectNotFound, $"There is no model file '{full}'.");
+        var head = new byte[SafeTensors.SniffLength];
+        int read;
+        using (var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read))
+            read = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var start = head.AsSpan(0, read);
+        if (SafeTensors.LooksLikeSafeTensors(start)) return SafeTensors.Load(full, activation);
+        if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !start.StartsWith(ModelSerializer.Magic))
+            throw SparsePruneException.BadData("NotAModelFile", $"'{full}' is not a SafeTensors file: it does not start with an 8-byte header length followed by a JSON header ('{{').");
+        if (activation is not null)
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"-Activation is for SafeTensors files that do not name their activation; '{full}' is a .spmlp file, which does. Leave out -Activation.");
+        return ModelSerializer.Load(full);
+    }
+
+    /// <summary>
+    /// The checks before writing <paramref name="path"/>: not a folder, the folder exists, no
+    /// file there unless <paramref name="force"/>. Returns the full path.
+    /// </summary>
+    internal static string CheckTarget(string path, bool force, string suggestedName)
+    {
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw SparsePruneException.Argument("PathIsDirectory", $"'{full}' is a folder; give a file name such as '{Path.Combine(full, suggestedName)}'.");
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir))
+            throw new SparsePruneException("DirectoryNotFound", ErrorKind.ObjectNotFound, $"The folder '{dir}' does not exist; create it first.");
+        if (File.Exists(full) && !force)
+            throw Exists(full);
+        return full;
+    }
+
+    /// <summary>
+    /// Writes atomically: <paramref name="write"/> fills a temporary file in the same folder, which
+    /// is flushed to disk and then renamed to <paramref name="full"/>; it replaces an existing file
+    /// only when <paramref name="force"/>. On any failure the temporary file is removed.
+    /// </summary>
+    internal static void WriteAtomically(string full, bool force, Action<Stream> write)
+    {
+        var dir = Path.GetDirectoryName(full)!;
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temp, full, overwrite: force);
+            }
+            catch (IOException) when (!force && File.Exists(full))
+            {
+                throw Exists(full);
+            }
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private static SparsePruneException Exists(string full) =>
+        new("ModelFileExists", ErrorKind.ResourceExists, $"'{full}' already exists. Give -Force to replace it, or choose another -Path.");
+}
