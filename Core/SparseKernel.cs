@@ -194,3 +194,14 @@ internal static class KernelChoice
     public static bool SparseByDefault(double density, int batch) =>
         batch <= 1 ? density <= 0.35 : batch <= 16 ? density <= 0.12 : density <= 0.04;
 }
+
+/// <summary>Managed arrays into new native tensors with one block copy (torch.tensor(array) goes element by element).</summary>
+internal static class NativeCopy
+{
+    public static Tensor Floats(float[] values, long[] shape)
+    {
+        var t = empty(shape, ScalarType.Float32);
+        t.data<float>().CopyFrom(values);
+        return t;
+    }
+}

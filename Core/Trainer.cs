@@ -196,7 +196,7 @@ public static class Trainer
             Load();
             using (NewDisposeScope())
             {
-                allX = tensor(data.InputsFor(model, data.TrainX), new long[] { n, f }).to(device).DetachFromDisposeScope();
+                allX = NativeCopy.Floats(data.InputsFor(model, data.TrainX), new long[] { n, f }).to(device).DetachFromDisposeScope();
                 allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
             }
             var order = new int[n];

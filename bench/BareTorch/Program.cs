@@ -12,6 +12,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 SparsePrune.NativeLibraries.LoadFrom(args[1]);
+SparsePrune.NativeLibraries.ApplyThreadSetting();
 int threads = torch.get_num_threads();
 var result = args[0] switch
 {
