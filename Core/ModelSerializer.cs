@@ -59,7 +59,7 @@ public static class ModelSerializer
                 WriteFloats(w, layer.Bias.data<float>().ToArray());
                 if (layer.Mask is not null)
                 {
-                    var masked = layer.Mask.data<float>().ToArray().Select(v => v < 1f).ToArray();
+                    var masked = layer.Mask.data<bool>().ToArray().Select(keep => !keep).ToArray();
                     WriteBits(w, masked);
                     WriteFloats(w, layer.Hidden!.data<float>().ToArray(), keep: i => masked[i]);
                 }
@@ -177,7 +177,7 @@ public static class ModelSerializer
                 {
                     var masked = ReadBits(r, n);
                     var hidden = ReadFloats(r, n, k => masked[k]);
-                    layer.SetMask(tensor(masked.Select(m => m ? 0f : 1f).ToArray(), shape).DetachFromDisposeScope(), tensor(hidden, shape).DetachFromDisposeScope());
+                    layer.SetMask(tensor(masked.Select(m => !m).ToArray(), shape).to_type(LayerState.MaskType).DetachFromDisposeScope(), tensor(hidden, shape).DetachFromDisposeScope());
                 }
                 if (i > 0 && layers[i - 1].OutFeatures != inF) throw new FormatException($"layer {i} takes {inF} inputs but layer {i - 1} has {layers[i - 1].OutFeatures} outputs");
             }
