@@ -109,8 +109,9 @@ internal static unsafe class NativeSelect
     /// </summary>
     public static LayerCounts[] Select(LayerView[] views, IReadOnlyList<Group> groups, nint[] keepOut, int threads)
     {
-        var groupOf = new int[views.Length];
-        for (int g = 0; g < groups.Count; g++) foreach (var v in groups[g].Views) groupOf[v] = g;
+        // Every mask is written whole: each view belongs to exactly one group.
+        if (groups.SelectMany(g => g.Views).OrderBy(v => v).SequenceEqual(Enumerable.Range(0, views.Length)) is false)
+            throw new ArgumentException("Every layer must be in exactly one group.", nameof(groups));
         var chunks = new List<Chunk>();
         foreach (var g in Enumerable.Range(0, groups.Count))
             foreach (var v in groups[g].Views.OrderBy(v => v))

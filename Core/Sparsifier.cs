@@ -263,11 +263,18 @@ public static class Sparsifier
 
         public void Install()
         {
+            // Checked before anything changes: the swaps below write the layers' memory in place.
+            foreach (var planned in _plan.Masks)
+            {
+                var keep = planned.Keep ?? throw new InvalidOperationException("This sparsity plan was disposed.");
+                if (planned.Layer >= _model.LayerCount || !keep.shape.SequenceEqual(_model.State[planned.Layer].Weight.shape))
+                    throw new InvalidOperationException("The model's layers changed since this sparsity plan was made; plan the step again.");
+            }
             foreach (var planned in _plan.Masks)
             {
                 var layer = _model.State[planned.Layer];
-                var keep = planned.Keep ?? throw new InvalidOperationException("This sparsity plan was disposed.");
-                if (!planned.Changes) continue;
+                var keep = planned.Keep!;
+                if (layer.Mask is null && planned.KeepsAll) continue;
                 var oldMask = layer.Mask;
                 var oldHidden = layer.Hidden;
                 Tensor hidden;

@@ -213,6 +213,18 @@ public class NativeSelectTests
     }
 
     [Fact]
+    public void PlanForLayersThatChangedShapeIsRefusedBeforeAnythingChanges()
+    {
+        var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 15);
+        H.Sparsify(model, 0.3);
+        using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.6, Scope = PruneScope.Global });
+        H.Prune(model, 0.5, PruneStructure.Neuron);
+        var after = H.Snap(model);
+        Assert.Throws<InvalidOperationException>(() => Sparsifier.Apply(model, plan, null));
+        H.SameState(after, model);
+    }
+
+    [Fact]
     public void PlanCanBeAppliedOnlyOnce()
     {
         var model = Mlp.Create(new[] { 6, 5, 4 }, seed: 14);
