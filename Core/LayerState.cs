@@ -5,8 +5,8 @@ namespace SparsePrune;
 
 /// <summary>
 /// The tensors of one linear layer. <see cref="Weight"/> holds the live values (masked and
-/// deleted connections read 0). <see cref="Mask"/> (1 keep, 0 masked) is the reversible
-/// sparsity mask and <see cref="Hidden"/> keeps the values behind it; <see cref="Deleted"/>
+/// deleted connections read 0). <see cref="Mask"/> (bool: true keep, false masked) is the
+/// reversible sparsity mask and <see cref="Hidden"/> keeps the values behind it (0 elsewhere); <see cref="Deleted"/>
 /// marks connections removed by pruning, which nothing restores. Every tensor here lives
 /// outside any dispose scope and is owned by this object.
 /// </summary>
@@ -18,8 +18,8 @@ internal sealed class LayerState : IDisposable
         Bias = bias;
     }
 
-    /// <summary>The dtype of <see cref="Mask"/>: build masks read from elsewhere (files) with it.</summary>
-    internal static readonly ScalarType MaskType = ScalarType.Float32;
+    /// <summary>The dtype of <see cref="Mask"/> (true: keep): build masks read from elsewhere (files) with it.</summary>
+    internal static readonly ScalarType MaskType = ScalarType.Bool;
 
     public Tensor Weight { get; private set; }
     public Tensor Bias { get; private set; }
@@ -64,14 +64,14 @@ internal sealed class LayerState : IDisposable
     }
 
     /// <summary>
-    /// The float 1/0 mask that training holds (sparsity mask and deletions together), or null
-    /// when every weight is free. The caller owns the result.
+    /// The float 1/0 mask that training multiplies gradients and weights with (sparsity mask and
+    /// deletions together), or null when every weight is free. The caller owns the result.
     /// </summary>
     public Tensor? KeepMask()
     {
         if (Mask is null && Deleted is null) return null;
         using var scope = NewDisposeScope();
-        var keep = Mask is null ? ones_like(Weight) : Mask.clone();
+        var keep = Mask is null ? ones_like(Weight) : Mask.to_type(Weight.dtype, copy: true);
         if (Deleted is not null) keep = keep.masked_fill(Deleted, 0f);
         return keep.DetachFromDisposeScope();
     }
@@ -133,6 +133,17 @@ internal sealed class LayerState : IDisposable
     {
         Replace(Mask, mask); Mask = mask;
         Replace(Hidden, hidden); Hidden = hidden;
+        InvalidateKernel();
+    }
+
+    /// <summary>
+    /// Installs a mask and its hidden values without disposing the ones installed now: the
+    /// caller owns those (an undo record) and disposes them once the change holds.
+    /// </summary>
+    public void ReplaceMaskKeepingOld(Tensor? mask, Tensor? hidden)
+    {
+        Mask = mask;
+        Hidden = hidden;
         InvalidateKernel();
     }
 

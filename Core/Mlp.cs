@@ -327,6 +327,24 @@ public sealed class Mlp
     internal T Transact<T>(Func<T> change)
     {
         var saved = _layers.Select(l => l.Clone()).ToList();
+        var result = Transact(change, undoLayers: () =>
+        {
+            foreach (var l in _layers) l.Dispose();
+            _layers.Clear();
+            _layers.AddRange(saved);
+        });
+        foreach (var s in saved) s.Dispose();
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Transact{T}(Func{T})"/> without a copy of the layers, for a change that can undo
+    /// its own layer changes more cheaply (a sparsity step keeps its old masks):
+    /// <paramref name="undoLayers"/> puts them back on an exception, then the baseline, data
+    /// set and history are restored here.
+    /// </summary>
+    internal T Transact<T>(Func<T> change, Action undoLayers)
+    {
         var baseline = Baseline;
         var dataset = Dataset;
         var historyCount = _history.Count;
@@ -335,15 +353,11 @@ public sealed class Mlp
         var firstTraining = FirstTraining;
         try
         {
-            var result = change();
-            foreach (var s in saved) s.Dispose();
-            return result;
+            return change();
         }
         catch
         {
-            foreach (var l in _layers) l.Dispose();
-            _layers.Clear();
-            _layers.AddRange(saved);
+            undoLayers();
             Baseline = baseline;
             Dataset = dataset;
             if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);

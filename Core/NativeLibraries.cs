@@ -93,6 +93,13 @@ public static class NativeLibraries
         if (int.TryParse(value, out var threads) && threads > 0) TorchSharp.torch.set_num_threads(threads);
     }
 
+    /// <summary>
+    /// The address of an export of the libLibTorchSharp.so loaded above, or zero when it is not
+    /// loaded by <see cref="LoadFrom"/> or lacks the symbol (callers then take a slower path).
+    /// </summary>
+    internal static IntPtr TorchSharpExport(string name)
+        => _torchSharpHandle != IntPtr.Zero && NativeLibrary.TryGetExport(_torchSharpHandle, name, out var address) ? address : IntPtr.Zero;
+
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
         => libraryName.Contains("LibTorchSharp", StringComparison.Ordinal) ? _torchSharpHandle : IntPtr.Zero;
 

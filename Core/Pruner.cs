@@ -473,9 +473,9 @@ public static class Pruner
             layer.SetWeight(layer.Weight.masked_fill(chosen, 0f).DetachFromDisposeScope());
             if (layer.Mask is { } mask)
             {
-                var newMask = mask.masked_fill(chosen, 1f);
+                var newMask = mask.masked_fill(chosen, true);
                 var hidden = layer.Hidden!.masked_fill(chosen, 0f);
-                if (newMask.min().item<float>() >= 1f) layer.SetMask(null, null);
+                if (newMask.all().item<bool>()) layer.SetMask(null, null);
                 else layer.SetMask(newMask.DetachFromDisposeScope(), hidden.DetachFromDisposeScope());
             }
             layer.SetDeleted(deleted.DetachFromDisposeScope());
@@ -530,6 +530,6 @@ public static class Pruner
         }
     }
 
-    private static Tensor? NullIfAllOnes(Tensor mask) => mask.min().item<float>() >= 1f ? null : mask.DetachFromDisposeScope();
+    private static Tensor? NullIfAllOnes(Tensor mask) => mask.all().item<bool>() ? null : mask.DetachFromDisposeScope();
     private static Tensor? NullIfNone(Tensor deleted) => deleted.any().item<bool>() ? deleted.DetachFromDisposeScope() : null;
 }

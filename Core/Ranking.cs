@@ -77,13 +77,25 @@ internal static class Ranking
         return result.Select(r => r!).ToList();
     }
 
-    /// <summary>Uniform random scores from a seeded managed generator (the same seed gives the same scores everywhere).</summary>
-    public static Tensor RandomScores(long[] shape, Random rng)
+    /// <summary>
+    /// Uniform random scores from a seeded managed generator (the same seed gives the same scores
+    /// everywhere), written straight into the tensor's memory where it can be reached (no
+    /// managed copy of a large layer).
+    /// </summary>
+    public static unsafe Tensor RandomScores(long[] shape, Random rng)
     {
         long n = shape.Aggregate(1L, (a, b) => a * b);
-        var values = new float[n];
-        for (long i = 0; i < n; i++) values[i] = (float)rng.NextDouble();
-        return tensor(values, shape);
+        var scores = empty(shape, ScalarType.Float32);
+        if (RawTensor.Address(scores, ScalarType.Float32) is var address and not 0)
+        {
+            var values = (float*)address;
+            for (long i = 0; i < n; i++) values[i] = (float)rng.NextDouble();
+            return scores;
+        }
+        scores.Dispose();
+        var managed = new float[n];
+        for (long i = 0; i < n; i++) managed[i] = (float)rng.NextDouble();
+        return tensor(managed, shape);
     }
 
     /// <summary>Splits a flat tensor into pieces shaped like <paramref name="shapes"/> (in order).</summary>

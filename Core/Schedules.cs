@@ -228,8 +228,8 @@ public static class PruningScheduler
             var (w, b) = values[i];
             var present = layer.Deleted is { } d ? w.masked_fill(d, 0f) : w;
             if (layer.Mask is { } mask)
-                layer.SetMask(mask, (present * (1f - mask)).DetachFromDisposeScope());
-            layer.SetWeight((layer.Mask is { } m ? present * m : present.clone()).DetachFromDisposeScope());
+                layer.SetMask(mask, present.masked_fill(mask, 0f).DetachFromDisposeScope());
+            layer.SetWeight((layer.Mask is { } m ? present.masked_fill(m.logical_not(), 0f) : present.clone()).DetachFromDisposeScope());
             layer.SetBias(b.clone().DetachFromDisposeScope());
             w.Dispose();
             b.Dispose();

@@ -44,10 +44,22 @@ public sealed class LayerChange
         : $"layer {Layer} ({Shape}): {ZeroAfter} of {Weights} weights zero (now {ZeroBefore})";
 }
 
+/// <summary>One layer's new keep mask in a <see cref="SparsityPlan"/>.</summary>
+internal sealed class PlannedMask
+{
+    public int Layer { get; init; }
+    /// <summary>Bool, true = keep; null once a layer owns it (the plan was applied).</summary>
+    public Tensor? Keep { get; set; }
+    /// <summary>Nothing is masked: the layer ends with no mask and no hidden values.</summary>
+    public bool KeepsAll { get; init; }
+    /// <summary>The mask differs from the layer's current one.</summary>
+    public bool Changes { get; init; }
+}
+
 /// <summary>A computed but not yet applied sparsity change: what -WhatIf shows.</summary>
 public sealed class SparsityPlan : IDisposable
 {
-    internal SparsityPlan(SparsityRequest request, List<(int Layer, Tensor Mask)> masks, List<LayerChange> changes)
+    internal SparsityPlan(SparsityRequest request, List<PlannedMask> masks, List<LayerChange> changes)
     {
         Request = request;
         Masks = masks;
@@ -56,10 +68,15 @@ public sealed class SparsityPlan : IDisposable
 
     public SparsityRequest Request { get; }
     public IReadOnlyList<LayerChange> Changes { get; }
-    internal List<(int Layer, Tensor Mask)> Masks { get; }
+    internal List<PlannedMask> Masks { get; }
     public bool ChangesNothing => Changes.All(c => c.ZeroAfter == c.ZeroBefore) && !MasksDiffer;
-    internal bool MasksDiffer { get; init; }
-    public void Dispose() { foreach (var (_, m) in Masks) m.Dispose(); }
+    internal bool MasksDiffer => Masks.Any(m => m.Changes);
+    /// <summary>The masks were chosen by <see cref="NativeSelect"/> (false: by the torch path).</summary>
+    internal bool Native { get; init; }
+    internal bool Applied { get; set; }
+    /// <summary>Called after each layer's mask is installed (tests throw from it to fail a step half-way).</summary>
+    internal Action<int>? AfterInstall { get; set; }
+    public void Dispose() { foreach (var m in Masks) { m.Keep?.Dispose(); m.Keep = null; } }
 }
 
 /// <summary>
@@ -69,7 +86,13 @@ public sealed class SparsityPlan : IDisposable
 /// </summary>
 public static class Sparsifier
 {
-    public static SparsityPlan Plan(Mlp model, SparsityRequest request)
+    public static SparsityPlan Plan(Mlp model, SparsityRequest request) => Plan(model, request, preferNative: true);
+
+    /// <summary>
+    /// <paramref name="preferNative"/>: choose with <see cref="NativeSelect"/> when every tensor
+    /// is a contiguous CPU tensor of the expected dtype (false: always the torch reference path).
+    /// </summary>
+    internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative)
     {
         Validate(model, request);
         // A random mask's seed is resolved now so that the history can replay it.
@@ -77,83 +100,253 @@ public static class Sparsifier
         // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.
         var layers = request.Layers?.OrderBy(l => l).ToArray() ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
-        var rng = new Random(request.Seed ?? 0);
-        var masks = new List<(int, Tensor)>();
-        var changes = new List<LayerChange>();
-        bool differ = false;
-        using var scope = NewDisposeScope();
-
-        var underlying = layers.Select(l => state[l].Underlying()).ToList();
-        var deleted = layers.Select(l => state[l].Deleted).ToList();
-        // Deleted connections are out of scope: +inf never ranks among the lowest.
-        var scores = new List<Tensor>();
-        for (int i = 0; i < layers.Length; i++)
-        {
-            var s = request.Method == SparsityMethod.Random ? Ranking.RandomScores(underlying[i].shape, rng) : underlying[i].abs();
-            if (deleted[i] is { } d) s = s.masked_fill(d, float.PositiveInfinity);
-            scores.Add(s);
-        }
         var present = layers.Select(l => state[l].PresentWeights).ToArray();
+        var groups = Groups(model, request, layers, present);
+        var rng = new Random(request.Seed ?? 0);
+        using var scope = NewDisposeScope();
+        // Random scores are drawn in layer order whichever path ranks them.
+        var scores = request.Method == SparsityMethod.Random ? layers.Select(l => Ranking.RandomScores(state[l].Weight.shape, rng)).ToList() : null;
 
-        List<Tensor> newMasks;
-        if (request.Threshold is { } t)
-        {
-            newMasks = scores.Select(s => s.ge(t).to_type(ScalarType.Float32)).ToList();
-        }
-        else if (request.Scope == PruneScope.Global)
-        {
-            var flat = cat(scores.Select(s => s.reshape(-1)).ToList(), 0);
-            var chosen = Ranking.LowestK(flat, Ranking.FloorCount(request.Sparsity!.Value, present.Sum()));
-            newMasks = Ranking.Split(chosen, scores.Select(s => s.shape).ToList()).Select(c => 1f - c).ToList();
-        }
-        else
-        {
-            // ERK: the sparsity spread over the layers in scope by their shapes (small layers stay denser).
-            var perLayer = request.Scope == PruneScope.ERK
-                ? Allocation.Erk(layers.Select(l => (state[l].InFeatures, state[l].OutFeatures)).ToList(), request.Sparsity!.Value)
-                : layers.Select(_ => request.Sparsity!.Value).ToArray();
-            newMasks = scores.Select((s, i) => 1f - Ranking.LowestK(s, Ranking.FloorCount(perLayer[i], present[i]))).ToList();
-        }
+        var keep = layers.Select(l => empty(state[l].Weight.shape, ScalarType.Bool, device: state[l].Weight.device)).ToList();
+        foreach (var k in keep) RawTensor.AdviseHugePages(k);
+        var counts = preferNative ? SelectNative(model, layers, groups, scores, keep) : null;
+        bool native = counts is not null;
+        counts ??= SelectReference(model, layers, groups, scores, keep);
 
+        var masks = new List<PlannedMask>();
+        var changes = new List<LayerChange>();
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = state[layers[i]];
-            long zeroBefore = present[i] - layer.NonZeroWeights;
-            long zeroAfter = present[i] - (underlying[i] * newMasks[i]).count_nonzero().item<long>();
-            var currentKeep = layer.Mask ?? ones_like(newMasks[i]);
-            if (!currentKeep.eq(newMasks[i]).all().item<bool>()) differ = true;
-            masks.Add((layers[i], newMasks[i].DetachFromDisposeScope()));
+            var c = counts[i];
+            masks.Add(new PlannedMask { Layer = layers[i], Keep = keep[i].DetachFromDisposeScope(), KeepsAll = c.Masked == 0, Changes = c.Changed > 0 });
             changes.Add(new LayerChange
             {
                 Layer = layers[i], Shape = $"{layer.InFeatures}x{layer.OutFeatures}", Weights = present[i],
-                ZeroBefore = zeroBefore, ZeroAfter = zeroAfter, NeuronsBefore = layer.OutFeatures, NeuronsAfter = layer.OutFeatures,
+                ZeroBefore = c.ZeroBefore, ZeroAfter = c.ZeroAfter, NeuronsBefore = layer.OutFeatures, NeuronsAfter = layer.OutFeatures,
             });
         }
-        return new SparsityPlan(request, masks, changes) { MasksDiffer = differ };
+        return new SparsityPlan(request, masks, changes) { Native = native };
     }
 
-    /// <summary>Installs the plan's masks; the weights behind them are kept for a later, lower target.</summary>
+    /// <summary>Which layers rank together and how many of their weights each group masks (indices into the layers in scope).</summary>
+    private static List<NativeSelect.Group> Groups(Mlp model, SparsityRequest request, int[] layers, long[] present)
+    {
+        var all = Enumerable.Range(0, layers.Length).ToArray();
+        if (request.Threshold is { } t)
+            return new List<NativeSelect.Group> { new(all, 0, (float)t) };
+        if (request.Scope == PruneScope.Global)
+            return new List<NativeSelect.Group> { new(all, Ranking.FloorCount(request.Sparsity!.Value, present.Sum())) };
+        // ERK: the sparsity spread over the layers in scope by their shapes (small layers stay denser).
+        var perLayer = request.Scope == PruneScope.ERK
+            ? Allocation.Erk(layers.Select(l => (model.State[l].InFeatures, model.State[l].OutFeatures)).ToList(), request.Sparsity!.Value)
+            : layers.Select(_ => request.Sparsity!.Value).ToArray();
+        return all.Select(i => new NativeSelect.Group(new[] { i }, Ranking.FloorCount(perLayer[i], present[i]))).ToList();
+    }
+
+    /// <summary>The radix select over the tensors' own memory; null when some tensor is not a contiguous CPU tensor of its dtype.</summary>
+    private static NativeSelect.LayerCounts[]? SelectNative(Mlp model, int[] layers, List<NativeSelect.Group> groups, List<Tensor>? scores, List<Tensor> keep)
+    {
+        if (!RawTensor.Available) return null;
+        var views = new LayerView[layers.Length];
+        var keepOut = new nint[layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var layer = model.State[layers[i]];
+            long n = layer.DenseWeights;
+            if (n == 0) return null;
+            var view = new LayerView
+            {
+                Weight = RawTensor.Address(layer.Weight, ScalarType.Float32),
+                Hidden = RawTensor.Address(layer.Hidden, ScalarType.Float32),
+                Deleted = RawTensor.Address(layer.Deleted, ScalarType.Bool),
+                Keep = RawTensor.Address(layer.Mask, ScalarType.Bool),
+                Scores = RawTensor.Address(scores?[i], ScalarType.Float32),
+                Count = n,
+            };
+            keepOut[i] = RawTensor.Address(keep[i], ScalarType.Bool);
+            if (view.Weight == 0 || keepOut[i] == 0 || (layer.Hidden is not null && view.Hidden == 0) || (layer.Deleted is not null && view.Deleted == 0)
+                || (layer.Mask is not null && view.Keep == 0) || (scores is not null && view.Scores == 0)) return null;
+            views[i] = view;
+        }
+        var result = NativeSelect.Select(views, groups, keepOut, get_num_threads());
+        // The tensors whose memory was read must outlive the reads.
+        GC.KeepAlive(scores);
+        GC.KeepAlive(keep);
+        return result;
+    }
+
+    /// <summary>
+    /// The reference path (any device, and the tests' yardstick): scores as tensors, cat +
+    /// kthvalue (<see cref="Ranking.LowestK"/>), counts with tensor ops.
+    /// </summary>
+    private static NativeSelect.LayerCounts[] SelectReference(Mlp model, int[] layers, List<NativeSelect.Group> groups, List<Tensor>? scores, List<Tensor> keep)
+    {
+        using var scope = NewDisposeScope();
+        var state = model.State;
+        var underlying = layers.Select(l => state[l].Underlying()).ToList();
+        // Deleted connections are out of scope: +inf never ranks among the lowest.
+        var ranked = new List<Tensor>();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var s = scores?[i] ?? underlying[i].abs();
+            if (state[layers[i]].Deleted is { } d) s = s.masked_fill(d, float.PositiveInfinity);
+            ranked.Add(s);
+        }
+        foreach (var group in groups)
+        {
+            List<Tensor> groupKeep;
+            if (group.Threshold is { } t)
+                groupKeep = group.Views.Select(i => ranked[i].ge(t)).ToList();
+            else
+            {
+                var chosen = Ranking.LowestK(cat(group.Views.Select(i => ranked[i].reshape(-1)).ToList(), 0), group.K);
+                groupKeep = Ranking.Split(chosen, group.Views.Select(i => ranked[i].shape).ToList()).Select(c => c.eq(0f)).ToList();
+            }
+            for (int j = 0; j < group.Views.Length; j++) keep[group.Views[j]].copy_(groupKeep[j]);
+        }
+        var counts = new NativeSelect.LayerCounts[layers.Length];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var layer = state[layers[i]];
+            long present = layer.PresentWeights;
+            var current = layer.Mask ?? ones_like(keep[i]);
+            counts[i] = new NativeSelect.LayerCounts(
+                Masked: keep[i].logical_not().count_nonzero().item<long>(),
+                Changed: current.ne(keep[i]).count_nonzero().item<long>(),
+                ZeroBefore: present - layer.NonZeroWeights,
+                ZeroAfter: present - underlying[i].masked_fill(keep[i].logical_not(), 0f).count_nonzero().item<long>());
+        }
+        return counts;
+    }
+
+    /// <summary>
+    /// Installs the plan's masks; the weights behind them are kept for a later, lower target.
+    /// All or nothing without a copy of the model: the values only move between each layer's
+    /// weights and hidden values, so the old masks are the whole undo record.
+    /// </summary>
     public static void Apply(Mlp model, SparsityPlan plan, Dataset? data)
     {
+        if (plan.Applied) throw new InvalidOperationException("This sparsity plan was applied already; plan the step again.");
         var before = model.Counts;
+        var exchange = new MaskExchange(model, plan);
         model.Transact(() =>
         {
             model.EnsureBaseline(data);
-            foreach (var (index, mask) in plan.Masks)
-            {
-                var layer = model.State[index];
-                using var scope = NewDisposeScope();
-                var u = layer.Underlying();
-                var keepAll = mask.min().item<float>() >= 1f;
-                var weight = (u * mask).DetachFromDisposeScope();
-                if (keepAll) layer.SetMask(null, null);
-                else layer.SetMask(mask.clone().DetachFromDisposeScope(), (u * (1f - mask)).DetachFromDisposeScope());
-                layer.SetWeight(weight);
-            }
+            exchange.Install();
             var metric = data is null ? null : Evaluator.Evaluate(model, data);
             model.Record("Sparsify", plan.Request.Describe(), before, metric);
             return 0;
-        });
+        }, exchange.Undo);
+        exchange.Complete();
+        plan.Applied = true;
+    }
+
+    /// <summary>
+    /// Moves each planned layer to its new mask in place, and back again on failure. A layer
+    /// with no mask yet gets a fresh hidden tensor (the kept originals); one that had a mask
+    /// reuses its hidden tensor. Old masks are disposed only when the step holds.
+    /// </summary>
+    private sealed class MaskExchange
+    {
+        private readonly Mlp _model;
+        private readonly SparsityPlan _plan;
+        private readonly List<Entry> _done = new();
+
+        private sealed record Entry(LayerState Layer, PlannedMask Planned, Tensor? OldMask, Tensor? OldHidden, Tensor Hidden);
+
+        public MaskExchange(Mlp model, SparsityPlan plan)
+        {
+            _model = model;
+            _plan = plan;
+        }
+
+        public void Install()
+        {
+            // Checked before anything changes: the swaps below write the layers' memory in place.
+            foreach (var planned in _plan.Masks)
+            {
+                var keep = planned.Keep ?? throw new InvalidOperationException("This sparsity plan was disposed.");
+                if (planned.Layer >= _model.LayerCount || !keep.shape.SequenceEqual(_model.State[planned.Layer].Weight.shape))
+                    throw new InvalidOperationException("The model's layers changed since this sparsity plan was made; plan the step again.");
+            }
+            foreach (var planned in _plan.Masks)
+            {
+                var layer = _model.State[planned.Layer];
+                var keep = planned.Keep!;
+                if (layer.Mask is null && planned.KeepsAll) continue;
+                var oldMask = layer.Mask;
+                var oldHidden = layer.Hidden;
+                Tensor hidden;
+                if (oldHidden is null)
+                {
+                    hidden = empty_like(layer.Weight).DetachFromDisposeScope();
+                    RawTensor.AdviseHugePages(hidden);
+                    try { Move(layer.Weight, hidden, null, keep, fillHidden: true); }
+                    catch { hidden.Dispose(); throw; }
+                }
+                else
+                {
+                    hidden = oldHidden;
+                    Move(layer.Weight, hidden, oldMask, keep, fillHidden: false);
+                }
+                _done.Add(new Entry(layer, planned, oldMask, oldHidden, hidden));
+                layer.ReplaceMaskKeepingOld(planned.KeepsAll ? null : keep, planned.KeepsAll ? null : hidden);
+                _plan.AfterInstall?.Invoke(planned.Layer);
+            }
+        }
+
+        public void Undo()
+        {
+            for (int i = _done.Count - 1; i >= 0; i--)
+            {
+                var e = _done[i];
+                Move(e.Layer.Weight, e.Hidden, e.OldMask, e.Planned.Keep!, fillHidden: false);
+                e.Layer.ReplaceMaskKeepingOld(e.OldMask, e.OldHidden);
+                if (e.OldHidden is null) e.Hidden.Dispose();
+            }
+            _done.Clear();
+        }
+
+        public void Complete()
+        {
+            foreach (var e in _done)
+            {
+                e.OldMask?.Dispose();
+                if (e.Planned.KeepsAll) e.Hidden.Dispose();
+                else e.Planned.Keep = null; // the layer owns it now
+            }
+            _done.Clear();
+        }
+
+        /// <summary>
+        /// Swaps weights and hidden values where the mask changes (<see cref="NativeSelect.Exchange"/>);
+        /// the same call undoes it. Other devices take tensor ops with the same effect.
+        /// </summary>
+        private static void Move(Tensor weight, Tensor hidden, Tensor? oldKeep, Tensor newKeep, bool fillHidden)
+        {
+            long n = weight.numel();
+            nint w = RawTensor.Address(weight, ScalarType.Float32), h = RawTensor.Address(hidden, ScalarType.Float32);
+            nint o = RawTensor.Address(oldKeep, ScalarType.Bool), k = RawTensor.Address(newKeep, ScalarType.Bool);
+            if (n > 0 && w != 0 && h != 0 && k != 0 && (oldKeep is null || o != 0))
+            {
+                NativeSelect.Exchange(w, h, o, k, n, fillHidden, get_num_threads());
+                return;
+            }
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            if (fillHidden)
+            {
+                hidden.copy_(weight.masked_fill(newKeep, 0f));
+                weight.masked_fill_(newKeep.logical_not(), 0f);
+                return;
+            }
+            var changed = oldKeep is null ? newKeep.logical_not() : oldKeep.ne(newKeep);
+            var newWeight = where(changed, hidden, weight);
+            var newHidden = where(changed, weight, hidden);
+            weight.copy_(newWeight);
+            hidden.copy_(newHidden);
+        }
     }
 
     private static void Validate(Mlp model, SparsityRequest request)

@@ -2,7 +2,7 @@
 """PyTorch peer for bench/Compare.Bench.ps1: times the same work with torch.nn.utils.prune.
 
 Prints one JSON object. Run with Debian's /usr/bin/python3 (python3-torch)."""
-import argparse, gzip, json, struct, time
+import argparse, gc, gzip, json, struct, time
 
 import torch
 import torch.nn as nn
@@ -18,17 +18,48 @@ def mlp(widths):
     return nn.Sequential(*layers)
 
 
+def status_bytes(name):
+    """A /proc/self/status field (VmRSS, VmHWM) in bytes, or None off Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak():
+    """Resets the kernel's peak-RSS counter (VmHWM) to the current RSS; False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def global_prune(widths, sparsity, repeats):
-    times = []
+    times, added = [], []
     for r in range(repeats):
         torch.manual_seed(r)
         model = mlp(widths)
         params = [(m, "weight") for m in model if isinstance(m, nn.Linear)]
+        gc.collect()
+        before = status_bytes("VmRSS")
+        peak_ok = reset_peak()
         t = time.perf_counter()
         prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=sparsity)
         times.append(time.perf_counter() - t)
+        peak = status_bytes("VmHWM")
+        if peak_ok and before is not None and peak is not None:
+            added.append(peak - before)
         zeros = sum(int((m.weight == 0).sum()) for m, _ in params)
-    return {"seconds": sorted(times)[len(times) // 2], "zeros": zeros}
+        del model, params
+    weight_bytes = 4 * sum(widths[i] * widths[i + 1] for i in range(len(widths) - 1))
+    return {"seconds": sorted(times)[len(times) // 2], "times": times, "zeros": zeros,
+            "peakAddedBytes": max(added) if added else None, "weightBytes": weight_bytes}
 
 
 def read_idx(path):

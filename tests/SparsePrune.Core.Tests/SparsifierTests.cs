@@ -190,13 +190,13 @@ public class SparsifierTests
         H.Sparsify(model, 0.4);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            var mask = H.Floats(model.State[i].Mask);
+            var keep = H.Bools(model.State[i].Mask);
             var hidden = H.Floats(model.State[i].Hidden);
             var w = H.W(model, i);
             for (int k = 0; k < w.Length; k++)
             {
-                if (mask[k] == 0f) { Assert.Equal(0f, w[k]); Assert.Equal(original[i][k], hidden[k]); }
-                else { Assert.Equal(1f, mask[k]); Assert.Equal(original[i][k], w[k]); Assert.Equal(0f, hidden[k]); }
+                if (!keep[k]) { Assert.Equal(0f, w[k]); Assert.Equal(original[i][k], hidden[k]); }
+                else { Assert.Equal(original[i][k], w[k]); Assert.Equal(0f, hidden[k]); }
             }
         }
     }

@@ -95,13 +95,14 @@ internal static class H
 
     // ---- snapshots ----------------------------------------------------------------------
 
-    public sealed record LayerSnapshot(int Out, int In, float[] Weight, float[] Bias, float[]? Mask, float[]? Hidden, bool[]? Deleted);
+    /// <summary>A layer's values; <c>Mask</c> is the keep mask (true: kept).</summary>
+    public sealed record LayerSnapshot(int Out, int In, float[] Weight, float[] Bias, bool[]? Mask, float[]? Hidden, bool[]? Deleted);
 
     public sealed record ModelSnapshot(LayerSnapshot[] Layers, ModelBaseline? Baseline, int HistoryCount, Dataset? Dataset);
 
     public static ModelSnapshot Snap(Mlp model) => new(
         model.State.Select(l => new LayerSnapshot(l.OutFeatures, l.InFeatures, Floats(l.Weight), Floats(l.Bias),
-            l.Mask is null ? null : Floats(l.Mask), l.Hidden is null ? null : Floats(l.Hidden),
+            l.Mask is null ? null : Bools(l.Mask), l.Hidden is null ? null : Floats(l.Hidden),
             l.Deleted is null ? null : Bools(l.Deleted))).ToArray(),
         model.Baseline, model.History.Count, model.Dataset);
 
@@ -127,7 +128,7 @@ internal static class H
             BitEqual(e.Weight, a.Weight, $"layer {i} weight");
             BitEqual(e.Bias, a.Bias, $"layer {i} bias");
             Assert.Equal(e.Mask is null, a.Mask is null);
-            if (e.Mask is not null) BitEqual(e.Mask, a.Mask!, $"layer {i} mask");
+            if (e.Mask is not null) Assert.True(e.Mask.SequenceEqual(a.Mask!), $"layer {i} mask");
             Assert.Equal(e.Hidden is null, a.Hidden is null);
             if (e.Hidden is not null)
             {
@@ -135,7 +136,7 @@ internal static class H
                 Assert.Equal(e.Hidden.Length, a.Hidden!.Length);
                 for (int k = 0; k < e.Hidden.Length; k++)
                 {
-                    if (e.Mask is not null && e.Mask[k] == 0f)
+                    if (e.Mask is not null && !e.Mask[k])
                         Assert.True(BitConverter.SingleToInt32Bits(e.Hidden[k]) == BitConverter.SingleToInt32Bits(a.Hidden[k]), $"layer {i} hidden {k}: {a.Hidden[k]:R}, expected {e.Hidden[k]:R}");
                     else
                         Assert.True(e.Hidden[k] == a.Hidden[k], $"layer {i} hidden {k} (not masked): {a.Hidden[k]:R}, expected {e.Hidden[k]:R}");
