@@ -67,7 +67,7 @@ public static class Evaluator
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(Chunk, n - start);
-            var xb = tensor(x.AsSpan((int)((long)start * f), count * f).ToArray(), new long[] { count, f }).to(model.TorchDevice);
+            var xb = NativeCopy.Floats(x.AsSpan((int)((long)start * f), count * f), new long[] { count, f }).to(model.TorchDevice);
             var yb = tensor(y.AsSpan(start, count).ToArray()).to(model.TorchDevice);
             var output = model.Forward(xb);
             if (data.Task == TaskKind.Classification)
@@ -94,7 +94,7 @@ public static class Evaluator
         int available = x.Length / f;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var pool = tensor(x.AsSpan(0, Math.Min(available, batchSize) * f).ToArray(), new long[] { Math.Min(available, batchSize), f }).to(model.TorchDevice);
+        var pool = NativeCopy.Floats(x.AsSpan(0, Math.Min(available, batchSize) * f), new long[] { Math.Min(available, batchSize), f }).to(model.TorchDevice);
         var one = pool.narrow(0, 0, 1).contiguous();
         var times = new double[repeats];
         for (int i = 0; i < 5; i++) { using var s = NewDisposeScope(); model.Forward(one); }

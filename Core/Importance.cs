@@ -56,7 +56,7 @@ internal static class Importance
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 int count = Math.Min(batchSize, n - start);
-                var xb = tensor(x.AsSpan((int)((long)start * f), count * f).ToArray(), new long[] { count, f }).to(device);
+                var xb = NativeCopy.Floats(x.AsSpan((int)((long)start * f), count * f), new long[] { count, f }).to(device);
                 var yb = tensor(data.TrainY.AsSpan(start, count).ToArray()).to(device);
                 var parameters = state.Select(l => (W: l.Weight.detach().requires_grad_(true), B: l.Bias.detach().requires_grad_(true))).ToList();
                 var output = model.Forward(xb, parameters.Select(p => (p.W, p.B)).ToList());

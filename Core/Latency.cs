@@ -165,7 +165,7 @@ public static class KernelTuner
             {
                 var rows = new float[(long)batch * f];
                 for (int r = 0; r < batch; r++) Array.Copy(x, (long)(r % available) * f, rows, (long)r * f, f);
-                return tensor(rows, new long[] { batch, f }).to(model.TorchDevice);
+                return NativeCopy.Floats(rows, new long[] { batch, f }).to(model.TorchDevice);
             }
         }
         return Normal(new Random(model.Seed), batch, f).to(model.TorchDevice);
@@ -176,7 +176,7 @@ public static class KernelTuner
         var v = new float[(long)rows * cols];
         for (long i = 0; i < v.LongLength; i++)
             v[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
-        return tensor(v, new long[] { rows, cols });
+        return NativeCopy.Floats(v, new long[] { rows, cols });
     }
 
     private static double[] Time(Func<Tensor> work, int repeat, int warmup, CancellationToken cancel)

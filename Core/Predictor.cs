@@ -40,7 +40,7 @@ public static class Predictor
         if (rows == 0) return results;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var x = model.NormalizeInputs(tensor(raw, new long[] { rows, f }).to(model.TorchDevice));
+        var x = model.NormalizeInputs(NativeCopy.Floats(raw, new long[] { rows, f }).to(model.TorchDevice));
         var output = model.Forward(x);
         if (model.Task == TaskKind.Classification)
         {

@@ -35,8 +35,9 @@ internal sealed class CsrLayer
     {
         int rows = (int)weight.shape[0], cols = (int)weight.shape[1];
         var dense = new float[(long)rows * cols];
-        weight.data<float>().CopyTo(dense);
-        var b = bias.data<float>().ToArray();
+        NativeCopy.ToArray(weight, dense);
+        var b = new float[rows];
+        NativeCopy.ToArray(bias, b);
         long nnz = 0;
         foreach (var v in dense) if (v != 0f) nnz++;
         var rowStart = new int[rows + 1];
@@ -69,12 +70,10 @@ internal sealed class CsrLayer
         try
         {
             using (var scope = NewDisposeScope())
-                x.contiguous().data<float>().CopyTo(input.AsSpan(0, (int)inCount));
+                NativeCopy.ToArray(x.contiguous(), input.AsSpan(0, (int)inCount));
             if (batch == 1) MultiplyVector(input, output, threads);
             else MultiplyBatch(input, output, batch, threads);
-            var y = empty(new long[] { batch, Rows }, ScalarType.Float32);
-            y.data<float>().CopyFrom(new ReadOnlySpan<float>(output, 0, (int)outCount));
-            return y;
+            return NativeCopy.Floats(output.AsSpan(0, (int)outCount), new long[] { batch, Rows });
         }
         finally
         {
@@ -195,13 +194,38 @@ internal static class KernelChoice
         batch <= 1 ? density <= 0.35 : batch <= 16 ? density <= 0.12 : density <= 0.04;
 }
 
-/// <summary>Managed arrays into new native tensors with one block copy (torch.tensor(array) goes element by element).</summary>
-internal static class NativeCopy
+/// <summary>
+/// Block copies between managed memory and CPU tensors through the tensor's own memory
+/// (TorchSharp's element accessors and torch.tensor(array) go element by element: about 20 ns
+/// a value, most of a training epoch's set-up for Fashion-MNIST). Other tensors (other devices,
+/// no native export) take TorchSharp's path.
+/// </summary>
+internal static unsafe class NativeCopy
 {
-    public static Tensor Floats(float[] values, long[] shape)
+    /// <summary>A new float32 tensor of <paramref name="shape"/> holding <paramref name="values"/>.</summary>
+    public static Tensor Floats(ReadOnlySpan<float> values, long[] shape)
     {
         var t = empty(shape, ScalarType.Float32);
-        t.data<float>().CopyFrom(values);
+        if (values.Length != t.numel()) { t.Dispose(); throw new ArgumentException($"{values.Length} values do not fill a tensor of {t.numel()}"); }
+        nint address = RawTensor.Address(t, ScalarType.Float32);
+        if (address != 0) values.CopyTo(new Span<float>((void*)address, values.Length));
+        else t.data<float>().CopyFrom(values);
         return t;
+    }
+
+    public static Tensor Floats(float[] values, long[] shape) => Floats(values.AsSpan(), shape);
+
+    /// <summary>Copies a float32 tensor's values (row-major) into <paramref name="destination"/>.</summary>
+    public static void ToArray(Tensor t, Span<float> destination)
+    {
+        long n = t.numel();
+        if (destination.Length < n) throw new ArgumentException($"{destination.Length} places cannot take {n} values");
+        nint address = RawTensor.Address(t, ScalarType.Float32);
+        if (address != 0) new ReadOnlySpan<float>((void*)address, (int)n).CopyTo(destination);
+        else
+        {
+            using var scope = NewDisposeScope();
+            t.contiguous().data<float>().CopyTo(destination[..(int)n]);
+        }
     }
 }

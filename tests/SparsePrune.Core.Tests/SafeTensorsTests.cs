@@ -328,7 +328,7 @@ public class SafeTensorsTests
             Assert.Equal(zeros, H.ZeroSet(stored));
             foreach (int k in zeros) Assert.Equal(0, BitConverter.SingleToInt32Bits(stored[k])); // +0, exactly
             // The masked and deleted positions are among them.
-            var masked = H.Floats(model.State[l].Mask).Select((v, k) => (v, k)).Where(p => p.v == 0).Select(p => p.k);
+            var masked = H.Bools(model.State[l].Mask).Select((keep, k) => (keep, k)).Where(p => !p.keep).Select(p => p.k);
             var deleted = H.Bools(model.State[l].Deleted).Select((v, k) => (v, k)).Where(p => p.v).Select(p => p.k);
             Assert.Subset(zeros, masked.Concat(deleted).ToHashSet());
         }
