@@ -213,6 +213,29 @@ public class NativeSelectTests
     }
 
     [Fact]
+    public void StepMovesValuesInPlaceInsteadOfReplacingTensors()
+    {
+        var model = Mlp.Create(new[] { 30, 20, 10 }, seed: 16);
+        H.Sparsify(model, 0.5, layers: new[] { 0 });
+        var weights = model.State.Select(l => l.Weight).ToArray();
+        var hidden = model.State[0].Hidden!;
+        var original = H.Snap(model);
+        H.Sparsify(model, 0.8, PruneScope.Global);
+        // The live weights stay the same tensors; a layer that had a mask keeps its hidden tensor.
+        for (int l = 0; l < model.LayerCount; l++) Assert.Same(weights[l], model.State[l].Weight);
+        Assert.Same(hidden, model.State[0].Hidden);
+        Assert.NotNull(model.State[1].Hidden);
+        // And the underlying values are untouched: Sparsity 0 gives back the original weights.
+        H.Sparsify(model, 0, PruneScope.Global);
+        for (int l = 0; l < model.LayerCount; l++)
+        {
+            var u = original.Layers[l].Weight.Select((w, k) => original.Layers[l].Hidden is { } h ? w + h[k] : w).ToArray();
+            H.BitEqual(u, H.W(model, l), $"layer {l}");
+            Assert.Null(model.State[l].Mask);
+        }
+    }
+
+    [Fact]
     public void PlanForLayersThatChangedShapeIsRefusedBeforeAnythingChanges()
     {
         var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 15);
