@@ -65,6 +65,32 @@ public sealed class Dataset
         return mapped;
     }
 
+    private TorchSharp.torch.Tensor? _nativeTrainX, _nativeTrainY;
+    private readonly object _nativeGate = new();
+
+    /// <summary>
+    /// The train split in native memory (features [rows, features] float32; targets int64 class
+    /// indices or float32 values), made on first use and kept for the data set's lifetime, so that
+    /// every training run on it indexes batches out of the same tensors instead of copying 60 000
+    /// rows into fresh memory first. Owned by this data set: callers must not dispose them. The
+    /// data set is immutable, so they never change; they are released with it.
+    /// </summary>
+    internal (TorchSharp.torch.Tensor X, TorchSharp.torch.Tensor Y) NativeTrainSplit()
+    {
+        lock (_nativeGate)
+        {
+            if (_nativeTrainX is null || _nativeTrainY is null)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                _nativeTrainX = NativeCopy.Floats(TrainX, new long[] { TrainCount, Features }).DetachFromDisposeScope();
+                _nativeTrainY = (Task == TaskKind.Classification
+                    ? TorchSharp.torch.tensor(TrainY).to_type(TorchSharp.torch.ScalarType.Int64)
+                    : TorchSharp.torch.tensor(TrainY)).DetachFromDisposeScope();
+            }
+            return (_nativeTrainX, _nativeTrainY);
+        }
+    }
+
     /// <summary>The split metrics are taken on: the test split, or the train split when there is none.</summary>
     internal (float[] X, float[] Y) EvaluationSplit => TestCount > 0 ? (TestX, TestY) : (TrainX, TrainY);
 

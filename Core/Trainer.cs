@@ -139,6 +139,7 @@ public static class Trainer
         string? stopNote = null;
 
         Tensor? allX = null, allY = null;
+        bool sharedData = false;
         optim.Optimizer? optimizer = null;
         try
         {
@@ -196,8 +197,18 @@ public static class Trainer
             Load();
             using (NewDisposeScope())
             {
-                allX = NativeCopy.Floats(data.InputsFor(model, data.TrainX), new long[] { n, f }).to(device).DetachFromDisposeScope();
-                allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
+                var inputs = data.InputsFor(model, data.TrainX);
+                if (ReferenceEquals(inputs, data.TrainX) && device.type == DeviceType.CPU)
+                {
+                    // The data set's own copy in native memory, made once and shared by every run on it.
+                    (allX, allY) = data.NativeTrainSplit();
+                    sharedData = true;
+                }
+                else
+                {
+                    allX = NativeCopy.Floats(inputs, new long[] { n, f }).to(device).DetachFromDisposeScope();
+                    allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
+                }
             }
             var order = new int[n];
             long totalSteps = (long)options.Epochs * batches;
@@ -287,8 +298,11 @@ public static class Trainer
         {
             optimizer?.Dispose();
             optimizer = null;
-            allX?.Dispose();
-            allY?.Dispose();
+            if (!sharedData)
+            {
+                allX?.Dispose();
+                allY?.Dispose();
+            }
             foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
             foreach (var m in keepMasks) m?.Dispose();
         }
