@@ -64,7 +64,7 @@ internal sealed class LayerState : IDisposable
     }
 
     /// <summary>
-    /// The float 1/0 mask that training multiplies gradients and weights with (sparsity mask and
+    /// The float 1/0 mask that training multiplies the weights with after each step (sparsity mask and
     /// deletions together), or null when every weight is free. The caller owns the result.
     /// </summary>
     public Tensor? KeepMask()

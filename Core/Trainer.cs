@@ -81,8 +81,8 @@ public sealed class TrainingResult
 }
 
 /// <summary>
-/// Mini-batch training with SGD or Adam. Masks hold through every step: gradients are masked
-/// before the optimizer step and weights after it, so momentum cannot revive a zero.
+/// Mini-batch training with SGD or Adam. Masks hold through every step: the weights are masked
+/// after each optimizer step, so momentum cannot revive a zero.
 /// </summary>
 public static class Trainer
 {
@@ -254,8 +254,9 @@ public static class Trainer
                     objective.backward();
                     step++;
                     hook?.AfterBackward(step, parameters);
-                    for (int l = 0; l < parameters.Count; l++)
-                        if (keepMasks[l] is { } m && parameters[l].W.grad is { } g) g.mul_(m);
+                    // Masked weights are zeroed again right after the step. Masking their gradients
+                    // first would change nothing: SGD and Adam update each weight from its own
+                    // gradient and state only, so the other weights get the same bits either way.
                     optimizer.step();
                     using (no_grad())
                     {

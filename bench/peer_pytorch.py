@@ -73,20 +73,38 @@ def read_idx(path):
     return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
 
 
-def train_epoch(folder, widths, batch, sparsity=0.0):
+def train_epoch(folder, widths, batch, sparsity=0.0, mask_style="hook"):
     x = read_idx(f"{folder}/train-images-idx3-ubyte.gz")
     y = read_idx(f"{folder}/train-labels-idx1-ubyte.gz")
     x = (x - x.mean(0)) / x.std(0).clamp_min(1e-6)
     torch.manual_seed(1)
     model = mlp(widths)
-    if sparsity > 0:
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    masks = []
+    if sparsity > 0 and mask_style == "hook":
         # Masks held the way PyTorch's pruning tool holds them: weight = weight_orig * weight_mask
         # recomputed by a forward pre-hook, so the masked weights get no update.
-        for m in model:
-            if isinstance(m, nn.Linear):
-                prune.l1_unstructured(m, "weight", amount=sparsity)
+        for m in linears:
+            prune.l1_unstructured(m, "weight", amount=sparsity)
+    elif sparsity > 0:
+        # Masks held by hand, as SparsePrune holds them: gradients and weights multiplied by the
+        # mask around each optimizer step.
+        with torch.no_grad():
+            for m in linears:
+                k = int(sparsity * m.weight.numel())
+                kth = m.weight.abs().flatten().kthvalue(k).values
+                mask = (m.weight.abs() > kth).float()
+                m.weight.mul_(mask)
+                masks.append(mask)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
+    # Warm-up on a throwaway model, as the other contenders' timed runs are preceded by one.
+    spare = mlp(widths)
+    spare_opt = torch.optim.Adam(spare.parameters(), lr=1e-3)
+    for s in range(0, 10 * batch, batch):
+        spare_opt.zero_grad()
+        loss_fn(spare(x[s:s + batch]), y[s:s + batch]).backward()
+        spare_opt.step()
     t = time.perf_counter()
     perm = torch.randperm(x.shape[0])
     for s in range(0, x.shape[0], batch):
@@ -94,7 +112,14 @@ def train_epoch(folder, widths, batch, sparsity=0.0):
         opt.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
+        if masks:
+            for m, mask in zip(linears, masks):
+                m.weight.grad.mul_(mask)
         opt.step()
+        if masks:
+            with torch.no_grad():
+                for m, mask in zip(linears, masks):
+                    m.weight.mul_(mask)
     return {"seconds": time.perf_counter() - t, "loss": float(loss)}
 
 
@@ -108,9 +133,10 @@ if __name__ == "__main__":
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--train-sparsity", type=float, default=0.0)
+    p.add_argument("--mask-style", choices=["hook", "manual"], default="hook")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     widths = [int(w) for w in a.widths.split(",")]
-    out = global_prune(widths, a.sparsity, a.repeats) if a.task == "global-prune" else train_epoch(a.folder, widths, a.batch, a.train_sparsity)
+    out = global_prune(widths, a.sparsity, a.repeats) if a.task == "global-prune" else train_epoch(a.folder, widths, a.batch, a.train_sparsity, a.mask_style)
     out.update(task=a.task, widths=widths, threads=torch.get_num_threads(), torch=torch.__version__)
     print(json.dumps(out))

@@ -60,19 +60,28 @@ function Add-Figure($Id, $Case, $Ours, $Other, $OtherName, $Unit, $Ratio, $Targe
 # ---- 1. training epoch ------------------------------------------------------------------
 if (Test-Path (Join-Path $fashion 'train-images-idx3-ubyte.gz')) {
     $data = Get-Dataset FashionMnist
-    $ours = @(); $bare = @(); $torch = @()
+    # Warm-up (JIT, and the data set's copy of its train split in native memory, which the other
+    # contenders make before their timers too).
+    New-Mlp -Layers 784, 300, 100, 10 -Seed 99 | Invoke-Training -Dataset $data -Epochs 0 | Out-Null
+    $ours = @(); $bare = @(); $torch = @(); $torchManual = @()
     foreach ($r in 1..$Repeats) {
         $model = New-Mlp -Layers 784, 300, 100, 10 -Seed $r | Set-Sparsity -Sparsity 0.5 -WarningAction Ignore
         $w = [Diagnostics.Stopwatch]::StartNew()
         $model | Invoke-Training -Dataset $data -Epochs 1 -BatchSize 128 -Seed $r -ProgressAction SilentlyContinue | Out-Null
         $ours += $w.Elapsed.TotalSeconds
         $bare += (Invoke-Bare 'train-epoch', $stage, $fashion, '784,300,100,10', '128', '0.5').seconds
-        if ($hasPeer) { $torch += (Invoke-Peer 'train-epoch', '--widths', '784,300,100,10', '--batch', '128', '--train-sparsity', '0.5').seconds }
+        if ($hasPeer) {
+            $torch += (Invoke-Peer 'train-epoch', '--widths', '784,300,100,10', '--batch', '128', '--train-sparsity', '0.5', '--mask-style', 'hook').seconds
+            $torchManual += (Invoke-Peer 'train-epoch', '--widths', '784,300,100,10', '--batch', '128', '--train-sparsity', '0.5', '--mask-style', 'manual').seconds
+        }
     }
     $o = [math]::Round((Median $ours), 3); $b = [math]::Round((Median $bare), 3)
     if ($hasPeer) {
-        $t = [math]::Round((Median $torch), 3)
-        Add-Figure '1a' 'Training epoch, LeNet-300-100, Fashion-MNIST, batch 128, Adam, 50 % masks: Invoke-Training / PyTorch' $o $t 'PyTorch' 's' ([math]::Round($o / $t, 3)) 0.8 'max' "PyTorch $torchVersion on $blas; medians of $Repeats"
+        # PyTorch holds masks either with its pruning tool (forward pre-hooks) or by hand as we do;
+        # the faster of the two is the one to beat.
+        $th = [math]::Round((Median $torch), 3); $tm = [math]::Round((Median $torchManual), 3)
+        $t = [math]::Min($th, $tm)
+        Add-Figure '1a' 'Training epoch, LeNet-300-100, Fashion-MNIST, batch 128, Adam, 50 % masks: Invoke-Training / PyTorch' $o $t 'PyTorch' 's' ([math]::Round($o / $t, 3)) 0.8 'max' "PyTorch $torchVersion on $blas, the faster of masks by prune hooks ($th s) and by hand ($tm s); medians of $Repeats"
     }
     Add-Figure '1b' 'Training epoch, same: Invoke-Training / bare TorchSharp loop' $o $b 'bare TorchSharp' 's' ([math]::Round($o / $b, 3)) 1.1 'max' "Invoke-Training includes its test-split evaluation and undo copy; medians of $Repeats"
 } else { Write-Warning "Fashion-MNIST is not in $fashion (apt-get install dataset-fashion-mnist): figure 1 is left out." }
