@@ -9,8 +9,8 @@
            'SparsePrune tests: N passed, N failed, N skipped' and exits non-zero on failure.
     demo   build, then the Digits pipeline in a fresh pwsh: train, sparsify, prune, report.
     bench  build, then every bench/*.ps1 (or -Name one); results go to bench/results/.
-           test also runs bench/accuracy.ps1 -Quick, which proves every path of the
-           accuracy benchmark on Digits in a few minutes.
+           test also runs bench/accuracy.ps1 -Quick and bench/perf.ps1 -Quick, which
+           prove every path of both benchmarks on small sizes in a minute or two.
     clean  removes out/ and every bin/ and obj/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 test
@@ -259,12 +259,13 @@ function Install-Prerequisites {
 function Invoke-Test {
     # Fashion-MNIST for the IDX tests; python3-torch, whose system LibTorch 1.13 the native-loading
     # tests must not bind to.
-    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch' }
+    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
     Invoke-Build
     $parts = @()
     if (-not $NoXunit) { Write-Host '==> xUnit (Core)'; $parts += Invoke-Xunit }
     if (-not $NoPester) { Write-Host '==> Pester (staged module)'; $parts += Invoke-PesterTests }
     if (-not $NoPester) { Write-Host '==> bench/accuracy.ps1 -Quick'; $parts += Invoke-QuickBench }
+    if (-not $NoPester) { Write-Host '==> bench/perf.ps1 -Quick'; $parts += Invoke-QuickPerf }
     $passed = ($parts | Measure-Object -Property Passed -Sum).Sum
     $failed = ($parts | Measure-Object -Property Failed -Sum).Sum
     $skipped = ($parts | Measure-Object -Property Skipped -Sum).Sum
@@ -282,6 +283,27 @@ function Invoke-QuickBench {
     return [pscustomobject]@{ Passed = [int]$ok; Failed = [int](-not $ok); Skipped = 0 }
 }
 
+function Build-BareTorch {
+    # The bare TorchSharp loop bench/perf.ps1 compares against (our floor).
+    Invoke-Native 'dotnet' @('build', (Join-Path $Root 'bench/BareTorch/BareTorch.csproj'), '-c', 'Release', '-o', (Join-Path $Out 'bench/BareTorch'), '-nologo', '-v', 'q')
+}
+
+function Invoke-QuickPerf {
+    # Every path of the performance benchmark on small sizes: it runs, and writes every figure.
+    Build-BareTorch
+    $results = Join-Path $Out 'test-results/perf-quick'
+    $code = Invoke-ChildPwsh "& '$(Join-Path $Root 'bench/perf.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
+    $json = Join-Path $results 'perf.json'
+    $ok = $code -eq 0 -and (Test-Path $json)
+    if ($ok) {
+        # Figures 3, 4 and 5 need nothing but the module; 1 and 2 their data and peers when present.
+        $ids = @((Get-Content -Raw $json | ConvertFrom-Json).Figures.Id)
+        foreach ($id in '3', '4-b1', '4-b64', '5') { if ($ids -notcontains $id) { $ok = $false; Write-Host "bench/perf.ps1 -Quick wrote no figure $id" } }
+    }
+    Write-Host "bench/perf.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    return [pscustomobject]@{ Passed = [int]$ok; Failed = [int](-not $ok); Skipped = 0 }
+}
+
 function Invoke-Demo {
     Invoke-Build
     $demo = Join-Path $Root 'demo.ps1'
@@ -293,8 +315,7 @@ function Invoke-Bench {
     # The PyTorch peer (python3-torch) needs OpenBLAS, or it runs on reference BLAS, 8x slower.
     if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
     Invoke-Build
-    # The bare TorchSharp loop bench/perf.ps1 compares against (our floor).
-    Invoke-Native 'dotnet' @('build', (Join-Path $Root 'bench/BareTorch/BareTorch.csproj'), '-c', 'Release', '-o', (Join-Path $Out 'bench/BareTorch'), '-nologo', '-v', 'q')
+    Build-BareTorch
     $results = Join-Path $Root 'bench/results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $failed = 0

@@ -15,6 +15,9 @@
     5. The LeNet-300-100 model file at 95 % sparsity against the dense file.
     The PyTorch figures need Debian's python3-torch (/usr/bin/python3); without it the bench says
     so and writes our figures only. Results: bench/results/perf.json and perf.md.
+.PARAMETER Quick
+    Every path on small sizes and one repeat, in well under a minute: what build.ps1 test runs to
+    prove the bench works. Its figures are not the targets' sizes and say nothing about them.
 .PARAMETER Repeats
     Runs per timed training figure (the median is kept); runs are interleaved so that a noisy
     moment hits every contender alike.
@@ -23,10 +26,18 @@ param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/SparsePrune/SparsePrune.psd1'),
     [string] $ResultsDir = (Join-Path $PSScriptRoot 'results'),
     [string] $BarePath = (Join-Path $PSScriptRoot '../out/bench/BareTorch/BareTorch.dll'),
-    [int] $Repeats = 5
+    [int] $Repeats = 5,
+    [switch] $Quick
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# Sizes: the issue's, or small ones that only prove every path (-Quick).
+$size = if ($Quick) {
+    @{ Prune = 1024; PruneText = '4 x 1024x1024 (4 M weights)'; Neuron = 256; Sparse = 1024; Repeat = 5 }
+} else {
+    @{ Prune = 4096; PruneText = '4 x 4096x4096 (67 M weights)'; Neuron = 1024; Sparse = 4096; Repeat = 30 }
+}
+if ($Quick) { $Repeats = 1 }
 Import-Module $ModulePath -Force
 $stage = Split-Path (Resolve-Path $ModulePath)
 $peer = Join-Path $PSScriptRoot 'peer_pytorch.py'
@@ -48,12 +59,13 @@ if (-not $hasPeer) { Write-Warning 'PyTorch (Debian python3-torch) is not import
 elseif ($blas -notmatch 'openblas') { Write-Warning "PyTorch's BLAS is $blas, not OpenBLAS: install libopenblas0-pthread (build.ps1 bench does) or its times are flattering to us." }
 if (-not (Test-Path $BarePath)) { throw "The bare TorchSharp program is missing at $BarePath; run 'dotnet pwsh ./build.ps1 bench' (it builds bench/BareTorch)." }
 
-function Median([double[]] $Values) { $s = $Values | Sort-Object; $s[[int][math]::Floor(($s.Count - 1) / 2)] }
+function Median([double[]] $Values) { $s = @($Values | Sort-Object); $s[[int][math]::Floor(($s.Count - 1) / 2)] }
 function Invoke-Peer([string[]] $Arguments) { (& $python $peer @Arguments --threads $threads | Select-Object -Last 1) | ConvertFrom-Json }
 function Invoke-Bare([string[]] $Arguments) { (& dotnet $BarePath @Arguments | Select-Object -Last 1) | ConvertFrom-Json }
 
 $figures = [System.Collections.Generic.List[object]]::new()
 function Add-Figure($Id, $Case, $Ours, $Other, $OtherName, $Unit, $Ratio, $Target, [string] $Rule, $Note) {
+    if ($Quick) { $Target = $null }   # small sizes: the targets do not apply
     $met = if ($null -eq $Ratio -or $null -eq $Target) { $null } elseif ($Rule -eq 'max') { $Ratio -le $Target } else { $Ratio -ge $Target }
     $figures.Add([pscustomobject]@{ Id = $Id; Case = $Case; SparsePrune = $Ours; Other = $Other; OtherName = $OtherName; Unit = $Unit
         Ratio = $Ratio; Target = $Target; Rule = $Rule; Met = $met; Note = $Note })
@@ -109,32 +121,36 @@ if (Test-Path (Join-Path $fashion 'train-images-idx3-ubyte.gz')) {
 # ---- 2. global magnitude sparsity of 67 M weights ---------------------------------------
 $probe = Join-Path $PSScriptRoot 'tools/sparsify-probe.ps1'
 if (Test-Path $probe) {
-    $ours = & dotnet pwsh -NoProfile -File $probe -ModulePath $ModulePath | Select-Object -Last 1 | ConvertFrom-Json
+    $pw = @($size.Prune) * 5 -join ','
+    # In a process of its own: its memory reading is the whole process's.
+    $ours = & dotnet pwsh -NoProfile -Command "& '$probe' -ModulePath '$ModulePath' -Widths $pw" | Select-Object -Last 1 | ConvertFrom-Json
     if ($hasPeer) {
-        $theirs = Invoke-Peer 'global-prune', '--widths', '4096,4096,4096,4096,4096', '--sparsity', '0.9', '--repeats', '1'
-        Add-Figure '2a' 'Global magnitude sparsity 90 %, 4 x 4096x4096 (67 M weights): Set-Sparsity / prune.global_unstructured' ([math]::Round($ours.seconds, 3)) ([math]::Round($theirs.seconds, 3)) 'PyTorch' 's' ([math]::Round($ours.seconds / $theirs.seconds, 4)) 0.1 'max' "PyTorch $torchVersion"
+        $theirs = Invoke-Peer 'global-prune', '--widths', $pw, '--sparsity', '0.9', '--repeats', '1'
+        Add-Figure '2a' "Global magnitude sparsity 90 %, $($size.PruneText): Set-Sparsity / prune.global_unstructured" ([math]::Round($ours.seconds, 3)) ([math]::Round($theirs.seconds, 3)) 'PyTorch' 's' ([math]::Round($ours.seconds / $theirs.seconds, 4)) 0.1 'max' "PyTorch $torchVersion"
     }
     Add-Figure '2b' 'Global magnitude sparsity, memory added at the peak / weight bytes' ([math]::Round($ours.peakAddedBytes / 1MB, 1)) ([math]::Round($ours.weightBytes / 1MB, 1)) 'weights' 'MiB' ([math]::Round($ours.peakAddedBytes / $ours.weightBytes, 3)) 1.5 'max' 'VmHWM after resetting the peak, minus the RSS before'
 } else { Write-Warning "bench/tools/sparsify-probe.ps1 is missing: figure 2 is left out." }
 
 # ---- 3. half the hidden neurons removed -------------------------------------------------
-$dense = New-Mlp -Layers 784, 1024, 1024, 10 -Seed 1
+$nw = $size.Neuron; $half = $nw / 2
+$dense = New-Mlp -Layers 784, $nw, $nw, 10 -Seed 1
 $slim = $dense | Copy-Mlp | Invoke-Pruning -Structure Neuron -Ratio 0.5 -Confirm:$false -WarningAction Ignore
-$d = ($dense | Measure-Mlp -Latency -BatchSize 256 -Repeat 30 -ProgressAction SilentlyContinue).MedianMs
-$s = ($slim | Measure-Mlp -Latency -BatchSize 256 -Repeat 30 -ProgressAction SilentlyContinue).MedianMs
-$bd = (Invoke-Bare 'infer', $stage, '784,1024,1024,10', '256', '30').medianMs
-$bs = (Invoke-Bare 'infer', $stage, '784,512,512,10', '256', '30').medianMs
-Add-Figure '3' 'Half the hidden neurons of 784-1024-1024-10 removed: batch-256 speed-up (dense / pruned)' ([math]::Round($s, 3)) ([math]::Round($d, 3)) 'dense' 'ms' ([math]::Round($d / $s, 3)) 2.5 'min' ("parameters fall {0:N2}x; bare TorchSharp layers of both shapes run {1:N2}x apart ({2:N3} / {3:N3} ms)" -f ($dense.Parameters / $slim.Parameters), ($bd / $bs), $bd, $bs)
+$d = ($dense | Measure-Mlp -Latency -BatchSize 256 -Repeat $size.Repeat -ProgressAction SilentlyContinue).MedianMs
+$s = ($slim | Measure-Mlp -Latency -BatchSize 256 -Repeat $size.Repeat -ProgressAction SilentlyContinue).MedianMs
+$bd = (Invoke-Bare 'infer', $stage, "784,$nw,$nw,10", '256', "$($size.Repeat)").medianMs
+$bs = (Invoke-Bare 'infer', $stage, "784,$half,$half,10", '256', "$($size.Repeat)").medianMs
+Add-Figure '3' "Half the hidden neurons of 784-$nw-$nw-10 removed: batch-256 speed-up (dense / pruned)" ([math]::Round($s, 3)) ([math]::Round($d, 3)) 'dense' 'ms' ([math]::Round($d / $s, 3)) 2.5 'min' ("parameters fall {0:N2}x; bare TorchSharp layers of both shapes run {1:N2}x apart ({2:N3} / {3:N3} ms)" -f ($dense.Parameters / $slim.Parameters), ($bd / $bs), $bd, $bs)
 
 # ---- 4. 95 % connection sparsity through the sparse kernel ------------------------------
-$dense = New-Mlp -Layers 4096, 4096, 4096, 10 -Seed 1
+$sw = $size.Sparse
+$dense = New-Mlp -Layers $sw, $sw, $sw, 10 -Seed 1
 $sparse = $dense | Copy-Mlp | Invoke-Pruning -Ratio 0.95 -Confirm:$false -WarningAction Ignore
 foreach ($batch in 1, 64) {
-    $sparse | Optimize-Mlp -BatchSize $batch -Confirm:$false -ProgressAction SilentlyContinue | Out-Null
+    $sparse | Optimize-Mlp -BatchSize $batch -Repeat $(if ($Quick) { 3 } else { 20 }) -Confirm:$false -ProgressAction SilentlyContinue | Out-Null
     $kernels = ($sparse.Layers.Kernel) -join ','
-    $d = ($dense | Measure-Mlp -Latency -BatchSize $batch -Repeat 30 -ProgressAction SilentlyContinue).MedianMs
-    $s = ($sparse | Measure-Mlp -Latency -BatchSize $batch -Repeat 30 -ProgressAction SilentlyContinue).MedianMs
-    Add-Figure "4-b$batch" "4096-4096-4096-10 at 95 % connection sparsity: batch-$batch speed-up (dense / sparse)" ([math]::Round($s, 3)) ([math]::Round($d, 3)) 'dense' 'ms' ([math]::Round($d / $s, 3)) $(if ($batch -eq 1) { 3 } else { $null }) 'min' "kernels after Optimize-Mlp -BatchSize ${batch}: $kernels"
+    $d = ($dense | Measure-Mlp -Latency -BatchSize $batch -Repeat $size.Repeat -ProgressAction SilentlyContinue).MedianMs
+    $s = ($sparse | Measure-Mlp -Latency -BatchSize $batch -Repeat $size.Repeat -ProgressAction SilentlyContinue).MedianMs
+    Add-Figure "4-b$batch" "$sw-$sw-$sw-10 at 95 % connection sparsity: batch-$batch speed-up (dense / sparse)" ([math]::Round($s, 3)) ([math]::Round($d, 3)) 'dense' 'ms' ([math]::Round($d / $s, 3)) $(if ($batch -eq 1) { 3 } else { $null }) 'min' "kernels after Optimize-Mlp -BatchSize ${batch}: $kernels"
 }
 
 # ---- 5. file size ----------------------------------------------------------------------
