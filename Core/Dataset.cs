@@ -65,6 +65,9 @@ public sealed class Dataset
         return mapped;
     }
 
+    /// <summary>Whether training may keep this set's train split in native memory (<see cref="NativeTrainSplit"/>).</summary>
+    internal bool KeepsNativeCopy { get; private init; } = true;
+
     private TorchSharp.torch.Tensor? _nativeTrainX, _nativeTrainY;
     private readonly object _nativeGate = new();
 
@@ -107,8 +110,9 @@ public sealed class Dataset
         if (n < 2) throw SparsePruneException.BadData("TooFewRows", $"The data set '{Name}' has {n} training row(s); a validation split needs at least 2.");
         int nVal = Math.Clamp((int)Math.Floor(n * fraction), 1, n - 1);
         var (valX, valY, fitX, fitY) = ShuffleSplit(TrainX, TrainY, f, nVal, seed);
+        // A split lives for one search: it keeps no native copy that would outlast it until the GC runs.
         return new Dataset($"{Name} (validation split)", Task, FeatureNames.ToArray(), ClassNames.ToArray(),
-            fitX, fitY, valX, valY, Normalization, Offset, Scale, Source);
+            fitX, fitY, valX, valY, Normalization, Offset, Scale, Source) { KeepsNativeCopy = false };
     }
 
     public override string ToString() =>

@@ -82,8 +82,9 @@ internal sealed class LayerState : IDisposable
         return Hidden is null ? Weight.clone() : Weight + Hidden;
     }
 
-    public void SetWeight(Tensor weight) { Replace(Weight, weight); Weight = weight; InvalidateKernel(); }
-    public void SetBias(Tensor bias) { Replace(Bias, bias); Bias = bias; InvalidateKernel(); }
+    // Under the kernel's lock: a CSR copy being built from the old tensor finishes before it is freed.
+    public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; _csr = null; _nonZeroFraction = null; } }
+    public void SetBias(Tensor bias) { lock (_csrGate) { Replace(Bias, bias); Bias = bias; _csr = null; _nonZeroFraction = null; } }
 
     /// <summary>The kernel inference uses for this layer (only a layer stored sparse can use the sparse one).</summary>
     public LayerKernel Kernel { get; set; } = LayerKernel.Auto;
@@ -104,7 +105,7 @@ internal sealed class LayerState : IDisposable
 
     /// <summary>Whether inference of a batch of <paramref name="batch"/> rows runs through the sparse kernel.</summary>
     public bool UsesSparseKernel(int batch) =>
-        Stored == LayerStorage.Sparse && Weight.device_type == DeviceType.CPU && Kernel switch
+        Stored == LayerStorage.Sparse && Weight.device_type == DeviceType.CPU && CsrLayer.FitsShape(batch, OutFeatures, InFeatures) && Kernel switch
         {
             LayerKernel.Sparse => true,
             LayerKernel.Dense => false,

@@ -355,15 +355,25 @@ public sealed class Mlp
         {
             return change();
         }
-        catch
+        catch (Exception failure)
         {
-            undoLayers();
-            Baseline = baseline;
-            Dataset = dataset;
-            if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);
-            (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization) = inputs;
-            NeuronOrigins = origins;
-            FirstTraining = firstTraining;
+            try { undoLayers(); }
+            catch (Exception undo)
+            {
+                // The layers could not be put back: say so rather than lose either error.
+                throw new SparsePruneException("UndoFailed", ErrorKind.InvalidOperation,
+                    $"The operation failed ({failure.Message}) and undoing it failed too ({undo.Message}); the model's weights may be part changed: reload it from a file or a copy.",
+                    new AggregateException(failure, undo));
+            }
+            finally
+            {
+                Baseline = baseline;
+                Dataset = dataset;
+                if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);
+                (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization) = inputs;
+                NeuronOrigins = origins;
+                FirstTraining = firstTraining;
+            }
             throw;
         }
     }

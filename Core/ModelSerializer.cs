@@ -295,6 +295,18 @@ public static class ModelSerializer
     private static LayerState BuildLayer(int outF, int inF, float[] weights, float[] bias, bool[]? deleted, bool[]? keep, float[]? hidden)
     {
         var shape = new long[] { outF, inF };
+        if (keep is not null)
+        {
+            // What Set-Sparsity relies on when it moves values behind a mask and back: a masked
+            // weight reads 0 and is not deleted, a weight not masked has nothing behind it.
+            for (int k = 0; k < keep.Length; k++)
+            {
+                if (!keep[k] && (weights[k] != 0f || deleted?[k] == true))
+                    throw new FormatException($"weight {k} of the {outF}x{inF} layer is masked but {(weights[k] != 0f ? "not zero" : "deleted")}");
+                if (keep[k] && hidden![k] != 0f)
+                    throw new FormatException($"weight {k} of the {outF}x{inF} layer is not masked but has a value behind the mask");
+            }
+        }
         using var scope = NewDisposeScope();
         var layer = new LayerState(tensor(weights, shape).DetachFromDisposeScope(), tensor(bias, new long[] { outF }).DetachFromDisposeScope());
         if (deleted is not null) layer.SetDeleted(tensor(deleted, shape).DetachFromDisposeScope());

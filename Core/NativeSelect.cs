@@ -23,10 +23,11 @@ internal static unsafe class RawTensor
     public static bool Available => Data != null;
 
     /// <summary>The address of <paramref name="t"/>'s first element, or zero when it is not a contiguous CPU tensor of <paramref name="type"/>.</summary>
-    public static nint Address(Tensor? t, ScalarType type)
+    /// <remarks>With <paramref name="count"/>, also zero unless the tensor has exactly that many elements: a caller that reads or writes that many never leaves the tensor's memory.</remarks>
+    public static nint Address(Tensor? t, ScalarType type, long count = -1)
     {
         if (t is null || Data == null || t.device_type != DeviceType.CPU || t.dtype != type || !t.is_contiguous()) return 0;
-        if (t.numel() == 0) return 0;
+        if (t.numel() == 0 || (count >= 0 && t.numel() != count)) return 0;
         return Data(t.Handle);
     }
 

@@ -63,6 +63,9 @@ internal sealed class CsrLayer
     /// <summary>y = x Wᵀ + b for <paramref name="x"/> [batch, Cols] (float32, CPU): a new [batch, Rows] tensor.</summary>
     public Tensor Forward(Tensor x, int threads)
     {
+        if (x.dim() != 2 || x.shape[1] != Cols || x.dtype != ScalarType.Float32)
+            throw new ArgumentException($"The sparse kernel of a {Cols}-input layer takes float32 rows of {Cols} values; got shape [{string.Join(", ", x.shape)}] {x.dtype}.");
+        if (!Fits(x.shape[0])) throw new ArgumentException($"A batch of {x.shape[0]} rows is too large for the sparse kernel of a {Cols}x{Rows} layer.");
         int batch = (int)x.shape[0];
         long inCount = (long)batch * Cols, outCount = (long)batch * Rows;
         var input = ArrayPool<float>.Shared.Rent((int)inCount);
@@ -81,6 +84,11 @@ internal sealed class CsrLayer
             ArrayPool<float>.Shared.Return(output);
         }
     }
+
+    /// <summary>Whether a batch of <paramref name="batch"/> rows fits the kernel's buffers (each held in one array).</summary>
+    public bool Fits(long batch) => FitsShape(batch, Rows, Cols);
+
+    internal static bool FitsShape(long batch, int rows, int cols) => batch >= 0 && batch * Math.Max(rows, cols) <= Array.MaxLength / 2;
 
     /// <summary>Rows split into <paramref name="parts"/> ranges of about equal non-zero counts.</summary>
     private int[] Partition(int parts)
@@ -136,7 +144,7 @@ internal sealed class CsrLayer
     private void MultiplyBatch(float[] x, float[] y, int batch, int threads)
     {
         const int Tile = 64;
-        var xt = ArrayPool<float>.Shared.Rent(Cols * batch);
+        var xt = ArrayPool<float>.Shared.Rent(checked(Cols * batch));
         try
         {
             for (int b = 0; b < batch; b++)

@@ -157,14 +157,14 @@ public static class Sparsifier
             if (n == 0) return null;
             var view = new LayerView
             {
-                Weight = RawTensor.Address(layer.Weight, ScalarType.Float32),
-                Hidden = RawTensor.Address(layer.Hidden, ScalarType.Float32),
-                Deleted = RawTensor.Address(layer.Deleted, ScalarType.Bool),
-                Keep = RawTensor.Address(layer.Mask, ScalarType.Bool),
-                Scores = RawTensor.Address(scores?[i], ScalarType.Float32),
+                Weight = RawTensor.Address(layer.Weight, ScalarType.Float32, n),
+                Hidden = RawTensor.Address(layer.Hidden, ScalarType.Float32, n),
+                Deleted = RawTensor.Address(layer.Deleted, ScalarType.Bool, n),
+                Keep = RawTensor.Address(layer.Mask, ScalarType.Bool, n),
+                Scores = RawTensor.Address(scores?[i], ScalarType.Float32, n),
                 Count = n,
             };
-            keepOut[i] = RawTensor.Address(keep[i], ScalarType.Bool);
+            keepOut[i] = RawTensor.Address(keep[i], ScalarType.Bool, n);
             if (view.Weight == 0 || keepOut[i] == 0 || (layer.Hidden is not null && view.Hidden == 0) || (layer.Deleted is not null && view.Deleted == 0)
                 || (layer.Mask is not null && view.Keep == 0) || (scores is not null && view.Scores == 0)) return null;
             views[i] = view;
@@ -326,8 +326,8 @@ public static class Sparsifier
         private static void Move(Tensor weight, Tensor hidden, Tensor? oldKeep, Tensor newKeep, bool fillHidden)
         {
             long n = weight.numel();
-            nint w = RawTensor.Address(weight, ScalarType.Float32), h = RawTensor.Address(hidden, ScalarType.Float32);
-            nint o = RawTensor.Address(oldKeep, ScalarType.Bool), k = RawTensor.Address(newKeep, ScalarType.Bool);
+            nint w = RawTensor.Address(weight, ScalarType.Float32, n), h = RawTensor.Address(hidden, ScalarType.Float32, n);
+            nint o = RawTensor.Address(oldKeep, ScalarType.Bool, n), k = RawTensor.Address(newKeep, ScalarType.Bool, n);
             if (n > 0 && w != 0 && h != 0 && k != 0 && (oldKeep is null || o != 0))
             {
                 NativeSelect.Exchange(w, h, o, k, n, fillHidden, get_num_threads());

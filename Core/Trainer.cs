@@ -198,7 +198,7 @@ public static class Trainer
             using (NewDisposeScope())
             {
                 var inputs = data.InputsFor(model, data.TrainX);
-                if (ReferenceEquals(inputs, data.TrainX) && device.type == DeviceType.CPU)
+                if (ReferenceEquals(inputs, data.TrainX) && device.type == DeviceType.CPU && data.KeepsNativeCopy)
                 {
                     // The data set's own copy in native memory, made once and shared by every run on it.
                     (allX, allY) = data.NativeTrainSplit();

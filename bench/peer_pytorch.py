@@ -90,8 +90,9 @@ def train_epoch(folder, widths, batch, sparsity=0.0, mask_style="hook", flush_de
         for m in linears:
             prune.l1_unstructured(m, "weight", amount=sparsity)
     elif sparsity > 0:
-        # Masks held by hand, as SparsePrune holds them: gradients and weights multiplied by the
-        # mask around each optimizer step.
+        # Masks held by hand, as SparsePrune holds them: the weights multiplied by the mask after
+        # each optimizer step (Adam and SGD are elementwise: masking the gradients too changes no
+        # other weight).
         with torch.no_grad():
             for m in linears:
                 k = int(sparsity * m.weight.numel())
@@ -115,9 +116,6 @@ def train_epoch(folder, widths, batch, sparsity=0.0, mask_style="hook", flush_de
         opt.zero_grad()
         loss = loss_fn(model(x[idx]), y[idx])
         loss.backward()
-        if masks:
-            for m, mask in zip(linears, masks):
-                m.weight.grad.mul_(mask)
         opt.step()
         if masks:
             with torch.no_grad():

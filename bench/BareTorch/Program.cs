@@ -2,7 +2,7 @@
 //   train-epoch <stage-dir> <idx-folder> <widths> <batch> <sparsity>
 //       one Adam epoch (lr 1e-3) over the IDX training set, batches index tensors in native
 //       memory; with sparsity > 0 a magnitude mask per layer is held like Invoke-Training holds it
-//       (gradients and weights multiplied by the mask around each step).
+//       (the weights multiplied by the mask after each step).
 //   infer <stage-dir> <widths> <batch> <repeat>
 //       median forward time of nn.Linear/ReLU layers of the given widths at one batch size.
 using System.Diagnostics;
@@ -95,7 +95,6 @@ static Dictionary<string, object> TrainEpoch(string folder, int[] widths, int ba
         opt.zero_grad();
         var loss = nn.functional.cross_entropy(model.call(x.index_select(0, idx)), y.index_select(0, idx));
         loss.backward();
-        for (int l = 0; l < masks.Count; l++) weights[l].grad!.mul_(masks[l]);
         opt.step();
         using (no_grad()) for (int l = 0; l < masks.Count; l++) weights[l].mul_(masks[l]);
         last = loss.item<float>();
