@@ -81,8 +81,8 @@ public sealed class TrainingResult
 }
 
 /// <summary>
-/// Mini-batch training with SGD or Adam. Masks hold through every step: the weights are masked
-/// after each optimizer step, so momentum cannot revive a zero.
+/// Mini-batch training with SGD or Adam (fused, <see cref="FusedAdam"/>). Masks hold through every
+/// step: the weights are masked in or right after each optimizer step, so momentum cannot revive a zero.
 /// </summary>
 public static class Trainer
 {
@@ -140,7 +140,7 @@ public static class Trainer
 
         Tensor? allX = null, allY = null;
         bool sharedData = false;
-        optim.Optimizer? optimizer = null;
+        IStepper? optimizer = null;
         try
         {
             var device = model.TorchDevice;
@@ -164,9 +164,13 @@ public static class Trainer
                     }
                 }
                 var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
-                optimizer = options.Optimizer == OptimizerKind.Adam
-                    ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
-                    : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
+                // Adam in one pass per parameter, masks included, where the memory can be reached;
+                // parameter k is layer k / 2's weight (even k) or bias (odd k).
+                optimizer = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all)
+                    ? new FusedAdam(all, options.WeightDecay, get_num_threads(), k => k % 2 == 0 ? keepMasks[k / 2] : null)
+                    : new TorchStepper(options.Optimizer == OptimizerKind.Adam
+                        ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
+                        : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay));
                 forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             }
             // After a hook changed the layers: same shapes keep the optimizer's state, new shapes rebuild it.
@@ -237,9 +241,8 @@ public static class Trainer
                     var idx = epochOrder.narrow(0, start, count);
                     var xb = allX.index_select(0, idx);
                     var yb = allY.index_select(0, idx);
-                    if (options.LearningRateSchedule != LearningRateSchedule.Constant)
-                        foreach (var group in optimizer!.ParamGroups) group.LearningRate = options.LearningRateAt(step, totalSteps);
-                    optimizer!.zero_grad();
+                    double learningRate = options.LearningRateAt(step, totalSteps);
+                    optimizer!.ZeroGrad();
                     var output = model.Forward(xb, forwardParams);
                     var loss = classification
                         ? nn.functional.cross_entropy(output, yb)
@@ -254,15 +257,16 @@ public static class Trainer
                     objective.backward();
                     step++;
                     hook?.AfterBackward(step, parameters);
-                    // Masked weights are zeroed again right after the step. Masking their gradients
-                    // first would change nothing: SGD and Adam update each weight from its own
-                    // gradient and state only, so the other weights get the same bits either way.
-                    optimizer.step();
-                    using (no_grad())
-                    {
-                        for (int l = 0; l < parameters.Count; l++)
-                            if (keepMasks[l] is { } m) parameters[l].W.mul_(m);
-                    }
+                    // Masked weights are zeroed again in the step (fused Adam) or right after it.
+                    // Masking their gradients first would change no other weight: SGD and Adam
+                    // update each weight from its own gradient and state only.
+                    optimizer.Step(learningRate);
+                    if (optimizer is not FusedAdam)
+                        using (no_grad())
+                        {
+                            for (int l = 0; l < parameters.Count; l++)
+                                if (keepMasks[l] is { } m) parameters[l].W.mul_(m);
+                        }
                     double batchLoss = loss.item<float>();
                     if (double.IsNaN(batchLoss) || double.IsInfinity(batchLoss))
                         throw SparsePruneException.Operation("TrainingDiverged",

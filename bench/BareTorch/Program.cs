@@ -18,6 +18,7 @@ var result = args[0] switch
 {
     "train-epoch" => TrainEpoch(args[2], Widths(args[3]), int.Parse(args[4]), double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture)),
     "core-epoch" => CoreEpoch(int.Parse(args[2])),
+    "profile" => Profile(args[2], Widths(args[3]), int.Parse(args[4])),
     "infer" => Infer(Widths(args[2]), int.Parse(args[3]), int.Parse(args[4])),
     _ => throw new ArgumentException($"unknown task {args[0]}"),
 };
@@ -100,6 +101,34 @@ static Dictionary<string, object> TrainEpoch(string folder, int[] widths, int ba
         last = loss.item<float>();
     }
     return new() { ["task"] = "train-epoch", ["seconds"] = watch.Elapsed.TotalSeconds, ["loss"] = last, ["widths"] = widths, ["batch"] = batch, ["sparsity"] = sparsity };
+}
+
+static Dictionary<string, object> Profile(string folder, int[] widths, int batch)
+{
+    var pixels = ReadIdx(Path.Combine(folder, "train-images-idx3-ubyte.gz"), out int n, out int f);
+    var labels = ReadIdx(Path.Combine(folder, "train-labels-idx1-ubyte.gz"), out _, out _);
+    var x = tensor(pixels.Select(b => (float)b).ToArray(), new long[] { n, f });
+    x = (x - x.mean(new long[] { 0 })) / x.std(0).clamp_min(1e-6);
+    var y = tensor(labels.Select(b => (long)b).ToArray());
+    var model = Mlp(widths);
+    var opt = optim.Adam(model.parameters(), 1e-3);
+    var perm = randperm(n);
+    double fwd = 0, bwd = 0, step = 0;
+    var total = Stopwatch.StartNew();
+    for (int s = 0; s < n; s += batch)
+    {
+        using var scope = NewDisposeScope();
+        var idx = perm.narrow(0, s, Math.Min(batch, n - s));
+        var w = Stopwatch.StartNew();
+        opt.zero_grad();
+        var loss = nn.functional.cross_entropy(model.call(x.index_select(0, idx)), y.index_select(0, idx));
+        fwd += w.Elapsed.TotalSeconds; w.Restart();
+        loss.backward();
+        bwd += w.Elapsed.TotalSeconds; w.Restart();
+        opt.step();
+        step += w.Elapsed.TotalSeconds;
+    }
+    return new() { ["task"] = "profile", ["total"] = total.Elapsed.TotalSeconds, ["forward"] = fwd, ["backward"] = bwd, ["step"] = step };
 }
 
 static Dictionary<string, object> CoreEpoch(int batch)
