@@ -5,6 +5,10 @@
 //       (the weights multiplied by the mask after each step).
 //   infer <stage-dir> <widths> <batch> <repeat>
 //       median forward time of nn.Linear/ReLU layers of the given widths at one batch size.
+//   profile <stage-dir> <idx-folder> <widths> <batch>
+//       the bare epoch split into forward, backward and optimizer step (where the time goes).
+//   core-epoch <stage-dir> <batch>
+//       one epoch of SparsePrune's own Trainer on LeNet-300-100, outside PowerShell.
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json;
