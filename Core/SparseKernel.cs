@@ -167,8 +167,16 @@ internal sealed class CsrLayer
                     for (int r = bounds[p]; r < bounds[p + 1]; r++)
                     {
                         var a = acc[..tw];
-                        if (tw == Tile && Vector256.IsHardwareAccelerated) RowTile64(r, xt, batch, t0, a);
-                        else RowTileAny(r, xt, batch, t0, a);
+                        if (!Vector256.IsHardwareAccelerated) RowTileAny(r, xt, batch, t0, a);
+                        else if (tw == Tile) RowTile64(r, xt, batch, t0, a);
+                        else
+                        {
+                            // A partial tile in register tiles of 32, 16 and 8 rows, the rest one by one.
+                            int done = 0;
+                            if (tw - done >= 32) { RowTile32(r, xt, batch, t0 + done, a[done..]); done += 32; }
+                            if (tw - done >= 16) { RowTile16(r, xt, batch, t0 + done, a[done..]); done += 16; }
+                            if (done < tw) RowTileAny(r, xt, batch, t0 + done, a[done..]);
+                        }
                         for (int i = 0; i < tw; i++) y[(long)(t0 + i) * Rows + r] = a[i];
                     }
                 }
@@ -207,6 +215,42 @@ internal sealed class CsrLayer
         ref float dst = ref MemoryMarshal.GetReference(result);
         a0.StoreUnsafe(ref dst, 0u); a1.StoreUnsafe(ref dst, 8u); a2.StoreUnsafe(ref dst, 16u); a3.StoreUnsafe(ref dst, 24u);
         a4.StoreUnsafe(ref dst, 32u); a5.StoreUnsafe(ref dst, 40u); a6.StoreUnsafe(ref dst, 48u); a7.StoreUnsafe(ref dst, 56u);
+    }
+
+    /// <summary>As <see cref="RowTile64"/> for 32 batch rows (four accumulators).</summary>
+    private void RowTile32(int r, float[] xt, int batch, int t0, Span<float> result)
+    {
+        var b = Vector256.Create(Bias[r]);
+        Vector256<float> a0 = b, a1 = b, a2 = b, a3 = b;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(xt);
+        for (int j = RowStart[r]; j < RowStart[r + 1]; j++)
+        {
+            var v = Vector256.Create(Values[j]);
+            ref float src = ref Unsafe.Add(ref xs, (nint)Columns[j] * batch + t0);
+            a0 += v * Vector256.LoadUnsafe(ref src, 0u);
+            a1 += v * Vector256.LoadUnsafe(ref src, 8u);
+            a2 += v * Vector256.LoadUnsafe(ref src, 16u);
+            a3 += v * Vector256.LoadUnsafe(ref src, 24u);
+        }
+        ref float dst = ref MemoryMarshal.GetReference(result);
+        a0.StoreUnsafe(ref dst, 0u); a1.StoreUnsafe(ref dst, 8u); a2.StoreUnsafe(ref dst, 16u); a3.StoreUnsafe(ref dst, 24u);
+    }
+
+    /// <summary>As <see cref="RowTile64"/> for 16 batch rows (two accumulators).</summary>
+    private void RowTile16(int r, float[] xt, int batch, int t0, Span<float> result)
+    {
+        var b = Vector256.Create(Bias[r]);
+        Vector256<float> a0 = b, a1 = b;
+        ref float xs = ref MemoryMarshal.GetArrayDataReference(xt);
+        for (int j = RowStart[r]; j < RowStart[r + 1]; j++)
+        {
+            var v = Vector256.Create(Values[j]);
+            ref float src = ref Unsafe.Add(ref xs, (nint)Columns[j] * batch + t0);
+            a0 += v * Vector256.LoadUnsafe(ref src, 0u);
+            a1 += v * Vector256.LoadUnsafe(ref src, 8u);
+        }
+        ref float dst = ref MemoryMarshal.GetReference(result);
+        a0.StoreUnsafe(ref dst, 0u); a1.StoreUnsafe(ref dst, 8u);
     }
 
     /// <summary>One output row over a partial tile: the same sums, 8 batch rows at a time where the hardware has 8-wide vectors, then one at a time.</summary>
