@@ -177,6 +177,15 @@ public static class ModelSerializer
                 long n = (long)outF * inF;
                 total += n;
                 if (total > Mlp.MaxWeights) throw new FormatException($"the layers up to layer {i} hold {total} weights, more than the limit of {Mlp.MaxWeights}");
+                // A pruned layer's file bytes grow with its present weights only, so a small file can
+                // describe large layers: check the memory they take before allocating it (about 18
+                // bytes a weight while reading: the values, the deletions, a mask, the values behind
+                // it and the tensors made from them), so that loading fails with a message instead
+                // of the process being killed for memory.
+                long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+                if (available > 0 && total > available / 18)
+                    throw new SparsePruneException("ModelTooLarge", ErrorKind.InvalidData,
+                        $"The model file describes {total} weights up to layer {i}; reading them takes about {total * 18 / (1 << 20)} MiB and this process can use {available / (1 << 20)} MiB.");
                 byte flags = r.Byte();
                 if ((flags & ~(MaskedFlag | PrunedFlag)) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
                 var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags);

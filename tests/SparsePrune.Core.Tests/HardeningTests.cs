@@ -104,6 +104,37 @@ public class HardeningTests
     }
 
     [Fact]
+    public void AFileDescribingMoreWeightsThanMemoryHoldsIsRefusedBeforeAllocating()
+    {
+        // Layers whose every connection is deleted cost a few bytes in a file however large they
+        // are: widen the first to 2^20 inputs by editing its shape, so that it describes more
+        // weights than this process can hold (within the 2^31-weight limit where memory allows).
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        int hidden = (int)Math.Min(2048, available / 18 / (1 << 20) + 1);
+        var model = Mlp.Create(new[] { 4, hidden, 3 }, seed: 2);
+        foreach (var l in model.State)
+        {
+            var shape = new long[] { l.OutFeatures, l.InFeatures };
+            l.SetWeight(zeros(shape));
+            l.SetDeleted(ones(shape, ScalarType.Bool));
+        }
+        var bytes = ModelSerializer.ToBytes(model);
+        var first = SpmlpV2.Parse(bytes).Layers[0];
+        Assert.Equal(0, first.Present!.Count);
+        int layerStart = first.Present.StreamOffset - 9 - 9; // the list's header, then out, in and flags
+        Assert.Equal(hidden, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(layerStart)));
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(layerStart + 4), 1 << 20);
+        var patched = SpmlpV2.Rehash(bytes);
+        if ((long)hidden << 20 > Mlp.MaxWeights)
+            H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(patched)); // more memory than the limit: the limit refuses it
+        else
+        {
+            var e = H.Throws("ModelTooLarge", () => ModelSerializer.FromBytes(patched));
+            Assert.Contains("MiB", e.Message);
+        }
+    }
+
+    [Fact]
     public void AFailedUndoSaysTheModelMayBeChangedAndKeepsBothErrors()
     {
         var model = Mlp.Create(new[] { 3, 2 }, seed: 1);
