@@ -216,7 +216,7 @@ public sealed class Mlp
         var h = x;
         // Inference (no parameters given, no gradient wanted) may run sparse layers through the CSR kernel.
         bool inference = parameters is null && !torch.is_grad_enabled() && x.dim() == 2 && x.dtype == ScalarType.Float32;
-        int batch = (int)x.shape[0];
+        int batch = inference ? (int)x.shape[0] : 0;
         int threads = inference ? torch.get_num_threads() : 1;
         for (int i = 0; i < _layers.Count; i++)
         {

@@ -261,21 +261,17 @@ public static class ModelSerializer
             ReadFloatsAt(r, hidden, masked, $"layer {i}'s values behind the mask");
             if (!hidden.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values behind its mask");
         }
-        bool[]? deleted = null;
-        if (present is not null)
-        {
-            deleted = new bool[n];
-            Array.Fill(deleted, true);
-            foreach (var p in present) deleted[p] = false;
-        }
-        bool[]? keep = null;
-        if (masked is not null)
-        {
-            keep = new bool[n];
-            Array.Fill(keep, true);
-            foreach (var p in masked) keep[p] = false;
-        }
-        return BuildLayer(outF, inF, weights, bias, deleted, keep, hidden);
+        return BuildLayer(outF, inF, weights, bias, AllBut(n, present), AllBut(n, masked), hidden);
+    }
+
+    /// <summary>n flags, all true but at <paramref name="positions"/> (null when there is no list).</summary>
+    private static bool[]? AllBut(long n, int[]? positions)
+    {
+        if (positions is null) return null;
+        var flags = new bool[n];
+        Array.Fill(flags, true);
+        foreach (var p in positions) flags[p] = false;
+        return flags;
     }
 
     /// <summary>Version 1: bitmaps of deleted and masked weights.</summary>

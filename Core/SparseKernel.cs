@@ -171,10 +171,9 @@ internal sealed class CsrLayer
                         else if (tw == Tile) RowTile64(r, xt, batch, t0, a);
                         else
                         {
-                            // A partial tile in register tiles of 32, 16 and 8 rows, the rest one by one.
+                            // The rest of a batch in register tiles of 16 rows, what is left 8 and 1 at a time.
                             int done = 0;
-                            if (tw - done >= 32) { RowTile32(r, xt, batch, t0 + done, a[done..]); done += 32; }
-                            if (tw - done >= 16) { RowTile16(r, xt, batch, t0 + done, a[done..]); done += 16; }
+                            for (; tw - done >= 16; done += 16) RowTile16(r, xt, batch, t0 + done, a[done..]);
                             if (done < tw) RowTileAny(r, xt, batch, t0 + done, a[done..]);
                         }
                         for (int i = 0; i < tw; i++) y[(long)(t0 + i) * Rows + r] = a[i];
@@ -215,25 +214,6 @@ internal sealed class CsrLayer
         ref float dst = ref MemoryMarshal.GetReference(result);
         a0.StoreUnsafe(ref dst, 0u); a1.StoreUnsafe(ref dst, 8u); a2.StoreUnsafe(ref dst, 16u); a3.StoreUnsafe(ref dst, 24u);
         a4.StoreUnsafe(ref dst, 32u); a5.StoreUnsafe(ref dst, 40u); a6.StoreUnsafe(ref dst, 48u); a7.StoreUnsafe(ref dst, 56u);
-    }
-
-    /// <summary>As <see cref="RowTile64"/> for 32 batch rows (four accumulators).</summary>
-    private void RowTile32(int r, float[] xt, int batch, int t0, Span<float> result)
-    {
-        var b = Vector256.Create(Bias[r]);
-        Vector256<float> a0 = b, a1 = b, a2 = b, a3 = b;
-        ref float xs = ref MemoryMarshal.GetArrayDataReference(xt);
-        for (int j = RowStart[r]; j < RowStart[r + 1]; j++)
-        {
-            var v = Vector256.Create(Values[j]);
-            ref float src = ref Unsafe.Add(ref xs, (nint)Columns[j] * batch + t0);
-            a0 += v * Vector256.LoadUnsafe(ref src, 0u);
-            a1 += v * Vector256.LoadUnsafe(ref src, 8u);
-            a2 += v * Vector256.LoadUnsafe(ref src, 16u);
-            a3 += v * Vector256.LoadUnsafe(ref src, 24u);
-        }
-        ref float dst = ref MemoryMarshal.GetReference(result);
-        a0.StoreUnsafe(ref dst, 0u); a1.StoreUnsafe(ref dst, 8u); a2.StoreUnsafe(ref dst, 16u); a3.StoreUnsafe(ref dst, 24u);
     }
 
     /// <summary>As <see cref="RowTile64"/> for 16 batch rows (two accumulators).</summary>
@@ -279,45 +259,9 @@ internal static class KernelChoice
     /// <summary>
     /// With no measured choice: the sparse kernel when the layer is sparse enough for the batch
     /// size. Measured on 2048x2048 layers (2 threads): at batch 1 it wins up to 50 % density (it
-    /// reads fewer bytes); from batch 16 on, its register tiles (64, 32 or 16 rows) win up to
+    /// reads fewer bytes); from batch 16 on, its register tiles (64 or 16 rows) win up to
     /// about 10 %; below 16 rows, where part of the work is done a value at a time, up to about 5 %.
     /// </summary>
     public static bool SparseByDefault(double density, int batch) =>
         batch <= 1 ? density <= 0.35 : batch < 16 ? density <= 0.06 : density <= 0.1;
-}
-
-/// <summary>
-/// Block copies between managed memory and CPU tensors through the tensor's own memory
-/// (TorchSharp's element accessors and torch.tensor(array) go element by element: about 20 ns
-/// a value, most of a training epoch's set-up for Fashion-MNIST). Other tensors (other devices,
-/// no native export) take TorchSharp's path.
-/// </summary>
-internal static unsafe class NativeCopy
-{
-    /// <summary>A new float32 tensor of <paramref name="shape"/> holding <paramref name="values"/>.</summary>
-    public static Tensor Floats(ReadOnlySpan<float> values, long[] shape)
-    {
-        var t = empty(shape, ScalarType.Float32);
-        if (values.Length != t.numel()) { t.Dispose(); throw new ArgumentException($"{values.Length} values do not fill a tensor of {t.numel()}"); }
-        nint address = RawTensor.Address(t, ScalarType.Float32);
-        if (address != 0) values.CopyTo(new Span<float>((void*)address, values.Length));
-        else t.data<float>().CopyFrom(values);
-        return t;
-    }
-
-    public static Tensor Floats(float[] values, long[] shape) => Floats(values.AsSpan(), shape);
-
-    /// <summary>Copies a float32 tensor's values (row-major) into <paramref name="destination"/>.</summary>
-    public static void ToArray(Tensor t, Span<float> destination)
-    {
-        long n = t.numel();
-        if (destination.Length < n) throw new ArgumentException($"{destination.Length} places cannot take {n} values");
-        nint address = RawTensor.Address(t, ScalarType.Float32);
-        if (address != 0) new ReadOnlySpan<float>((void*)address, (int)n).CopyTo(destination);
-        else
-        {
-            using var scope = NewDisposeScope();
-            t.contiguous().data<float>().CopyTo(destination[..(int)n]);
-        }
-    }
 }

@@ -42,7 +42,7 @@ public class KernelTests
         var (w, b) = Layer(300, 784, sparsity, seed: 7, emptyRow: 13);
         var csr = CsrLayer.From(w, b);
         Assert.Equal(w.count_nonzero().item<long>(), csr.NonZeros);
-        // Batches that reach every tile: 64, 32, 16, and rows one by one.
+        // Batches that reach every tile: 64 and 16 rows, and rows one by one.
         foreach (int batch in new[] { 1, 2, 7, 16, 56, 64, 130 })
         {
             var x = Inputs(batch, 784, batch);

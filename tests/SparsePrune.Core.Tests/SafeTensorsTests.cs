@@ -107,18 +107,7 @@ public class SafeTensorsTests
 
     // ---- models -------------------------------------------------------------------------
 
-    /// <summary>An Iris model trained, masked, connection- and neuron-pruned (Tanh).</summary>
-    private static Mlp WorkedModel()
-    {
-        var data = H.Iris;
-        var model = Mlp.Create(new[] { 4, 12, 8, 3 }, Activation.Tanh, seed: 71, name: "iris-st");
-        Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
-        H.Sparsify(model, 0.4, data: data);
-        H.Prune(model, 0.2, data: data);
-        H.Prune(model, 0.25, PruneStructure.Neuron, data: data);
-        H.Sparsify(model, 0.5, data: data);
-        return model;
-    }
+    private static Mlp WorkedModel() => H.WorkedModel(71, "iris-st");
 
     /// <summary>The raw (unnormalized) rows of a data set's test split.</summary>
     private static float[] RawRows(Dataset data)

@@ -10,18 +10,7 @@ namespace SparsePrune.Tests;
 /// </summary>
 public class SerializerTests
 {
-    /// <summary>An Iris model that has been trained, masked, connection- and neuron-pruned.</summary>
-    private static Mlp WorkedModel()
-    {
-        var data = H.Iris;
-        var model = Mlp.Create(new[] { 4, 12, 8, 3 }, Activation.Tanh, seed: 61, name: "iris-worked");
-        Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
-        H.Sparsify(model, 0.4, data: data);
-        H.Prune(model, 0.2, data: data);
-        H.Prune(model, 0.25, PruneStructure.Neuron, data: data);
-        H.Sparsify(model, 0.5, data: data);
-        return model;
-    }
+    private static Mlp WorkedModel() => H.WorkedModel(61, "iris-worked");
 
     private static float[] RawIrisRows(out int rows)
     {

@@ -149,6 +149,19 @@ internal static class H
 
     // ---- operations ---------------------------------------------------------------------
 
+    /// <summary>An Iris model (Tanh) that has been trained, masked, connection- and neuron-pruned, then masked again.</summary>
+    public static Mlp WorkedModel(int seed, string name)
+    {
+        var data = Iris;
+        var model = Mlp.Create(new[] { 4, 12, 8, 3 }, Activation.Tanh, seed: seed, name: name);
+        Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 1 });
+        Sparsify(model, 0.4, data: data);
+        Prune(model, 0.2, data: data);
+        Prune(model, 0.25, PruneStructure.Neuron, data: data);
+        Sparsify(model, 0.5, data: data);
+        return model;
+    }
+
     public static void Sparsify(Mlp model, double sparsity, PruneScope scope = PruneScope.Layer, Dataset? data = null,
         SparsityMethod method = SparsityMethod.Magnitude, int[]? layers = null, int? seed = null)
     {
