@@ -1,17 +1,5 @@
 namespace SparsePrune;
 
-/// <summary>What kind of failure an error is; cmdlets map it to an ErrorCategory.</summary>
-public enum ErrorKind
-{
-    InvalidArgument,
-    InvalidData,
-    InvalidOperation,
-    ResourceExists,
-    ObjectNotFound,
-    NotSupported,
-    Native,
-}
-
 /// <summary>
 /// A failure with a stable identifier (scripts and tests match on <see cref="ErrorId"/>) and a
 /// message that says what to change.

@@ -2,25 +2,6 @@ using static TorchSharp.torch;
 
 namespace SparsePrune;
 
-/// <summary>A classifier's answer for one input row.</summary>
-public sealed class ClassPrediction
-{
-    public long Row { get; init; }
-    public string Label { get; init; } = "";
-    public int ClassIndex { get; init; }
-    public double Probability { get; init; }
-    public double[] Probabilities { get; init; } = Array.Empty<double>();
-    public override string ToString() => Label;
-}
-
-/// <summary>A regressor's answer for one input row.</summary>
-public sealed class RegressionPrediction
-{
-    public long Row { get; init; }
-    public double Value { get; init; }
-    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
-
 /// <summary>Runs raw (unnormalized) rows through a model.</summary>
 public static class Predictor
 {

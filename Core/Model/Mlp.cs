@@ -3,21 +3,6 @@ using static TorchSharp.torch;
 
 namespace SparsePrune;
 
-/// <summary>One row of <see cref="Mlp.Layers"/>: a linear layer as it is now.</summary>
-public sealed class MlpLayerInfo
-{
-    public int Index { get; init; }
-    public int InFeatures { get; init; }
-    public int OutFeatures { get; init; }
-    public long Weights { get; init; }
-    public long NonZeroWeights { get; init; }
-    public double Sparsity { get; init; }
-    public LayerStorage Stored { get; init; }
-    /// <summary>How inference multiplies (Auto: the sparse kernel when the layer is sparse enough for the batch).</summary>
-    public LayerKernel Kernel { get; init; }
-    public override string ToString() => $"{InFeatures}x{OutFeatures} ({Stored}, sparsity {Sparsity:P1})";
-}
-
 /// <summary>
 /// A multi-layer perceptron: linear layers with one activation between them, a task
 /// (classification: logits, one per class; regression: one output), the feature
@@ -428,43 +413,4 @@ public sealed class Mlp
     }
 
     public override string ToString() => $"{Name} [{string.Join(",", Widths)}] {Task}, sparsity {Sparsity:P1}";
-}
-
-/// <summary>A training run that can be run again from the initial weights (bit-identical for the same thread count).</summary>
-internal sealed record TrainingReplay(TrainingOptions Options, Dataset Data);
-
-/// <summary>The model as it was before its first sparsify or prune step.</summary>
-public sealed class ModelBaseline
-{
-    public DateTime Time { get; init; }
-    public int[] Widths { get; init; } = Array.Empty<int>();
-    /// <summary>Dense weight count of each layer (out × in).</summary>
-    public long[] LayerWeights { get; init; } = Array.Empty<long>();
-    /// <summary>Output neurons of each layer.</summary>
-    public int[] LayerNeurons { get; init; } = Array.Empty<int>();
-    public long Weights => LayerWeights.Sum();
-    public long Parameters => LayerWeights.Sum() + LayerNeurons.Sum();
-    public long HiddenNeurons => LayerNeurons.Take(Math.Max(0, LayerNeurons.Length - 1)).Sum(n => (long)n);
-    public string? MetricName { get; init; }
-    public double? Metric { get; init; }
-    public string? DatasetName { get; init; }
-    public override string ToString() => $"[{string.Join(",", Widths)}] {Weights} weights" + (Metric is null ? "" : $", {MetricName} {Metric:0.####}");
-}
-
-/// <summary>One operation on a model: what, when, with which parameters, and its effect.</summary>
-public sealed record HistoryRecord
-{
-    [System.Text.Json.Serialization.JsonInclude]
-    public int Step { get; internal set; }
-    public string Operation { get; init; } = "";
-    public DateTime Time { get; init; } = DateTime.UtcNow;
-    public string Parameters { get; init; } = "";
-    public long WeightsBefore { get; init; }
-    public long NonZeroBefore { get; init; }
-    public long WeightsAfter { get; init; }
-    public long NonZeroAfter { get; init; }
-    public string? MetricName { get; init; }
-    public double? Metric { get; init; }
-    public string? Note { get; init; }
-    public override string ToString() => $"{Step}. {Operation} {Parameters}: weights {WeightsBefore}->{WeightsAfter}, non-zero {NonZeroBefore}->{NonZeroAfter}";
 }

@@ -1,14 +1,5 @@
 namespace SparsePrune;
 
-/// <summary>The file formats Export-Mlp writes and Import-Mlp reads.</summary>
-public enum ModelFileFormat
-{
-    /// <summary>SparsePrune's own .spmlp: everything, bit for bit (masks, deletions, history).</summary>
-    Spmlp,
-    /// <summary>A PyTorch state dict of a torch.nn.Sequential in the SafeTensors format, inputs raw.</summary>
-    SafeTensors,
-}
-
 /// <summary>
 /// Model files whatever their format: the format a path gets, the checks before writing, the
 /// atomic write itself, and reading a file by what its first bytes say it is.
@@ -21,8 +12,8 @@ public static class ModelFile
 
     public static void Save(Mlp model, string path, ModelFileFormat format, bool force)
     {
-        if (format == ModelFileFormat.SafeTensors) SafeTensors.Save(model, path, force);
-        else ModelSerializer.Save(model, path, force);
+        if (format == ModelFileFormat.SafeTensors) SafeTensorsFormat.Save(model, path, force);
+        else SpmlpFormat.Save(model, path, force);
     }
 
     /// <summary>
@@ -34,17 +25,17 @@ public static class ModelFile
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new SparsePruneException("ModelFileNotFound", ErrorKind.ObjectNotFound, $"There is no model file '{full}'.");
-        var head = new byte[SafeTensors.SniffLength];
+        var head = new byte[SafeTensorsFormat.SniffLength];
         int read;
         using (var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read))
             read = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var start = head.AsSpan(0, read);
-        if (SafeTensors.LooksLikeSafeTensors(start)) return SafeTensors.Load(full, activation);
-        if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !start.StartsWith(ModelSerializer.Magic))
+        if (SafeTensorsFormat.LooksLikeSafeTensors(start)) return SafeTensorsFormat.Load(full, activation);
+        if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !start.StartsWith(SpmlpFormat.Magic))
             throw SparsePruneException.BadData("NotAModelFile", $"'{full}' is not a SafeTensors file: it does not start with an 8-byte header length followed by a JSON header ('{{').");
         if (activation is not null)
             throw SparsePruneException.Argument("ParameterNotApplicable", $"-Activation is for SafeTensors files that do not name their activation; '{full}' is a .spmlp file, which does. Leave out -Activation.");
-        return ModelSerializer.Load(full);
+        return SpmlpFormat.Load(full);
     }
 
     /// <summary>

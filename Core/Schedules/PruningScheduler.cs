@@ -5,60 +5,6 @@ using static TorchSharp.torch;
 
 namespace SparsePrune;
 
-/// <summary>How Invoke-Pruning reaches its target: in one step, in rounds, during training, or as a lottery ticket.</summary>
-public sealed record ScheduleOptions
-{
-    public PruneSchedule Schedule { get; init; } = PruneSchedule.OneShot;
-    /// <summary>Iterative and LotteryTicket: rounds.</summary>
-    public int Steps { get; init; } = 3;
-    /// <summary>Gradual: epochs of training during which the target rises and then holds.</summary>
-    public int Epochs { get; init; } = 10;
-    /// <summary>Gradual: optimizer steps between target updates.</summary>
-    public int UpdateEvery { get; init; } = 100;
-    /// <summary>Gradual: share of the steps over which the target rises (then it holds).</summary>
-    public double RampFraction { get; init; } = 0.75;
-    /// <summary>LotteryTicket: survivors go back to their values after this epoch of the first training (0: initialization).</summary>
-    public int RewindEpoch { get; init; }
-    /// <summary>Epochs of training after each round (Iterative, LotteryTicket) or after the step (OneShot, Gradual).</summary>
-    public int FineTuneEpochs { get; init; }
-    /// <summary>Learning rate, batch size, optimizer, learning-rate schedule and seed of the training the schedule does.</summary>
-    public TrainingOptions Training { get; init; } = new();
-
-    public string Describe() => Schedule switch
-    {
-        PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}",
-        PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
-        PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} FineTuneEpochs={FineTuneEpochs}"),
-        _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
-    };
-
-    public void Validate(PruningRequest request)
-    {
-        if (Schedule != PruneSchedule.OneShot && request.Structure == PruneStructure.NM)
-            throw SparsePruneException.Argument("ScheduleNeedsRatio", $"-Schedule {Schedule} raises a -Ratio target step by step; -Structure NM has a fixed pattern instead. Use -Schedule OneShot with NM.");
-        if (Steps < 1 || Steps > 1000) throw SparsePruneException.Argument("InvalidSteps", $"-Steps must be between 1 and 1000; got {Steps}.");
-        if (Epochs < 1) throw SparsePruneException.Argument("InvalidEpochs", $"-Epochs must be at least 1; got {Epochs}.");
-        if (UpdateEvery < 1) throw SparsePruneException.Argument("InvalidUpdateEvery", $"-UpdateEvery must be at least 1 optimizer step; got {UpdateEvery}.");
-        if (!(RampFraction > 0 && RampFraction <= 1)) throw SparsePruneException.Argument("InvalidRampFraction", $"-RampFraction must be above 0 and at most 1; got {RampFraction.ToString(CultureInfo.InvariantCulture)}.");
-        if (RewindEpoch < 0) throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch must be 0 (initialization) or a later epoch of the first training; got {RewindEpoch}.");
-        if (FineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {FineTuneEpochs}.");
-        Training.Validate();
-    }
-}
-
-/// <summary>What a pruning schedule did.</summary>
-public sealed class ScheduleResult
-{
-    /// <summary>The targets the schedule pruned to, in order (Gradual: one per update).</summary>
-    public IReadOnlyList<double> Targets { get; init; } = Array.Empty<double>();
-    public bool Stopped { get; init; }
-    public string? StopNote { get; init; }
-    public MetricResult? Metric { get; init; }
-}
-
-/// <summary>Progress of a schedule: where it is, and the training it is doing.</summary>
-public sealed record ScheduleProgress(string Status, int Round, int Rounds, TrainingProgress? Training);
-
 /// <summary>
 /// Pruning schedules. Each ends exactly at the request's <see cref="PruningRequest.Ratio"/>
 /// (a target, not an increment), and each runs as one transaction: an error leaves the model as it was.

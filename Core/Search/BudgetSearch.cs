@@ -2,48 +2,13 @@ using System.Globalization;
 
 namespace SparsePrune;
 
-/// <summary>An accuracy (or loss) budget for Invoke-Pruning: exactly one of the two limits.</summary>
-public sealed record BudgetOptions
-{
-    /// <summary>Largest accepted drop in validation accuracy, as a fraction (0.01 = one point).</summary>
-    public double? MaxAccuracyDrop { get; init; }
-    /// <summary>Largest accepted relative rise of the validation loss (0.1 = 10 %).</summary>
-    public double? MaxLossIncrease { get; init; }
-    /// <summary>Share of the training split held out to judge each try; never the test split.</summary>
-    public double ValidationFraction { get; init; } = 0.1;
-    /// <summary>Tries after the first (each halves the interval the answer is in).</summary>
-    public int Probes { get; init; } = 6;
-    public int? Seed { get; init; }
-}
-
-/// <summary>One try of the budget search.</summary>
-public sealed record BudgetProbe(double Ratio, double Metric, double Cost, bool WithinBudget)
-{
-    /// <summary>The target of each layer, when the search allocated per layer.</summary>
-    public double[]? LayerRatios { get; init; }
-}
-
-/// <summary>What the budget search tried and chose.</summary>
-public sealed class BudgetResult
-{
-    /// <summary>The fraction of the scope's baseline deleted at the end.</summary>
-    public double ChosenRatio { get; init; }
-    /// <summary>Per-layer targets, when the search allocated per layer (-Scope Layer).</summary>
-    public double[]? ChosenLayerRatios { get; init; }
-    public string MetricName { get; init; } = "";
-    public double BaselineMetric { get; init; }
-    public double? Metric { get; init; }
-    public IReadOnlyList<BudgetProbe> Probes { get; init; } = Array.Empty<BudgetProbe>();
-    public ScheduleResult? Schedule { get; init; }
-}
-
 /// <summary>
 /// Finds the most pruning whose validation metric, after the whole schedule, stays within the
 /// budget, and prunes the model to it: with -Scope Global the largest global ratio; with -Scope
 /// Layer a target per layer, guided by each layer's sensitivity. Each try runs on a copy; the
 /// schedule trains on the training split less the validation rows (never the test split).
 /// </summary>
-public static class AccuracyBudget
+public static class BudgetSearch
 {
     /// <summary>Checks a budget request without running it (what -WhatIf must refuse too).</summary>
     public static void Validate(Mlp model, PruningRequest request, ScheduleOptions schedule, BudgetOptions budget)

@@ -4,81 +4,6 @@ using static TorchSharp.torch;
 
 namespace SparsePrune;
 
-/// <summary>What Set-Sparsity is asked to do: exactly one of <see cref="Sparsity"/> and <see cref="Threshold"/>.</summary>
-public sealed record SparsityRequest
-{
-    public double? Sparsity { get; init; }
-    public double? Threshold { get; init; }
-    public PruneScope Scope { get; init; } = PruneScope.Layer;
-    public SparsityMethod Method { get; init; } = SparsityMethod.Magnitude;
-    /// <summary>Layers in scope (null: all).</summary>
-    public int[]? Layers { get; init; }
-    public int? Seed { get; init; }
-
-    public string Describe()
-    {
-        var target = Sparsity is { } s ? $"Sparsity={s.ToString(CultureInfo.InvariantCulture)}" : $"Threshold={Threshold!.Value.ToString(CultureInfo.InvariantCulture)}";
-        var layers = Layers is null ? "" : $" Layer={string.Join(",", Layers)}";
-        var seed = Method == SparsityMethod.Random && Seed is { } sd ? $" Seed={sd}" : "";
-        return $"{target} Scope={Scope} Method={Method}{layers}{seed}";
-    }
-}
-
-/// <summary>One layer's effect of a sparsity or pruning step.</summary>
-public sealed class LayerChange
-{
-    public int Layer { get; init; }
-    public string Shape { get; init; } = "";
-    /// <summary>Weights present before the step.</summary>
-    public long Weights { get; init; }
-    public long ZeroBefore { get; init; }
-    public long ZeroAfter { get; init; }
-    /// <summary>Connections this step deletes (pruning only).</summary>
-    public long Deleting { get; init; }
-    public int NeuronsBefore { get; init; }
-    public int NeuronsAfter { get; init; }
-    public override string ToString() => Deleting == 0 && NeuronsAfter == NeuronsBefore && ZeroAfter == ZeroBefore
-        ? $"layer {Layer} ({Shape}): unchanged, {ZeroBefore} of {Weights} weights zero"
-        : Deleting > 0 || NeuronsAfter != NeuronsBefore
-        ? $"layer {Layer} ({Shape}): delete {Deleting} of {Weights} weights" + (NeuronsAfter != NeuronsBefore ? $", neurons {NeuronsBefore} -> {NeuronsAfter}" : "")
-        : $"layer {Layer} ({Shape}): {ZeroAfter} of {Weights} weights zero (now {ZeroBefore})";
-}
-
-/// <summary>One layer's new keep mask in a <see cref="SparsityPlan"/>.</summary>
-internal sealed class PlannedMask
-{
-    public int Layer { get; init; }
-    /// <summary>Bool, true = keep; null once a layer owns it (the plan was applied).</summary>
-    public Tensor? Keep { get; set; }
-    /// <summary>Nothing is masked: the layer ends with no mask and no hidden values.</summary>
-    public bool KeepsAll { get; init; }
-    /// <summary>The mask differs from the layer's current one.</summary>
-    public bool Changes { get; init; }
-}
-
-/// <summary>A computed but not yet applied sparsity change: what -WhatIf shows.</summary>
-public sealed class SparsityPlan : IDisposable
-{
-    internal SparsityPlan(SparsityRequest request, List<PlannedMask> masks, List<LayerChange> changes)
-    {
-        Request = request;
-        Masks = masks;
-        Changes = changes;
-    }
-
-    public SparsityRequest Request { get; }
-    public IReadOnlyList<LayerChange> Changes { get; }
-    internal List<PlannedMask> Masks { get; }
-    public bool ChangesNothing => Changes.All(c => c.ZeroAfter == c.ZeroBefore) && !MasksDiffer;
-    internal bool MasksDiffer => Masks.Any(m => m.Changes);
-    /// <summary>The masks were chosen by <see cref="NativeSelect"/> (false: by the torch path).</summary>
-    internal bool Native { get; init; }
-    internal bool Applied { get; set; }
-    /// <summary>Called after each layer's mask is installed (tests throw from it to fail a step half-way).</summary>
-    internal Action<int>? AfterInstall { get; set; }
-    public void Dispose() { foreach (var m in Masks) { m.Keep?.Dispose(); m.Keep = null; } }
-}
-
 /// <summary>
 /// Set-Sparsity: chooses weights to hide behind a mask by magnitude (or at random). The mask
 /// is recomputed from the underlying weights every time, so the target is absolute and a
@@ -139,7 +64,7 @@ public static class Sparsifier
             return new List<NativeSelect.Group> { new(all, Ranking.FloorCount(request.Sparsity!.Value, present.Sum())) };
         // ERK: the sparsity spread over the layers in scope by their shapes (small layers stay denser).
         var perLayer = request.Scope == PruneScope.ERK
-            ? Allocation.Erk(layers.Select(l => (model.State[l].InFeatures, model.State[l].OutFeatures)).ToList(), request.Sparsity!.Value)
+            ? ErkAllocation.Erk(layers.Select(l => (model.State[l].InFeatures, model.State[l].OutFeatures)).ToList(), request.Sparsity!.Value)
             : layers.Select(_ => request.Sparsity!.Value).ToArray();
         return all.Select(i => new NativeSelect.Group(new[] { i }, Ranking.FloorCount(perLayer[i], present[i]))).ToList();
     }

@@ -4,29 +4,6 @@ using static TorchSharp.torch;
 
 namespace SparsePrune;
 
-/// <summary>What the trainer needs of an optimizer: a step at a learning rate, zeroed gradients.</summary>
-internal interface IStepper : IDisposable
-{
-    void ZeroGrad();
-    void Step(double learningRate);
-}
-
-/// <summary>TorchSharp's own optimizer (SGD, or Adam on tensors the fused path cannot reach).</summary>
-internal sealed class TorchStepper : IStepper
-{
-    private readonly optim.Optimizer _optimizer;
-    public TorchStepper(optim.Optimizer optimizer) => _optimizer = optimizer;
-    public void ZeroGrad() => _optimizer.zero_grad();
-
-    public void Step(double learningRate)
-    {
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
-        _optimizer.step();
-    }
-
-    public void Dispose() => _optimizer.Dispose();
-}
-
 /// <summary>
 /// Adam (Kingma and Ba; L2 weight decay added to the gradient, as torch.optim.Adam does) in
 /// one pass over each parameter's memory: per element, the decayed gradient, both moment

@@ -18,7 +18,7 @@ public class AllocationTests
     public void ErkKeepsSharesProportionalToTheShapeFactorAndReachesTheTarget(int[] widths, double ratio)
     {
         var shapes = Enumerable.Range(0, widths.Length - 1).Select(i => (widths[i], widths[i + 1])).ToList();
-        var ratios = Allocation.Erk(shapes, ratio);
+        var ratios = ErkAllocation.Erk(shapes, ratio);
         var n = shapes.Select(s => (double)s.Item1 * s.Item2).ToArray();
         var factor = shapes.Select(s => (double)(s.Item1 + s.Item2) / ((double)s.Item1 * s.Item2)).ToArray();
 
@@ -42,7 +42,7 @@ public class AllocationTests
     {
         var widths = new[] { 64, 128, 64, 10 };
         var model = Mlp.Create(widths, seed: 4);
-        var expected = Allocation.Erk(Enumerable.Range(0, 3).Select(i => (widths[i], widths[i + 1])).ToList(), 0.9);
+        var expected = ErkAllocation.Erk(Enumerable.Range(0, 3).Select(i => (widths[i], widths[i + 1])).ToList(), 0.9);
         using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.9, Scope = PruneScope.ERK }))
             Pruner.Apply(model, plan, null);
         for (int l = 0; l < 3; l++)
@@ -59,7 +59,7 @@ public class AllocationTests
     {
         var widths = new[] { 20, 30, 5 };
         var model = Mlp.Create(widths, seed: 6);
-        var expected = Allocation.Erk(new List<(int, int)> { (20, 30), (30, 5) }, 0.8);
+        var expected = ErkAllocation.Erk(new List<(int, int)> { (20, 30), (30, 5) }, 0.8);
         using (var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.8, Scope = PruneScope.ERK }))
             Sparsifier.Apply(model, plan, null);
         for (int l = 0; l < 2; l++)

@@ -171,7 +171,7 @@ public class BudgetTests
         var request = new PruningRequest { Ratio = 0, Scope = scope };
         var budget = new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 11, Probes = 6 };
 
-        var result = AccuracyBudget.Run(model, request, new ScheduleOptions(), data, budget);
+        var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
 
         Assert.True(result.Probes.Count <= budget.Probes + 1);
         if (scope == PruneScope.Global)
@@ -203,7 +203,7 @@ public class BudgetTests
         var request = new PruningRequest { Ratio = 0.9, Scope = scope };
         var budget = new BudgetOptions { MaxLossIncrease = limit, Seed = 12, Probes = 5 };
 
-        var result = AccuracyBudget.Run(model, request, new ScheduleOptions(), data, budget);
+        var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
 
         if (scope == PruneScope.Global) Assert.Equal(0.9, result.Probes[0].Ratio); // the given ratio is the top of the range
         else Assert.All(result.Probes, p => Assert.All(p.LayerRatios!, r => Assert.True(r <= 0.9)));
@@ -216,7 +216,7 @@ public class BudgetTests
         var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 94);
         Trainer.Train(model, H.Digits, new TrainingOptions { Epochs = 1, Seed = 4 });
         var snap = H.Snap(model);
-        H.Throws("ScheduleNeedsRatio", () => AccuracyBudget.Run(model, new PruningRequest { Structure = PruneStructure.NM },
+        H.Throws("ScheduleNeedsRatio", () => BudgetSearch.Run(model, new PruningRequest { Structure = PruneStructure.NM },
             new ScheduleOptions(), H.Digits, new BudgetOptions { MaxAccuracyDrop = 0.01 }));
         H.SameState(snap, model);
     }

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace SparsePrune.Tests;
 
 /// <summary>
-/// An independent reader of the .spmlp version 2 layout (ModelSerializer's doc comment),
+/// An independent reader of the .spmlp version 2 layout (SpmlpFormat's doc comment),
 /// written from the format description alone: the tests use it to find sections, to decode
 /// position lists without the serializer's code and to count the bytes a layer's weights take.
 /// </summary>
@@ -138,7 +138,7 @@ public class FormatV2Tests
 
     private static Mlp RoundTrip(Mlp model)
     {
-        var copy = ModelSerializer.FromBytes(ModelSerializer.ToBytes(model));
+        var copy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
         H.SameStateIgnoringReferences(H.Snap(model), copy);
         Assert.Equal(model.Layers.Select(l => l.Stored), copy.Layers.Select(l => l.Stored));
         return copy;
@@ -184,7 +184,7 @@ public class FormatV2Tests
         Assert.All(model.State, l => Assert.NotNull(l.Deleted));
         Assert.Equal((long)Math.Floor(ratio * 64 * 128), model.State[0].DeletedCount);
 
-        var bytes = ModelSerializer.ToBytes(model);
+        var bytes = SpmlpFormat.ToBytes(model);
         var copy = RoundTrip(model);
         AssertFileMatchesModel(model, bytes);
         var rows = H.RandomRows(7, 64, 5);
@@ -212,7 +212,7 @@ public class FormatV2Tests
         last[0] = true; last[^1] = true; // the very first and very last positions
         Delete(model, 2, last);
 
-        var bytes = ModelSerializer.ToBytes(model);
+        var bytes = SpmlpFormat.ToBytes(model);
         var file = SpmlpV2.Parse(bytes);
         Assert.Equal(0, file.Layers[1].Present!.Count);
         Assert.Equal(0, file.Layers[1].Present!.StreamLength);
@@ -246,7 +246,7 @@ public class FormatV2Tests
         var deleted = Enumerable.Repeat(true, 90000).ToArray();
         foreach (int k in new[] { 0, 1, 70001, 89999 }) deleted[k] = false;
         Delete(model, 0, deleted);
-        var bytes = ModelSerializer.ToBytes(model);
+        var bytes = SpmlpFormat.ToBytes(model);
         var list = SpmlpV2.Parse(bytes).Layers[0].Present!;
         Assert.Equal(4, list.Count);
         Assert.True(list.Codes > list.Count, $"{list.Codes} codes for {list.Count} positions at {list.Bits} bits: no filler");
@@ -290,7 +290,7 @@ public class FormatV2Tests
         var model = Mlp.Create(new[] { 40, 30, 5 }, seed: 76);
         H.Prune(model, 0.9);
         H.Sparsify(model, 0.95);
-        var bytes = ModelSerializer.ToBytes(model);
+        var bytes = SpmlpFormat.ToBytes(model);
         var layer = SpmlpV2.Parse(bytes).Layers[0];
         var list = layer.Present!;
         Assert.True(list.StreamLength > 8);
@@ -303,7 +303,7 @@ public class FormatV2Tests
         }
         void Corrupt(string expect, Action<byte[]> change)
         {
-            var e = H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(With(change)));
+            var e = H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(With(change)));
             Assert.Contains("passed its checksum", e.Message);
             Assert.Contains(expect, e.Message);
         }
@@ -334,7 +334,7 @@ public class FormatV2Tests
         for (int t = 0; t < 200; t++)
         {
             var damaged = With(f => f[list.StreamOffset + rng.Next(list.StreamLength)] ^= (byte)(1 << rng.Next(8)));
-            try { ModelSerializer.FromBytes(damaged); loaded++; }
+            try { SpmlpFormat.FromBytes(damaged); loaded++; }
             catch (SparsePruneException e) { Assert.Equal("CorruptModelFile", e.ErrorId); refused++; }
         }
         Assert.True(refused > 0, $"{loaded} loaded, none refused");
@@ -343,12 +343,12 @@ public class FormatV2Tests
     [Fact]
     public void OtherVersionsAreRefused()
     {
-        var bytes = ModelSerializer.ToBytes(Mlp.Create(new[] { 3, 2 }, seed: 77));
+        var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2 }, seed: 77));
         foreach (ushort version in new ushort[] { 0, 3, 0xFFFF })
         {
             var copy = bytes.ToArray();
             BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(8), version);
-            var e = H.Throws("UnsupportedModelVersion", () => ModelSerializer.FromBytes(copy));
+            var e = H.Throws("UnsupportedModelVersion", () => SpmlpFormat.FromBytes(copy));
             Assert.Contains($"version {version}", e.Message);
         }
     }
@@ -359,10 +359,10 @@ public class FormatV2Tests
     public void LeNet300100PrunedTo95PercentIsAtMostAFifteenthOfItsDenseFile(PruneScope scope)
     {
         var model = Mlp.Create(new[] { 784, 300, 100, 10 }, seed: 78, name: "lenet-300-100");
-        var dense = ModelSerializer.ToBytes(model);
+        var dense = SpmlpFormat.ToBytes(model);
         H.Prune(model, 0.95, scope: scope);
         Assert.InRange(model.Weights, 266200 - (long)Math.Floor(0.95 * 266200) - 3, 266200 - (long)Math.Floor(0.95 * 266200) + 3); // per-layer floors differ by a few
-        var pruned = ModelSerializer.ToBytes(model);
+        var pruned = SpmlpFormat.ToBytes(model);
         var report = CompressionReport.Create(model, null);
         var file = SpmlpV2.Parse(pruned);
         _output.WriteLine($"{scope}: dense file {dense.Length} bytes, pruned file {pruned.Length} bytes, ratio {(double)dense.Length / pruned.Length:F2}; " +
@@ -389,10 +389,10 @@ public class FormatV2Tests
 
         foreach (var m in new[] { model, mixed })
         {
-            var bytes = ModelSerializer.ToBytes(m);
+            var bytes = SpmlpFormat.ToBytes(m);
             var file = SpmlpV2.Parse(bytes);
             var report = CompressionReport.Create(m, null);
-            var counted = ModelSerializer.LayerWeightBytes(m);
+            var counted = SpmlpFormat.LayerWeightBytes(m);
             for (int i = 0; i < m.LayerCount; i++)
             {
                 var l = m.State[i];
@@ -442,7 +442,7 @@ public class FormatV2Tests
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(DataFile("model-v1.expected.json")));
         var expected = json.RootElement;
 
-        var model = ModelSerializer.Load(DataFile("model-v1.spmlp"));
+        var model = SpmlpFormat.Load(DataFile("model-v1.spmlp"));
         Assert.Equal(expected.GetProperty("Widths").EnumerateArray().Select(e => e.GetInt32()), model.Widths);
         Assert.Equal(expected.GetProperty("Stored").EnumerateArray().Select(e => e.GetString()), model.Layers.Select(l => l.Stored.ToString()));
         Assert.Equal(expected.GetProperty("Weights").GetInt64(), model.Weights);

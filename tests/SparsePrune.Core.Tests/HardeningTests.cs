@@ -94,12 +94,12 @@ public class HardeningTests
     {
         var model = Mlp.Create(new[] { 6, 5, 3 }, seed: 4);
         H.Sparsify(model, 0.5, PruneScope.Layer);
-        var bytes = ModelSerializer.ToBytes(model);
-        ModelSerializer.FromBytes(bytes).State.ToList().ForEach(_ => { }); // the file as written is fine
+        var bytes = SpmlpFormat.ToBytes(model);
+        SpmlpFormat.FromBytes(bytes).State.ToList().ForEach(_ => { }); // the file as written is fine
         var layer = SpmlpV2.Parse(bytes).Layers[0];
         int masked = layer.Masked!.Positions[0];
         BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(layer.ValuesOffset + 4 * masked), 0.25f);
-        var e = H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(SpmlpV2.Rehash(bytes)));
+        var e = H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(SpmlpV2.Rehash(bytes)));
         Assert.Contains("masked but not zero", e.Message);
     }
 
@@ -118,7 +118,7 @@ public class HardeningTests
             l.SetWeight(zeros(shape));
             l.SetDeleted(ones(shape, ScalarType.Bool));
         }
-        var bytes = ModelSerializer.ToBytes(model);
+        var bytes = SpmlpFormat.ToBytes(model);
         var first = SpmlpV2.Parse(bytes).Layers[0];
         Assert.Equal(0, first.Present!.Count);
         int layerStart = first.Present.StreamOffset - 9 - 9; // the list's header, then out, in and flags
@@ -126,10 +126,10 @@ public class HardeningTests
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(layerStart + 4), 1 << 20);
         var patched = SpmlpV2.Rehash(bytes);
         if ((long)hidden << 20 > Mlp.MaxWeights)
-            H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(patched)); // more memory than the limit: the limit refuses it
+            H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(patched)); // more memory than the limit: the limit refuses it
         else
         {
-            var e = H.Throws("ModelTooLarge", () => ModelSerializer.FromBytes(patched));
+            var e = H.Throws("ModelTooLarge", () => SpmlpFormat.FromBytes(patched));
             Assert.Contains("MiB", e.Message);
         }
     }

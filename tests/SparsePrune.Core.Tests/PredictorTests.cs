@@ -144,8 +144,8 @@ public class PredictorTests
             H.BitEqual(H.W(sequential, l), H.W(b, l), $"b layer {l}");
         }
         // A model made on one thread is read on another.
-        var bytes = Task.Run(() => ModelSerializer.ToBytes(a)).Result;
-        H.BitEqual(H.W(a, 0), H.W(ModelSerializer.FromBytes(bytes), 0));
+        var bytes = Task.Run(() => SpmlpFormat.ToBytes(a)).Result;
+        H.BitEqual(H.W(a, 0), H.W(SpmlpFormat.FromBytes(bytes), 0));
     }
 
     [Fact]

@@ -167,7 +167,7 @@ public class SafeTensorsTests
     public void HeaderNamesDtypesShapesOffsetsAndMetadataFollowTheStandard()
     {
         var model = WorkedModel();
-        var bytes = SafeTensors.ToBytes(model);
+        var bytes = SafeTensorsFormat.ToBytes(model);
         var file = Parse(bytes);
 
         // Header: a JSON object padded with spaces so that the data starts at a multiple of 8.
@@ -231,7 +231,7 @@ public class SafeTensorsTests
     [InlineData(Activation.LeakyReLU, "LeakyReLU", "{\"negative_slope\": 0.01}")]
     public void EveryActivationNamesItsTorchModule(Activation activation, string module, string kwargs)
     {
-        var file = Parse(SafeTensors.ToBytes(Mlp.Create(new[] { 3, 5, 2 }, activation, seed: 72)));
+        var file = Parse(SafeTensorsFormat.ToBytes(Mlp.Create(new[] { 3, 5, 2 }, activation, seed: 72)));
         Assert.Equal(activation.ToString(), file.Meta["activation"]);
         Assert.Equal(module, file.Meta["torch_activation"]);
         Assert.Equal(kwargs, file.Meta["torch_activation_kwargs"]);
@@ -253,7 +253,7 @@ public class SafeTensorsTests
         Assert.NotNull(model.FeatureOffset);
         Assert.Contains(model.FeatureOffset!, v => Math.Abs(v) > 1);
 
-        var file = Parse(SafeTensors.ToBytes(model));
+        var file = Parse(SafeTensorsFormat.ToBytes(model));
         var raw = RawRows(data);
         int rows = data.TestCount;
         var expected = Probabilities(model, raw, rows);
@@ -288,7 +288,7 @@ public class SafeTensorsTests
         var data = H.Synthetic;
         var model = Mlp.Create(new[] { 10, 6, 1 }, Activation.Sigmoid, seed: 74);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, Seed = 3 });
-        var file = Parse(SafeTensors.ToBytes(model));
+        var file = Parse(SafeTensorsFormat.ToBytes(model));
         Assert.Equal("Regression", file.Meta["task"]);
         var raw = RawRows(data);
         var expected = Predictor.Predict(model, raw, data.TestCount).Cast<RegressionPrediction>().Select(p => p.Value).ToArray();
@@ -307,7 +307,7 @@ public class SafeTensorsTests
         H.Sparsify(model, 0.6, data: data);
         Assert.All(model.State, l => { Assert.NotNull(l.Mask); Assert.NotNull(l.Deleted); });
 
-        var file = Parse(SafeTensors.ToBytes(model));
+        var file = Parse(SafeTensorsFormat.ToBytes(model));
         for (int l = 0; l < model.LayerCount; l++)
         {
             var w = H.W(model, l);
@@ -332,14 +332,14 @@ public class SafeTensorsTests
         H.Prune(model, 0.5, PruneStructure.Neuron, data: data);
         Assert.Equal(new[] { 4, 6, 4, 3 }, model.Widths);
 
-        var file = Parse(SafeTensors.ToBytes(model));
+        var file = Parse(SafeTensorsFormat.ToBytes(model));
         Assert.Equal(new long[] { 6, 4 }, file["0.weight"].Shape);
         Assert.Equal(new long[] { 6 }, file["0.bias"].Shape);
         Assert.Equal(new long[] { 4, 6 }, file["2.weight"].Shape);
         Assert.Equal(new long[] { 3, 4 }, file["4.weight"].Shape);
         Assert.Equal("[4,6,4,3]", file.Meta["widths"]);
 
-        var copy = SafeTensors.FromBytes(SafeTensors.ToBytes(model));
+        var copy = SafeTensorsFormat.FromBytes(SafeTensorsFormat.ToBytes(model));
         Assert.Equal(model.Widths, copy.Widths);
     }
 
@@ -349,8 +349,8 @@ public class SafeTensorsTests
     public void RoundTripGivesTheSameModelOnRawInputs()
     {
         var model = WorkedModel();
-        var bytes = SafeTensors.ToBytes(model);
-        var copy = SafeTensors.FromBytes(bytes);
+        var bytes = SafeTensorsFormat.ToBytes(model);
+        var copy = SafeTensorsFormat.FromBytes(bytes);
 
         Assert.Equal("iris-st", copy.Name);
         Assert.Equal(model.Widths, copy.Widths);
@@ -375,7 +375,7 @@ public class SafeTensorsTests
             for (int k = 0; k < 3; k++) Assert.InRange(Math.Abs(a[r][k] - b[r][k]), 0, 1e-5);
 
         // The imported model takes raw inputs: exporting it again folds nothing and gives the same tensors.
-        var again = Parse(SafeTensors.ToBytes(copy));
+        var again = Parse(SafeTensorsFormat.ToBytes(copy));
         Assert.Equal(Parse(bytes).Data, again.Data);
         Assert.Equal("None", again.Meta["folded_normalization"]);
 
@@ -394,11 +394,11 @@ public class SafeTensorsTests
             ("2.weight", new long[] { 2, 5 }, Floats(10, 3)), ("2.bias", new long[] { 2 }, Floats(2, 4)),
         };
         var plain = Build(tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        var e = H.Throws("ActivationRequired", () => SafeTensors.FromBytes(plain));
+        var e = H.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(plain));
         Assert.Contains("-Activation", e.Message);
-        H.Throws("ActivationRequired", () => SafeTensors.FromBytes(Build(tensors)));
+        H.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(Build(tensors)));
 
-        var model = SafeTensors.FromBytes(plain, Activation.Sigmoid, name: "plain");
+        var model = SafeTensorsFormat.FromBytes(plain, Activation.Sigmoid, name: "plain");
         Assert.Equal(new[] { 3, 5, 2 }, model.Widths);
         Assert.Equal(Activation.Sigmoid, model.Activation);
         Assert.Equal(TaskKind.Classification, model.Task);
@@ -411,18 +411,18 @@ public class SafeTensorsTests
 
         // One output: a regression.
         var regressor = Build(new (string, long[], float[])[] { ("0.weight", new long[] { 1, 3 }, Floats(3, 6)), ("0.bias", new long[] { 1 }, Floats(1, 7)) });
-        Assert.Equal(TaskKind.Regression, SafeTensors.FromBytes(regressor, Activation.ReLU).Task);
+        Assert.Equal(TaskKind.Regression, SafeTensorsFormat.FromBytes(regressor, Activation.ReLU).Task);
 
         // A file of ours names its activation: -Activation may only agree with it.
-        var ours = SafeTensors.ToBytes(Mlp.Create(new[] { 3, 4, 2 }, Activation.Tanh, seed: 77));
-        Assert.Equal(Activation.Tanh, SafeTensors.FromBytes(ours, Activation.Tanh).Activation);
-        H.Throws("ActivationMismatch", () => SafeTensors.FromBytes(ours, Activation.ReLU));
+        var ours = SafeTensorsFormat.ToBytes(Mlp.Create(new[] { 3, 4, 2 }, Activation.Tanh, seed: 77));
+        Assert.Equal(Activation.Tanh, SafeTensorsFormat.FromBytes(ours, Activation.Tanh).Activation);
+        H.Throws("ActivationMismatch", () => SafeTensorsFormat.FromBytes(ours, Activation.ReLU));
     }
 
     public static IEnumerable<object[]> DamagedFiles()
     {
         // A valid file of ours to damage: widths 4,9,6,3.
-        var valid = SafeTensors.ToBytes(WorkedModel());
+        var valid = SafeTensorsFormat.ToBytes(WorkedModel());
         var p = Parse(valid);
         long dataStart = 8 + p.HeaderLength;
         var ourMeta = p.Meta;
@@ -483,7 +483,7 @@ public class SafeTensorsTests
     [MemberData(nameof(DamagedFiles))]
     public void DamagedFilesAreRefusedWithAClearError(string damage, byte[] bytes, string errorId, string hint)
     {
-        var e = H.Throws(errorId, () => SafeTensors.FromBytes(bytes, source: "the file"));
+        var e = H.Throws(errorId, () => SafeTensorsFormat.FromBytes(bytes, source: "the file"));
         Assert.True(e.Message.Contains(hint, StringComparison.Ordinal), $"{damage}: '{e.Message}' should mention '{hint}'");
         Assert.StartsWith("the file", e.Message);
     }
@@ -504,7 +504,7 @@ public class SafeTensorsTests
             Assert.Equal(ModelFileFormat.SafeTensors, ModelFile.FormatFor(Path.Combine(dir, "model.bin"), ModelFileFormat.SafeTensors));
 
             ModelFile.Save(model, path, ModelFileFormat.SafeTensors, force: false);
-            Assert.Equal(SafeTensors.ToBytes(model).Length, new FileInfo(path).Length);
+            Assert.Equal(SafeTensorsFormat.ToBytes(model).Length, new FileInfo(path).Length);
             Assert.Equal("iris-st", ModelFile.Load(path).Name);
 
             // No overwrite without force: error, the file unchanged.

@@ -353,7 +353,7 @@ public class ScheduleTests
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, H.Synthetic, Quick(7) with { Epochs = 1, LearningRate = 0.01 });
         H.Prune(model, 0.5, PruneStructure.Neuron);
-        var loaded = readBack ? ModelSerializer.FromBytes(ModelSerializer.ToBytes(model)) : model.Clone();
+        var loaded = readBack ? SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model)) : model.Clone();
         Assert.Equal(new[] { 10, 8, 6, 1 }, loaded.Widths);
         PruningScheduler.Run(loaded, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1 }, null);
@@ -785,7 +785,7 @@ public class ScheduleTests
     {
         var trained = TrainedModel(85);
         Assert.NotNull(trained.FirstTraining);
-        var model = ModelSerializer.FromBytes(ModelSerializer.ToBytes(trained));
+        var model = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(trained));
         Assert.Null(model.FirstTraining);
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, H.Synthetic);

@@ -60,7 +60,7 @@ public class SerializerTests
         Assert.Contains(model.State, l => l.Deleted is not null);
         Assert.Equal(5, model.History.Count);
 
-        var copy = ModelSerializer.FromBytes(ModelSerializer.ToBytes(model));
+        var copy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
         AssertSameModel(model, copy);
 
         // Predictions on raw rows are bit-identical.
@@ -85,7 +85,7 @@ public class SerializerTests
     public void RoundTripOfAFreshModelAndOfARegressor()
     {
         var fresh = Mlp.Create(new[] { 5, 4, 2 }, seed: 62);
-        var copy = ModelSerializer.FromBytes(ModelSerializer.ToBytes(fresh));
+        var copy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(fresh));
         Assert.Null(copy.Baseline);
         Assert.Null(copy.ClassNames);
         Assert.Empty(copy.History);
@@ -93,7 +93,7 @@ public class SerializerTests
 
         var reg = Mlp.Create(new[] { 10, 6, 1 }, seed: 63);
         Trainer.Train(reg, H.Synthetic, new TrainingOptions { Epochs = 1, Seed = 2 });
-        var regCopy = ModelSerializer.FromBytes(ModelSerializer.ToBytes(reg));
+        var regCopy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(reg));
         var x = H.RandomRows(20, 10, 3, 2.0);
         var a = Predictor.Predict(reg, x, 20).Cast<RegressionPrediction>().Select(p => BitConverter.DoubleToInt64Bits(p.Value));
         var b = Predictor.Predict(regCopy, x, 20).Cast<RegressionPrediction>().Select(p => BitConverter.DoubleToInt64Bits(p.Value));
@@ -104,9 +104,9 @@ public class SerializerTests
     [Fact]
     public void TruncatedBytesAreReportedAsTruncated()
     {
-        var bytes = ModelSerializer.ToBytes(WorkedModel());
+        var bytes = SpmlpFormat.ToBytes(WorkedModel());
         foreach (int length in new[] { 8, 12, 20, 23, 24, 100, bytes.Length / 2, bytes.Length - 32, bytes.Length - 1 })
-            H.Throws("TruncatedModelFile", () => ModelSerializer.FromBytes(bytes.AsSpan(0, length).ToArray()));
+            H.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
     }
 
     [Fact]
@@ -114,40 +114,40 @@ public class SerializerTests
     {
         // The bytes that are there are the start of the .spmlp signature: the file was cut
         // short, it is not a foreign file.
-        var bytes = ModelSerializer.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 66));
+        var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 66));
         foreach (int length in new[] { 4, 6, 7 })
-            H.Throws("TruncatedModelFile", () => ModelSerializer.FromBytes(bytes.AsSpan(0, length).ToArray()));
+            H.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
     }
 
     [Fact]
     public void ForeignBytesAreNotAModelFile()
     {
-        H.Throws("NotAModelFile", () => ModelSerializer.FromBytes(Encoding.UTF8.GetBytes("sepal_length,sepal_width\n5.1,3.5\n")));
-        H.Throws("NotAModelFile", () => ModelSerializer.FromBytes(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 }));
+        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Encoding.UTF8.GetBytes("sepal_length,sepal_width\n5.1,3.5\n")));
+        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 }));
         var random = new byte[4096];
         new Random(1).NextBytes(random);
-        H.Throws("NotAModelFile", () => ModelSerializer.FromBytes(random));
-        H.Throws("NotAModelFile", () => ModelSerializer.FromBytes(Array.Empty<byte>()));
+        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(random));
+        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Array.Empty<byte>()));
     }
 
     [Fact]
     public void OneFlippedPayloadByteIsCorrupt()
     {
-        var bytes = ModelSerializer.ToBytes(WorkedModel());
+        var bytes = SpmlpFormat.ToBytes(WorkedModel());
         const int header = 24, hash = 32;
         int payload = bytes.Length - header - hash;
         foreach (int offset in new[] { 0, 3, 17, payload / 3, payload / 2, payload - 1 })
         {
             var damaged = bytes.ToArray();
             damaged[header + offset] ^= 0x10;
-            H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(damaged));
+            H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(damaged));
         }
         // A damaged checksum is corrupt too.
         var badHash = bytes.ToArray();
         badHash[^1] ^= 0x01;
-        H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(badHash));
+        H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(badHash));
         // Bytes after the end.
-        H.Throws("CorruptModelFile", () => ModelSerializer.FromBytes(bytes.Concat(new byte[] { 0 }).ToArray()));
+        H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(bytes.Concat(new byte[] { 0 }).ToArray()));
     }
 
     [Fact]
@@ -158,21 +158,21 @@ public class SerializerTests
         {
             var model = WorkedModel();
             var path = Path.Combine(dir, "model.spmlp");
-            ModelSerializer.Save(model, path, force: false);
+            SpmlpFormat.Save(model, path, force: false);
             Assert.Equal(new[] { "model.spmlp" }, Directory.GetFiles(dir).Select(Path.GetFileName));
-            var loaded = ModelSerializer.Load(path);
+            var loaded = SpmlpFormat.Load(path);
             AssertSameModel(model, loaded);
 
             // No overwrite without force: error, and the file is unchanged.
             var onDisk = File.ReadAllBytes(path);
             var other = Mlp.Create(new[] { 4, 3, 3 }, seed: 64, name: "other");
-            H.Throws("ModelFileExists", () => ModelSerializer.Save(other, path, force: false));
+            H.Throws("ModelFileExists", () => SpmlpFormat.Save(other, path, force: false));
             Assert.Equal(onDisk, File.ReadAllBytes(path));
-            Assert.Equal("iris-worked", ModelSerializer.Load(path).Name);
+            Assert.Equal("iris-worked", SpmlpFormat.Load(path).Name);
 
             // With force it is replaced.
-            ModelSerializer.Save(other, path, force: true);
-            var replaced = ModelSerializer.Load(path);
+            SpmlpFormat.Save(other, path, force: true);
+            var replaced = SpmlpFormat.Load(path);
             Assert.Equal("other", replaced.Name);
             Assert.Equal(new[] { 4, 3, 3 }, replaced.Widths);
             H.SameStateIgnoringReferences(H.Snap(other), replaced);
@@ -181,8 +181,8 @@ public class SerializerTests
             Assert.Equal(new[] { "model.spmlp" }, Directory.GetFiles(dir).Select(Path.GetFileName));
             Assert.Empty(Directory.GetDirectories(dir));
 
-            H.Throws("ModelFileNotFound", () => ModelSerializer.Load(Path.Combine(dir, "missing.spmlp")));
-            H.Throws("PathIsDirectory", () => ModelSerializer.Save(other, dir, force: true));
+            H.Throws("ModelFileNotFound", () => SpmlpFormat.Load(Path.Combine(dir, "missing.spmlp")));
+            H.Throws("PathIsDirectory", () => SpmlpFormat.Save(other, dir, force: true));
         }
         finally
         {
@@ -196,13 +196,13 @@ public class SerializerTests
         var dir = H.TempDir();
         try
         {
-            var bytes = ModelSerializer.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 65));
+            var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 65));
             var truncated = Path.Combine(dir, "t.spmlp");
             File.WriteAllBytes(truncated, bytes.AsSpan(0, bytes.Length - 5).ToArray());
-            H.Throws("TruncatedModelFile", () => ModelSerializer.Load(truncated));
+            H.Throws("TruncatedModelFile", () => SpmlpFormat.Load(truncated));
             var foreign = Path.Combine(dir, "f.spmlp");
             File.WriteAllText(foreign, "not a model");
-            H.Throws("NotAModelFile", () => ModelSerializer.Load(foreign));
+            H.Throws("NotAModelFile", () => SpmlpFormat.Load(foreign));
         }
         finally
         {

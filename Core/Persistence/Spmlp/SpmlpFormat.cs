@@ -37,7 +37,7 @@ namespace SparsePrune;
 /// <see cref="LayerWeightBytes(Mlp)"/> gives each layer's weight bytes, which the compression
 /// report calls StoredBytes.
 /// </summary>
-public static class ModelSerializer
+public static class SpmlpFormat
 {
     public static readonly byte[] Magic = { 0x89, (byte)'S', (byte)'P', (byte)'M', (byte)'L', (byte)'P', 0x0D, 0x0A };
     /// <summary>The version <see cref="ToBytes"/> writes.</summary>
@@ -74,7 +74,7 @@ public static class ModelSerializer
         using var payload = new MemoryStream();
         using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            var meta = JsonSerializer.SerializeToUtf8Bytes(Metadata.From(model), Json);
+            var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model), Json);
             w.Write(meta.Length);
             w.Write(meta);
             WriteOptionalFloats(w, model.FeatureOffset);
@@ -151,7 +151,7 @@ public static class ModelSerializer
             throw SparsePruneException.BadData("CorruptModelFile", $"{source} is damaged: its checksum does not match its contents.");
         try
         {
-            return Parse(new Cursor(body), version);
+            return Parse(new SpmlpCursor(body), version);
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException or NullReferenceException or OverflowException or IndexOutOfRangeException)
         {
@@ -159,9 +159,9 @@ public static class ModelSerializer
         }
     }
 
-    private static Mlp Parse(Cursor r, ushort version)
+    private static Mlp Parse(SpmlpCursor r, ushort version)
     {
-        var meta = JsonSerializer.Deserialize<Metadata>(r.Bytes(r.Count("the metadata"), "the metadata"), Json) ?? throw new FormatException("no metadata");
+        var meta = JsonSerializer.Deserialize<SpmlpMetadata>(r.Bytes(r.Count("the metadata"), "the metadata"), Json) ?? throw new FormatException("no metadata");
         var offset = ReadOptionalFloats(r, "the input offsets");
         var scale = ReadOptionalFloats(r, "the input scales");
         int count = r.Count("the layer count");
@@ -233,7 +233,7 @@ public static class ModelSerializer
     }
 
     /// <summary>Version 2: dense or position-coded weights, the bias, the position-coded mask.</summary>
-    private static LayerState ReadLayer(Cursor r, int i, int outF, int inF, byte flags)
+    private static LayerState ReadLayer(SpmlpCursor r, int i, int outF, int inF, byte flags)
     {
         long n = (long)outF * inF;
         float[] weights;
@@ -275,7 +275,7 @@ public static class ModelSerializer
     }
 
     /// <summary>Version 1: bitmaps of deleted and masked weights.</summary>
-    private static LayerState ReadLayerV1(Cursor r, int i, int outF, int inF, byte flags)
+    private static LayerState ReadLayerV1(SpmlpCursor r, int i, int outF, int inF, byte flags)
     {
         long n = (long)outF * inF;
         bool[]? deleted = (flags & PrunedFlag) != 0 ? ReadBits(r, n, $"layer {i}'s deletions") : null;
@@ -343,7 +343,7 @@ public static class ModelSerializer
         w.Write(coding.Encode(positions));
     }
 
-    private static int[] ReadPositions(Cursor r, long limit, string what)
+    private static int[] ReadPositions(SpmlpCursor r, long limit, string what)
     {
         long count = r.UInt32();
         int bits = r.Byte();
@@ -366,7 +366,7 @@ public static class ModelSerializer
     }
 
     /// <summary>Fills <paramref name="values"/> at <paramref name="positions"/> (all when null) from the file; the rest stay 0.</summary>
-    private static void ReadFloatsAt(Cursor r, float[] values, int[]? positions, string what)
+    private static void ReadFloatsAt(SpmlpCursor r, float[] values, int[]? positions, string what)
     {
         int count = positions?.Length ?? values.Length;
         var bytes = r.Bytes(4L * count, what);
@@ -374,7 +374,7 @@ public static class ModelSerializer
             values[positions is null ? k : positions[k]] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * k));
     }
 
-    private static bool[] ReadBits(Cursor r, long count, string what)
+    private static bool[] ReadBits(SpmlpCursor r, long count, string what)
     {
         var packed = r.Bytes((count + 7) / 8, what);
         var bits = new bool[count];
@@ -389,7 +389,7 @@ public static class ModelSerializer
         foreach (var v in values) w.Write(v);
     }
 
-    private static float[]? ReadOptionalFloats(Cursor r, string what)
+    private static float[]? ReadOptionalFloats(SpmlpCursor r, string what)
     {
         int n = r.Int32();
         if (n < 0) return null;
@@ -398,75 +398,4 @@ public static class ModelSerializer
         return values;
     }
 
-    /// <summary>
-    /// Reads a payload front to back. Every length is checked against the bytes that remain
-    /// before anything is allocated for it, so a lying length field fails with a message
-    /// instead of a huge allocation.
-    /// </summary>
-    private sealed class Cursor
-    {
-        private readonly ArraySegment<byte> _data;
-        private int _at;
-
-        public Cursor(ArraySegment<byte> data) => _data = data;
-
-        public int Remaining => _data.Count - _at;
-
-        public ReadOnlySpan<byte> Bytes(long count, string what)
-        {
-            if (count < 0 || count > Remaining) throw new FormatException($"the payload ends inside {what}: {count} bytes needed, {Remaining} left");
-            var span = _data.AsSpan(_at, (int)count);
-            _at += (int)count;
-            return span;
-        }
-
-        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, "a 4-byte number"));
-        public long UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, "a 4-byte number"));
-        public byte Byte() => Bytes(1, "a 1-byte field")[0];
-
-        /// <summary>A non-negative int32 count.</summary>
-        public int Count(string what)
-        {
-            int n = Int32();
-            if (n < 0) throw new FormatException($"{what} is {n}");
-            return n;
-        }
-
-        /// <summary><paramref name="count"/>, once it is clear that that many items of <paramref name="size"/> bytes remain.</summary>
-        public int Fits(long count, int size, string what)
-        {
-            if (count < 0 || count * size > Remaining) throw new FormatException($"the payload ends inside {what}: {count * size} bytes needed, {Remaining} left");
-            return (int)count;
-        }
-    }
-
-    private sealed class Metadata
-    {
-        public string Name { get; set; } = "";
-        public string Activation { get; set; } = "";
-        public string Task { get; set; } = "";
-        public int Seed { get; set; }
-        public string InputNormalization { get; set; } = nameof(Normalization.None);
-        public string[]? FeatureNames { get; set; }
-        public string[]? ClassNames { get; set; }
-        public string? DatasetName { get; set; }
-        public ModelBaseline? Baseline { get; set; }
-        public List<HistoryRecord> History { get; set; } = new();
-        /// <summary>Per layer, the original index of each output neuron (null: none removed); for rewinding.</summary>
-        public int[]?[]? NeuronOrigins { get; set; }
-        /// <summary>Per layer, the kernel Optimize-Mlp chose (null: every layer Auto).</summary>
-        public string[]? Kernels { get; set; }
-        public DateTime Saved { get; set; }
-        public string Writer { get; set; } = "";
-
-        public static Metadata From(Mlp m) => new()
-        {
-            Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
-            InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
-            DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
-            NeuronOrigins = m.NeuronOrigins.Any(o => o is not null) ? m.NeuronOrigins : null,
-            Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
-            Writer = "SparsePrune " + typeof(ModelSerializer).Assembly.GetName().Version,
-        };
-    }
 }

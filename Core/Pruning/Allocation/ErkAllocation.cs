@@ -1,7 +1,7 @@
 namespace SparsePrune;
 
 /// <summary>Per-layer targets that add up to an overall one.</summary>
-internal static class Allocation
+internal static class ErkAllocation
 {
     /// <summary>
     /// Erdős–Rényi-Kernel allocation (Evci et al. 2020, "Rigging the Lottery"): a layer keeps a

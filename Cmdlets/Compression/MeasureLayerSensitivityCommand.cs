@@ -1,0 +1,42 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>Measure-LayerSensitivity: each layer pruned alone to each level, on a copy; the model is unchanged.</summary>
+[Cmdlet(VerbsDiagnostic.Measure, "LayerSensitivity")]
+[OutputType(typeof(LayerSensitivity))]
+public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    /// <summary>Levels: fractions of each layer's baseline weights (Connection) or neurons (Neuron) deleted.</summary>
+    [Parameter] public double[] Sparsity { get; set; } = { 0.5, 0.8, 0.9, 0.95 };
+
+    [Parameter] public PruneStructure Structure { get; set; } = PruneStructure.Connection;
+    [Parameter] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
+    [Parameter] public double ValidationFraction { get; set; } = 0.1;
+    [Parameter] public int? Seed { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var data = RequireDataset(Model, Dataset, "Measure-LayerSensitivity");
+        var activity = $"Layer sensitivity of '{Model.Name}'";
+        IReadOnlyList<LayerSensitivity> rows;
+        try
+        {
+            rows = Guard(Model, () => SensitivityAnalysis.Measure(Model, data, Sparsity, Structure, Criterion, ValidationFraction, Seed,
+                (done, total, what) =>
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    try { WriteProgress(new ProgressRecord(1, activity, what) { PercentComplete = total == 0 ? 100 : 100 * done / total }); }
+                    catch (PipelineStoppedException) { }
+                }, StopToken));
+        }
+        catch (OperationCanceledException) { return; }
+        finally { CompleteProgress(activity); }
+        WriteObject(rows, enumerateCollection: true);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>Set-Sparsity: hides weights behind a mask (reversible).</summary>
+[Cmdlet(VerbsCommon.Set, "Sparsity", SupportsShouldProcess = true, DefaultParameterSetName = SparsitySet)]
+[OutputType(typeof(Mlp))]
+public sealed class SetSparsityCommand : SparsePruneCmdlet
+{
+    private const string SparsitySet = "Sparsity";
+    private const string ThresholdSet = "Threshold";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>Target fraction of zero weights in scope, in [0, 1).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = SparsitySet)]
+    public double Sparsity { get; set; }
+
+    /// <summary>Weights with |w| below this are masked.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ThresholdSet)]
+    public double Threshold { get; set; }
+
+    [Parameter] public PruneScope Scope { get; set; } = PruneScope.Layer;
+    [Parameter] public SparsityMethod Method { get; set; } = SparsityMethod.Magnitude;
+    [Parameter] public int[]? Layer { get; set; }
+    [Parameter] public int? Seed { get; set; }
+
+    /// <summary>Data set for the baseline metric (default: the model's).</summary>
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        // Values, not bound names: $null or a $PSDefaultParameterValues default that changes nothing is no conflict.
+        // -Seed with magnitude masks is harmless (and a session may set it for every cmdlet): no error.
+        if (ParameterSetName == ThresholdSet && Scope != PruneScope.Layer)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Threshold compares every weight with one value, so -Scope changes nothing: leave it out, or give -Sparsity with -Scope.", Model);
+        var request = new SparsityRequest
+        {
+            Sparsity = ParameterSetName == SparsitySet ? Sparsity : null,
+            Threshold = ParameterSetName == ThresholdSet ? Threshold : null,
+            Scope = Scope, Method = Method, Layers = Layer, Seed = Seed,
+        };
+        var data = DatasetFor(Model, Dataset);
+        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        using var plan = Guard(Model, () => Sparsifier.Plan(Model, request));
+        var description = $"Set sparsity ({request.Describe()}) of model '{Model.Name}':{Environment.NewLine}  "
+            + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
+        if (!ShouldProcess(description, $"Set sparsity of model '{Model.Name}'? " + string.Join("; ", plan.Changes), "Set-Sparsity"))
+            return;
+        WarnIfBaselineHasNoMetric(Model, data);
+        Guard(Model, () => Sparsifier.Apply(Model, plan, data));
+        WriteVerbose(description);
+        WriteObject(Model);
+    }
+}

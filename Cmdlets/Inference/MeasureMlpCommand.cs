@@ -1,0 +1,60 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>Measure-Mlp: metric and latency.</summary>
+[Cmdlet(VerbsDiagnostic.Measure, "Mlp", DefaultParameterSetName = MetricSet)]
+[OutputType(typeof(Measurement), ParameterSetName = new[] { MetricSet })]
+[OutputType(typeof(LatencyMeasurement), ParameterSetName = new[] { LatencySet })]
+public sealed class MeasureMlpCommand : SparsePruneCmdlet
+{
+    private const string MetricSet = "Metric";
+    private const string LatencySet = "Latency";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    /// <summary>Timed forward passes: single rows for the metric set's LatencyMs; batches for -Latency.</summary>
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int Repeat { get; set; } = 50;
+
+    /// <summary>Times forward passes of whole batches (one result per -BatchSize) instead of scoring the model.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LatencySet)]
+    public SwitchParameter Latency { get; set; }
+
+    [Parameter(ParameterSetName = LatencySet)]
+    public int[] BatchSize { get; set; } = { 1, 256 };
+
+    /// <summary>Untimed runs before each series.</summary>
+    [Parameter(ParameterSetName = LatencySet)]
+    [ValidateRange(0, 10000)]
+    public int Warmup { get; set; } = 5;
+
+    protected override void ProcessRecord()
+    {
+        if (!Latency)
+        {
+            var data = RequireDataset(Model, Dataset, "Measure-Mlp");
+            WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, Repeat)));
+            return;
+        }
+        var activity = $"Latency of '{Model.Name}'";
+        List<LatencyMeasurement> rows;
+        try
+        {
+            rows = Guard(Model, () => KernelTuner.MeasureLatency(Model, BatchSize, DatasetFor(Model, Dataset), Repeat, Warmup,
+                (done, total) =>
+                {
+                    if (StopToken.IsCancellationRequested) return;
+                    try { WriteProgress(new ProgressRecord(1, activity, $"Batch size {BatchSize[done]}") { PercentComplete = 100 * done / total }); }
+                    catch (PipelineStoppedException) { }
+                }, StopToken));
+        }
+        catch (OperationCanceledException) { return; }
+        finally { CompleteProgress(activity); }
+        WriteObject(rows, enumerateCollection: true);
+    }
+}

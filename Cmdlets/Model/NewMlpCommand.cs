@@ -1,0 +1,33 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>New-Mlp: a fresh multi-layer perceptron.</summary>
+[Cmdlet(VerbsCommon.New, "Mlp")]
+[OutputType(typeof(Mlp))]
+public sealed class NewMlpCommand : SparsePruneCmdlet
+{
+    /// <summary>All widths, input first: 10,5,3,1.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public int[] Layers { get; set; } = Array.Empty<int>();
+
+    [Parameter]
+    public Activation Activation { get; set; } = Activation.ReLU;
+
+    [Parameter]
+    public TaskKind? Task { get; set; }
+
+    [Parameter]
+    public int? Seed { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var model = Guard(Layers, () => Mlp.Create(Layers, Activation, Task, Seed, Name));
+        WriteVerbose($"Created {model} with seed {model.Seed}.");
+        WriteObject(model);
+    }
+}

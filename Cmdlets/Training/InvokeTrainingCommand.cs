@@ -1,0 +1,50 @@
+using System.Management.Automation;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>Invoke-Training: trains a model in place and emits it.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Training", SupportsShouldProcess = true)]
+[OutputType(typeof(Mlp))]
+public sealed class InvokeTrainingCommand : SparsePruneCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>Default: the data set the model was last trained on.</summary>
+    [Parameter]
+    public Dataset? Dataset { get; set; }
+
+    [Parameter] public int Epochs { get; set; } = 10;
+    [Parameter] public int BatchSize { get; set; } = 64;
+    [Parameter] public double? LearningRate { get; set; }
+    [Parameter] public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+    [Parameter] public double Momentum { get; set; }
+    [Parameter] public double WeightDecay { get; set; }
+    [Parameter] public double L1 { get; set; }
+    [Parameter] public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+    [Parameter] public int? Seed { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var data = RequireDataset(Model, Dataset, "Invoke-Training");
+        var options = new TrainingOptions
+        {
+            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer,
+            Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed, LearningRateSchedule = LearningRateSchedule,
+        };
+        Guard(Model, () => { options.Validate(); Evaluator.CheckCompatible(Model, data); });
+        if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))
+            return;
+        var activity = $"Training '{Model.Name}' on '{data.Name}'";
+        TrainingResult result;
+        try { result = Guard(Model, () => Trainer.Train(Model, data, options, TrainingProgressWriter(activity), StopToken)); }
+        finally { CompleteProgress(activity); }
+        if (result.Stopped)
+        {
+            WriteWarning($"Training {result.StopNote}.");
+            return;
+        }
+        WriteVerbose($"Trained {result.EpochsCompleted} epoch(s): train loss {result.FinalLoss:0.#####}, {result.Metric?.Name} {result.Metric?.Value:0.#####} (seed {result.Seed}).");
+        WriteObject(Model);
+    }
+}

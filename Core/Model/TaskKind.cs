@@ -1,0 +1,3 @@
+namespace SparsePrune;
+
+public enum TaskKind { Classification, Regression }

@@ -1,0 +1,32 @@
+namespace SparsePrune;
+
+/// <summary>The JSON metadata block of a .spmlp file: everything but the tensors.</summary>
+internal sealed class SpmlpMetadata
+{
+    public string Name { get; set; } = "";
+    public string Activation { get; set; } = "";
+    public string Task { get; set; } = "";
+    public int Seed { get; set; }
+    public string InputNormalization { get; set; } = nameof(Normalization.None);
+    public string[]? FeatureNames { get; set; }
+    public string[]? ClassNames { get; set; }
+    public string? DatasetName { get; set; }
+    public ModelBaseline? Baseline { get; set; }
+    public List<HistoryRecord> History { get; set; } = new();
+    /// <summary>Per layer, the original index of each output neuron (null: none removed); for rewinding.</summary>
+    public int[]?[]? NeuronOrigins { get; set; }
+    /// <summary>Per layer, the kernel Optimize-Mlp chose (null: every layer Auto).</summary>
+    public string[]? Kernels { get; set; }
+    public DateTime Saved { get; set; }
+    public string Writer { get; set; } = "";
+
+    public static SpmlpMetadata From(Mlp m) => new()
+    {
+        Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
+        InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
+        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
+        NeuronOrigins = m.NeuronOrigins.Any(o => o is not null) ? m.NeuronOrigins : null,
+        Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
+        Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,
+    };
+}

@@ -1,0 +1,3 @@
+namespace SparsePrune;
+
+public enum PruneScope { Layer, Global, ERK }

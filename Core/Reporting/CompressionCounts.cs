@@ -1,0 +1,42 @@
+namespace SparsePrune;
+
+/// <summary>
+/// The counts and ratios of one layer or of the whole model (see DESIGN.md, Formulas):
+/// Sparsity = (Weights − NonZeroWeights) / Weights; PruningRatio = PrunedWeights / BaselineWeights;
+/// OverallSparsity = 1 − NonZeroWeights / BaselineWeights; CompressionRatio = baseline DenseBytes / StoredBytes.
+/// </summary>
+public class CompressionCounts
+{
+    /// <summary>Weights present now (deleted connections and removed neurons' weights are gone; masked ones count).</summary>
+    public long Weights { get; init; }
+    public long NonZeroWeights { get; init; }
+    public double Sparsity => Weights == 0 ? 0 : (double)(Weights - NonZeroWeights) / Weights;
+    public long BaselineWeights { get; init; }
+    public long PrunedWeights => BaselineWeights - Weights;
+    public double PruningRatio => BaselineWeights == 0 ? 0 : (double)PrunedWeights / BaselineWeights;
+    public double OverallSparsity => BaselineWeights == 0 ? 0 : 1.0 - (double)NonZeroWeights / BaselineWeights;
+    /// <summary>Weights and biases present now.</summary>
+    public long Parameters { get; init; }
+    public long NonZeroParameters { get; init; }
+    public long BaselineParameters { get; init; }
+    public double ParameterSparsity => Parameters == 0 ? 0 : (double)(Parameters - NonZeroParameters) / Parameters;
+    /// <summary>Output neurons now (for the total: hidden and output neurons).</summary>
+    public long Neurons { get; init; }
+    public long BaselineNeurons { get; init; }
+    /// <summary>float32 bytes of the current shapes stored dense (weights and biases).</summary>
+    public long DenseBytes { get; init; }
+    public long BaselineDenseBytes { get; init; }
+    /// <summary>
+    /// The bytes a model file (.spmlp, written by Export-Mlp) spends on the layers' live weights
+    /// and biases, exactly as <see cref="SpmlpFormat.LayerWeightBytes(Mlp)"/> counts them: a dense
+    /// layer 4 bytes per weight and bias; a sparse (pruned) layer 4 bytes per present weight,
+    /// its relative position codes (a few bits per present weight) and 4 bytes per bias. Masks
+    /// and the values behind them are not counted (a mask is reversible and saves nothing), nor
+    /// are fixed per-layer fields, metadata, header and checksum.
+    /// </summary>
+    public long StoredBytes { get; init; }
+    public double CompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
+    /// <summary>Floating-point operations of one forward pass of one row: 2 per multiply-add (dense layers all of them, sparse layers present weights only) plus 1 per bias.</summary>
+    public long Flops { get; init; }
+    public long BaselineFlops { get; init; }
+}

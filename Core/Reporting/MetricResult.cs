@@ -1,0 +1,8 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>A metric value: Accuracy (classification, higher is better) or Loss (regression MSE).</summary>
+public sealed record MetricResult(string Name, double Value);

@@ -1,0 +1,3 @@
+namespace SparsePrune;
+
+public enum PruneSchedule { OneShot, Iterative, Gradual, LotteryTicket }

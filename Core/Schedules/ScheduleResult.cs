@@ -1,0 +1,16 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>What a pruning schedule did.</summary>
+public sealed class ScheduleResult
+{
+    /// <summary>The targets the schedule pruned to, in order (Gradual: one per update).</summary>
+    public IReadOnlyList<double> Targets { get; init; } = Array.Empty<double>();
+    public bool Stopped { get; init; }
+    public string? StopNote { get; init; }
+    public MetricResult? Metric { get; init; }
+}

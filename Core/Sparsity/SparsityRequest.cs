@@ -1,0 +1,25 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>What Set-Sparsity is asked to do: exactly one of <see cref="Sparsity"/> and <see cref="Threshold"/>.</summary>
+public sealed record SparsityRequest
+{
+    public double? Sparsity { get; init; }
+    public double? Threshold { get; init; }
+    public PruneScope Scope { get; init; } = PruneScope.Layer;
+    public SparsityMethod Method { get; init; } = SparsityMethod.Magnitude;
+    /// <summary>Layers in scope (null: all).</summary>
+    public int[]? Layers { get; init; }
+    public int? Seed { get; init; }
+
+    public string Describe()
+    {
+        var target = Sparsity is { } s ? $"Sparsity={s.ToString(CultureInfo.InvariantCulture)}" : $"Threshold={Threshold!.Value.ToString(CultureInfo.InvariantCulture)}";
+        var layers = Layers is null ? "" : $" Layer={string.Join(",", Layers)}";
+        var seed = Method == SparsityMethod.Random && Seed is { } sd ? $" Seed={sd}" : "";
+        return $"{target} Scope={Scope} Method={Method}{layers}{seed}";
+    }
+}

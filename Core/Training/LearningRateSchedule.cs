@@ -1,0 +1,3 @@
+namespace SparsePrune;
+
+public enum LearningRateSchedule { Constant, Cosine }

@@ -1,0 +1,18 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>What a training run did.</summary>
+public sealed class TrainingResult
+{
+    public int EpochsCompleted { get; init; }
+    public bool Stopped { get; init; }
+    /// <summary>Where a stopped run stopped (null when it ran to the end).</summary>
+    public string? StopNote { get; init; }
+    public double FinalLoss { get; init; }
+    public int Seed { get; init; }
+    public MetricResult? Metric { get; init; }
+}
