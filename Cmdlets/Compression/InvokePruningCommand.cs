@@ -102,7 +102,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         var request = new PruningRequest
         {
             Ratio = Ratio ?? 0, Structure = Structure, Criterion = Criterion, Scope = Scope, Seed = Seed,
-            KeepN = keepN, GroupM = groupM, Layers = Layer, TaylorBatchSize = BatchSize,
+            KeepN = keepN, GroupM = groupM, Layers = Layer, ScoringBatchSize = BatchSize,
             MaxLayerSparsity = Scope == PruneScope.Global ? MaxLayerSparsity : null,
         };
         var training = new TrainingOptions { LearningRate = FineTuneLearningRate, Seed = Seed, BatchSize = BatchSize, LearningRateSchedule = LearningRateSchedule };

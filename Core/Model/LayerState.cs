@@ -5,8 +5,8 @@ namespace SparsePrune;
 
 /// <summary>
 /// The tensors of one linear layer. <see cref="Weight"/> holds the live values (masked and
-/// deleted connections read 0). <see cref="Mask"/> (bool: true keep, false masked) is the
-/// reversible sparsity mask and <see cref="Hidden"/> keeps the values behind it (0 elsewhere); <see cref="Deleted"/>
+/// deleted connections read 0). <see cref="Keep"/> (bool: true keep, false masked) is the
+/// reversible sparsity mask and <see cref="MaskedValues"/> keeps the values behind it (0 elsewhere); <see cref="Deleted"/>
 /// marks connections removed by pruning, which nothing restores. Every tensor here lives
 /// outside any dispose scope and is owned by this object.
 /// </summary>
@@ -18,13 +18,13 @@ internal sealed class LayerState : IDisposable
         Bias = bias;
     }
 
-    /// <summary>The dtype of <see cref="Mask"/> (true: keep): build masks read from elsewhere (files) with it.</summary>
+    /// <summary>The dtype of <see cref="Keep"/> (true: keep): build masks read from elsewhere (files) with it.</summary>
     internal static readonly ScalarType MaskType = ScalarType.Bool;
 
     public Tensor Weight { get; private set; }
     public Tensor Bias { get; private set; }
-    public Tensor? Mask { get; private set; }
-    public Tensor? Hidden { get; private set; }
+    public Tensor? Keep { get; private set; }
+    public Tensor? MaskedValues { get; private set; }
     public Tensor? Deleted { get; private set; }
 
     public int InFeatures => (int)Weight.shape[1];
@@ -69,9 +69,9 @@ internal sealed class LayerState : IDisposable
     /// </summary>
     public Tensor? KeepMask()
     {
-        if (Mask is null && Deleted is null) return null;
+        if (Keep is null && Deleted is null) return null;
         using var scope = NewDisposeScope();
-        var keep = Mask is null ? ones_like(Weight) : Mask.to_type(Weight.dtype, copy: true);
+        var keep = Keep is null ? ones_like(Weight) : Keep.to_type(Weight.dtype, copy: true);
         if (Deleted is not null) keep = keep.masked_fill(Deleted, 0f);
         return keep.DetachFromDisposeScope();
     }
@@ -79,7 +79,7 @@ internal sealed class LayerState : IDisposable
     /// <summary>The weights as they would be with no sparsity mask (deleted ones stay 0).</summary>
     public Tensor Underlying()
     {
-        return Hidden is null ? Weight.clone() : Weight + Hidden;
+        return MaskedValues is null ? Weight.clone() : Weight + MaskedValues;
     }
 
     // Under the kernel's lock: a CSR copy being built from the old tensor finishes before it is freed.
@@ -132,8 +132,8 @@ internal sealed class LayerState : IDisposable
     /// <summary>Installs a new sparsity mask (null: none) and its hidden values together.</summary>
     public void SetMask(Tensor? mask, Tensor? hidden)
     {
-        Replace(Mask, mask); Mask = mask;
-        Replace(Hidden, hidden); Hidden = hidden;
+        Replace(Keep, mask); Keep = mask;
+        Replace(MaskedValues, hidden); MaskedValues = hidden;
         InvalidateKernel();
     }
 
@@ -143,8 +143,8 @@ internal sealed class LayerState : IDisposable
     /// </summary>
     public void ReplaceMaskKeepingOld(Tensor? mask, Tensor? hidden)
     {
-        Mask = mask;
-        Hidden = hidden;
+        Keep = mask;
+        MaskedValues = hidden;
         InvalidateKernel();
     }
 
@@ -159,8 +159,8 @@ internal sealed class LayerState : IDisposable
     {
         using var scope = NewDisposeScope();
         var copy = new LayerState(Weight.detach().clone().DetachFromDisposeScope(), Bias.detach().clone().DetachFromDisposeScope());
-        copy.Mask = Mask?.clone().DetachFromDisposeScope();
-        copy.Hidden = Hidden?.clone().DetachFromDisposeScope();
+        copy.Keep = Keep?.clone().DetachFromDisposeScope();
+        copy.MaskedValues = MaskedValues?.clone().DetachFromDisposeScope();
         copy.Deleted = Deleted?.clone().DetachFromDisposeScope();
         copy.Kernel = Kernel;
         return copy;
@@ -170,8 +170,8 @@ internal sealed class LayerState : IDisposable
     {
         Weight.Dispose();
         Bias.Dispose();
-        Mask?.Dispose();
-        Hidden?.Dispose();
+        Keep?.Dispose();
+        MaskedValues?.Dispose();
         Deleted?.Dispose();
     }
 }

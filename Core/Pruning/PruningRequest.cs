@@ -16,8 +16,25 @@ public sealed record PruningRequest
     public int KeepN { get; init; } = 2;
     public int GroupM { get; init; } = 4;
     public int? Seed { get; init; }
-    /// <summary>Global scope: no layer passes this fraction of its baseline weights (neurons) deleted; null: no cap.</summary>
+    /// <summary>
+    /// Global scope: no layer passes this fraction of its baseline weights (neurons) deleted;
+    /// 1: no cap; null: <see cref="DefaultMaxLayerSparsity"/> of the target.
+    /// </summary>
     public double? MaxLayerSparsity { get; init; }
+
+    /// <summary>The cap global ranking works under (<see cref="MaxLayerSparsity"/> or its default).</summary>
+    public double EffectiveMaxLayerSparsity => MaxLayerSparsity ?? DefaultMaxLayerSparsity(Ratio);
+
+    /// <summary>
+    /// The default cap: 0.98 up to a target of 0.92, above it 1 − (1 − target) / 4, so that a
+    /// layer always keeps at least a quarter of the share the whole scope keeps. Its job is to
+    /// prevent layer collapse (one layer emptied while others stay dense), not to allocate: a
+    /// fixed 0.98 turned every global target of 0.98 or more into the same sparsity in every
+    /// layer, output layer included (LeNet-300-100 on Fashion-MNIST, Gradual to 0.98: 75.0 %
+    /// accuracy, against 88.8 % uncapped with layers at 98.3 / 96.3 / 73.6 %). Up to a target of
+    /// 0.92 the default is the 0.98 it always was, so results there do not change.
+    /// </summary>
+    public static double DefaultMaxLayerSparsity(double ratio) => Math.Max(0.98, 1 - (1 - ratio) / 4);
     /// <summary>Layers in scope (null: all; Neuron: hidden layers only).</summary>
     public int[]? Layers { get; init; }
     /// <summary>
@@ -25,22 +42,18 @@ public sealed record PruningRequest
     /// <see cref="Ratio"/>, e.g. as sensitivity chose them.
     /// </summary>
     public double[]? LayerRatios { get; init; }
-    /// <summary>
-    /// Neuron pruning inside training: neurons (per hidden layer) already removed in effect but
-    /// still present in the shapes. They count as removed, are not chosen again, and the plan
-    /// deletes the connections of the neurons it chooses instead of removing them, so the
-    /// shapes (and the optimizer's state) stay until training ends.
-    /// </summary>
-    internal IReadOnlyList<HashSet<int>>? MaskedNeurons { get; init; }
-    /// <summary>Taylor: batch size of the scoring passes over the training split.</summary>
-    public int TaylorBatchSize { get; init; } = 256;
+    /// <summary>Criteria scored from gradients (Taylor, Fisher): batch size of the scoring passes over the training split.</summary>
+    public int ScoringBatchSize { get; init; } = 256;
+
+    /// <summary>The structure that plans this request.</summary>
+    internal PrunableStructure StructureImpl => PrunableStructure.For(Structure);
 
     public string Describe() => (Structure == PruneStructure.NM
         ? $"Structure=NM Pattern={KeepN}:{GroupM} Criterion={Criterion}"
         : LayerRatios is { } lr
         ? string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} LayerRatios={string.Join(",", lr.Select(r => r.ToString("0.######", CultureInfo.InvariantCulture)))} Criterion={Criterion} Scope={Scope}")
         : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}"))
-        + (Scope == PruneScope.Global && MaxLayerSparsity is { } cap && Structure != PruneStructure.NM ? string.Create(CultureInfo.InvariantCulture, $" MaxLayerSparsity={cap}") : "")
+        + (Scope == PruneScope.Global && Structure != PruneStructure.NM ? string.Create(CultureInfo.InvariantCulture, $" MaxLayerSparsity={EffectiveMaxLayerSparsity}") : "")
         + (Layers is { } layers ? $" Layer={string.Join(",", layers)}" : "")
         + (Criterion == PruneCriterion.Random && Seed is { } s ? $" Seed={s}" : "");
 }

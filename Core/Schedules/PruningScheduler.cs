@@ -36,39 +36,12 @@ public static class PruningScheduler
         return progress >= 1 ? final : final + (initial - final) * Math.Pow(1 - progress, 3);
     }
 
-    /// <summary>
-    /// The request's targets from where the model is now to where the request ends: the
-    /// overall ratio, and each layer's when the request names a target per layer.
-    /// </summary>
-    private sealed class TargetTrack
-    {
-        private readonly PruningRequest _final;
-        private readonly double _start;
-        private readonly double[]? _layerStarts;
-
-        public TargetTrack(Mlp model, PruningRequest final)
-        {
-            _final = final;
-            _start = Math.Min(Pruner.CurrentRatio(model, final), final.Ratio);
-            _layerStarts = final.LayerRatios?.Select((r, i) => Math.Min(Pruner.CurrentLayerRatio(model, final, i), r)).ToArray();
-        }
-
-        public double Start => _start;
-
-        /// <summary>The request at one point of a schedule, given as a function of (start, final) target.</summary>
-        public PruningRequest At(Func<double, double, double> target) => _final with
-        {
-            Ratio = target(_start, _final.Ratio),
-            LayerRatios = _final.LayerRatios?.Select((r, i) => target(_layerStarts![i], r)).ToArray(),
-        };
-    }
-
     public static ScheduleResult Run(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
         Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
     {
         options.Validate(request);
         bool needsData = options.Schedule == PruneSchedule.Gradual || options.FineTuneEpochs > 0
-            || (options.Schedule == PruneSchedule.LotteryTicket && options.RewindEpoch > 0) || request.Criterion == PruneCriterion.Taylor;
+            || (options.Schedule == PruneSchedule.LotteryTicket && options.RewindEpoch > 0) || ImportanceCriterion.ScoresFromData(request.Criterion);
         if (needsData && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-Schedule {options.Schedule} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (data is not null) Evaluator.CheckCompatible(model, data);
@@ -98,13 +71,17 @@ public static class PruningScheduler
             var rounds = Enumerable.Range(0, options.Steps).Select(r => track.At((s, f) => RoundTargets(s, f, options.Steps)[r])).ToArray();
             var targets = rounds.Select(r => r.Ratio).ToArray();
             MetricResult? metric = null;
+            string? capNote = null;
             for (int r = 0; r < targets.Length; r++)
             {
                 string status = string.Create(CultureInfo.InvariantCulture, $"Round {r + 1}/{targets.Length}: pruning to {targets[r]:0.####}");
                 progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, null));
                 var roundRequest = rounds[r];
-                using (var plan = Pruner.Plan(model, roundRequest, data))
+                using (var plan = Pruner.Plan(model, roundRequest, data, cancel))
+                {
                     Pruner.Apply(model, plan, data);
+                    capNote = Pruner.CapNote(plan);
+                }
                 if (lottery)
                 {
                     Rewind(model, rewind!);
@@ -118,7 +95,7 @@ public static class PruningScheduler
                         p => progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, p)), cancel);
                     metric = result.Metric;
                     if (result.Stopped)
-                        return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = $"round {r + 1} of {targets.Length}: fine-tuning {result.StopNote}", Metric = metric };
+                        return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = $"round {r + 1} of {targets.Length}: fine-tuning {result.StopNote}", Metric = metric, CapNote = capNote };
                 }
                 // The prune step already recorded its metric: no second evaluation.
                 else if (!lottery && model.History[^1] is { Metric: { } value, MetricName: { } name }) metric = new MetricResult(name, value);
@@ -126,10 +103,10 @@ public static class PruningScheduler
                 {
                     var note = $"stopped after round {r + 1} of {targets.Length}";
                     model.Record("Stop", options.Describe(), model.Counts, metric, note);
-                    return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = note, Metric = metric };
+                    return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = note, Metric = metric, CapNote = capNote };
                 }
             }
-            return new ScheduleResult { Targets = targets, Metric = metric };
+            return new ScheduleResult { Targets = targets, Metric = metric, CapNote = capNote };
         }
         finally
         {
@@ -173,9 +150,9 @@ public static class PruningScheduler
             using var scope = NewDisposeScope();
             var (w, b) = values[i];
             var present = layer.Deleted is { } d ? w.masked_fill(d, 0f) : w;
-            if (layer.Mask is { } mask)
+            if (layer.Keep is { } mask)
                 layer.SetMask(mask, present.masked_fill(mask, 0f).DetachFromDisposeScope());
-            layer.SetWeight((layer.Mask is { } m ? present.masked_fill(m.logical_not(), 0f) : present.clone()).DetachFromDisposeScope());
+            layer.SetWeight((layer.Keep is { } m ? present.masked_fill(m.logical_not(), 0f) : present.clone()).DetachFromDisposeScope());
             layer.SetBias(b.clone().DetachFromDisposeScope());
             w.Dispose();
             b.Dispose();
@@ -208,92 +185,20 @@ public static class PruningScheduler
             var sparsities = Pruner.LayerSparsityNote(model, request);
             if (sparsities is not null && model.History.Count > 0)
                 model.AmendLastNote(sparsities);
+            if (hook.CapNote is { } capped && model.History.Count > 0)
+                model.AmendLastNote(capped);
         }
         finally
         {
             hook.Dispose();
         }
         if (result.Stopped)
-            return new ScheduleResult { Targets = hook.Targets, Stopped = true, StopNote = $"gradual pruning {result.StopNote}", Metric = result.Metric };
+            return new ScheduleResult { Targets = hook.Targets, Stopped = true, StopNote = $"gradual pruning {result.StopNote}", Metric = result.Metric, CapNote = hook.CapNote };
         if (options.FineTuneEpochs > 0)
         {
             var tuned = Trainer.Train(model, data, FineTune(options), p => progress?.Invoke(new ScheduleProgress("Fine-tuning", 1, 1, p)), cancel);
-            return new ScheduleResult { Targets = hook.Targets, Stopped = tuned.Stopped, StopNote = tuned.StopNote, Metric = tuned.Metric };
+            return new ScheduleResult { Targets = hook.Targets, Stopped = tuned.Stopped, StopNote = tuned.StopNote, Metric = tuned.Metric, CapNote = hook.CapNote };
         }
-        return new ScheduleResult { Targets = hook.Targets, Metric = result.Metric };
-    }
-
-    /// <summary>Raises the pruning target inside the training loop; Taylor scores accumulate between updates.</summary>
-    private sealed class GradualHook : ITrainingHook, IDisposable
-    {
-        private readonly Mlp _model;
-        private readonly TargetTrack _track;
-        private readonly PruningRequest _request;
-        private readonly long _ramp;
-        private readonly int _every;
-        private List<Tensor>? _taylor;
-
-        /// <summary>Neuron pruning: neurons removed in effect during training (their connections deleted), removed for real at its end.</summary>
-        private readonly List<HashSet<int>>? _masked;
-
-        public GradualHook(Mlp model, TargetTrack track, long ramp, int every)
-        {
-            _model = model; _track = track; _request = track.At((_, f) => f); _ramp = ramp; _every = every;
-            // Masking keeps the shapes, so Adam's moment estimates survive every update.
-            if (_request.Structure == PruneStructure.Neuron)
-                _masked = Enumerable.Range(0, model.LayerCount - 1).Select(_ => new HashSet<int>()).ToList();
-        }
-
-        public void RemoveMaskedNeurons()
-        {
-            if (_masked is null) return;
-            Pruner.RemoveMaskedNeurons(_model, _masked);
-            foreach (var m in _masked) m.Clear();
-        }
-
-        public List<double> Targets { get; } = new();
-        /// <summary>True once the update at the ramp's end (the final target) has run.</summary>
-        public bool ReachedFinal { get; private set; }
-
-        public void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters)
-        {
-            if (_request.Criterion != PruneCriterion.Taylor || step > _ramp) return;
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            _taylor ??= parameters.Select(p => zeros_like(p.W).DetachFromDisposeScope()).ToList();
-            for (int l = 0; l < parameters.Count; l++)
-                if (parameters[l].W.grad is { } g) _taylor[l].add_((parameters[l].W * g).abs());
-        }
-
-        public bool Due(int step) => step <= _ramp && (step % _every == 0 || step == _ramp);
-
-        public void Update(int step) => PruneTo(step);
-
-        /// <summary>Prunes to the target of optimizer step <paramref name="step"/>.</summary>
-        public void PruneTo(long step)
-        {
-            var request = _track.At((s, f) => GradualTarget(s, f, step, 0, _ramp)) with { MaskedNeurons = _masked };
-            Targets.Add(request.Ratio);
-            ReachedFinal |= step >= _ramp;
-            using (var plan = Pruner.Plan(_model, request, null, _taylor ?? (_request.Criterion == PruneCriterion.Taylor ? ZeroScores() : null)))
-            {
-                Pruner.ApplyToLayers(_model, plan);
-                if (_masked is not null)
-                    for (int l = 0; l < plan.NewlyMasked.Count; l++) _masked[l].UnionWith(plan.NewlyMasked[l]);
-            }
-            // Scores start again after every update (and take the new shapes after neuron removal).
-            DisposeScores();
-        }
-
-        private List<Tensor> ZeroScores() => _taylor = _model.State.Select(l => zeros_like(l.Weight).DetachFromDisposeScope()).ToList();
-
-        private void DisposeScores()
-        {
-            if (_taylor is null) return;
-            foreach (var t in _taylor) t.Dispose();
-            _taylor = null;
-        }
-
-        public void Dispose() => DisposeScores();
+        return new ScheduleResult { Targets = hook.Targets, Metric = result.Metric, CapNote = hook.CapNote };
     }
 }

@@ -13,4 +13,6 @@ public sealed class ScheduleResult
     public bool Stopped { get; init; }
     public string? StopNote { get; init; }
     public MetricResult? Metric { get; init; }
+    /// <summary>What -MaxLayerSparsity held back in the last step (null: nothing), for the cmdlet's warning.</summary>
+    public string? CapNote { get; init; }
 }

@@ -109,7 +109,7 @@ public static class BudgetSearch
                 .Where(g => request.Ratio <= 0 || g <= request.Ratio).ToArray();
             if (grid.Length == 0) grid = new[] { request.Ratio };
             var rows = SensitivityAnalysis.Measure(model, data, grid, request.Structure, request.Criterion, budget.ValidationFraction, splitSeed, null, cancel);
-            int layers = request.Structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            int layers = request.StructureImpl.PrunableLayers(model);
             var inScope = request.Layers?.ToHashSet() ?? Enumerable.Range(0, layers).ToHashSet();
             var tolerances = rows.Where(r => inScope.Contains(r.Layer)).Select(r => Math.Max(0, r.Drop)).Distinct().OrderBy(t => t).ToArray();
             double[] Allocation(double tolerance) => Enumerable.Range(0, layers).Select(l =>
@@ -182,17 +182,17 @@ public static class BudgetSearch
     /// <summary>The largest ratio the request can reach: what -MaxLayerSparsity (global) and one neuron per layer allow.</summary>
     private static double MaxRatio(Mlp model, PruningRequest request)
     {
-        double cap = request.Scope == PruneScope.Global && request.MaxLayerSparsity is { } c ? c : 0.999;
+        double cap = Math.Min(0.999, request.Scope == PruneScope.Global ? request.EffectiveMaxLayerSparsity : 0.999);
         if (request.Structure == PruneStructure.Neuron)
         {
-            var baseN = model.Baseline?.LayerNeurons ?? model.State.Select(l => l.OutFeatures).ToArray();
-            var hidden = (request.Layers ?? Enumerable.Range(0, model.LayerCount - 1).ToArray());
+            var baseN = PrunableStructure.BaselineNeurons(model);
+            var hidden = Pruner.InScope(model, request);
             long total = hidden.Sum(l => (long)baseN[l]);
             long removable = hidden.Sum(l => Math.Min(baseN[l] - 1, Ranking.FloorCount(cap, baseN[l])));
             return FloorRatio((double)removable / total);
         }
-        var baseW = model.Baseline?.LayerWeights ?? model.State.Select(l => l.DenseWeights).ToArray();
-        var layers = request.Layers ?? Enumerable.Range(0, model.LayerCount).ToArray();
+        var baseW = PrunableStructure.BaselineWeights(model);
+        var layers = Pruner.InScope(model, request);
         if (request.Scope != PruneScope.Global) return Math.Min(cap, 0.999);
         long all = layers.Sum(l => baseW[l]);
         return FloorRatio((double)layers.Sum(l => Ranking.FloorCount(cap, baseW[l])) / all);

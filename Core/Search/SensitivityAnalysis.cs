@@ -23,10 +23,17 @@ public static class SensitivityAnalysis
         var validation = data.SplitValidation(validationFraction, seed ?? model.NextSeed());
         var baseline = Evaluator.Evaluate(model, validation);
         bool accuracy = baseline.Name == "Accuracy";
-        var taylor = criterion == PruneCriterion.Taylor ? Importance.Taylor(model, validation, 256, cancel) : null;
+        // Gradient scores are computed once on the validation split and shared by every copy's plan.
+        GradientCriterion? gradients = null;
+        if (ImportanceCriterion.ScoresFromData(criterion))
+        {
+            gradients = (GradientCriterion)ImportanceCriterion.Create(criterion, 0);
+            gradients.ObserveData(model, validation, 256, cancel);
+        }
         try
         {
-            int layers = structure == PruneStructure.Neuron ? model.LayerCount - 1 : model.LayerCount;
+            var prunable = PrunableStructure.For(structure);
+            int layers = prunable.PrunableLayers(model);
             var rows = new List<LayerSensitivity>();
             int total = layers * levels.Count, done = 0;
             for (int layer = 0; layer < layers; layer++)
@@ -43,10 +50,10 @@ public static class SensitivityAnalysis
                             Ratio = level, Structure = structure, Criterion = criterion, Layers = new[] { layer },
                             Seed = criterion == PruneCriterion.Random ? (seed ?? model.NextSeed()) : null,
                         };
-                        long before = structure == PruneStructure.Neuron ? copy.State[layer].OutFeatures : copy.State[layer].PresentWeights;
-                        using (var plan = Pruner.Plan(copy, request, null, taylor))
+                        long before = prunable.PresentCount(copy, layer);
+                        using (var plan = Pruner.Plan(copy, request, null, gradients, null, cancel))
                             Pruner.ApplyToLayers(copy, plan);
-                        long after = structure == PruneStructure.Neuron ? copy.State[layer].OutFeatures : copy.State[layer].PresentWeights;
+                        long after = prunable.PresentCount(copy, layer);
                         var metric = Evaluator.Evaluate(copy, validation);
                         rows.Add(new LayerSensitivity
                         {
@@ -67,7 +74,7 @@ public static class SensitivityAnalysis
         }
         finally
         {
-            if (taylor is not null) foreach (var t in taylor) t.Dispose();
+            gradients?.Dispose();
         }
     }
 }

@@ -83,15 +83,15 @@ public static class Sparsifier
             var view = new LayerView
             {
                 Weight = RawTensor.Address(layer.Weight, ScalarType.Float32, n),
-                Hidden = RawTensor.Address(layer.Hidden, ScalarType.Float32, n),
+                MaskedValues = RawTensor.Address(layer.MaskedValues, ScalarType.Float32, n),
                 Deleted = RawTensor.Address(layer.Deleted, ScalarType.Bool, n),
-                Keep = RawTensor.Address(layer.Mask, ScalarType.Bool, n),
+                Keep = RawTensor.Address(layer.Keep, ScalarType.Bool, n),
                 Scores = RawTensor.Address(scores?[i], ScalarType.Float32, n),
                 Count = n,
             };
             keepOut[i] = RawTensor.Address(keep[i], ScalarType.Bool, n);
-            if (view.Weight == 0 || keepOut[i] == 0 || (layer.Hidden is not null && view.Hidden == 0) || (layer.Deleted is not null && view.Deleted == 0)
-                || (layer.Mask is not null && view.Keep == 0) || (scores is not null && view.Scores == 0)) return null;
+            if (view.Weight == 0 || keepOut[i] == 0 || (layer.MaskedValues is not null && view.MaskedValues == 0) || (layer.Deleted is not null && view.Deleted == 0)
+                || (layer.Keep is not null && view.Keep == 0) || (scores is not null && view.Scores == 0)) return null;
             views[i] = view;
         }
         var result = NativeSelect.Select(views, groups, keepOut, get_num_threads());
@@ -135,7 +135,7 @@ public static class Sparsifier
         {
             var layer = state[layers[i]];
             long present = layer.PresentWeights;
-            var current = layer.Mask ?? ones_like(keep[i]);
+            var current = layer.Keep ?? ones_like(keep[i]);
             counts[i] = new NativeSelect.LayerCounts(
                 Masked: keep[i].logical_not().count_nonzero().item<long>(),
                 Changed: current.ne(keep[i]).count_nonzero().item<long>(),
@@ -178,7 +178,7 @@ public static class Sparsifier
         private readonly SparsityPlan _plan;
         private readonly List<Entry> _done = new();
 
-        private sealed record Entry(LayerState Layer, PlannedMask Planned, Tensor? OldMask, Tensor? OldHidden, Tensor Hidden);
+        private sealed record Entry(LayerState Layer, PlannedMask Planned, Tensor? OldMask, Tensor? OldMaskedValues, Tensor MaskedValues);
 
         public MaskExchange(Mlp model, SparsityPlan plan)
         {
@@ -199,9 +199,9 @@ public static class Sparsifier
             {
                 var layer = _model.State[planned.Layer];
                 var keep = planned.Keep!;
-                if (layer.Mask is null && planned.KeepsAll) continue;
-                var oldMask = layer.Mask;
-                var oldHidden = layer.Hidden;
+                if (layer.Keep is null && planned.KeepsAll) continue;
+                var oldMask = layer.Keep;
+                var oldHidden = layer.MaskedValues;
                 Tensor hidden;
                 if (oldHidden is null)
                 {
@@ -226,9 +226,9 @@ public static class Sparsifier
             for (int i = _done.Count - 1; i >= 0; i--)
             {
                 var e = _done[i];
-                Move(e.Layer.Weight, e.Hidden, e.OldMask, e.Planned.Keep!, fillHidden: false);
-                e.Layer.ReplaceMaskKeepingOld(e.OldMask, e.OldHidden);
-                if (e.OldHidden is null) e.Hidden.Dispose();
+                Move(e.Layer.Weight, e.MaskedValues, e.OldMask, e.Planned.Keep!, fillHidden: false);
+                e.Layer.ReplaceMaskKeepingOld(e.OldMask, e.OldMaskedValues);
+                if (e.OldMaskedValues is null) e.MaskedValues.Dispose();
             }
             _done.Clear();
         }
@@ -238,7 +238,7 @@ public static class Sparsifier
             foreach (var e in _done)
             {
                 e.OldMask?.Dispose();
-                if (e.Planned.KeepsAll) e.Hidden.Dispose();
+                if (e.Planned.KeepsAll) e.MaskedValues.Dispose();
                 else e.Planned.Keep = null; // the layer owns it now
             }
             _done.Clear();

@@ -168,7 +168,8 @@ public class BudgetTests
         var model = Mlp.Create(new[] { 64, 32, 10 }, seed: 92);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 0.005, Seed = 2 });
         var original = model.Clone();
-        var request = new PruningRequest { Ratio = 0, Scope = scope };
+        // MaxLayerSparsity 1: no cap, so the range's top is what the layers' floors allow.
+        var request = new PruningRequest { Ratio = 0, Scope = scope, MaxLayerSparsity = 1 };
         var budget = new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 11, Probes = 6 };
 
         var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);

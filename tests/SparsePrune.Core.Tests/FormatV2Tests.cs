@@ -272,7 +272,7 @@ public class FormatV2Tests
         foreach (var s in new[] { 0.3, 0.95 })
         {
             H.Sparsify(model, s);
-            Assert.All(model.State, l => Assert.NotNull(l.Mask));
+            Assert.All(model.State, l => Assert.NotNull(l.Keep));
             var copy = RoundTrip(model);
             H.Sparsify(model, 0);
             H.Sparsify(copy, 0);
@@ -385,7 +385,7 @@ public class FormatV2Tests
             Delete(mixed, i, Enumerable.Range(0, (int)mixed.State[i].DenseWeights).Select(_ => rng.NextDouble() < 0.7).ToArray());
         H.Sparsify(mixed, 0.5, layers: new[] { 0, 2 });
         Assert.Equal(new[] { LayerStorage.Sparse, LayerStorage.Sparse, LayerStorage.Dense, LayerStorage.Dense }, mixed.Layers.Select(l => l.Stored));
-        Assert.Equal(new[] { true, false, true, false }, mixed.State.Select(l => l.Mask is not null));
+        Assert.Equal(new[] { true, false, true, false }, mixed.State.Select(l => l.Keep is not null));
 
         foreach (var m in new[] { model, mixed })
         {
@@ -449,7 +449,7 @@ public class FormatV2Tests
         Assert.Equal(expected.GetProperty("NonZeroWeights").GetInt64(), model.NonZeroWeights);
         Assert.Equal(expected.GetProperty("History").EnumerateArray().Select(e => e.GetString()), model.History.Select(h => h.Operation));
         Assert.Equal(expected.GetProperty("Fingerprint").GetString(), Fingerprint(model));
-        Assert.All(model.State, l => Assert.NotNull(l.Mask));
+        Assert.All(model.State, l => Assert.NotNull(l.Keep));
 
         using var reader = new StreamReader(DataFile("iris.csv"));
         var table = DatasetLoader.ReadCsvRows(reader).Skip(1).ToList();

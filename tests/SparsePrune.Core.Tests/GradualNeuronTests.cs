@@ -14,9 +14,11 @@ public class GradualNeuronTests
     public void MaskedNeuronsCountAsRemovedAndAreNotChosenAgain()
     {
         var model = Mlp.Create(Widths, seed: 5);
-        var masked = new List<HashSet<int>> { new() { 0, 3 }, new() };
-        var request = new PruningRequest { Structure = PruneStructure.Neuron, Ratio = 0.5, MaskedNeurons = masked };
-        using var plan = Pruner.Plan(model, request);
+        var masked = new MaskedNeurons(new[] { new[] { 0, 3 }, Array.Empty<int>() });
+        var request = new PruningRequest { Structure = PruneStructure.Neuron, Ratio = 0.5 };
+        using var plan = Pruner.Plan(model, request, null, null, masked);
+        Assert.Equal(NeuronApplication.MaskDuringTraining, plan.NeuronApplication);
+        Assert.Empty(plan.RemovedNeurons);
         Pruner.ApplyToLayers(model, plan);
 
         // Shapes stay; floor(0.5 × 12) = 6 in layer 0, of which 2 were masked: 4 more; floor(0.5 × 8) = 4 in layer 1.

@@ -75,7 +75,7 @@ public class NativeSelectTests
     {
         var model = Used(new[] { 40, 30, 20, 10 }, seed: 5);
         Assert.All(model.State, l => Assert.NotNull(l.Deleted));
-        Assert.Contains(model.State, l => l.Mask is not null);
+        Assert.Contains(model.State, l => l.Keep is not null);
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope });
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope, Layers = new[] { 2, 0 } });
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope, Method = SparsityMethod.Random, Seed = 3 });
@@ -142,7 +142,7 @@ public class NativeSelectTests
             using (var plan = Sparsifier.Plan(twin, new SparsityRequest { Sparsity = s, Scope = scope }, preferNative: false))
                 Sparsifier.Apply(twin, plan, null);
             H.SameStateIgnoringReferences(H.Snap(twin), model);
-            Assert.All(model.State, l => Assert.True(l.Mask is null || l.Mask.dtype == ScalarType.Bool));
+            Assert.All(model.State, l => Assert.True(l.Keep is null || l.Keep.dtype == ScalarType.Bool));
         }
     }
 
@@ -218,20 +218,20 @@ public class NativeSelectTests
         var model = Mlp.Create(new[] { 30, 20, 10 }, seed: 16);
         H.Sparsify(model, 0.5, layers: new[] { 0 });
         var weights = model.State.Select(l => l.Weight).ToArray();
-        var hidden = model.State[0].Hidden!;
+        var hidden = model.State[0].MaskedValues!;
         var original = H.Snap(model);
         H.Sparsify(model, 0.8, PruneScope.Global);
         // The live weights stay the same tensors; a layer that had a mask keeps its hidden tensor.
         for (int l = 0; l < model.LayerCount; l++) Assert.Same(weights[l], model.State[l].Weight);
-        Assert.Same(hidden, model.State[0].Hidden);
-        Assert.NotNull(model.State[1].Hidden);
+        Assert.Same(hidden, model.State[0].MaskedValues);
+        Assert.NotNull(model.State[1].MaskedValues);
         // And the underlying values are untouched: Sparsity 0 gives back the original weights.
         H.Sparsify(model, 0, PruneScope.Global);
         for (int l = 0; l < model.LayerCount; l++)
         {
-            var u = original.Layers[l].Weight.Select((w, k) => original.Layers[l].Hidden is { } h ? w + h[k] : w).ToArray();
+            var u = original.Layers[l].Weight.Select((w, k) => original.Layers[l].MaskedValues is { } h ? w + h[k] : w).ToArray();
             H.BitEqual(u, H.W(model, l), $"layer {l}");
-            Assert.Null(model.State[l].Mask);
+            Assert.Null(model.State[l].Keep);
         }
     }
 

@@ -289,12 +289,13 @@ public class PrunerTests
     public void EveryLayerKeepsANeuronAndOutputsAreNeverPruned(PruneScope scope)
     {
         var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 41);
-        H.Prune(model, 0.99, PruneStructure.Neuron, scope);
+        // MaxLayerSparsity 1: no cap beyond the one-neuron floor (the default cap cannot reach 0.99 of 6 and 5 neurons).
+        H.Prune(model, 0.99, PruneStructure.Neuron, scope, maxLayerSparsity: 1);
         Assert.Equal(new[] { 8, 1, 1, 3 }, model.Widths);
         Assert.Equal(3, model.Outputs);
         Assert.Equal(8 + 1 + 3, model.Weights);
         // Nothing left to take: the same target again deletes nothing.
-        using var again = Pruner.Plan(model, new PruningRequest { Ratio = 0.99, Structure = PruneStructure.Neuron, Scope = scope });
+        using var again = Pruner.Plan(model, new PruningRequest { Ratio = 0.99, Structure = PruneStructure.Neuron, Scope = scope, MaxLayerSparsity = 1 });
         Assert.True(again.TargetMet);
         // The model still runs.
         var y = H.Forward(model, H.RandomRows(4, 8, 1), 4);

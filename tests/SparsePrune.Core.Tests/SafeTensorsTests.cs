@@ -305,7 +305,7 @@ public class SafeTensorsTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 4 });
         H.Prune(model, 0.3, data: data);
         H.Sparsify(model, 0.6, data: data);
-        Assert.All(model.State, l => { Assert.NotNull(l.Mask); Assert.NotNull(l.Deleted); });
+        Assert.All(model.State, l => { Assert.NotNull(l.Keep); Assert.NotNull(l.Deleted); });
 
         var file = Parse(SafeTensorsFormat.ToBytes(model));
         for (int l = 0; l < model.LayerCount; l++)
@@ -317,7 +317,7 @@ public class SafeTensorsTests
             Assert.Equal(zeros, H.ZeroSet(stored));
             foreach (int k in zeros) Assert.Equal(0, BitConverter.SingleToInt32Bits(stored[k])); // +0, exactly
             // The masked and deleted positions are among them.
-            var masked = H.Bools(model.State[l].Mask).Select((keep, k) => (keep, k)).Where(p => !p.keep).Select(p => p.k);
+            var masked = H.Bools(model.State[l].Keep).Select((keep, k) => (keep, k)).Where(p => !p.keep).Select(p => p.k);
             var deleted = H.Bools(model.State[l].Deleted).Select((v, k) => (v, k)).Where(p => p.v).Select(p => p.k);
             Assert.Subset(zeros, masked.Concat(deleted).ToHashSet());
         }

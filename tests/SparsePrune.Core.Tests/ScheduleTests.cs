@@ -578,7 +578,14 @@ public class ScheduleTests
     };
 
     /// <summary>Σ over batches (in order) of |w ⊙ ∂L/∂w|, L the batch's mean loss, by a hand-written backward pass in double.</summary>
-    private static double[][] ManagedTaylor(Mlp model, Dataset data, int batchSize)
+    private static double[][] ManagedTaylor(Mlp model, Dataset data, int batchSize) =>
+        ManagedGradientSums(model, data, batchSize, (w, g) => Math.Abs(w * g));
+
+    /// <summary>
+    /// Σ over batches (in order) of <paramref name="term"/>(w, ∂L/∂w) per weight, L the batch's mean
+    /// loss, by a hand-written forward and backward pass in double (ReLU, Tanh, Sigmoid).
+    /// </summary>
+    internal static double[][] ManagedGradientSums(Mlp model, Dataset data, int batchSize, Func<double, double, double> term)
     {
         int L = model.LayerCount, f = data.Features;
         var w = Enumerable.Range(0, L).Select(model.GetWeight).ToArray();
@@ -638,13 +645,13 @@ public class ScheduleTests
             {
                 int cols = w[l].GetLength(1);
                 for (int i = 0; i < w[l].GetLength(0); i++)
-                    for (int j = 0; j < cols; j++) sums[l][i * cols + j] += Math.Abs(w[l][i, j] * grads[l][i, j]);
+                    for (int j = 0; j < cols; j++) sums[l][i * cols + j] += term(w[l][i, j], grads[l][i, j]);
             }
         }
         return sums;
     }
 
-    private static Dataset TinyClassification() => DatasetLoader.FromTable("tiny-c", new[] { "a", "b", "c", "label" }, new[]
+    internal static Dataset TinyClassification() => DatasetLoader.FromTable("tiny-c", new[] { "a", "b", "c", "label" }, new[]
     {
         new[] { "0.5", "-1.25", "2", "p" },
         new[] { "1.5", "0.75", "-0.5", "q" },
@@ -655,7 +662,7 @@ public class ScheduleTests
         new[] { "0.9", "1.6", "0.05", "p" },
     }, 3, new DatasetOptions { TestFraction = 0, Normalization = Normalization.None, Seed = 1 });
 
-    private static Dataset TinyRegression() => DatasetLoader.FromTable("tiny-r", new[] { "x1", "x2", "y" }, new[]
+    internal static Dataset TinyRegression() => DatasetLoader.FromTable("tiny-r", new[] { "x1", "x2", "y" }, new[]
     {
         new[] { "0.5", "-1.25", "0.3" },
         new[] { "1.5", "0.75", "-1.2" },
@@ -689,7 +696,9 @@ public class ScheduleTests
             H.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 3 - 1) * 0.125f + 0.0625f).ToArray());
         }
         var expected = ManagedTaylor(model, data, batchSize);
-        var got = Importance.Taylor(model, data, batchSize);
+        using var taylor = (GradientCriterion)ImportanceCriterion.Create(PruneCriterion.Taylor, 0);
+        taylor.ObserveData(model, data, batchSize);
+        var got = Enumerable.Range(0, model.LayerCount).Select(l => taylor.ConnectionScores(model, l)).ToList();
         try
         {
             for (int l = 0; l < model.LayerCount; l++)
@@ -704,7 +713,7 @@ public class ScheduleTests
                 // A neuron's Taylor score sums its row.
                 if (l + 1 < model.LayerCount)
                 {
-                    var neurons = Importance.Neurons(model.State[l], PruneCriterion.Taylor, new Random(0), got[l]);
+                    var neurons = taylor.NeuronScores(model, l);
                     int cols = widths[l];
                     for (int i = 0; i < widths[l + 1]; i++)
                     {

@@ -56,7 +56,7 @@ public class SerializerTests
     public void BytesRoundTripKeepsEverything()
     {
         var model = WorkedModel();
-        Assert.All(Enumerable.Range(0, 3), l => Assert.NotNull(model.State[l].Mask));
+        Assert.All(Enumerable.Range(0, 3), l => Assert.NotNull(model.State[l].Keep));
         Assert.Contains(model.State, l => l.Deleted is not null);
         Assert.Equal(5, model.History.Count);
 

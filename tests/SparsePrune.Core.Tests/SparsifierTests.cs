@@ -142,7 +142,7 @@ public class SparsifierTests
         for (int i = 0; i < model.LayerCount; i++)
         {
             H.BitEqual(once.Layers[i].Weight, twice.Layers[i].Weight);
-            H.BitEqual(once.Layers[i].Hidden!, twice.Layers[i].Hidden!);
+            H.BitEqual(once.Layers[i].MaskedValues!, twice.Layers[i].MaskedValues!);
         }
         for (int i = 0; i < model.LayerCount; i++)
             Assert.Equal(Ranking.FloorCount(0.5, model.State[i].DenseWeights), H.ZeroSet(H.W(model, i)).Count);
@@ -176,8 +176,8 @@ public class SparsifierTests
         for (int i = 0; i < model.LayerCount; i++)
         {
             H.BitEqual(original[i], H.W(model, i), $"layer {i}");
-            Assert.Null(model.State[i].Mask);
-            Assert.Null(model.State[i].Hidden);
+            Assert.Null(model.State[i].Keep);
+            Assert.Null(model.State[i].MaskedValues);
         }
         Assert.Equal(0.0, model.Sparsity);
     }
@@ -190,8 +190,8 @@ public class SparsifierTests
         H.Sparsify(model, 0.4);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            var keep = H.Bools(model.State[i].Mask);
-            var hidden = H.Floats(model.State[i].Hidden);
+            var keep = H.Bools(model.State[i].Keep);
+            var hidden = H.Floats(model.State[i].MaskedValues);
             var w = H.W(model, i);
             for (int k = 0; k < w.Length; k++)
             {

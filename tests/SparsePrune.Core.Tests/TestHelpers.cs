@@ -95,14 +95,14 @@ internal static class H
 
     // ---- snapshots ----------------------------------------------------------------------
 
-    /// <summary>A layer's values; <c>Mask</c> is the keep mask (true: kept).</summary>
-    public sealed record LayerSnapshot(int Out, int In, float[] Weight, float[] Bias, bool[]? Mask, float[]? Hidden, bool[]? Deleted);
+    /// <summary>A layer's values; <c>Keep</c> is the keep mask (true: kept).</summary>
+    public sealed record LayerSnapshot(int Out, int In, float[] Weight, float[] Bias, bool[]? Keep, float[]? MaskedValues, bool[]? Deleted);
 
     public sealed record ModelSnapshot(LayerSnapshot[] Layers, ModelBaseline? Baseline, int HistoryCount, Dataset? Dataset);
 
     public static ModelSnapshot Snap(Mlp model) => new(
         model.State.Select(l => new LayerSnapshot(l.OutFeatures, l.InFeatures, Floats(l.Weight), Floats(l.Bias),
-            l.Mask is null ? null : Bools(l.Mask), l.Hidden is null ? null : Floats(l.Hidden),
+            l.Keep is null ? null : Bools(l.Keep), l.MaskedValues is null ? null : Floats(l.MaskedValues),
             l.Deleted is null ? null : Bools(l.Deleted))).ToArray(),
         model.Baseline, model.History.Count, model.Dataset);
 
@@ -127,19 +127,19 @@ internal static class H
             Assert.Equal((e.Out, e.In), (a.Out, a.In));
             BitEqual(e.Weight, a.Weight, $"layer {i} weight");
             BitEqual(e.Bias, a.Bias, $"layer {i} bias");
-            Assert.Equal(e.Mask is null, a.Mask is null);
-            if (e.Mask is not null) Assert.True(e.Mask.SequenceEqual(a.Mask!), $"layer {i} mask");
-            Assert.Equal(e.Hidden is null, a.Hidden is null);
-            if (e.Hidden is not null)
+            Assert.Equal(e.Keep is null, a.Keep is null);
+            if (e.Keep is not null) Assert.True(e.Keep.SequenceEqual(a.Keep!), $"layer {i} mask");
+            Assert.Equal(e.MaskedValues is null, a.MaskedValues is null);
+            if (e.MaskedValues is not null)
             {
                 // Behind the mask: the exact bits. Elsewhere the hidden value is a zero of either sign.
-                Assert.Equal(e.Hidden.Length, a.Hidden!.Length);
-                for (int k = 0; k < e.Hidden.Length; k++)
+                Assert.Equal(e.MaskedValues.Length, a.MaskedValues!.Length);
+                for (int k = 0; k < e.MaskedValues.Length; k++)
                 {
-                    if (e.Mask is not null && !e.Mask[k])
-                        Assert.True(BitConverter.SingleToInt32Bits(e.Hidden[k]) == BitConverter.SingleToInt32Bits(a.Hidden[k]), $"layer {i} hidden {k}: {a.Hidden[k]:R}, expected {e.Hidden[k]:R}");
+                    if (e.Keep is not null && !e.Keep[k])
+                        Assert.True(BitConverter.SingleToInt32Bits(e.MaskedValues[k]) == BitConverter.SingleToInt32Bits(a.MaskedValues[k]), $"layer {i} hidden {k}: {a.MaskedValues[k]:R}, expected {e.MaskedValues[k]:R}");
                     else
-                        Assert.True(e.Hidden[k] == a.Hidden[k], $"layer {i} hidden {k} (not masked): {a.Hidden[k]:R}, expected {e.Hidden[k]:R}");
+                        Assert.True(e.MaskedValues[k] == a.MaskedValues[k], $"layer {i} hidden {k} (not masked): {a.MaskedValues[k]:R}, expected {e.MaskedValues[k]:R}");
                 }
             }
             Assert.Equal(e.Deleted is null, a.Deleted is null);
@@ -170,9 +170,9 @@ internal static class H
     }
 
     public static PruningPlan Prune(Mlp model, double ratio, PruneStructure structure = PruneStructure.Connection,
-        PruneScope scope = PruneScope.Layer, PruneCriterion criterion = PruneCriterion.L1, Dataset? data = null)
+        PruneScope scope = PruneScope.Layer, PruneCriterion criterion = PruneCriterion.L1, Dataset? data = null, double? maxLayerSparsity = null)
     {
-        var plan = Pruner.Plan(model, new PruningRequest { Ratio = ratio, Structure = structure, Scope = scope, Criterion = criterion });
+        var plan = Pruner.Plan(model, new PruningRequest { Ratio = ratio, Structure = structure, Scope = scope, Criterion = criterion, MaxLayerSparsity = maxLayerSparsity });
         Pruner.Apply(model, plan, data);
         return plan;
     }

@@ -32,7 +32,7 @@ public class TrainerTests
         var model = Mlp.Create(DigitsWidths, seed: 51);
         H.Sparsify(model, 0.6, data: data);
         var masked = Enumerable.Range(0, 2).Select(l => H.ZeroSet(H.W(model, l))).ToArray();
-        var hidden = Enumerable.Range(0, 2).Select(l => H.Floats(model.State[l].Hidden)).ToArray();
+        var hidden = Enumerable.Range(0, 2).Select(l => H.Floats(model.State[l].MaskedValues)).ToArray();
         var beforeTraining = Enumerable.Range(0, 2).Select(l => H.W(model, l)).ToArray();
         const int batch = 64;
         int epochs = EpochsFor(100, data.TrainCount, batch);
@@ -52,7 +52,7 @@ public class TrainerTests
             // Training did move the free weights.
             Assert.Contains(Enumerable.Range(0, w.Length), k => !masked[l].Contains(k) && w[k] != beforeTraining[l][k]);
             Assert.Equal(masked[l].Count, w.Length - H.CountNonZero(w));
-            H.BitEqual(hidden[l], H.Floats(model.State[l].Hidden), $"layer {l} hidden values");
+            H.BitEqual(hidden[l], H.Floats(model.State[l].MaskedValues), $"layer {l} hidden values");
         }
 
         // Set-Sparsity 0 brings back the values behind the mask, as they were before training.

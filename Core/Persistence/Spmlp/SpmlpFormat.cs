@@ -84,7 +84,7 @@ public static class SpmlpFormat
             {
                 w.Write(layer.OutFeatures);
                 w.Write(layer.InFeatures);
-                w.Write((byte)((layer.Mask is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag)));
+                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag)));
                 var weights = Floats(layer.Weight);
                 if (layer.Deleted is not null)
                 {
@@ -94,12 +94,12 @@ public static class SpmlpFormat
                 }
                 else WriteFloatsAt(w, weights, null);
                 WriteFloatsAt(w, Floats(layer.Bias), null);
-                if (layer.Mask is not null)
+                if (layer.Keep is not null)
                 {
                     // Read as bool whatever the mask's dtype: true keeps, false masks.
-                    var masked = PositionCoding.PositionsOf(Bools(layer.Mask), false);
+                    var masked = PositionCoding.PositionsOf(Bools(layer.Keep), false);
                     WritePositions(w, masked);
-                    WriteFloatsAt(w, Floats(layer.Hidden!), masked);
+                    WriteFloatsAt(w, Floats(layer.MaskedValues!), masked);
                 }
             }
         }

@@ -1,3 +1,3 @@
 namespace SparsePrune;
 
-public enum PruneCriterion { L1, L2, Random, Taylor }
+public enum PruneCriterion { L1, L2, Random, Taylor, Fisher }

@@ -139,7 +139,7 @@ internal static unsafe class NativeSelect
     {
         /// <summary>The ranking key, or <see cref="Excluded"/> for a deleted connection.</summary>
         uint Key(long i);
-        /// <summary>The underlying value (Weight + Hidden).</summary>
+        /// <summary>The underlying value (Weight + MaskedValues).</summary>
         float Value(long i);
         /// <summary>The live weight (0 where masked).</summary>
         float Live(long i);
@@ -163,7 +163,7 @@ internal static unsafe class NativeSelect
     {
         private readonly float* _w, _h, _s;
         private readonly byte* _d;
-        public GeneralKeys(LayerView v) { _w = (float*)v.Weight; _h = (float*)v.Hidden; _s = (float*)v.Scores; _d = (byte*)v.Deleted; }
+        public GeneralKeys(LayerView v) { _w = (float*)v.Weight; _h = (float*)v.MaskedValues; _s = (float*)v.Scores; _d = (byte*)v.Deleted; }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public uint Key(long i)
         {
@@ -176,7 +176,7 @@ internal static unsafe class NativeSelect
         public float Live(long i) => _w[i];
     }
 
-    private static bool IsPlain(LayerView v) => v.Hidden == 0 && v.Deleted == 0 && v.Scores == 0;
+    private static bool IsPlain(LayerView v) => v.MaskedValues == 0 && v.Deleted == 0 && v.Scores == 0;
 
     private static void HistogramChunk(LayerView v, long start, long length, int shift, int digitMask, int filterShift, uint filterPrefix, Span<uint> hist)
     {

@@ -51,8 +51,13 @@ internal static class Ranking
     /// its room's lowest, and the rest is ranked again among the others. Ties go to the lower
     /// tensor, then the lower index. One float 1/0 tensor per input.
     /// </summary>
-    public static List<Tensor> LowestKCapped(IReadOnlyList<Tensor> scores, long k, IReadOnlyList<long> room)
+    public static List<Tensor> LowestKCapped(IReadOnlyList<Tensor> scores, long k, IReadOnlyList<long> room) =>
+        LowestKCapped(scores, k, room, out _);
+
+    /// <summary>As above; <paramref name="capped"/> lists the tensors held to their room (which wanted more).</summary>
+    public static List<Tensor> LowestKCapped(IReadOnlyList<Tensor> scores, long k, IReadOnlyList<long> room, out List<int> capped)
     {
+        capped = new List<int>();
         var result = new Tensor?[scores.Count];
         var open = Enumerable.Range(0, scores.Count).ToList();
         while (true)
@@ -69,6 +74,7 @@ internal static class Ranking
             }
             foreach (var i in over)
             {
+                capped.Add(i);
                 result[i] = LowestK(scores[i], room[i]).MoveToOuterDisposeScope();
                 k -= room[i];
                 open.Remove(i);

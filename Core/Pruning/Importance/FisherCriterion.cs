@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>
+/// Optimal Brain Damage's saliency (LeCun, Denker &amp; Solla 1990), ½·w²·H_ii, with the Hessian's
+/// diagonal approximated by the empirical Fisher: Σ over batches of (∂L/∂w)², L the batch's mean
+/// loss. A neuron scores the sum over its <see cref="NeuronGroup"/>: its incoming row and its
+/// outgoing column, the weights that go with it.
+/// </summary>
+[Criterion(PruneCriterion.Fisher)]
+internal sealed class FisherCriterion : GradientCriterion
+{
+    protected override Tensor Term(Tensor weight, Tensor gradient) => gradient.square();
+
+    public override Tensor ConnectionScores(Mlp model, int layer) => model.State[layer].Weight.square().mul(Sums[layer]).mul(0.5);
+
+    public override double[] NeuronScores(Mlp model, int layer)
+    {
+        using var scope = NewDisposeScope();
+        return NeuronGroup.SumOverGroups(ConnectionScores(model, layer), ConnectionScores(model, layer + 1));
+    }
+}
