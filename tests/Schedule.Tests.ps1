@@ -46,7 +46,7 @@ Describe 'Measure-LayerSensitivity' {
     BeforeAll {
         $script:Levels = [double[]](0.5, 0.8, 0.95)
         $script:Before = Get-ModelState $Trained
-        $script:Rows = @(Measure-LayerSensitivity $Trained -Sparsity $Levels -Seed 7)
+        $script:Rows = @(Measure-LayerSensitivity $Trained -Ratio $Levels -Seed 7)
         $script:Validation = Get-ValidationSplit $Digits 0.1 7
     }
 
@@ -56,7 +56,8 @@ Describe 'Measure-LayerSensitivity' {
             $r = $Rows[$i]
             $r.PSObject.TypeNames[0] | Should -Be 'SparsePrune.LayerSensitivity'
             $r.Layer | Should -Be ([Math]::Floor($i / $Levels.Count))
-            $r.Sparsity | Should -Be $Levels[$i % $Levels.Count]
+            $r.Ratio | Should -Be $Levels[$i % $Levels.Count]
+            $r.Sparsity | Should -Be $r.Ratio -Because 'the old name stays as an alias property'
             $r.Shape | Should -Be "$($Widths[$r.Layer])x$($Widths[$r.Layer + 1])"
             "$($r.Structure)" | Should -Be 'Connection'
             "$($r.Criterion)" | Should -Be 'L1'
@@ -67,7 +68,7 @@ Describe 'Measure-LayerSensitivity' {
 
     It 'deletes floor(level x weights) of the one layer it prunes' {
         $n = Get-LayerWeightCount $Widths
-        foreach ($r in $Rows) { $r.Deleted | Should -Be (Get-FloorCount $r.Sparsity $n[$r.Layer]) -Because "layer $($r.Layer) at $($r.Sparsity)" }
+        foreach ($r in $Rows) { $r.Deleted | Should -Be (Get-FloorCount $r.Ratio $n[$r.Layer]) -Because "layer $($r.Layer) at $($r.Ratio)" }
     }
 
     It 'leaves the model unchanged: weights, history, baseline and data set' {
@@ -95,8 +96,8 @@ Describe 'Measure-LayerSensitivity' {
     It 'Drop = BaselineMetric - Metric, and Metric is what Invoke-Pruning -Layer -Ratio gives on a copy' {
         foreach ($r in $Rows) {
             $r.Drop | Should -Be ($r.BaselineMetric - $r.Metric)
-            $copy = $Trained | Copy-Mlp | Invoke-Pruning -Layer $r.Layer -Ratio $r.Sparsity
-            (Measure-Mlp $copy -Dataset $Validation -Repeat 1).Accuracy | Should -Be $r.Metric -Because "layer $($r.Layer) at $($r.Sparsity)"
+            $copy = $Trained | Copy-Mlp | Invoke-Pruning -Layer $r.Layer -Ratio $r.Ratio
+            (Measure-Mlp $copy -Dataset $Validation -Repeat 1).Accuracy | Should -Be $r.Metric -Because "layer $($r.Layer) at $($r.Ratio)"
         }
     }
 
@@ -119,7 +120,7 @@ Describe 'Measure-LayerSensitivity' {
         $Rows | Export-Csv -Path $csv -NoTypeInformation -ErrorAction Stop
         $back = @(Import-Csv $csv)
         $back.Count | Should -Be $Rows.Count
-        $names = 'Model', 'Layer', 'Shape', 'Structure', 'Criterion', 'Sparsity', 'Deleted', 'MetricName', 'BaselineMetric', 'Metric', 'Drop'
+        $names = 'Model', 'Layer', 'Shape', 'Structure', 'Criterion', 'Ratio', 'Deleted', 'MetricName', 'BaselineMetric', 'Metric', 'Drop'
         foreach ($name in $names) { $back[0].PSObject.Properties.Name | Should -Contain $name }
         for ($i = 0; $i -lt $Rows.Count; $i++) {
             [int]$back[$i].Layer | Should -Be $Rows[$i].Layer
@@ -130,17 +131,18 @@ Describe 'Measure-LayerSensitivity' {
         $parsed.Count | Should -Be $Rows.Count
         for ($i = 0; $i -lt $Rows.Count; $i++) {
             $parsed[$i].Layer | Should -Be $Rows[$i].Layer
-            $parsed[$i].Sparsity | Should -Be $Rows[$i].Sparsity
+            $parsed[$i].Ratio | Should -Be $Rows[$i].Ratio
             [double]$parsed[$i].Drop | Should -Be $Rows[$i].Drop
         }
     }
 
     It '-Structure Neuron measures the hidden layers only and deletes floor(level x neurons)' {
+        # -Sparsity is the old name of -Ratio, kept as an alias so that scripts still run.
         $rows = @(Measure-LayerSensitivity $Trained -Structure Neuron -Sparsity 0.25, 0.5 -Seed 7)
         $rows.Count | Should -Be (($Widths.Count - 2) * 2)
         foreach ($r in $rows) {
             $r.Layer | Should -BeLessThan ($Widths.Count - 2)
-            $r.Deleted | Should -Be (Get-FloorCount $r.Sparsity $Widths[$r.Layer + 1])
+            $r.Deleted | Should -Be (Get-FloorCount $r.Ratio $Widths[$r.Layer + 1])
         }
         Assert-ModelUnchanged $Trained $Before
     }
@@ -321,6 +323,8 @@ Describe 'New error ids: terminating, with the right ErrorId, the model unchange
     It '<Case>: <ErrorId>' -ForEach @(
         @{ Case = '-MaxLayerSparsity with -Scope Layer'; ErrorId = 'ParameterNotApplicable'; Hint = '-Scope Global'
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -MaxLayerSparsity 0.9 -ErrorAction SilentlyContinue } }
+        @{ Case = '-Steps 3 (the default value) with -Schedule OneShot'; ErrorId = 'ParameterNotApplicable'; Hint = 'Iterative'
+            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule OneShot -Steps 3 -ErrorAction SilentlyContinue } }
         @{ Case = '-Steps with -Schedule Gradual'; ErrorId = 'ParameterNotApplicable'; Hint = 'Iterative'
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule Gradual -Steps 5 -ErrorAction SilentlyContinue } }
         @{ Case = '-RewindEpoch with -Schedule Iterative'; ErrorId = 'ParameterNotApplicable'; Hint = 'LotteryTicket'
@@ -353,6 +357,8 @@ Describe 'New error ids: terminating, with the right ErrorId, the model unchange
             Act = { param($m) $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -ErrorAction SilentlyContinue } }
         @{ Case = '-Criterion Taylor on an untrained model without -Dataset'; ErrorId = 'NoDataset'; Hint = '-Dataset'; Model = 'Untrained'
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Criterion Taylor -ErrorAction SilentlyContinue } }
+        @{ Case = '-Criterion Fisher on an untrained model without -Dataset'; ErrorId = 'NoDataset'; Hint = '-Dataset'; Model = 'Untrained'
+            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Criterion Fisher -ErrorAction SilentlyContinue } }
         @{ Case = '-Schedule Gradual on an untrained model without -Dataset'; ErrorId = 'NoDataset'; Hint = '-Dataset'; Model = 'Untrained'
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule Gradual -ErrorAction SilentlyContinue } }
     ) {
@@ -502,18 +508,20 @@ Describe 'Schedules, scope and criteria' {
         }
     }
 
-    It '-Criterion Taylor deletes first the weights of inputs that are 0 in every training row (L1 does not)' {
+    It '-Criterion <Criterion> deletes first the weights of inputs that are 0 in every training row (L1 does not)' -ForEach @(
+        @{ Criterion = 'Taylor' }, @{ Criterion = 'Fisher' }
+    ) {
         $x = Get-DatasetArray $Digits TrainX
         $f = $Digits.Features; $rows = $Digits.TrainCount
         $zero = @(for ($k = 0; $k -lt $f; $k++) { $all = $true; for ($i = 0; $i -lt $rows; $i++) { if ($x[$i * $f + $k] -ne 0) { $all = $false; break } }; if ($all) { $k } })
         $zero.Count | Should -BeGreaterThan 0 -Because 'Digits has pixels that are blank in every image'
-        $taylor = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Criterion Taylor -Layer 0
+        $taylor = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Criterion $Criterion -Layer 0
         $l1 = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Layer 0
-        $taylor.History[-1].Parameters | Should -Match 'Criterion=Taylor'
+        $taylor.History[-1].Parameters | Should -Match "Criterion=$Criterion"
         $wt = $taylor.GetWeight(0); $wl = $l1.GetWeight(0)
         $leftTaylor = 0; $leftL1 = 0
         foreach ($k in $zero) { for ($o = 0; $o -lt $Widths[1]; $o++) { if ($wt[$o, $k] -ne 0) { $leftTaylor++ }; if ($wl[$o, $k] -ne 0) { $leftL1++ } } }
-        $leftTaylor | Should -Be 0 -Because 'their gradient is 0, so their Taylor score is 0'
+        $leftTaylor | Should -Be 0 -Because "their gradient is 0, so their $Criterion score is 0"
         $leftL1 | Should -BeGreaterThan 0 -Because 'their |w| is as random as any'
         $taylor.Layers[0].Weights | Should -Be ($Widths[0] * $Widths[1] - (Get-FloorCount 0.5 ($Widths[0] * $Widths[1])))
     }
@@ -558,15 +566,16 @@ Describe 'Progress of a schedule' {
         ($parents | Where-Object { "$($_.RecordType)" -eq 'Processing' } | Select-Object -First 1).StatusDescription | Should -Match "over $ramp of $steps steps"
     }
 
-    It 'Gradual -Scope Global ends at floor(0.95 x N) deleted, no layer beyond floor(0.98 x its weights)' {
+    It 'Gradual -Scope Global ends at floor(0.95 x N) deleted, no layer beyond the default cap max(0.98, 1 - 0.05 / 4)' {
         $n = Get-LayerWeightCount $Widths
         $total = ($n | Measure-Object -Sum).Sum
+        $cap = [Math]::Max(0.98, 1 - (1 - 0.95) / 4)
         $Gradual.History[-1].Operation | Should -Be 'GradualPrune'
-        $Gradual.History[-1].Note | Should -Match 'MaxLayerSparsity=0\.98'
+        $Gradual.History[-1].Note | Should -Match ('MaxLayerSparsity=' + [regex]::Escape($cap.ToString([cultureinfo]::InvariantCulture)))
         $present = 0
         for ($l = 0; $l -lt $n.Count; $l++) {
             $w = $Gradual.Layers[$l].Weights
-            $n[$l] - $w | Should -BeLessOrEqual (Get-FloorCount 0.98 $n[$l])
+            $n[$l] - $w | Should -BeLessOrEqual (Get-FloorCount $cap $n[$l])
             $present += $w
         }
         $total - $present | Should -Be (Get-FloorCount 0.95 $total)

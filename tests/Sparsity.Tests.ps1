@@ -137,6 +137,33 @@ Describe 'Set-Sparsity -Scope Global' {
     }
 }
 
+Describe 'Set-Sparsity -Scope Global -MaxLayerSparsity' {
+    It 'holds a layer that global ranking would take past the cap at floor(cap x its weights), ranks the rest globally, and says so' {
+        # Layer 0's init bound (1/8) is below layer 1's (1/sqrt(32)): global ranking at 0.88 takes about 92 % of layer 0.
+        $free = New-Mlp 64, 32, 10 -Seed 3 | Set-Sparsity 0.88 -Scope Global
+        $free.Layers[0].Sparsity | Should -BeGreaterThan 0.9 -Because 'the cap must bind for the test to prove anything'
+        $m = New-Mlp 64, 32, 10 -Seed 3
+        $before = Get-ModelSnapshot $m
+        $null = $m | Set-Sparsity 0.88 -Scope Global -MaxLayerSparsity 0.9 -WarningVariable warnings -WarningAction SilentlyContinue
+        $n0 = $before.Layers[0].W.Length; $n1 = $before.Layers[1].W.Length
+        $total = Get-FloorCount 0.88 ($n0 + $n1)
+        $held = Get-FloorCount 0.9 $n0
+        # layer 0 at its cap, its smallest magnitudes; layer 1 the rest of the count, its own smallest
+        Assert-MaskedLayer -Before $before.Layers[0].W -After (Get-FlatWeight $m 0) -Zeros $held
+        Assert-MaskedLayer -Before $before.Layers[1].W -After (Get-FlatWeight $m 1) -Zeros ($total - $held)
+        "$warnings" | Should -Match 'MaxLayerSparsity 0\.9 held layer\(s\) 0 at the cap'
+        $m.History[-1].Parameters | Should -Match 'MaxLayerSparsity=0\.9'
+        $m.History[-1].Note | Should -Match 'held layer\(s\) 0'
+    }
+
+    It 'applies to -Sparsity with -Scope Global only (ParameterNotApplicable otherwise)' {
+        $m = New-Mlp 8, 4, 2 -Seed 1
+        $err = Get-ThrownError -Action { param($x) $x | Set-Sparsity 0.5 -MaxLayerSparsity 0.9 } -ArgumentList $m
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -BeExactly 'ParameterNotApplicable'
+        $m.NonZeroWeights | Should -Be $m.Weights -Because 'a refused step changes nothing'
+    }
+}
+
 Describe 'Set-Sparsity -Method Random' {
     It 'zeroes exactly floor(s x N) weights per layer, not the magnitude choice, and repeats with -Seed' {
         $m = New-Mlp 64, 32, 10 -Seed 3

@@ -13,7 +13,10 @@ public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
 
     /// <summary>Levels: fractions of each layer's baseline weights (Connection) or neurons (Neuron) deleted.</summary>
-    [Parameter] public double[] Sparsity { get; set; } = { 0.5, 0.8, 0.9, 0.95 };
+    /// <remarks>Named -Sparsity before it was called what it is (a pruning ratio); the alias keeps scripts running.</remarks>
+    [Parameter]
+    [Alias("Sparsity")]
+    public double[] Ratio { get; set; } = { 0.5, 0.8, 0.9, 0.95 };
 
     [Parameter] public PruneStructure Structure { get; set; } = PruneStructure.Connection;
     [Parameter] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
@@ -27,7 +30,7 @@ public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
         IReadOnlyList<LayerSensitivity> rows;
         try
         {
-            rows = Guard(Model, () => SensitivityAnalysis.Measure(Model, data, Sparsity, Structure, Criterion, ValidationFraction, Seed,
+            rows = Guard(Model, () => SensitivityAnalysis.Measure(Model, data, Ratio, Structure, Criterion, ValidationFraction, Seed,
                 (done, total, what) =>
                 {
                     if (StopToken.IsCancellationRequested) return;

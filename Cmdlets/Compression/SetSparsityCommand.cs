@@ -26,6 +26,9 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
     [Parameter] public int[]? Layer { get; set; }
     [Parameter] public int? Seed { get; set; }
 
+    /// <summary>-Scope Global: no layer has more than this fraction of its weights masked (default: no cap).</summary>
+    [Parameter(ParameterSetName = SparsitySet)] public double? MaxLayerSparsity { get; set; }
+
     /// <summary>Data set for the baseline metric (default: the model's).</summary>
     [Parameter] public Dataset? Dataset { get; set; }
 
@@ -39,7 +42,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
         {
             Sparsity = ParameterSetName == SparsitySet ? Sparsity : null,
             Threshold = ParameterSetName == ThresholdSet ? Threshold : null,
-            Scope = Scope, Method = Method, Layers = Layer, Seed = Seed,
+            Scope = Scope, Method = Method, Layers = Layer, Seed = Seed, MaxLayerSparsity = MaxLayerSparsity,
         };
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
@@ -51,6 +54,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
         WarnIfBaselineHasNoMetric(Model, data);
         Guard(Model, () => Sparsifier.Apply(Model, plan, data));
         WriteVerbose(description);
+        if (Sparsifier.CapNote(plan) is { } capNote) WriteWarning(capNote + ".");
         WriteObject(Model);
     }
 }

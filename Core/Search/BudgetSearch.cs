@@ -117,10 +117,10 @@ public static class BudgetSearch
                 double current = Pruner.CurrentLayerRatio(model, request, l);
                 if (!inScope.Contains(l)) return Math.Min(current, 0.999999);
                 double best = current;
-                foreach (var row in rows.Where(r => r.Layer == l).OrderBy(r => r.Sparsity))
+                foreach (var row in rows.Where(r => r.Layer == l).OrderBy(r => r.Ratio))
                 {
                     if (row.Drop > tolerance) break;
-                    best = Math.Max(best, row.Sparsity);
+                    best = Math.Max(best, row.Ratio);
                 }
                 return Math.Min(best, 0.999999);
             }).ToArray();
@@ -143,7 +143,7 @@ public static class BudgetSearch
                 }
             }
             sensitivityNote = "sensitivity (validation drop per layer and level): " + string.Join("; ", rows.GroupBy(r => r.Layer).Select(g =>
-                $"{g.Key}: " + string.Join(" ", g.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Sparsity:0.##}={r.Drop:0.####}")))));
+                $"{g.Key}: " + string.Join(" ", g.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Ratio:0.##}={r.Drop:0.####}")))));
         }
 
         var note = $"{(trains ? "reference (same schedule, nothing pruned)" : "baseline")} validation {baseline.Name} {baseline.Value.ToString("0.####", CultureInfo.InvariantCulture)}; "

@@ -12,7 +12,7 @@ public sealed class LayerSensitivity
     public PruneStructure Structure { get; init; }
     public PruneCriterion Criterion { get; init; }
     /// <summary>The level: the fraction of the layer's baseline weights (Connection) or neurons (Neuron) deleted.</summary>
-    public double Sparsity { get; init; }
+    public double Ratio { get; init; }
     /// <summary>Weights (Connection) or neurons (Neuron) deleted in this layer at this level.</summary>
     public long Deleted { get; init; }
     public string MetricName { get; init; } = "";
@@ -21,5 +21,5 @@ public sealed class LayerSensitivity
     public double Metric { get; init; }
     /// <summary>What the level costs: accuracy lost, or loss gained (positive is worse).</summary>
     public double Drop { get; init; }
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"layer {Layer} at {Sparsity:0.###}: {MetricName} {Metric:0.####} (drop {Drop:0.####})");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"layer {Layer} at {Ratio:0.###}: {MetricName} {Metric:0.####} (drop {Drop:0.####})");
 }

@@ -16,7 +16,7 @@ public static class SensitivityAnalysis
         if (structure == PruneStructure.NM)
             throw SparsePruneException.Argument("InvalidStructure", "Measure-LayerSensitivity prunes each layer to a level: use -Structure Connection or Neuron (an N:M pattern has no level).");
         if (levels.Count == 0 || levels.Any(l => !(l >= 0 && l < 1)))
-            throw SparsePruneException.Argument("InvalidSparsity", $"Every -Sparsity level must be at least 0 and below 1; got {string.Join(",", levels.Select(l => l.ToString(CultureInfo.InvariantCulture)))}.");
+            throw SparsePruneException.Argument("InvalidSparsity", $"Every -Ratio level must be at least 0 and below 1; got {string.Join(",", levels.Select(l => l.ToString(CultureInfo.InvariantCulture)))}.");
         Evaluator.CheckCompatible(model, data);
         if (structure == PruneStructure.Neuron && model.LayerCount < 2)
             throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
@@ -58,7 +58,7 @@ public static class SensitivityAnalysis
                         rows.Add(new LayerSensitivity
                         {
                             Model = model.Name, Layer = layer, Shape = $"{model.State[layer].InFeatures}x{model.State[layer].OutFeatures}",
-                            Structure = structure, Criterion = criterion, Sparsity = level, Deleted = before - after,
+                            Structure = structure, Criterion = criterion, Ratio = level, Deleted = before - after,
                             MetricName = metric.Name, BaselineMetric = baseline.Value, Metric = metric.Value,
                             Drop = accuracy ? baseline.Value - metric.Value : metric.Value - baseline.Value,
                         });

@@ -37,6 +37,10 @@ public static class Sparsifier
         var counts = preferNative ? SelectNative(model, layers, groups, scores, keep) : null;
         bool native = counts is not null;
         counts ??= SelectReference(model, layers, groups, scores, keep);
+        NativeSelect.LayerCounts[] Select(List<NativeSelect.Group> g) =>
+            native ? SelectNative(model, layers, g, scores, keep)! : SelectReference(model, layers, g, scores, keep);
+        var capped = request.Scope == PruneScope.Global && request.MaxLayerSparsity is { } cap && request.Sparsity is { } target
+            ? HoldToCap(layers, present, target, cap, ref counts, Select) : Array.Empty<int>();
 
         var masks = new List<PlannedMask>();
         var changes = new List<LayerChange>();
@@ -51,7 +55,40 @@ public static class Sparsifier
                 ZeroBefore = c.ZeroBefore, ZeroAfter = c.ZeroAfter, NeuronsBefore = layer.OutFeatures, NeuronsAfter = layer.OutFeatures,
             });
         }
-        return new SparsityPlan(request, masks, changes) { Native = native };
+        return new SparsityPlan(request, masks, changes) { Native = native, CappedLayers = capped };
+    }
+
+    /// <summary>What -MaxLayerSparsity held back, for the history and the cmdlet's warning; null when nothing.</summary>
+    public static string? CapNote(SparsityPlan plan) => plan.CappedLayers.Count == 0 ? null
+        : $"-MaxLayerSparsity {plan.Request.MaxLayerSparsity!.Value.ToString(CultureInfo.InvariantCulture)} held layer(s) {string.Join(", ", plan.CappedLayers)} at the cap where global ranking would have masked more"
+          + (plan.CappedLayers.Count == plan.Changes.Count && plan.Changes.Count > 1 ? "; every layer is at the cap, so the allocation is uniform rather than global" : "");
+
+    /// <summary>
+    /// Global scope under -MaxLayerSparsity: a layer that global ranking would mask past the cap
+    /// keeps its own lowest floor(cap × present) instead, and the rest of the count is ranked
+    /// again among the other layers, until no layer passes its cap. Returns the layers held.
+    /// </summary>
+    private static int[] HoldToCap(int[] layers, long[] present, double target, double cap, ref NativeSelect.LayerCounts[] counts,
+        Func<List<NativeSelect.Group>, NativeSelect.LayerCounts[]> select)
+    {
+        long total = Ranking.FloorCount(target, present.Sum());
+        var room = present.Select(p => Ranking.FloorCount(cap, p)).ToArray();
+        if (total > room.Sum())
+            throw SparsePruneException.Argument("MaxLayerSparsityTooLow", string.Create(CultureInfo.InvariantCulture,
+                $"-Sparsity {target} masks {total} weights, but -MaxLayerSparsity {cap} leaves room for {room.Sum()}. Raise -MaxLayerSparsity or lower -Sparsity."));
+        var held = new SortedSet<int>();
+        while (true)
+        {
+            var current = counts;
+            var over = Enumerable.Range(0, layers.Length).Where(i => !held.Contains(i) && current[i].Masked > room[i]).ToList();
+            if (over.Count == 0) break;
+            held.UnionWith(over);
+            var free = Enumerable.Range(0, layers.Length).Where(i => !held.Contains(i)).ToArray();
+            var groups = held.Select(i => new NativeSelect.Group(new[] { i }, room[i])).ToList();
+            if (free.Length > 0) groups.Add(new NativeSelect.Group(free, total - held.Sum(i => room[i])));
+            counts = select(groups);
+        }
+        return held.Select(i => layers[i]).ToArray();
     }
 
     /// <summary>Which layers rank together and how many of their weights each group masks (indices into the layers in scope).</summary>
@@ -160,7 +197,7 @@ public static class Sparsifier
             model.EnsureBaseline(data);
             exchange.Install();
             var metric = data is null ? null : Evaluator.Evaluate(model, data);
-            model.Record("Sparsify", plan.Request.Describe(), before, metric);
+            model.Record("Sparsify", plan.Request.Describe(), before, metric, CapNote(plan));
             return 0;
         }, exchange.Undo);
         exchange.Complete();
@@ -284,6 +321,13 @@ public static class Sparsifier
             throw SparsePruneException.Argument("InvalidThreshold", $"-Threshold must be a finite magnitude of 0 or more; got {t.ToString(CultureInfo.InvariantCulture)}.");
         if (request.Threshold is not null && request.Method == SparsityMethod.Random)
             throw SparsePruneException.Argument("ThresholdNeedsMagnitude", "-Threshold compares magnitudes: use it with -Method Magnitude, or give -Sparsity for random masks.");
+        if (request.MaxLayerSparsity is { } cap)
+        {
+            if (request.Scope != PruneScope.Global || request.Sparsity is null)
+                throw SparsePruneException.Argument("ParameterNotApplicable", "-MaxLayerSparsity caps what global ranking masks in one layer: give it with -Sparsity and -Scope Global.");
+            if (!(cap > 0 && cap <= 1))
+                throw SparsePruneException.Argument("InvalidMaxLayerSparsity", $"-MaxLayerSparsity must be above 0 and at most 1 (0.9 masks at most 90 % of any one layer); got {cap.ToString(CultureInfo.InvariantCulture)}.");
+        }
         if (request.Layers is { } layers)
         {
             if (layers.Length == 0) throw SparsePruneException.Argument("LayerOutOfRange", "-Layer names no layer.");

@@ -16,6 +16,8 @@ public sealed class SparsityPlan : IDisposable
 
     public SparsityRequest Request { get; }
     public IReadOnlyList<LayerChange> Changes { get; }
+    /// <summary>Global scope: the layers -MaxLayerSparsity held at their cap (global ranking wanted more there).</summary>
+    public IReadOnlyList<int> CappedLayers { get; init; } = Array.Empty<int>();
     internal List<PlannedMask> Masks { get; }
     public bool ChangesNothing => Changes.All(c => c.ZeroAfter == c.ZeroBefore) && !MasksDiffer;
     internal bool MasksDiffer => Masks.Any(m => m.Changes);

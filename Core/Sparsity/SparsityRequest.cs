@@ -14,12 +14,15 @@ public sealed record SparsityRequest
     /// <summary>Layers in scope (null: all).</summary>
     public int[]? Layers { get; init; }
     public int? Seed { get; init; }
+    /// <summary>Global scope: no layer has more than this fraction of its present weights masked (null: no cap; masks can be undone, so none by default).</summary>
+    public double? MaxLayerSparsity { get; init; }
 
     public string Describe()
     {
         var target = Sparsity is { } s ? $"Sparsity={s.ToString(CultureInfo.InvariantCulture)}" : $"Threshold={Threshold!.Value.ToString(CultureInfo.InvariantCulture)}";
         var layers = Layers is null ? "" : $" Layer={string.Join(",", Layers)}";
         var seed = Method == SparsityMethod.Random && Seed is { } sd ? $" Seed={sd}" : "";
-        return $"{target} Scope={Scope} Method={Method}{layers}{seed}";
+        var cap = MaxLayerSparsity is { } c ? $" MaxLayerSparsity={c.ToString(CultureInfo.InvariantCulture)}" : "";
+        return $"{target} Scope={Scope} Method={Method}{cap}{layers}{seed}";
     }
 }

@@ -44,7 +44,7 @@ public class BudgetTests
             {
                 var row = rows[i++];
                 Assert.Equal(l, row.Layer);
-                Assert.Equal(level, row.Sparsity);
+                Assert.Equal(level, row.Ratio);
                 Assert.Equal(structure, row.Structure);
                 Assert.Equal(criterion, row.Criterion);
                 Assert.Equal($"{widths[l]}x{widths[l + 1]}", row.Shape);
