@@ -128,7 +128,7 @@ Describe 'Bad input' {
         @{ Case = 'Invoke-Pruning -Structure NM with -Ratio'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Pattern'
             Act = { param($c) $c.Model | Invoke-Pruning -Structure NM -Ratio 0.5 } }
         @{ Case = 'Invoke-Pruning -Pattern without -Structure NM'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'NM'
-            Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -Pattern 1:4 } }
+            Act = { param($c) $c.Model | Invoke-Pruning -Pattern 1:4 } }
         @{ Case = 'Set-Sparsity -Threshold with -Scope'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-Scope'
             Act = { param($c) $c.Model | Set-Sparsity -Threshold 0.1 -Scope Global } }
         @{ Case = 'Get-Dataset Digits -Path'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'Import-Dataset'

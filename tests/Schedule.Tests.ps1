@@ -332,7 +332,7 @@ Describe 'New error ids: terminating, with the right ErrorId, the model unchange
         @{ Case = '-Epochs with -Schedule Iterative'; ErrorId = 'ParameterNotApplicable'; Hint = 'Gradual'
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule Iterative -Epochs 5 -ErrorAction SilentlyContinue } }
         @{ Case = '-N with -Structure Connection'; ErrorId = 'ParameterNotApplicable'; Hint = 'NM'
-            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -N 2 -ErrorAction SilentlyContinue } }
+            Act = { param($m) $m | Invoke-Pruning -Structure Neuron -N 2 -ErrorAction SilentlyContinue } }
         @{ Case = '-Pattern together with -N and -M'; ErrorId = 'ParameterNotApplicable'; Hint = 'once'
             Act = { param($m) $m | Invoke-Pruning -Structure NM -Pattern 1:4 -N 1 -M 4 -ErrorAction SilentlyContinue } }
         @{ Case = '-ValidationFraction without a budget'; ErrorId = 'ParameterNotApplicable'; Hint = '-MaxAccuracyDrop'
@@ -382,6 +382,36 @@ Describe 'New error ids: terminating, with the right ErrorId, the model unchange
         $err.Exception.Message | Should -BeLike "*$Hint*"
         Assert-ModelUnchanged $m $state
         $m.Baseline | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Invoke-Pruning parameter sets: what combines' {
+    It 'Get-Help shows a ratio set, an N:M pattern set and a budget set' {
+        $sets = @((Get-Command Invoke-Pruning).ParameterSets)
+        ($sets.Name | Sort-Object) -join ',' | Should -Be 'Budget,Pattern,Ratio'
+        (Get-Command Invoke-Pruning).DefaultParameterSet | Should -Be 'Ratio'
+        $names = @{}; foreach ($set in $sets) { $names[$set.Name] = @($set.Parameters.Name) }
+        $names.Pattern | Should -Contain 'N'
+        $names.Pattern | Should -Not -Contain 'Ratio'
+        $names.Pattern | Should -Not -Contain 'Schedule'
+        $names.Ratio | Should -Not -Contain 'Pattern'
+        $names.Ratio | Should -Not -Contain 'MaxAccuracyDrop'
+        $names.Budget | Should -Contain 'Ratio' -Because 'a ratio given with a budget is the top of the range searched'
+        $syntax = (Get-Help Invoke-Pruning).Syntax.SyntaxItem
+        @($syntax).Count | Should -Be 3
+    }
+
+    It 'refuses <Case> at binding, before anything changes' -ForEach @(
+        @{ Case = '-Ratio with -Pattern'; Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Pattern 1:4 } }
+        @{ Case = '-Ratio with -N'; Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -N 2 } }
+        @{ Case = '-Pattern with -MaxAccuracyDrop'; Act = { param($m) $m | Invoke-Pruning -Structure NM -Pattern 2:4 -MaxAccuracyDrop 0.01 } }
+    ) {
+        $m = $Trained | Copy-Mlp
+        $state = Get-ModelState $m
+        $err = Get-ThrownError -Action $Act -ArgumentList $m
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike 'AmbiguousParameterSet,*'
+        Assert-ModelUnchanged $m $state
     }
 }
 

@@ -103,3 +103,103 @@ Describe 'Stopping Invoke-Training while it writes a progress record after every
         finally { $shell.Dispose() }
     }
 }
+
+Describe 'Stopping the long paths of Invoke-Pruning and Measure-LayerSensitivity (Ctrl+C)' {
+    BeforeAll {
+        $script:Digits = Get-Dataset Digits
+        $script:Trained = New-Mlp 64, 128, 64, 10 -Seed 5 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1
+
+        # Runs $Script on a copy of the trained model in a second runspace, stops it (what Ctrl+C
+        # does) once it has written $Records progress records, and returns what a user would see.
+        function script:Invoke-AndStop([scriptblock] $Script, [int] $Records = 2) {
+            $model = $Trained | Copy-Mlp
+            $before = [pscustomobject]@{ Print = Get-ModelFingerprint $model; History = $model.History.Count }
+            $shell = [powershell]::Create()
+            try {
+                $null = $shell.AddScript($Script).AddArgument($script:ModulePath).AddArgument($model).AddArgument($Digits)
+                $handle = $shell.BeginInvoke()
+                $wait = [Diagnostics.Stopwatch]::StartNew()
+                while ($shell.Streams.Progress.Count -lt $Records -and -not $handle.IsCompleted -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+                $started = $shell.Streams.Progress.Count -ge $Records -and -not $handle.IsCompleted
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $shell.Stop()
+                [pscustomobject]@{
+                    Model = $model; Before = $before; Started = $started; StopSeconds = $clock.Elapsed.TotalSeconds
+                    State = "$($shell.InvocationStateInfo.State)"
+                }
+            }
+            finally { $shell.Dispose() }
+        }
+
+        # The model works after a stop: predictions, metric, a further step and a file.
+        function script:Assert-Usable($Model) {
+            foreach ($i in 0..($Model.Layers.Count - 1)) { foreach ($v in $Model.GetWeight($i)) { if ([float]::IsNaN($v) -or [float]::IsInfinity($v)) { throw "layer $i holds $v" } } }
+            @(Invoke-Mlp -Model $Model -InputObject ([double[]]::new(64))).Count | Should -Be 1
+            (Measure-Mlp $Model -Repeat 1).Accuracy | Should -BeGreaterThan 0.1
+            $null = $Model | Set-Sparsity 0.1
+            $Model | Export-Mlp (Join-Path $TestDrive "stopped-$([guid]::NewGuid()).spmlp")
+        }
+    }
+
+    It 'a budget search: stops within seconds, leaves the model as it was and its history says so' {
+        $r = Invoke-AndStop {
+            param($ModulePath, $Model, $Data)
+            Import-Module $ModulePath
+            $Model | Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 200 -Dataset $Data
+        }
+        $r.Started | Should -BeTrue -Because 'the search had reported progress before the stop'
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        Get-ModelFingerprint $r.Model | Should -BeExactly $r.Before.Print -Because 'the tries run on copies'
+        $r.Model.History.Count | Should -Be ($r.Before.History + 1)
+        $r.Model.History[-1].Operation | Should -Be 'Stop'
+        $r.Model.History[-1].Note | Should -Match 'stopped'
+        Assert-Usable $r.Model
+    }
+
+    It 'a sensitivity scan: stops within seconds and leaves the model and its history as they were' {
+        $r = Invoke-AndStop {
+            param($ModulePath, $Model, $Data)
+            Import-Module $ModulePath
+            Measure-LayerSensitivity $Model -Dataset $Data -Ratio (1..99 | ForEach-Object { $_ / 100 }) -Structure Connection
+        }
+        $r.Started | Should -BeTrue
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        Get-ModelFingerprint $r.Model | Should -BeExactly $r.Before.Print
+        $r.Model.History.Count | Should -Be $r.Before.History -Because 'a scan does not change the model, so it records nothing'
+        Assert-Usable $r.Model
+    }
+
+    It 'gradual pruning: keeps what it pruned so far, and the history says where it stopped' {
+        $r = Invoke-AndStop -Records 4 {
+            param($ModulePath, $Model, $Data)
+            Import-Module $ModulePath
+            $Model | Invoke-Pruning -Schedule Gradual -Ratio 0.9 -Epochs 500 -UpdateEvery 5 -Dataset $Data -Seed 2
+        }
+        $r.Started | Should -BeTrue
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        $r.Model.History[-1].Operation | Should -Be 'GradualPrune'
+        $r.Model.History[-1].Note | Should -Match 'stopped in epoch'
+        $r.Model.Weights | Should -BeLessThan $r.Model.Baseline.Weights -Because 'the updates before the stop pruned'
+        Assert-Usable $r.Model
+    }
+
+    It 'a lottery ticket: keeps the finished round, and the history says the fine-tuning was stopped' {
+        $r = Invoke-AndStop -Records 3 {
+            param($ModulePath, $Model, $Data)
+            Import-Module $ModulePath
+            $Model | Invoke-Pruning -Schedule LotteryTicket -Ratio 0.8 -Steps 3 -FineTuneEpochs 500 -Dataset $Data -Seed 2
+        }
+        $r.Started | Should -BeTrue
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        $ops = @($r.Model.History | ForEach-Object Operation)
+        $ops | Should -Contain 'Prune'
+        $ops | Should -Contain 'Rewind'
+        $r.Model.History[-1].Operation | Should -Be 'FineTune'
+        $r.Model.History[-1].Note | Should -Match 'stopped'
+        Assert-Usable $r.Model
+    }
+}

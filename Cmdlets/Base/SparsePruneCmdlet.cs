@@ -6,6 +6,10 @@ namespace SparsePrune.Cmdlets;
 /// <summary>
 /// Shared plumbing: turning Core and LibTorch exceptions into terminating ErrorRecords with
 /// stable ids, Ctrl+C through a cancellation token, progress from Core callbacks.
+/// The stop contract: Ctrl+C cancels <see cref="StopToken"/>; Core either stops at a safe
+/// boundary and keeps what is finished (its result says Stopped, the history says where, and
+/// the cmdlet warns), or undoes the step and throws OperationCanceledException, which
+/// <see cref="Guard{T}"/> turns into a warning and the end of the pipeline.
 /// </summary>
 public abstract class SparsePruneCmdlet : PSCmdlet
 {
@@ -27,6 +31,14 @@ public abstract class SparsePruneCmdlet : PSCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, Category(e.Kind), target));
             throw; // unreachable: ThrowTerminatingError throws
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C where Core could keep nothing: it undid the step (the model is as it was, and
+            // a model-changing step says so in the history). The pipeline is stopping: end it.
+            try { WriteWarning($"{MyInvocation.MyCommand.Name} was stopped before it finished; the model is as it was before it started."); }
+            catch (PipelineStoppedException) { }
+            throw new PipelineStoppedException();
         }
         catch (ExternalException e)
         {
@@ -93,53 +105,67 @@ public abstract class SparsePruneCmdlet : PSCmdlet
             WriteWarning($"Model '{model.Name}' has no data set, so its baseline is recorded without a metric and the report cannot show what compression cost. Give -Dataset (or Import-Mlp -Dataset) to record it.");
     }
 
-    /// <summary>A progress callback that writes one Write-Progress record per call.</summary>
-    protected Action<TrainingProgress> TrainingProgressWriter(string activity, int activityId = 1, int parentId = -1)
+    private readonly HashSet<int> _openBars = new();
+
+    /// <summary>
+    /// The one progress callback every cmdlet hands to Core: the operation's status as bar 1,
+    /// the training it runs as bar 2 under it (bar 1 itself when the operation only trains).
+    /// </summary>
+    protected Action<WorkProgress> ProgressWriter(string activity)
     {
+        string? lastStatus = null;
         return p =>
         {
-            // After Ctrl+C, WriteProgress would throw PipelineStoppedException inside the training
-            // loop, and the step would be undone; the loop sees the token and stops at a batch instead.
+            // After Ctrl+C, WriteProgress would throw PipelineStoppedException inside Core's loop,
+            // and the step would be undone; the loop sees the token and stops at a safe point instead.
             if (_stop.IsCancellationRequested) return;
-            double done = p.Epochs == 0 ? 1 : ((p.Epoch - 1) + (double)p.Batch / Math.Max(1, p.Batches)) / p.Epochs;
-            var record = new ProgressRecord(activityId, activity,
-                $"Epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.Batches}, loss {p.Loss:0.#####}")
+            try
             {
-                PercentComplete = (int)Math.Clamp(done * 100, 0, 100),
-                ParentActivityId = parentId,
-            };
-            try { WriteProgress(record); }
+                if (p.Status is { } status && status != lastStatus)
+                {
+                    lastStatus = status;
+                    WriteBar(new ProgressRecord(1, activity, status) { PercentComplete = p.PercentComplete });
+                }
+                if (p.Training is { } t)
+                {
+                    double done = t.Epochs == 0 ? 1 : ((t.Epoch - 1) + (double)t.Batch / Math.Max(1, t.Batches)) / t.Epochs;
+                    bool child = p.Status is not null;
+                    WriteBar(new ProgressRecord(child ? 2 : 1, child ? activity + ": training" : activity,
+                        $"Epoch {t.Epoch}/{t.Epochs}, batch {t.Batch}/{t.Batches}, loss {t.Loss:0.#####}")
+                    {
+                        PercentComplete = (int)Math.Clamp(done * 100, 0, 100),
+                        ParentActivityId = child ? 1 : -1,
+                    });
+                }
+            }
             catch (PipelineStoppedException) { _stop.Cancel(); }
         };
     }
 
-    /// <summary>Schedule progress: its status as one bar, the training it does as a child bar.</summary>
-    protected Action<ScheduleProgress> ScheduleProgressWriter(string activity)
+    private void WriteBar(ProgressRecord record)
     {
-        var training = TrainingProgressWriter(activity + ": training", 2, parentId: 1);
-        string? lastStatus = null;
-        return p =>
-        {
-            if (_stop.IsCancellationRequested) return;
-            if (p.Status != lastStatus)
-            {
-                lastStatus = p.Status;
-                var record = new ProgressRecord(1, activity, p.Status) { PercentComplete = (int)Math.Clamp(100.0 * (p.Round - 1) / Math.Max(1, p.Rounds), 0, 100) };
-                try { WriteProgress(record); }
-                catch (PipelineStoppedException) { _stop.Cancel(); }
-            }
-            if (p.Training is { } t) training(t);
-        };
+        _openBars.Add(record.ActivityId);
+        WriteProgress(record);
     }
 
-    protected void CompleteScheduleProgress(string activity)
+    /// <summary>
+    /// Runs long Core work with a progress bar under <paramref name="activity"/>, through
+    /// <see cref="Guard{T}"/> (errors and the stop contract), and completes the bar however it ends.
+    /// </summary>
+    protected T RunWithProgress<T>(string activity, object? target, Func<Action<WorkProgress>, T> work)
     {
-        WriteProgress(new ProgressRecord(2, activity + ": training", "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
-        CompleteProgress(activity);
+        try { return Guard(target, () => work(ProgressWriter(activity))); }
+        finally { CompleteProgress(activity); }
     }
 
-    protected void CompleteProgress(string activity, int activityId = 1) =>
-        WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    /// <summary>Completes the bars <see cref="ProgressWriter"/> opened (children first).</summary>
+    protected void CompleteProgress(string activity)
+    {
+        if (_openBars.Remove(2))
+            WriteProgress(new ProgressRecord(2, activity + ": training", "Done") { ParentActivityId = 1, RecordType = ProgressRecordType.Completed });
+        if (_openBars.Remove(1))
+            WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
 
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

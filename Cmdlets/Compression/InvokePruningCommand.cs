@@ -3,45 +3,74 @@ using System.Management.Automation;
 namespace SparsePrune.Cmdlets;
 
 /// <summary>Invoke-Pruning: deletes connections or neurons (not reversible) on a schedule, optionally within an accuracy budget.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Pruning", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "Pruning", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = RatioSet)]
 [OutputType(typeof(Mlp))]
 public sealed class InvokePruningCommand : SparsePruneCmdlet
 {
+    // What combines, as Get-Help shows it: a ratio target (on a schedule), an N:M pattern, or a
+    // budget (a ratio, if given, is the top of the range searched). Rules the binder cannot
+    // express live in Core (PruningSettings.Resolve).
+    private const string RatioSet = "Ratio";
+    private const string PatternSet = "Pattern";
+    private const string BudgetSet = "Budget";
+
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public Mlp Model { get; set; } = null!;
 
     /// <summary>Target fraction of the scope's baseline weights (Connection) or hidden neurons (Neuron) deleted.</summary>
-    [Parameter(Position = 0)]
+    [Parameter(Position = 0, ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
     public double? Ratio { get; set; }
 
     [Parameter] public PruneStructure? Structure { get; set; }
     [Parameter] public PruneCriterion? Criterion { get; set; }
-    [Parameter] public PruneScope? Scope { get; set; }
-    [Parameter] public PruneSchedule? Schedule { get; set; }
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public PruneScope? Scope { get; set; }
+
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public PruneSchedule? Schedule { get; set; }
 
     /// <summary>Iterative and LotteryTicket: rounds.</summary>
-    [Parameter] public int? Steps { get; set; }
-    /// <summary>Gradual: epochs of training while the target rises and holds.</summary>
-    [Parameter] public int? Epochs { get; set; }
-    [Parameter] public int? UpdateEvery { get; set; }
-    [Parameter] public double? RampFraction { get; set; }
-    [Parameter] public int? RewindEpoch { get; set; }
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public int? Steps { get; set; }
 
-    /// <summary>Global scope: no layer loses more than this fraction of its baseline.</summary>
-    [Parameter] public double? MaxLayerSparsity { get; set; }
+    /// <summary>Gradual: epochs of training while the target rises and holds.</summary>
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public int? Epochs { get; set; }
+
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public int? UpdateEvery { get; set; }
+
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public double? RampFraction { get; set; }
+
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public int? RewindEpoch { get; set; }
+
+    /// <summary>Global scope: no layer loses more than this fraction of its baseline (default: Core's, rising with the target).</summary>
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public double? MaxLayerSparsity { get; set; }
 
     /// <summary>Layers in scope (default all; Neuron: hidden layers).</summary>
     [Parameter] public int[]? Layer { get; set; }
 
     /// <summary>N:M pattern for -Structure NM: keep N of every M consecutive weights (default 2:4).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = PatternSet)]
     [ValidatePattern(@"^\s*\d+\s*:\s*\d+\s*$")]
     public string? Pattern { get; set; }
 
     /// <summary>-Structure NM: weights kept in every group (default 2).</summary>
-    [Parameter] public int? N { get; set; }
+    [Parameter(ParameterSetName = PatternSet)] public int? N { get; set; }
     /// <summary>-Structure NM: group size along each row's inputs (default 4).</summary>
-    [Parameter] public int? M { get; set; }
+    [Parameter(ParameterSetName = PatternSet)] public int? M { get; set; }
 
     [Parameter] public int? FineTuneEpochs { get; set; }
     [Parameter] public double? FineTuneLearningRate { get; set; }
@@ -50,10 +79,10 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter] public int? BatchSize { get; set; }
 
     /// <summary>Accuracy budget: prune as far as the validation accuracy drops at most this much (0.01 = one point).</summary>
-    [Parameter] public double? MaxAccuracyDrop { get; set; }
+    [Parameter(ParameterSetName = BudgetSet)] public double? MaxAccuracyDrop { get; set; }
     /// <summary>Loss budget (regression): the validation loss rises at most this fraction (0.1 = 10 %).</summary>
-    [Parameter] public double? MaxLossIncrease { get; set; }
-    [Parameter] public double? ValidationFraction { get; set; }
+    [Parameter(ParameterSetName = BudgetSet)] public double? MaxLossIncrease { get; set; }
+    [Parameter(ParameterSetName = BudgetSet)] public double? ValidationFraction { get; set; }
 
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
@@ -87,9 +116,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         if (plan.TargetMet)
             WriteWarning($"The pruning target of model '{Model.Name}' ({request.Describe()}) is already met: nothing was deleted.");
         var activity = $"Fine-tuning '{Model.Name}'";
-        TrainingResult? result;
-        try { result = Guard(Model, () => Pruner.Apply(Model, plan, data, schedule.FineTuneEpochs, schedule.Training, TrainingProgressWriter(activity), StopToken)); }
-        finally { if (schedule.FineTuneEpochs > 0) CompleteProgress(activity); }
+        var result = RunWithProgress(activity, Model, progress => Pruner.Apply(Model, plan, data, schedule.FineTuneEpochs, schedule.Training, progress, StopToken));
         WriteVerbose(description);
         if (Pruner.CapNote(plan) is { } capNote) WriteWarning(capNote + ".");
         if (result is { Stopped: true })
@@ -113,9 +140,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         WarnIfBaselineHasNoMetric(Model, data);
         var activity = $"Pruning '{Model.Name}' ({schedule.Schedule})";
-        ScheduleResult result;
-        try { result = Guard(Model, () => PruningScheduler.Run(Model, request, schedule, data, ScheduleProgressWriter(activity), StopToken)); }
-        finally { CompleteScheduleProgress(activity); }
+        var result = RunWithProgress(activity, Model, progress => PruningScheduler.Run(Model, request, schedule, data, progress, StopToken));
         WriteVerbose($"{description}: targets {string.Join(", ", result.Targets.Select(t => t.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)))}.");
         if (result.CapNote is { } capNote) WriteWarning(capNote + ".");
         if (result.Stopped)
@@ -133,10 +158,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {options.ValidationFraction:P0} of the training split of '{data.Name}')";
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         var activity = $"Pruning '{Model.Name}' within a budget";
-        BudgetResult result;
-        try { result = Guard(Model, () => BudgetSearch.Run(Model, request, schedule, data, options, ScheduleProgressWriter(activity), StopToken)); }
-        catch (PipelineStoppedException) { throw; }
-        finally { CompleteScheduleProgress(activity); }
+        var result = RunWithProgress(activity, Model, progress => BudgetSearch.Run(Model, request, schedule, data, options, progress, StopToken));
         WriteVerbose($"{description}: chose ratio {result.ChosenRatio:0.####} after {result.Probes.Count} tries; validation {result.MetricName} {result.BaselineMetric:0.####} -> {result.Metric:0.####}.");
         WriteObject(Model);
     }

@@ -27,19 +27,7 @@ public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
     {
         var data = RequireDataset(Model, Dataset, "Measure-LayerSensitivity");
         var activity = $"Layer sensitivity of '{Model.Name}'";
-        IReadOnlyList<LayerSensitivity> rows;
-        try
-        {
-            rows = Guard(Model, () => SensitivityAnalysis.Measure(Model, data, Ratio, Structure, Criterion, ValidationFraction, Seed,
-                (done, total, what) =>
-                {
-                    if (StopToken.IsCancellationRequested) return;
-                    try { WriteProgress(new ProgressRecord(1, activity, what) { PercentComplete = total == 0 ? 100 : 100 * done / total }); }
-                    catch (PipelineStoppedException) { }
-                }, StopToken));
-        }
-        catch (OperationCanceledException) { return; }
-        finally { CompleteProgress(activity); }
+        var rows = RunWithProgress(activity, Model, progress => SensitivityAnalysis.Measure(Model, data, Ratio, Structure, Criterion, ValidationFraction, Seed, progress, StopToken));
         WriteObject(rows, enumerateCollection: true);
     }
 }

@@ -42,19 +42,7 @@ public sealed class MeasureMlpCommand : SparsePruneCmdlet
             return;
         }
         var activity = $"Latency of '{Model.Name}'";
-        List<LatencyMeasurement> rows;
-        try
-        {
-            rows = Guard(Model, () => KernelTuner.MeasureLatency(Model, BatchSize, DatasetFor(Model, Dataset), Repeat, Warmup,
-                (done, total) =>
-                {
-                    if (StopToken.IsCancellationRequested) return;
-                    try { WriteProgress(new ProgressRecord(1, activity, $"Batch size {BatchSize[done]}") { PercentComplete = 100 * done / total }); }
-                    catch (PipelineStoppedException) { }
-                }, StopToken));
-        }
-        catch (OperationCanceledException) { return; }
-        finally { CompleteProgress(activity); }
+        var rows = RunWithProgress(activity, Model, progress => KernelTuner.MeasureLatency(Model, BatchSize, DatasetFor(Model, Dataset), Repeat, Warmup, progress, StopToken));
         WriteObject(rows, enumerateCollection: true);
     }
 }

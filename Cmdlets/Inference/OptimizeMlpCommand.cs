@@ -41,19 +41,7 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
             return;
         }
         var activity = $"Optimizing '{Model.Name}' for batch size {BatchSize}";
-        List<KernelDecision> decisions;
-        try
-        {
-            decisions = Guard(Model, () => KernelTuner.Optimize(Model, BatchSize, Repeat,
-                (done, total) =>
-                {
-                    if (StopToken.IsCancellationRequested) return;
-                    try { WriteProgress(new ProgressRecord(1, activity, $"Layer {done + 1} of {total}") { PercentComplete = 100 * done / total }); }
-                    catch (PipelineStoppedException) { }
-                }, StopToken));
-        }
-        catch (OperationCanceledException) { return; }
-        finally { CompleteProgress(activity); }
+        var decisions = RunWithProgress(activity, Model, progress => KernelTuner.Optimize(Model, BatchSize, Repeat, progress, StopToken));
         foreach (var d in decisions) WriteVerbose(d.ToString());
         if (decisions.Count == 0) WriteWarning($"Model '{Model.Name}' has no layer stored sparse (Invoke-Pruning -Structure Connection stores one); every layer runs dense.");
         Guard(Model, () => KernelTuner.Apply(Model, decisions, batch: BatchSize));

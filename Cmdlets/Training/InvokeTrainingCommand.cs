@@ -36,9 +36,7 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
         if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";
-        TrainingResult result;
-        try { result = Guard(Model, () => Trainer.Train(Model, data, options, TrainingProgressWriter(activity), StopToken)); }
-        finally { CompleteProgress(activity); }
+        var result = RunWithProgress(activity, Model, progress => Trainer.Train(Model, data, options, progress, StopToken));
         if (result.Stopped)
         {
             WriteWarning($"Training {result.StopNote}.");

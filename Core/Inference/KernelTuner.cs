@@ -24,7 +24,7 @@ public static class KernelTuner
     /// a batch), else seeded standard-normal rows. Stops between runs when <paramref name="cancel"/> fires.
     /// </summary>
     public static List<LatencyMeasurement> MeasureLatency(Mlp model, int[] batchSizes, Dataset? data = null, int repeat = 50, int warmup = 5,
-        Action<int, int>? progress = null, CancellationToken cancel = default)
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         ValidateBatchSizes(batchSizes);
         if (repeat < 1) throw SparsePruneException.Argument("InvalidRepeat", $"-Repeat must be at least 1; got {repeat}.");
@@ -36,7 +36,7 @@ public static class KernelTuner
         for (int s = 0; s < batchSizes.Length; s++)
         {
             cancel.ThrowIfCancellationRequested();
-            progress?.Invoke(s, batchSizes.Length);
+            progress?.Invoke(new WorkProgress($"Batch size {batchSizes[s]}", s, batchSizes.Length));
             int batch = batchSizes[s];
             using var scope = NewDisposeScope();
             var x = Inputs(model, data, batch);
@@ -57,7 +57,7 @@ public static class KernelTuner
     /// <paramref name="batch"/> rows (runs interleaved, medians compared) and fixes the faster as
     /// its kernel. Layers stored dense have no sparse kernel and are left out.
     /// </summary>
-    public static List<KernelDecision> Optimize(Mlp model, int batch, int repeat = 20, Action<int, int>? progress = null, CancellationToken cancel = default)
+    public static List<KernelDecision> Optimize(Mlp model, int batch, int repeat = 20, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         ValidateBatchSizes(new[] { batch });
         if (repeat < 1) throw SparsePruneException.Argument("InvalidRepeat", $"-Repeat must be at least 1; got {repeat}.");
@@ -69,7 +69,7 @@ public static class KernelTuner
         for (int i = 0; i < state.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
-            progress?.Invoke(i, state.Count);
+            progress?.Invoke(new WorkProgress($"Layer {i + 1} of {state.Count}", i, state.Count));
             var layer = state[i];
             if (layer.Stored != LayerStorage.Sparse || layer.Weight.device_type != DeviceType.CPU) continue;
             using var scope = NewDisposeScope();

@@ -16,7 +16,7 @@ public sealed class Mlp
     internal const long MaxWeights = 1L << 31;
 
     private readonly List<LayerState> _layers;
-    private readonly List<HistoryRecord> _history = new();
+    private ModelHistory _history = new();
 
     internal Mlp(string name, Activation activation, TaskKind task, int seed, List<LayerState> layers)
     {
@@ -65,16 +65,17 @@ public sealed class Mlp
     public Dataset? Dataset { get; internal set; }
     /// <summary>Counts and metric recorded before the first sparsify or prune step.</summary>
     public ModelBaseline? Baseline { get; internal set; }
-    public IReadOnlyList<HistoryRecord> History => _history;
+    public IReadOnlyList<HistoryRecord> History => _history.Records;
 
     /// <summary>Names of the input features, when known from a data set.</summary>
     public string[]? FeatureNames { get; internal set; }
     /// <summary>Class labels, output index order (classification only).</summary>
     public string[]? ClassNames { get; internal set; }
     /// <summary>Raw inputs are mapped to (x − offset) / scale before the first layer.</summary>
-    internal float[]? FeatureOffset { get; set; }
-    internal float[]? FeatureScale { get; set; }
-    public Normalization InputNormalization { get; internal set; } = Normalization.None;
+    internal InputScaling? Scaling { get; set; }
+    internal float[]? FeatureOffset => Scaling?.Offset;
+    internal float[]? FeatureScale => Scaling?.Scale;
+    public Normalization InputNormalization => Scaling?.Kind ?? Normalization.None;
 
     internal IReadOnlyList<LayerState> State => _layers;
 
@@ -116,20 +117,18 @@ public sealed class Mlp
     /// <summary>The widths the model was created with (before any neuron was removed).</summary>
     internal int[] OriginalWidths => Baseline?.Widths ?? Widths;
 
-    /// <summary>
-    /// For each layer, the original index of each of its output neurons now (null: none removed).
-    /// Neuron pruning keeps it, so that initial values can be mapped onto the smaller layers.
-    /// </summary>
-    internal int[]?[] NeuronOrigins { get; set; } = Array.Empty<int[]?>();
+    /// <summary>What a lottery ticket needs to rewind this model (neuron origins, the first training).</summary>
+    internal LotteryTicketState Ticket { get; set; } = LotteryTicketState.None;
 
-    internal int[] OriginOf(int layer) => layer < NeuronOrigins.Length && NeuronOrigins[layer] is { } o ? o : Enumerable.Range(0, _layers[layer].OutFeatures).ToArray();
+    /// <summary>The original index of each output neuron of <paramref name="layer"/> now.</summary>
+    internal int[] OriginOf(int layer) => Ticket.OriginOf(layer, _layers[layer].OutFeatures);
 
     /// <summary>The first Train run, replayed to find the weights at a rewind epoch (null when unknown).</summary>
-    internal TrainingReplay? FirstTraining { get; set; }
+    internal TrainingReplay? FirstTraining => Ticket.FirstTraining;
 
     /// <summary>
     /// Every parameter's value at initialization (drawn again from <see cref="Seed"/>), at the
-    /// original widths: the rewind point of a lottery ticket (<see cref="SelectPresent"/> cuts it
+    /// original widths: the rewind point of a lottery ticket (<see cref="LotteryTicketState.SelectPresent"/> cuts it
     /// to the neurons present now). The caller owns the tensors.
     /// </summary>
     internal List<(Tensor W, Tensor B)> InitialParameters()
@@ -137,22 +136,6 @@ public sealed class Mlp
         var widths = OriginalWidths;
         return InitialValues(widths, Seed).Select((p, i) =>
             (tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(), tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
-    }
-
-    /// <summary>Cuts full-width (original shape) parameters down to the neurons present now.</summary>
-    internal List<(Tensor W, Tensor B)> SelectPresent(List<(Tensor W, Tensor B)> original)
-    {
-        var result = new List<(Tensor, Tensor)>();
-        using var scope = NewDisposeScope();
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            var rows = tensor(OriginOf(i).Select(v => (long)v).ToArray());
-            var w = original[i].W.index_select(0, rows);
-            if (i > 0) w = w.index_select(1, tensor(OriginOf(i - 1).Select(v => (long)v).ToArray()));
-            result.Add((w.contiguous().DetachFromDisposeScope(), original[i].B.index_select(0, rows).DetachFromDisposeScope()));
-        }
-        foreach (var (w, b) in original) { w.Dispose(); b.Dispose(); }
-        return result;
     }
 
     internal static void ValidateWidths(int[]? widths)
@@ -242,8 +225,7 @@ public sealed class Mlp
     /// <summary>Maps raw feature rows to the normalized inputs the first layer expects.</summary>
     internal Tensor NormalizeInputs(Tensor raw)
     {
-        if (FeatureOffset is null || FeatureScale is null) return raw;
-        return (raw - tensor(FeatureOffset).to(raw.device)) / tensor(FeatureScale).to(raw.device);
+        return Scaling is null ? raw : Scaling.Apply(raw);
     }
 
     /// <summary>Makes <paramref name="data"/> the default data set of later operations (it must fit the model).</summary>
@@ -262,12 +244,7 @@ public sealed class Mlp
     {
         FeatureNames = data.FeatureNames.ToArray();
         ClassNames = data.Task == TaskKind.Classification ? data.ClassNames.ToArray() : null;
-        if (FeatureOffset is null || FeatureScale is null)
-        {
-            FeatureOffset = data.Offset.ToArray();
-            FeatureScale = data.Scale.ToArray();
-            InputNormalization = data.Normalization;
-        }
+        Scaling ??= new InputScaling(data.Normalization, data.Offset.ToArray(), data.Scale.ToArray());
         Dataset = data;
     }
 
@@ -293,15 +270,13 @@ public sealed class Mlp
     /// <summary>Adds <paramref name="note"/> to the last history record's note.</summary>
     internal void AmendLastNote(string note)
     {
-        var last = _history[^1];
-        _history[^1] = last with { Note = string.IsNullOrEmpty(last.Note) ? note : last.Note + "; " + note };
+        _history.AmendLastNote(note);
     }
 
     internal void AddHistory(HistoryRecord record)
     {
         // Every operation that changed the layers records itself: cached kernels are rebuilt from the new weights.
         foreach (var l in _layers) l.InvalidateKernel();
-        record.Step = _history.Count + 1;
         _history.Add(record);
     }
 
@@ -333,9 +308,8 @@ public sealed class Mlp
         var baseline = Baseline;
         var dataset = Dataset;
         var historyCount = _history.Count;
-        var inputs = (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization);
-        var origins = NeuronOrigins;
-        var firstTraining = FirstTraining;
+        var inputs = (FeatureNames, ClassNames, Scaling);
+        var ticket = Ticket;
         try
         {
             return change();
@@ -354,14 +328,33 @@ public sealed class Mlp
             {
                 Baseline = baseline;
                 Dataset = dataset;
-                if (_history.Count > historyCount) _history.RemoveRange(historyCount, _history.Count - historyCount);
-                (FeatureNames, ClassNames, FeatureOffset, FeatureScale, InputNormalization) = inputs;
-                NeuronOrigins = origins;
-                FirstTraining = firstTraining;
+                _history.TruncateTo(historyCount);
+                (FeatureNames, ClassNames, Scaling) = inputs;
+                Ticket = ticket;
             }
+            // Ctrl+C that could keep nothing: the step is undone, and the history says so.
+            if (failure is OperationCanceledException) RecordStop();
             throw;
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> that does not change the model until its end (a search on
+    /// copies); if it is stopped (Ctrl+C) the history says so, once.
+    /// </summary>
+    internal T RecordingStop<T>(Func<T> work)
+    {
+        int count = _history.Count;
+        try { return work(); }
+        catch (OperationCanceledException)
+        {
+            if (_history.Count == count) RecordStop();
+            throw;
+        }
+    }
+
+    private void RecordStop() =>
+        Record("Stop", "", Counts, null, "stopped (Ctrl+C) before the step finished; the step was undone and the model is as it was before it");
 
     /// <summary>An independent copy: tensors, baseline and history (the data set is shared: it never changes).</summary>
     public Mlp Clone(string? name = null)
@@ -372,13 +365,10 @@ public sealed class Mlp
             Baseline = Baseline,
             FeatureNames = FeatureNames?.ToArray(),
             ClassNames = ClassNames?.ToArray(),
-            FeatureOffset = FeatureOffset?.ToArray(),
-            FeatureScale = FeatureScale?.ToArray(),
-            InputNormalization = InputNormalization,
-            NeuronOrigins = NeuronOrigins.Select(o => o?.ToArray()).ToArray(),
-            FirstTraining = FirstTraining,
+            Scaling = Scaling?.Copy(),
+            Ticket = Ticket.Copy(),
         };
-        foreach (var h in _history) copy._history.Add(h with { });
+        copy._history = _history.Clone();
         return copy;
     }
 
@@ -391,8 +381,7 @@ public sealed class Mlp
 
     internal void RestoreHistory(IEnumerable<HistoryRecord> records)
     {
-        _history.Clear();
-        _history.AddRange(records);
+        _history.Replace(records);
     }
 
     /// <summary>Records the baseline before the first sparsify or prune step (no-op afterwards).</summary>

@@ -123,7 +123,7 @@ public static class Pruner
 
     /// <summary>Applies the plan, then fine-tunes when asked; all of it or nothing.</summary>
     public static TrainingResult? Apply(Mlp model, PruningPlan plan, Dataset? data, int fineTuneEpochs = 0,
-        TrainingOptions? fineTune = null, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        TrainingOptions? fineTune = null, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         if (fineTuneEpochs > 0 && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-FineTuneEpochs needs data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");

@@ -46,12 +46,12 @@ public sealed record PruningSettings
         bool pattern = !PrunableStructure.For(structure).HasRatio;
         int fineTune = FineTuneEpochs ?? 0;
 
+        if (!pattern && (Pattern is not null || N is not null || M is not null))
+            NotApplicable($"-N, -M and -Pattern apply to -Structure NM; with -Structure {structure} give -Ratio only.");
         if (!pattern && Ratio is null && !budget)
             throw SparsePruneException.Argument("RatioRequired", $"-Structure {structure} needs -Ratio: the fraction of the baseline to delete, e.g. -Ratio 0.3 (or a budget: -MaxAccuracyDrop 0.01).");
         if (pattern && (Ratio is not null || scope != PruneScope.Layer))
             NotApplicable("-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -N and -M (e.g. -N 2 -M 4) or -Pattern 2:4.");
-        if (!pattern && (Pattern is not null || N is not null || M is not null))
-            NotApplicable($"-N, -M and -Pattern apply to -Structure NM; with -Structure {structure} give -Ratio only.");
         if (Pattern is not null && (N is not null || M is not null))
             NotApplicable("Give the N:M pattern once: -N and -M, or -Pattern.");
         if (fineTune == 0 && FineTuneLearningRate is not null && schedule != PruneSchedule.Gradual)

@@ -37,7 +37,7 @@ public static class PruningScheduler
     }
 
     public static ScheduleResult Run(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
-        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         options.Validate(request);
         bool needsData = options.Schedule == PruneSchedule.Gradual || options.FineTuneEpochs > 0
@@ -59,14 +59,14 @@ public static class PruningScheduler
         options.Training with { Epochs = options.FineTuneEpochs, Operation = "FineTune" };
 
     private static ScheduleResult Rounds(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
-        Action<ScheduleProgress>? progress, CancellationToken cancel)
+        Action<WorkProgress>? progress, CancellationToken cancel)
     {
         bool lottery = options.Schedule == PruneSchedule.LotteryTicket;
         List<(Tensor W, Tensor B)>? rewind = null;
         try
         {
             // The rewind point is found before anything changes (its replay trains a fresh copy).
-            if (lottery) rewind = RewindPoint(model, options.RewindEpoch);
+            if (lottery) rewind = RewindPoint(model, options.RewindEpoch, cancel);
             var track = new TargetTrack(model, request);
             var rounds = Enumerable.Range(0, options.Steps).Select(r => track.At((s, f) => RoundTargets(s, f, options.Steps)[r])).ToArray();
             var targets = rounds.Select(r => r.Ratio).ToArray();
@@ -75,9 +75,18 @@ public static class PruningScheduler
             for (int r = 0; r < targets.Length; r++)
             {
                 string status = string.Create(CultureInfo.InvariantCulture, $"Round {r + 1}/{targets.Length}: pruning to {targets[r]:0.####}");
-                progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, null));
+                progress?.Invoke(new WorkProgress(status, r, targets.Length));
                 var roundRequest = rounds[r];
-                using (var plan = Pruner.Plan(model, roundRequest, data, cancel))
+                PruningPlan plan;
+                try { plan = Pruner.Plan(model, roundRequest, data, cancel); }
+                catch (OperationCanceledException) when (r > 0)
+                {
+                    // Stopped while scoring: planning changes nothing, so the finished rounds stay.
+                    var note = $"stopped before round {r + 1} of {targets.Length}";
+                    model.Record("Stop", options.Describe(), model.Counts, metric, note);
+                    return new ScheduleResult { Targets = targets.Take(r).ToArray(), Stopped = true, StopNote = note, Metric = metric, CapNote = capNote };
+                }
+                using (plan)
                 {
                     Pruner.Apply(model, plan, data);
                     capNote = Pruner.CapNote(plan);
@@ -92,7 +101,7 @@ public static class PruningScheduler
                 if (options.FineTuneEpochs > 0)
                 {
                     var result = Trainer.Train(model, data!, FineTune(options),
-                        p => progress?.Invoke(new ScheduleProgress(status, r + 1, targets.Length, p)), cancel);
+                        p => progress?.Invoke(p.Under(status, r, targets.Length)), cancel);
                     metric = result.Metric;
                     if (result.Stopped)
                         return new ScheduleResult { Targets = targets.Take(r + 1).ToArray(), Stopped = true, StopNote = $"round {r + 1} of {targets.Length}: fine-tuning {result.StopNote}", Metric = metric, CapNote = capNote };
@@ -120,7 +129,7 @@ public static class PruningScheduler
     /// <paramref name="epoch"/> of the first training, found by running that training again
     /// from initialization (the same seeds and thread count give the same bits).
     /// </summary>
-    private static List<(Tensor W, Tensor B)> RewindPoint(Mlp model, int epoch)
+    private static List<(Tensor W, Tensor B)> RewindPoint(Mlp model, int epoch, CancellationToken cancel)
     {
         if (epoch == 0) return model.InitialParameters();
         var replay = model.FirstTraining ?? throw SparsePruneException.Operation("RewindPointUnknown",
@@ -130,7 +139,9 @@ public static class PruningScheduler
         var fresh = Mlp.Create(model.OriginalWidths, model.Activation, model.Task, model.Seed);
         try
         {
-            Trainer.Train(fresh, replay.Data, replay.Options with { StopAfterEpochs = epoch });
+            // A replay stopped part-way gives no rewind point: nothing of the schedule can be kept.
+            if (Trainer.Train(fresh, replay.Data, replay.Options with { StopAfterEpochs = epoch }, cancel: cancel).Stopped)
+                throw new OperationCanceledException(cancel);
             return fresh.State.Select(l => (l.Weight.clone().DetachFromDisposeScope(), l.Bias.clone().DetachFromDisposeScope())).ToList();
         }
         finally
@@ -143,7 +154,7 @@ public static class PruningScheduler
     private static void Rewind(Mlp model, List<(Tensor W, Tensor B)> original)
     {
         var copies = original.Select(p => (p.W.clone(), p.B.clone())).ToList();
-        var values = model.SelectPresent(copies);
+        var values = model.Ticket.SelectPresent(model, copies);
         for (int i = 0; i < model.LayerCount; i++)
         {
             var layer = model.State[i];
@@ -160,7 +171,7 @@ public static class PruningScheduler
     }
 
     private static ScheduleResult Gradual(Mlp model, PruningRequest request, ScheduleOptions options, Dataset data,
-        Action<ScheduleProgress>? progress, CancellationToken cancel)
+        Action<WorkProgress>? progress, CancellationToken cancel)
     {
         model.EnsureBaseline(data);
         var training = options.Training with { Epochs = options.Epochs, Operation = "GradualPrune" };
@@ -174,10 +185,10 @@ public static class PruningScheduler
         try
         {
             string status = string.Create(CultureInfo.InvariantCulture, $"Gradual pruning from {initial:0.####} to {request.Ratio:0.####} over {ramp} of {total} steps");
-            progress?.Invoke(new ScheduleProgress(status, 1, 1, null));
+            progress?.Invoke(new WorkProgress(status, 0, 1));
             var note = string.Create(CultureInfo.InvariantCulture,
                 $"{request.Describe()}; target {initial:0.####} -> {request.Ratio:0.####} over steps 1..{ramp} of {total}, updated every {options.UpdateEvery}");
-            result = Trainer.Train(model, data, training, p => progress?.Invoke(new ScheduleProgress(status, 1, 1, p)), cancel, hook, note);
+            result = Trainer.Train(model, data, training, p => progress?.Invoke(p.Under(status, 0, 1)), cancel, hook, note);
             // A run stopped early keeps the targets it reached; otherwise the last update was at the ramp's end.
             if (!result.Stopped && !hook.ReachedFinal)
                 hook.PruneTo(ramp);
@@ -196,7 +207,7 @@ public static class PruningScheduler
             return new ScheduleResult { Targets = hook.Targets, Stopped = true, StopNote = $"gradual pruning {result.StopNote}", Metric = result.Metric, CapNote = hook.CapNote };
         if (options.FineTuneEpochs > 0)
         {
-            var tuned = Trainer.Train(model, data, FineTune(options), p => progress?.Invoke(new ScheduleProgress("Fine-tuning", 1, 1, p)), cancel);
+            var tuned = Trainer.Train(model, data, FineTune(options), p => progress?.Invoke(p.Under("Fine-tuning", 0, 1)), cancel);
             return new ScheduleResult { Targets = hook.Targets, Stopped = tuned.Stopped, StopNote = tuned.StopNote, Metric = tuned.Metric, CapNote = hook.CapNote };
         }
         return new ScheduleResult { Targets = hook.Targets, Metric = result.Metric, CapNote = hook.CapNote };

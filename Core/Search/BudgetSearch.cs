@@ -33,10 +33,17 @@ public static class BudgetSearch
     }
 
     public static BudgetResult Run(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
-        Action<ScheduleProgress>? progress = null, CancellationToken cancel = default)
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         Validate(model, request, schedule, budget);
         Evaluator.CheckCompatible(model, data);
+        // The tries run on copies: a stop among them leaves the model as it was, and its history says so.
+        return model.RecordingStop(() => Search(model, request, schedule, data, budget, progress, cancel));
+    }
+
+    private static BudgetResult Search(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
+        Action<WorkProgress>? progress, CancellationToken cancel)
+    {
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
 
         int splitSeed = budget.Seed ?? model.NextSeed();
@@ -72,7 +79,7 @@ public static class BudgetSearch
 
         bool Try(PruningRequest r, string what)
         {
-            progress?.Invoke(new ScheduleProgress($"Budget: trying {what} ({probes.Count + 1} of at most {budget.Probes + 1})", probes.Count + 1, budget.Probes + 1, null));
+            progress?.Invoke(new WorkProgress($"Budget: trying {what} ({probes.Count + 1} of at most {budget.Probes + 1})", probes.Count, budget.Probes + 1));
             var metric = RunCopy(r);
             var probe = new BudgetProbe(r.Ratio, metric, Cost(metric), Cost(metric) <= limit) { LayerRatios = r.LayerRatios };
             probes.Add(probe);

@@ -11,7 +11,7 @@ public static class SensitivityAnalysis
 {
     public static IReadOnlyList<LayerSensitivity> Measure(Mlp model, Dataset data, IReadOnlyList<double> levels,
         PruneStructure structure = PruneStructure.Connection, PruneCriterion criterion = PruneCriterion.L1,
-        double validationFraction = 0.1, int? seed = null, Action<int, int, string>? progress = null, CancellationToken cancel = default)
+        double validationFraction = 0.1, int? seed = null, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         if (structure == PruneStructure.NM)
             throw SparsePruneException.Argument("InvalidStructure", "Measure-LayerSensitivity prunes each layer to a level: use -Structure Connection or Neuron (an N:M pattern has no level).");
@@ -41,7 +41,7 @@ public static class SensitivityAnalysis
                 foreach (var level in levels)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    progress?.Invoke(done++, total, string.Create(CultureInfo.InvariantCulture, $"layer {layer} at {level:0.###}"));
+                    progress?.Invoke(new WorkProgress(string.Create(CultureInfo.InvariantCulture, $"Layer {layer} at {level:0.###}"), done++, total));
                     var copy = model.Clone();
                     try
                     {
@@ -69,7 +69,7 @@ public static class SensitivityAnalysis
                     }
                 }
             }
-            progress?.Invoke(total, total, "done");
+            progress?.Invoke(new WorkProgress("Done", total, total));
             return rows;
         }
         finally

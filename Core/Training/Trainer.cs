@@ -14,11 +14,11 @@ public static class Trainer
     private const int ProgressEveryBatches = 25;
 
     public static TrainingResult Train(Mlp model, Dataset data, TrainingOptions options,
-        Action<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default) =>
         Train(model, data, options, progress, cancel, hook: null);
 
     internal static TrainingResult Train(Mlp model, Dataset data, TrainingOptions options,
-        Action<TrainingProgress>? progress, CancellationToken cancel, ITrainingHook? hook, string? note = null)
+        Action<WorkProgress>? progress, CancellationToken cancel, ITrainingHook? hook, string? note = null)
     {
         options.Validate();
         Evaluator.CheckCompatible(model, data);
@@ -34,7 +34,7 @@ public static class Trainer
             var run = Run(model, data, options, seed, progress, cancel, hook);
             model.AdoptInputs(data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
-                model.FirstTraining = new TrainingReplay(options with { Seed = seed }, data);
+                model.Ticket = model.Ticket with { FirstTraining = new TrainingReplay(options with { Seed = seed }, data) };
             var metric = Evaluator.Evaluate(model, data);
             var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
             model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, notes.Length == 0 ? null : notes);
@@ -47,7 +47,7 @@ public static class Trainer
     }
 
     private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
-        Action<TrainingProgress>? progress, CancellationToken cancel, ITrainingHook? hook)
+        Action<WorkProgress>? progress, CancellationToken cancel, ITrainingHook? hook)
     {
         var layers = model.State;
         int f = data.Features, n = data.TrainCount;
@@ -205,13 +205,13 @@ public static class Trainer
                         Reload();
                     }
                     if (progress is not null && (b + 1) % ProgressEveryBatches == 0 && b + 1 < batches)
-                        progress(new TrainingProgress(epoch + 1, options.Epochs, b + 1, batches, epochLoss / seen, false));
+                        progress(WorkProgress.Of(new TrainingProgress(epoch + 1, options.Epochs, b + 1, batches, epochLoss / seen, false)));
                 }
                 if (seen > 0) lastLoss = epochLoss / seen;
                 if (!stopped)
                 {
                     epochsDone++;
-                    progress?.Invoke(new TrainingProgress(epoch + 1, options.Epochs, batches, batches, lastLoss, true));
+                    progress?.Invoke(WorkProgress.Of(new TrainingProgress(epoch + 1, options.Epochs, batches, batches, lastLoss, true)));
                 }
             }
 

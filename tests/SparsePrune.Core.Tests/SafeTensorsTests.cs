@@ -533,7 +533,7 @@ public class SafeTensorsTests
 
             // A model whose normalization cannot be folded into float32 leaves no file behind.
             var tiny = model.Clone("tiny");
-            tiny.FeatureScale = new[] { float.Epsilon, 1f, 1f, 1f };
+            tiny.Scaling = tiny.Scaling! with { Scale = new[] { float.Epsilon, 1f, 1f, 1f } };
             var tinyPath = Path.Combine(dir, "tiny.safetensors");
             H.Throws("CannotFoldNormalization", () => ModelFile.Save(tiny, tinyPath, ModelFileFormat.SafeTensors, force: false));
             Assert.False(File.Exists(tinyPath));

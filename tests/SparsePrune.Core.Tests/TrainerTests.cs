@@ -140,8 +140,9 @@ public class TrainerTests
         var initial = Enumerable.Range(0, 2).Select(l => H.W(model, l)).ToArray();
         using var cts = new CancellationTokenSource();
         var reports = new List<TrainingProgress>();
-        var result = Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 5 }, p =>
+        var result = Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 5 }, w =>
         {
+            var p = w.Training!;
             reports.Add(p);
             if (!p.EpochDone && p.Batch >= 25) cts.Cancel();
         }, cts.Token);
@@ -167,9 +168,9 @@ public class TrainerTests
         var a = Mlp.Create(new[] { 4, 8, 3 }, seed: 56);
         var b = Mlp.Create(new[] { 4, 8, 3 }, seed: 56);
         using var cts = new CancellationTokenSource();
-        var ra = Trainer.Train(a, data, new TrainingOptions { Epochs = 5, BatchSize = 16, Seed = 6 }, p =>
+        var ra = Trainer.Train(a, data, new TrainingOptions { Epochs = 5, BatchSize = 16, Seed = 6 }, w =>
         {
-            if (p.EpochDone && p.Epoch == 2) cts.Cancel();
+            if (w.Training is { EpochDone: true, Epoch: 2 }) cts.Cancel();
         }, cts.Token);
         var rb = Trainer.Train(b, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 6 });
         Assert.True(ra.Stopped);

@@ -102,9 +102,7 @@ public static partial class SafeTensorsFormat
                 // The normalization is folded into the first layer: the model takes raw inputs. An
                 // identity normalization (not none) keeps it that way when a data set is attached later:
                 // its rows are mapped back to raw values rather than fed standardized.
-                FeatureOffset = new float[inputs],
-                FeatureScale = Enumerable.Repeat(1f, inputs).ToArray(),
-                InputNormalization = Normalization.None,
+                Scaling = new InputScaling(Normalization.None, new float[inputs], Enumerable.Repeat(1f, inputs).ToArray()),
             };
         }
         catch

@@ -202,9 +202,7 @@ public static class SpmlpFormat
             {
                 FeatureNames = meta.FeatureNames,
                 ClassNames = meta.ClassNames,
-                FeatureOffset = offset,
-                FeatureScale = scale,
-                InputNormalization = Enum.Parse<Normalization>(meta.InputNormalization),
+                Scaling = offset is null ? null : new InputScaling(Enum.Parse<Normalization>(meta.InputNormalization), offset, scale!),
                 Baseline = meta.Baseline,
             };
             if (meta.Kernels is { } kernels)
@@ -220,7 +218,7 @@ public static class SpmlpFormat
                 for (int i = 0; i < origins.Length; i++)
                     if (origins[i] is { } o && (o.Length != layers[i].OutFeatures || o.Any(v => v < 0) || (meta.Baseline is { } bl && o.Any(v => v >= bl.LayerNeurons[i]))))
                         throw new FormatException($"the neuron origins of layer {i} do not fit its {layers[i].OutFeatures} neurons");
-                model.NeuronOrigins = origins;
+                model.Ticket = model.Ticket with { NeuronOrigins = origins };
             }
             model.RestoreHistory(meta.History);
             return model;

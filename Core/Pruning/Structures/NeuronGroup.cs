@@ -68,10 +68,7 @@ internal sealed class NeuronGroup
         var next = state[Layer + 1];
         var keepRows = Enumerable.Range(0, layer.OutFeatures).Where(i => !Neurons.Contains(i)).Select(i => (long)i).ToArray();
         var keep = tensor(keepRows);
-        var origins = model.NeuronOrigins.Length == state.Count ? model.NeuronOrigins.ToArray() : new int[]?[state.Count];
-        var origin = model.OriginOf(Layer);
-        origins[Layer] = keepRows.Select(i => origin[i]).ToArray();
-        model.NeuronOrigins = origins;
+        model.Ticket = model.Ticket.Keeping(Layer, state.Count, layer.OutFeatures, keepRows);
         var removedRows = Neurons.OrderBy(i => i).Select(i => (long)i).ToArray();
 
         // A removed neuron whose incoming weights are all zero outputs the constant act(bias):

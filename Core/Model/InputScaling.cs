@@ -1,0 +1,17 @@
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>
+/// How a model maps raw feature rows to the inputs its first layer was trained on:
+/// (x − <see cref="Offset"/>) / <see cref="Scale"/>, from the first data set it was trained on, so
+/// that Invoke-Mlp takes raw rows. <see cref="Kind"/> names how the statistics were taken.
+/// </summary>
+internal sealed record InputScaling(Normalization Kind, float[] Offset, float[] Scale)
+{
+    /// <summary>The normalized inputs for raw rows.</summary>
+    public Tensor Apply(Tensor raw) => (raw - tensor(Offset).to(raw.device)) / tensor(Scale).to(raw.device);
+
+    /// <summary>An independent copy (the arrays too).</summary>
+    public InputScaling Copy() => new(Kind, Offset.ToArray(), Scale.ToArray());
+}
