@@ -61,74 +61,6 @@ function Get-NuGetPackagesFolder {
     return ($line -replace '^global-packages:\s*', '').Trim()
 }
 
-# --- libstdc++ compatibility -------------------------------------------------------------
-# libLibTorchSharp.so asks for GLIBCXX_3.4.32 for one symbol (std::ios_base_library_init)
-# that no relocation uses. On a libstdc++ older than GCC 13 the loader refuses the library.
-# Marking that version requirement weak (VER_FLG_WEAK, 0x2) in .gnu.version_r lets it load.
-
-function Get-SystemLibStdCxx {
-    $candidates = @('/lib/x86_64-linux-gnu/libstdc++.so.6', '/usr/lib/x86_64-linux-gnu/libstdc++.so.6',
-        '/usr/lib64/libstdc++.so.6', '/usr/lib/libstdc++.so.6')
-    foreach ($c in $candidates) { if (Test-Path $c) { return (Resolve-Path $c).Path } }
-    $fromCache = (& ldconfig -p 2>$null) | Where-Object { $_ -match 'libstdc\+\+\.so\.6 .*x86-64' } |
-        ForEach-Object { ($_ -split '=>\s*')[1] } | Select-Object -First 1
-    return $fromCache
-}
-
-function Test-FileContainsAscii([string] $Path, [string] $Text) {
-    $bytes = [IO.File]::ReadAllBytes($Path)
-    $latin = [Text.Encoding]::Latin1.GetString($bytes)
-    return $latin.Contains($Text + [char]0)
-}
-
-function Set-ElfVersionNeedWeak {
-    <# Sets VER_FLG_WEAK on the Elf64_Vernaux entry named $Version; returns $true if changed. #>
-    param([string] $Path, [string] $Version)
-    $bytes = [IO.File]::ReadAllBytes($Path)
-    if ($bytes.Length -lt 64 -or $bytes[0] -ne 0x7f -or $bytes[1] -ne 0x45 -or $bytes[4] -ne 2 -or $bytes[5] -ne 1) {
-        throw "$Path is not a little-endian ELF64 file."
-    }
-    $shoff = [BitConverter]::ToUInt64($bytes, 0x28)
-    $shentsize = [BitConverter]::ToUInt16($bytes, 0x3A)
-    $shnum = [BitConverter]::ToUInt16($bytes, 0x3C)
-    $sections = for ($i = 0; $i -lt $shnum; $i++) {
-        $o = [int]($shoff + [uint64]($i * $shentsize))
-        [pscustomobject]@{
-            Type   = [BitConverter]::ToUInt32($bytes, $o + 4)
-            Offset = [BitConverter]::ToUInt64($bytes, $o + 24)
-            Link   = [BitConverter]::ToUInt32($bytes, $o + 40)
-            Info   = [BitConverter]::ToUInt32($bytes, $o + 44)
-        }
-    }
-    $verneed = $sections | Where-Object Type -EQ 0x6ffffffe | Select-Object -First 1
-    if (-not $verneed) { return $false }
-    $strtab = [int]$sections[$verneed.Link].Offset
-    $changed = $false
-    $vn = [int]$verneed.Offset
-    for ($n = 0; $n -lt $verneed.Info; $n++) {
-        $cnt = [BitConverter]::ToUInt16($bytes, $vn + 2)
-        $aux = $vn + [int][BitConverter]::ToUInt32($bytes, $vn + 8)
-        for ($a = 0; $a -lt $cnt; $a++) {
-            $nameOff = $strtab + [int][BitConverter]::ToUInt32($bytes, $aux + 8)
-            $end = [Array]::IndexOf($bytes, [byte]0, $nameOff)
-            $name = [Text.Encoding]::ASCII.GetString($bytes, $nameOff, $end - $nameOff)
-            if ($name -eq $Version) {
-                $flags = [BitConverter]::ToUInt16($bytes, $aux + 4)
-                if (($flags -band 2) -eq 0) {
-                    $flags = $flags -bor 2
-                    $bytes[$aux + 4] = [byte]($flags -band 0xff)
-                    $bytes[$aux + 5] = [byte]($flags -shr 8)
-                    $changed = $true
-                }
-            }
-            $aux += [int][BitConverter]::ToUInt32($bytes, $aux + 12)
-        }
-        $vn += [int][BitConverter]::ToUInt32($bytes, $vn + 12)
-    }
-    if ($changed) { [IO.File]::WriteAllBytes($Path, $bytes) }
-    return $changed
-}
-
 function Copy-IfChanged([string] $Source, [string] $Destination) {
     if (Test-Path $Destination) {
         $s = Get-Item $Source; $d = Get-Item $Destination
@@ -147,29 +79,18 @@ function Invoke-Build {
 
     Write-Host "==> stage $Stage"
     New-Item -ItemType Directory -Force -Path $Stage, (Join-Path $Stage 'en-US') | Out-Null
-    $patchedMarker = Join-Path $Stage '.libtorchsharp-patched'
     foreach ($file in Get-ChildItem -LiteralPath $Publish -File) {
         if ($UnusedNatives -contains $file.Name) { continue }
         if ($file.Name -like '*.deps.json') { continue }
-        $copied = Copy-IfChanged $file.FullName (Join-Path $Stage $file.Name)
-        if ($copied -and $file.Name -eq 'libLibTorchSharp.so') { Remove-Item -Force $patchedMarker -ErrorAction Ignore }
+        $null = Copy-IfChanged $file.FullName (Join-Path $Stage $file.Name)
     }
     foreach ($unused in $UnusedNatives) { Remove-Item -Force -ErrorAction Ignore (Join-Path $Stage $unused) }
     Copy-Item -Force (Join-Path $Root 'SparsePrune.psd1') $Stage
     Copy-Item -Force (Join-Path $Root 'Module/*.ps1xml') $Stage
     Copy-Item -Force (Join-Path $Root 'Module/en-US/*') (Join-Path $Stage 'en-US')
 
-    if ($IsLinux) {
-        $libstdcxx = Get-SystemLibStdCxx
-        $lib = Join-Path $Stage 'libLibTorchSharp.so'
-        if ($libstdcxx -and -not (Test-FileContainsAscii $libstdcxx 'GLIBCXX_3.4.32')) {
-            if (-not (Test-Path $patchedMarker)) {
-                $changed = Set-ElfVersionNeedWeak -Path $lib -Version 'GLIBCXX_3.4.32'
-                Set-Content -Path $patchedMarker -Value "GLIBCXX_3.4.32 marked weak (system: $libstdcxx)"
-                Write-Host "==> $libstdcxx lacks GLIBCXX_3.4.32: marked that version requirement of libLibTorchSharp.so weak (changed: $changed)"
-            }
-        }
-    }
+    # libstdc++ older than GCC 13: see tools/Repair-LibTorchSharp.ps1.
+    & (Join-Path $Root 'tools/Repair-LibTorchSharp.ps1') -Path (Join-Path $Stage 'libLibTorchSharp.so')
     Write-Host "==> staged module: $Stage"
 }
 
@@ -236,30 +157,8 @@ try { `$r = Invoke-Pester -Configuration `$c } catch { Write-Host "Pester failed
     return Get-Content -Raw $summary | ConvertFrom-Json
 }
 
-function Install-Prerequisites {
-    param([string[]] $Packages)
-    # Debian packages the tests and benchmarks use, installed here so that the README's commands
-    # are complete; where apt-get or root is missing, what needs them says why it is skipped.
-    $need = @($Packages | Where-Object {
-        & dpkg -s $_ 2>$null | Out-Null; $LASTEXITCODE -ne 0
-    })
-    if ($need.Count -eq 0) { return }
-    $isRoot = (& id -u) -eq '0'
-    if (-not (Get-Command apt-get -ErrorAction Ignore) -or -not $isRoot) {
-        Write-Host "==> cannot install $($need -join ', ') (needs root and apt-get); the tests that need them will be skipped"
-        return
-    }
-    Write-Host "==> apt-get install $($need -join ' ')"
-    $env:DEBIAN_FRONTEND = 'noninteractive'
-    & apt-get update -qq | Out-Null
-    & apt-get install -y -qq --no-install-recommends @need | Out-Null
-    if ($LASTEXITCODE -ne 0) { Write-Host "==> apt-get install failed ($LASTEXITCODE); what needs $($need -join ', ') will be skipped" }
-}
-
 function Invoke-Test {
-    # Fashion-MNIST for the IDX tests; python3-torch, whose system LibTorch 1.13 the native-loading
-    # tests must not bind to.
-    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
+    & (Join-Path $Root 'tools/Install-Prerequisites.ps1')
     Invoke-Build
     $parts = @()
     if (-not $NoXunit) { Write-Host '==> xUnit (Core)'; $parts += Invoke-Xunit }
@@ -312,8 +211,7 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
-    # The PyTorch peer (python3-torch) needs OpenBLAS, or it runs on reference BLAS, 8x slower.
-    if ($IsLinux -and (Get-Command dpkg -ErrorAction Ignore)) { Install-Prerequisites 'dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread' }
+    & (Join-Path $Root 'tools/Install-Prerequisites.ps1')
     Invoke-Build
     Build-BareTorch
     $results = Join-Path $Root 'bench/results'
