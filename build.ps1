@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
     SparsePrune's one entry point: build | test | demo | bench | clean.

@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
     Installs the Debian packages that build.ps1 test and bench use, when it can.

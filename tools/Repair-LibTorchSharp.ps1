@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
     Lets the staged libLibTorchSharp.so load on a libstdc++ older than GCC 13.

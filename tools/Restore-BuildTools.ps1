@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
     Makes sure the build's tools (tools/tools.csproj: Invoke-Build, Pester) are restored, and
