@@ -112,13 +112,12 @@ if (Test-Path $BuildHelp) {
 }
 else {
     # Transition only: until help/*.md and tools/Build-Help.ps1 replace it, the hand-written MAML
-    # in Module/en-US is staged as it is. Delete this branch when they land.
+    # in Module/en-US is staged as it is. Delete this branch when they land. Copied every time
+    # (it is small), so that going back to this branch replaces a generated file.
     # Synopsis: Stage the hand-written MAML help.
-    task MamlHelp -Partial -Inputs { Get-ChildItem Module/en-US -File | Where-Object Name -NotLike 'about_*' } -Outputs {
-        process { Join-Path $StageHelp (Split-Path -Leaf $_) }
-    } {
-        begin { New-Item -ItemType Directory -Force -Path $StageHelp | Out-Null }
-        process { Copy-Item -LiteralPath $_ -Destination $2 -Force }
+    task MamlHelp {
+        New-Item -ItemType Directory -Force -Path $StageHelp | Out-Null
+        Get-ChildItem Module/en-US -File | Where-Object Name -NotLike 'about_*' | Copy-Item -Destination $StageHelp -Force
     }
 }
 
@@ -263,4 +262,5 @@ task clean {
     Get-ChildItem -Path $BuildRoot -Directory -Recurse -Include 'bin', 'obj' |
         Where-Object { $_.FullName -notlike "$Out*" } |
         Remove-Item -Recurse -Force -ErrorAction Ignore
+    print Gray 'clean.'
 }
