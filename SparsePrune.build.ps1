@@ -4,7 +4,8 @@
 .DESCRIPTION
     The steps that cost time declare their inputs and outputs, so that Invoke-Build skips them
     when nothing they read has changed: a build of an unchanged tree only compares timestamps.
-      build  Publish (dotnet publish, to out/publish), Stage (out/SparsePrune, as users get it)
+      build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
+             users get it)
       test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
@@ -38,8 +39,10 @@ Set-StrictMode -Version Latest
 $Out = Join-Path $BuildRoot 'out'
 $Stage = Join-Path $Out 'SparsePrune'
 $StageHelp = Join-Path $Stage 'en-US'
-$Publish = Join-Path $Out 'publish'
-$PublishStamp = Join-Path $Publish ".published-$Configuration"
+# One folder per configuration: publish copies a file only when it is newer than the one there,
+# so a Release publish into a folder a later Debug publish has filled would keep Debug's files.
+$Publish = Join-Path $Out "publish/$Configuration"
+$PublishStamp = Join-Path $Publish '.published'
 $TestResultsDir = Join-Path $Out 'test-results'
 $PesterVersion = '6.2.0'
 $BuildHelp = Join-Path $BuildRoot 'tools/Build-Help.ps1'
@@ -66,11 +69,11 @@ function Get-SourceFile([string[]] $Folder) {
 }
 
 function Copy-IfChanged([IO.FileInfo] $Source, [string] $Destination) {
-    # Copies keep the source's time, and package files can be older than the staged ones they
-    # replace (a downgrade): a different size counts as a change, as a newer time does.
+    # Copies keep the source's time, so any other time or size means another file: a rebuild, the
+    # other configuration, or another package version (whose files can be older).
     if (Test-Path -LiteralPath $Destination) {
         $d = Get-Item -LiteralPath $Destination
-        if ($Source.Length -eq $d.Length -and $Source.LastWriteTimeUtc -le $d.LastWriteTimeUtc) { return $false }
+        if ($Source.Length -eq $d.Length -and $Source.LastWriteTimeUtc -eq $d.LastWriteTimeUtc) { return $false }
     }
     Copy-Item -LiteralPath $Source.FullName -Destination $Destination -Force
     return $true
@@ -92,9 +95,8 @@ function Add-TestCount([string] $Part, [int] $Passed, [int] $Failed, [int] $Skip
 
 # --- build -------------------------------------------------------------------------------
 
-# Synopsis: Compile the cmdlets and Core, with LibTorch's natives for linux-x64, into out/publish.
+# Synopsis: Compile the cmdlets and Core, with LibTorch's natives for linux-x64, into out/publish/<Configuration>.
 task Publish -Inputs { Get-SourceFile Core, Cmdlets } -Outputs $PublishStamp {
-    Remove-Item -Path (Join-Path $Publish '.published-*') -ErrorAction Ignore
     exec {
         dotnet publish Cmdlets/SparsePrune.Cmdlets.csproj -c $Configuration -r linux-x64 --self-contained false `
             -o $Publish -nologo -v quiet -p:ErrorOnDuplicatePublishOutputFiles=false
@@ -137,7 +139,10 @@ task Stage Publish, MamlHelp, AboutHelp, {
         if (Copy-IfChanged $file (Join-Path $Stage $file.Name)) { print Gray "staged $($file.Name)" }
     }
     foreach ($unused in $UnusedNatives) { Remove-Item -Force -ErrorAction Ignore (Join-Path $Stage $unused) }
-    & ./tools/Repair-LibTorchSharp.ps1 -Path (Join-Path $Stage 'libLibTorchSharp.so')
+    $lib = Join-Path $Stage 'libLibTorchSharp.so'
+    & ./tools/Repair-LibTorchSharp.ps1 -Path $lib
+    # The repaired copy keeps its source's time, so that the next build sees it as unchanged.
+    (Get-Item $lib).LastWriteTimeUtc = (Get-Item (Join-Path $Publish 'libLibTorchSharp.so')).LastWriteTimeUtc
     print Gray "==> staged module: $Stage"
 }
 
