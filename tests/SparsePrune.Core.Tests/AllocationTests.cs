@@ -73,7 +73,7 @@ public class AllocationTests
     public void ErkWithNeuronsIsRefused()
     {
         var model = Mlp.Create(new[] { 8, 6, 2 }, seed: 1);
-        H.Throws("ScopeNotApplicable", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron, Scope = PruneScope.ERK }).Dispose());
+        TestKit.Throws("ScopeNotApplicable", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron, Scope = PruneScope.ERK }).Dispose());
         Assert.Equal(new[] { 8, 6, 2 }, model.Widths);
     }
 }

@@ -21,16 +21,16 @@ public class BudgetTests
     public void MeasureLeavesTheModelUnchangedAndPrunesEachLayerToEachLevel(PruneStructure structure, PruneCriterion criterion)
     {
         var widths = new[] { 10, 12, 8, 1 };
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(widths, seed: 91);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, BatchSize = 64, LearningRate = 0.01, Seed = 1 });
-        var snap = H.Snap(model);
+        var snap = TestKit.Snap(model);
         var history = model.History.ToList();
         var levels = new[] { 0.0, 0.3, 0.75 };
 
         var rows = SensitivityAnalysis.Measure(model, data, levels, structure, criterion, seed: 5);
 
-        H.SameState(snap, model);
+        TestKit.SameState(snap, model);
         Assert.Equal(history, model.History);
         Assert.Null(model.Baseline);
 
@@ -114,7 +114,7 @@ public class BudgetTests
             Assert.Null(result.ChosenLayerRatios);
             for (int l = 0; l < model.LayerCount; l++)
             {
-                H.BitEqual(H.W(original, l), H.W(model, l), $"layer {l}");
+                TestKit.BitEqual(TestKit.W(original, l), TestKit.W(model, l), $"layer {l}");
                 Assert.Null(model.State[l].Deleted);
             }
             Assert.Equal("PruneBudget", model.History[^1].Operation);
@@ -148,8 +148,8 @@ public class BudgetTests
             total += dense;
             deleted += model.State[l].DeletedCount;
             if (perLayer) Assert.Equal(Floor(chosen.LayerRatios![l], dense), model.State[l].DeletedCount);
-            H.BitEqual(H.W(expected, l), H.W(model, l), $"layer {l}");
-            Assert.Equal(H.Bools(expected.State[l].Deleted), H.Bools(model.State[l].Deleted));
+            TestKit.BitEqual(TestKit.W(expected, l), TestKit.W(model, l), $"layer {l}");
+            Assert.Equal(TestKit.Bools(expected.State[l].Deleted), TestKit.Bools(model.State[l].Deleted));
         }
         if (!perLayer) Assert.Equal(Floor(chosen.Ratio, total), deleted);
         Assert.Equal((double)deleted / total, result.ChosenRatio, 12);
@@ -164,7 +164,7 @@ public class BudgetTests
     [InlineData(PruneScope.Global)]
     public void AccuracyBudgetChoosesTheMostPruningWithinBudgetOnValidation(PruneScope scope)
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(new[] { 64, 32, 10 }, seed: 92);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 0.005, Seed = 2 });
         var original = model.Clone();
@@ -197,7 +197,7 @@ public class BudgetTests
     [InlineData(PruneScope.Global, 0.1)]
     public void LossBudgetChoosesTheMostPruningWithinBudgetOnValidation(PruneScope scope, double limit)
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(new[] { 10, 24, 1 }, seed: 93);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 0.01, Seed = 3 });
         var original = model.Clone();
@@ -215,10 +215,10 @@ public class BudgetTests
     public void AccuracyBudgetWithNMIsRefusedAndLeavesTheModelUnchanged()
     {
         var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 94);
-        Trainer.Train(model, H.Digits, new TrainingOptions { Epochs = 1, Seed = 4 });
-        var snap = H.Snap(model);
-        H.Throws("ScheduleNeedsRatio", () => BudgetSearch.Run(model, new PruningRequest { Structure = PruneStructure.NM },
-            new ScheduleOptions(), H.Digits, new BudgetOptions { MaxAccuracyDrop = 0.01 }));
-        H.SameState(snap, model);
+        Trainer.Train(model, TestKit.Digits, new TrainingOptions { Epochs = 1, Seed = 4 });
+        var snap = TestKit.Snap(model);
+        TestKit.Throws("ScheduleNeedsRatio", () => BudgetSearch.Run(model, new PruningRequest { Structure = PruneStructure.NM },
+            new ScheduleOptions(), TestKit.Digits, new BudgetOptions { MaxAccuracyDrop = 0.01 }));
+        TestKit.SameState(snap, model);
     }
 }

@@ -64,7 +64,7 @@ public class DatasetTests
         var a = DatasetLoader.Digits(new DatasetOptions { Seed = 5 });
         var b = DatasetLoader.Digits(new DatasetOptions { Seed = 5 });
         var c = DatasetLoader.Digits(new DatasetOptions { Seed = 6 });
-        Assert.Equal(H.Bits(a.TrainX), H.Bits(b.TrainX));
+        Assert.Equal(TestKit.Bits(a.TrainX), TestKit.Bits(b.TrainX));
         Assert.Equal(a.TestY, b.TestY);
         Assert.NotEqual(a.TestY, c.TestY);
     }
@@ -156,8 +156,8 @@ public class DatasetTests
             Assert.InRange(data.TrainY[i] - clean, -0.7, 0.7);
         }
         var again = DatasetLoader.Synthetic(new DatasetOptions { Normalization = Normalization.None, Seed = 4 });
-        Assert.Equal(H.Bits(data.TrainX), H.Bits(again.TrainX));
-        H.Throws("TaskNotSupported", () => DatasetLoader.Synthetic(new DatasetOptions { Task = TaskKind.Classification }));
+        Assert.Equal(TestKit.Bits(data.TrainX), TestKit.Bits(again.TrainX));
+        TestKit.Throws("TaskNotSupported", () => DatasetLoader.Synthetic(new DatasetOptions { Task = TaskKind.Classification }));
     }
 
     [Fact]
@@ -165,14 +165,14 @@ public class DatasetTests
     {
         Assert.Equal("Iris", DatasetLoader.Get("iris", new DatasetOptions()).Name);
         Assert.Equal(64, DatasetLoader.Get("Digits", new DatasetOptions()).Features);
-        H.Throws("UnknownDataset", () => DatasetLoader.Get("Cifar", new DatasetOptions()));
+        TestKit.Throws("UnknownDataset", () => DatasetLoader.Get("Cifar", new DatasetOptions()));
     }
 
     // ---- CSV ----------------------------------------------------------------------------
 
     private static Dataset Csv(string text, string? target = null, DatasetOptions? options = null)
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
             var path = Path.Combine(dir, "data.csv");
@@ -190,7 +190,7 @@ public class DatasetTests
     [InlineData("a,b,y\n1,2,x\n3,1e999,y\n5,6,x\n")]
     public void BadFeatureValuesAreInvalidFeatureValue(string text)
     {
-        var e = H.Throws("InvalidFeatureValue", () => Csv(text));
+        var e = TestKit.Throws("InvalidFeatureValue", () => Csv(text));
         Assert.Contains("row 2", e.Message);
         Assert.Equal(ErrorKind.InvalidData, e.Kind);
     }
@@ -201,14 +201,14 @@ public class DatasetTests
     [InlineData("\n\n")]
     public void EmptyCsvIsEmptyDataset(string text)
     {
-        H.Throws("EmptyDataset", () => Csv(text));
+        TestKit.Throws("EmptyDataset", () => Csv(text));
     }
 
     [Fact]
     public void RaggedRowsAndMissingTargetColumnAreReported()
     {
-        H.Throws("RaggedRow", () => Csv("a,b,y\n1,2,x\n3,4\n"));
-        H.Throws("TargetColumnNotFound", () => Csv("a,b,y\n1,2,x\n3,4,y\n", "label"));
+        TestKit.Throws("RaggedRow", () => Csv("a,b,y\n1,2,x\n3,4\n"));
+        TestKit.Throws("TargetColumnNotFound", () => Csv("a,b,y\n1,2,x\n3,4,y\n", "label"));
     }
 
     [Fact]
@@ -280,7 +280,7 @@ public class DatasetTests
     [InlineData(true)]
     public void IdxFolderKeepsTheOfficialSplit(bool gzip)
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
             const int nTrain = 12, nTest = 5, rows = 3, cols = 3;
@@ -327,23 +327,23 @@ public class DatasetTests
     [Fact]
     public void IdxErrors()
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
-            H.Throws("DatasetFolderNotFound", () => DatasetLoader.FromIdxFolder(Path.Combine(dir, "none"), new DatasetOptions()));
+            TestKit.Throws("DatasetFolderNotFound", () => DatasetLoader.FromIdxFolder(Path.Combine(dir, "none"), new DatasetOptions()));
             WriteIdx(Path.Combine(dir, "train-images-idx3-ubyte"), ImageHeader(2, 2, 2), new byte[8], false);
             WriteIdx(Path.Combine(dir, "train-labels-idx1-ubyte"), LabelHeader(2), new byte[] { 0, 1 }, false);
             WriteIdx(Path.Combine(dir, "t10k-images-idx3-ubyte"), ImageHeader(1, 2, 2), new byte[4], false);
-            H.Throws("IdxFileNotFound", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
+            TestKit.Throws("IdxFileNotFound", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
             // Labels promise 3 but hold 1: truncated.
             WriteIdx(Path.Combine(dir, "t10k-labels-idx1-ubyte"), LabelHeader(3), new byte[] { 1 }, false);
-            H.Throws("InvalidIdxFile", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
+            TestKit.Throws("InvalidIdxFile", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
             // Label count and image count disagree.
             WriteIdx(Path.Combine(dir, "t10k-labels-idx1-ubyte"), LabelHeader(2), new byte[] { 1, 0 }, false);
-            H.Throws("IdxMismatch", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
+            TestKit.Throws("IdxMismatch", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
             // Wrong magic.
             File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte"), Encoding.ASCII.GetBytes("not an idx file"));
-            H.Throws("InvalidIdxFile", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
+            TestKit.Throws("InvalidIdxFile", () => DatasetLoader.FromIdxFolder(dir, new DatasetOptions()));
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -6,7 +6,7 @@ namespace SparsePrune.Tests;
 public class DeterminismTests
 {
     private static float[] AllParameters(Mlp m) =>
-        Enumerable.Range(0, m.LayerCount).SelectMany(l => H.W(m, l).Concat(m.GetBias(l))).ToArray();
+        Enumerable.Range(0, m.LayerCount).SelectMany(l => TestKit.W(m, l).Concat(m.GetBias(l))).ToArray();
 
     [Fact]
     public void SameSeedSameInitialWeights()
@@ -14,7 +14,7 @@ public class DeterminismTests
         var a = Mlp.Create(new[] { 64, 32, 16, 10 }, seed: 81);
         var b = Mlp.Create(new[] { 64, 32, 16, 10 }, seed: 81);
         Assert.Equal(81, a.Seed);
-        H.BitEqual(AllParameters(a), AllParameters(b));
+        TestKit.BitEqual(AllParameters(a), AllParameters(b));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public class DeterminismTests
         foreach (var (layer, fanIn) in new[] { (0, 25), (1, 16) })
         {
             double bound = 1.0 / Math.Sqrt(fanIn);
-            var values = H.W(model, layer).Concat(model.GetBias(layer)).ToArray();
+            var values = TestKit.W(model, layer).Concat(model.GetBias(layer)).ToArray();
             Assert.All(values, v => Assert.InRange(v, -bound, bound));
             Assert.True(values.Max() > bound * 0.8 && values.Min() < -bound * 0.8);
         }
@@ -45,21 +45,21 @@ public class DeterminismTests
     {
         var a = Mlp.Create(new[] { 8, 4, 2 });
         var b = Mlp.Create(new[] { 8, 4, 2 }, seed: a.Seed);
-        H.BitEqual(AllParameters(a), AllParameters(b));
+        TestKit.BitEqual(AllParameters(a), AllParameters(b));
     }
 
     [Fact]
     public void SameSeedsGiveBitIdenticalTraining()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var a = Mlp.Create(new[] { 64, 24, 10 }, seed: 84);
         var b = Mlp.Create(new[] { 64, 24, 10 }, seed: 84);
-        H.Sparsify(a, 0.5);
-        H.Sparsify(b, 0.5);
+        TestKit.Sparsify(a, 0.5);
+        TestKit.Sparsify(b, 0.5);
         var options = new TrainingOptions { Epochs = 2, BatchSize = 32, Seed = 9 };
         var ra = Trainer.Train(a, data, options);
         var rb = Trainer.Train(b, data, options);
-        H.BitEqual(AllParameters(a), AllParameters(b));
+        TestKit.BitEqual(AllParameters(a), AllParameters(b));
         Assert.Equal(ra.FinalLoss, rb.FinalLoss);
         Assert.Equal(9, ra.Seed);
 
@@ -67,28 +67,28 @@ public class DeterminismTests
         var sgd = new TrainingOptions { Epochs = 1, BatchSize = 50, Optimizer = OptimizerKind.SGD, Momentum = 0.9, Seed = 10 };
         Trainer.Train(a, data, sgd);
         Trainer.Train(b, data, sgd);
-        H.BitEqual(AllParameters(a), AllParameters(b));
+        TestKit.BitEqual(AllParameters(a), AllParameters(b));
     }
 
     [Fact]
     public void DifferentTrainingSeedsDiffer()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var a = Mlp.Create(new[] { 4, 8, 3 }, seed: 85);
         var b = Mlp.Create(new[] { 4, 8, 3 }, seed: 85);
         Trainer.Train(a, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
         Trainer.Train(b, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 2 });
-        Assert.NotEqual(H.Bits(AllParameters(a)), H.Bits(AllParameters(b)));
+        Assert.NotEqual(TestKit.Bits(AllParameters(a)), TestKit.Bits(AllParameters(b)));
     }
 
     [Fact]
     public void TrainingSeedIsRecordedInTheHistory()
     {
         var model = Mlp.Create(new[] { 4, 8, 3 }, seed: 86);
-        var result = Trainer.Train(model, H.Iris, new TrainingOptions { Epochs = 1 });
+        var result = Trainer.Train(model, TestKit.Iris, new TrainingOptions { Epochs = 1 });
         Assert.Contains($"Seed={result.Seed}", model.History[^1].Parameters);
         var replay = Mlp.Create(new[] { 4, 8, 3 }, seed: 86);
-        Trainer.Train(replay, H.Iris, new TrainingOptions { Epochs = 1, Seed = result.Seed });
-        H.BitEqual(AllParameters(model), AllParameters(replay));
+        Trainer.Train(replay, TestKit.Iris, new TrainingOptions { Epochs = 1, Seed = result.Seed });
+        TestKit.BitEqual(AllParameters(model), AllParameters(replay));
     }
 }

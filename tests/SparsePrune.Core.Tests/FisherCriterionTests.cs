@@ -26,11 +26,11 @@ public class FisherCriterionTests
         for (int l = 0; l < model.LayerCount; l++)
         {
             int count = widths[l] * widths[l + 1];
-            H.SetWeight(model, l, Enumerable.Range(0, count).Select(k => (((k * 5 + l * 7) % 13) - 6) / 8f + (k % 3 == 0 ? 0.0625f : -0.03125f)).ToArray());
-            H.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 2 == 0 ? 0.25f : -0.125f)).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, count).Select(k => (((k * 5 + l * 7) % 13) - 6) / 8f + (k % 3 == 0 ? 0.0625f : -0.03125f)).ToArray());
+            TestKit.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 2 == 0 ? 0.25f : -0.125f)).ToArray());
         }
         var squared = ScheduleTests.ManagedGradientSums(model, data, batchSize, (_, g) => g * g);
-        var weights = Enumerable.Range(0, model.LayerCount).Select(l => H.Floats(model.State[l].Weight)).ToArray();
+        var weights = Enumerable.Range(0, model.LayerCount).Select(l => TestKit.Floats(model.State[l].Weight)).ToArray();
         var expected = Enumerable.Range(0, model.LayerCount)
             .Select(l => weights[l].Select((w, k) => 0.5 * w * w * squared[l][k]).ToArray()).ToArray();
 
@@ -40,7 +40,7 @@ public class FisherCriterionTests
         for (int l = 0; l < model.LayerCount; l++)
         {
             using var scores = fisher.ConnectionScores(model, l);
-            var got = H.Floats(scores);
+            var got = TestKit.Floats(scores);
             double scale = expected[l].Max();
             Assert.True(scale > 0, $"layer {l}: all scores zero, the test would prove nothing");
             Assert.Equal(expected[l].Length, got.Length);
@@ -67,7 +67,7 @@ public class FisherCriterionTests
     [Fact]
     public void FisherPrunesTheLowestSaliencyConnectionsAndNeurons()
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(new[] { data.Features, 12, 6, 1 }, seed: 3);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 1, Seed = 1 });
 
@@ -78,21 +78,21 @@ public class FisherCriterionTests
         var expected = Enumerable.Range(0, copy.LayerCount).Select(l =>
         {
             using var s = fisher.ConnectionScores(copy, l);
-            var v = H.Floats(s);
+            var v = TestKit.Floats(s);
             return v.Select((x, k) => (x, k)).OrderBy(p => p.x).ThenBy(p => p.k).Take(v.Length / 2).Select(p => p.k).ToHashSet();
         }).ToList();
         using (var plan = Pruner.Plan(copy, new PruningRequest { Ratio = 0.5, Criterion = PruneCriterion.Fisher }, data))
             Pruner.Apply(copy, plan, data);
         for (int l = 0; l < copy.LayerCount; l++)
         {
-            var deleted = H.Bools(copy.State[l].Deleted);
+            var deleted = TestKit.Bools(copy.State[l].Deleted);
             Assert.Equal(expected[l], Enumerable.Range(0, deleted.Length).Where(k => deleted[k]).ToHashSet());
         }
         Assert.Contains("Criterion=Fisher", copy.History[^1].Parameters);
 
         // Neurons: the layer loses its floor(0.5 n) lowest-scoring groups, and needs data to score.
         var neurons = model.Clone();
-        H.Throws("NoDataset", () => Pruner.Plan(neurons, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron, Criterion = PruneCriterion.Fisher }));
+        TestKit.Throws("NoDataset", () => Pruner.Plan(neurons, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron, Criterion = PruneCriterion.Fisher }));
         fisher.ObserveData(neurons, data, 256);
         var scores = fisher.NeuronScores(neurons, 0);
         var keep = scores.Select((s, i) => (s, i)).OrderBy(p => p.s).ThenBy(p => p.i).Skip(6).Select(p => p.i).OrderBy(i => i).ToArray();

@@ -79,15 +79,15 @@ public class FormulaTests
     [Fact]
     public void ReportAfterSparsityConnectionAndNeuronPruningIsRecomputedIndependently()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var widths = new[] { 64, 20, 12, 10 };
         var model = Mlp.Create(widths, seed: 5);
         var baseline = Enumerable.Range(0, 3).Select(i => (W: (long)widths[i] * widths[i + 1], N: widths[i + 1])).ToArray();
-        double accuracyBefore = H.ManagedAccuracy(model, data);
+        double accuracyBefore = TestKit.ManagedAccuracy(model, data);
         int n = data.TestCount;
 
         // 1. Set-Sparsity 0.5 (Layer): floor(0.5 × N) zeros per layer, nothing deleted.
-        H.Sparsify(model, 0.5, data: data);
+        TestKit.Sparsify(model, 0.5, data: data);
         var r1 = CompressionReport.Create(model, data);
         CheckReport(model, r1, baseline, new long[3]);
         for (int i = 0; i < 3; i++)
@@ -95,12 +95,12 @@ public class FormulaTests
         Assert.Equal("Accuracy", r1.MetricName);
         Assert.NotNull(r1.BaselineMetric);
         Assert.InRange(r1.BaselineMetric!.Value, accuracyBefore - 2.0 / n, accuracyBefore + 2.0 / n);
-        double accuracyNow = H.ManagedAccuracy(model, data);
+        double accuracyNow = TestKit.ManagedAccuracy(model, data);
         Assert.InRange(r1.Metric!.Value, accuracyNow - 2.0 / n, accuracyNow + 2.0 / n);
         Assert.Equal(r1.Metric!.Value - r1.BaselineMetric!.Value, r1.MetricChange!.Value, Eps);
 
         // 2. Connection pruning 0.3 (Layer): floor(0.3 × baseline) deleted per layer.
-        H.Prune(model, 0.3, data: data);
+        TestKit.Prune(model, 0.3, data: data);
         var r2 = CompressionReport.Create(model, data);
         var deleted2 = Enumerable.Range(0, 3).Select(i => baseline[i].W * 3 / 10).ToArray();
         CheckReport(model, r2, baseline, deleted2);
@@ -109,17 +109,17 @@ public class FormulaTests
         Assert.Equal(r1.BaselineMetric, r2.BaselineMetric);
 
         // 3. Neuron pruning 0.5 (Layer): the hidden layers shrink; removed neurons' weights are pruned too.
-        H.Prune(model, 0.5, PruneStructure.Neuron, data: data);
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron, data: data);
         Assert.Equal(new[] { 64, 10, 6, 10 }, model.Widths);
         var r3 = CompressionReport.Create(model, data);
-        var deleted3 = Enumerable.Range(0, 3).Select(i => (long)H.CountTrue(H.Bools(model.State[i].Deleted))).ToArray();
+        var deleted3 = Enumerable.Range(0, 3).Select(i => (long)TestKit.CountTrue(TestKit.Bools(model.State[i].Deleted))).ToArray();
         CheckReport(model, r3, baseline, deleted3);
         Assert.Equal(20 + 12 + 10, r3.BaselineNeurons);
         Assert.Equal(10 + 6 + 10, r3.Neurons);
         Assert.True(r3.Flops < r3.BaselineFlops);
         Assert.Equal(r3.BaselineFlops - r3.Flops, r3.FlopsReduction);
         Assert.Equal((double)r3.BaselineFlops / r3.Flops, r3.Speedup, Eps);
-        accuracyNow = H.ManagedAccuracy(model, data);
+        accuracyNow = TestKit.ManagedAccuracy(model, data);
         Assert.InRange(r3.Metric!.Value, accuracyNow - 2.0 / n, accuracyNow + 2.0 / n);
     }
 
@@ -128,13 +128,13 @@ public class FormulaTests
     {
         var widths = new[] { 10, 8, 6, 3 };
         var model = Mlp.Create(widths, seed: 9);
-        H.Sparsify(model, 0.6, PruneScope.Global);
+        TestKit.Sparsify(model, 0.6, PruneScope.Global);
         var baseline = Enumerable.Range(0, 3).Select(i => (W: (long)widths[i] * widths[i + 1], N: widths[i + 1])).ToArray();
         var report = CompressionReport.Create(model, null);
         CheckReport(model, report, baseline, new long[3]);
         long total = baseline.Sum(b => b.W);
-        Assert.Equal(total - H.ExactFloor(6, 10, total), report.NonZeroWeights);
-        Assert.Equal(H.ExactFloor(6, 10, total) / (double)total, report.Sparsity, Eps);
+        Assert.Equal(total - TestKit.ExactFloor(6, 10, total), report.NonZeroWeights);
+        Assert.Equal(TestKit.ExactFloor(6, 10, total) / (double)total, report.Sparsity, Eps);
     }
 
     /// <summary>
@@ -153,14 +153,14 @@ public class FormulaTests
             int outF = w.GetLength(0), inF = w.GetLength(1);
             long dense = (long)outF * inF;
             long present = dense - deletedNow[i];
-            long nz = H.CountNonZero(H.Flat(w));
-            long nzBias = H.CountNonZero(b);
+            long nz = TestKit.CountNonZero(TestKit.Flat(w));
+            long nzBias = TestKit.CountNonZero(b);
             bool sparse = deletedNow[i] > 0;
             long denseBytes = 4 * (dense + outF);
             // StoredBytes: the weight bytes of the model file (format version 2), by brute force
             // over every code width from the deleted set; a dense layer exactly its dense bytes.
-            var deletedFlags = model.State[i].Deleted is { } d ? H.Bools(d) : null;
-            Assert.Equal(deletedNow[i], deletedFlags is null ? 0 : H.CountTrue(deletedFlags));
+            var deletedFlags = model.State[i].Deleted is { } d ? TestKit.Bools(d) : null;
+            Assert.Equal(deletedNow[i], deletedFlags is null ? 0 : TestKit.CountTrue(deletedFlags));
             long stored = SpmlpV2.ExpectedWeightBytes(outF, inF, deletedFlags);
             if (!sparse) Assert.Equal(denseBytes, stored);
             else Assert.True(stored < 4 * (present + outF) + (dense + 7) / 8 + 1, $"layer {i}: {stored} bytes for {present} present weights"); // never more than values plus a bitmap

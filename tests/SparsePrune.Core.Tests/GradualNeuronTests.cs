@@ -31,7 +31,7 @@ public class GradualNeuronTests
         // The chosen neurons' rows and the next layer's columns are deleted, nothing else.
         for (int l = 0; l < 2; l++)
         {
-            var deleted = H.Bools(model.State[l].Deleted);
+            var deleted = TestKit.Bools(model.State[l].Deleted);
             int inF = model.State[l].InFeatures, outF = model.State[l].OutFeatures;
             var rows = plan.NewlyMasked[l].ToHashSet();
             var cols = l > 0 ? plan.NewlyMasked[l - 1].ToHashSet() : new HashSet<int>();
@@ -40,14 +40,14 @@ public class GradualNeuronTests
                     Assert.Equal(rows.Contains(o) || cols.Contains(i), deleted[o * inF + i]);
         }
         var outCols = plan.NewlyMasked[1].ToHashSet();
-        var lastDeleted = H.Bools(model.State[2].Deleted);
+        var lastDeleted = TestKit.Bools(model.State[2].Deleted);
         for (int i = 0; i < 8; i++) Assert.Equal(outCols.Contains(i), lastDeleted[i]);
     }
 
     [Fact]
     public void GradualNeuronPruningEndsWithSmallerDenseLayersAndTheSameFunction()
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(Widths, seed: 9);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 1, BatchSize = 32, Seed = 1 });
         var options = new ScheduleOptions { Schedule = PruneSchedule.Gradual, Epochs = 2, UpdateEvery = 5, Training = new TrainingOptions { BatchSize = 32, Seed = 2 } };

@@ -67,7 +67,7 @@ public class KernelTests
         var csr = CsrLayer.From(w, b);
         Assert.Equal(0, csr.NonZeros);
         var y = csr.Forward(Inputs(3, 9, 2), 2);
-        for (int r = 0; r < 3; r++) Assert.Equal(H.Floats(b), H.Floats(y[r]));
+        for (int r = 0; r < 3; r++) Assert.Equal(TestKit.Floats(b), TestKit.Floats(y[r]));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public class KernelTests
     {
         var model = Mlp.Create(new[] { 64, 128, 64, 10 }, seed: 3);
         using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.95 })) Pruner.Apply(model, plan, null);
-        var raw = H.Digits.TestX.Take(64 * 50).ToArray();
+        var raw = TestKit.Digits.TestX.Take(64 * 50).ToArray();
         KernelTuner.Apply(model, null, LayerKernel.Sparse);
         Assert.All(model.Layers, l => Assert.Equal(LayerKernel.Sparse, l.Kernel));
         Assert.True(model.State[0].UsesSparseKernel(50));
@@ -97,7 +97,7 @@ public class KernelTests
         KernelTuner.Apply(model, null, LayerKernel.Sparse);
         var before = model.State[0].Csr;
         Assert.Same(before, model.State[0].Csr);
-        Trainer.Train(model, H.Iris, new TrainingOptions { Epochs = 1, Seed = 1 });
+        Trainer.Train(model, TestKit.Iris, new TrainingOptions { Epochs = 1, Seed = 1 });
         var after = model.State[0].Csr;
         Assert.NotSame(before, after);
         using var scope = NewDisposeScope();
@@ -140,7 +140,7 @@ public class KernelTests
     public void LatencyReportsEveryBatchSize()
     {
         var model = Mlp.Create(new[] { 64, 32, 10 }, seed: 7);
-        var rows = KernelTuner.MeasureLatency(model, new[] { 1, 16 }, H.Digits, repeat: 7, warmup: 1);
+        var rows = KernelTuner.MeasureLatency(model, new[] { 1, 16 }, TestKit.Digits, repeat: 7, warmup: 1);
         Assert.Equal(new[] { 1, 16 }, rows.Select(r => r.BatchSize));
         foreach (var r in rows)
         {
@@ -149,7 +149,7 @@ public class KernelTests
             Assert.Equal(TorchSharp.torch.get_num_threads(), r.Threads);
             Assert.Equal(new[] { LayerKernel.Dense, LayerKernel.Dense }, r.Kernels);
         }
-        H.Throws("InvalidBatchSize", () => KernelTuner.MeasureLatency(model, new[] { 0 }));
-        H.Throws("FeatureCountMismatch", () => KernelTuner.MeasureLatency(model, new[] { 1 }, H.Iris));
+        TestKit.Throws("InvalidBatchSize", () => KernelTuner.MeasureLatency(model, new[] { 0 }));
+        TestKit.Throws("FeatureCountMismatch", () => KernelTuner.MeasureLatency(model, new[] { 1 }, TestKit.Iris));
     }
 }

@@ -33,9 +33,9 @@ public class NativeSelectTests
     private static Mlp Used(int[] widths, int seed, bool deleted = true, bool masked = true)
     {
         var model = Mlp.Create(widths, seed: seed);
-        for (int l = 0; l < model.LayerCount; l++) H.SetWeight(model, l, TiedValues((int)model.State[l].DenseWeights, seed * 10 + l));
-        if (deleted) H.Prune(model, 0.2, scope: PruneScope.Global);
-        if (masked) H.Sparsify(model, 0.45, PruneScope.Layer);
+        for (int l = 0; l < model.LayerCount; l++) TestKit.SetWeight(model, l, TiedValues((int)model.State[l].DenseWeights, seed * 10 + l));
+        if (deleted) TestKit.Prune(model, 0.2, scope: PruneScope.Global);
+        if (masked) TestKit.Sparsify(model, 0.45, PruneScope.Layer);
         return model;
     }
 
@@ -51,8 +51,8 @@ public class NativeSelectTests
             var (n, r) = (native.Masks[i], reference.Masks[i]);
             Assert.Equal(r.Layer, n.Layer);
             Assert.Equal(ScalarType.Bool, n.Keep!.dtype);
-            var nb = H.Bools(n.Keep);
-            var rb = H.Bools(r.Keep);
+            var nb = TestKit.Bools(n.Keep);
+            var rb = TestKit.Bools(r.Keep);
             int first = Enumerable.Range(0, nb.Length).FirstOrDefault(k => nb[k] != rb[k], -1);
             Assert.True(first < 0, $"{request.Describe()}: layer {n.Layer} differs first at {first} (native keeps {(first < 0 ? "" : nb[first])})");
             Assert.Equal(r.KeepsAll, n.KeepsAll);
@@ -100,7 +100,7 @@ public class NativeSelectTests
     public void EveryWeightTiedStillBreaksByLayerThenIndex()
     {
         var model = Mlp.Create(new[] { 9, 8, 7, 6 }, seed: 7);
-        for (int l = 0; l < 3; l++) H.SetWeight(model, l, Enumerable.Repeat(0.5f, (int)model.State[l].DenseWeights).Select((v, i) => i % 2 == 0 ? v : -v).ToArray());
+        for (int l = 0; l < 3; l++) TestKit.SetWeight(model, l, Enumerable.Repeat(0.5f, (int)model.State[l].DenseWeights).Select((v, i) => i % 2 == 0 ? v : -v).ToArray());
         foreach (var s in new[] { 0.0, 0.3, 0.6, 0.999999999 })
         {
             SamePlans(model, new SparsityRequest { Sparsity = s, Scope = PruneScope.Global });
@@ -121,10 +121,10 @@ public class NativeSelectTests
         for (int l = 0; l < 2; l++)
         {
             int n = (int)model.State[l].DenseWeights;
-            H.SetWeight(model, l, Enumerable.Range(0, n).Select(_ => levels[rng.Next(levels.Length)] * (rng.Next(2) == 0 ? 1 : -1)).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, n).Select(_ => levels[rng.Next(levels.Length)] * (rng.Next(2) == 0 ? 1 : -1)).ToArray());
         }
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope });
-        H.Sparsify(model, 0.3, scope);
+        TestKit.Sparsify(model, 0.3, scope);
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope });
     }
 
@@ -141,7 +141,7 @@ public class NativeSelectTests
                 Sparsifier.Apply(model, plan, null);
             using (var plan = Sparsifier.Plan(twin, new SparsityRequest { Sparsity = s, Scope = scope }, preferNative: false))
                 Sparsifier.Apply(twin, plan, null);
-            H.SameStateIgnoringReferences(H.Snap(twin), model);
+            TestKit.SameStateIgnoringReferences(TestKit.Snap(twin), model);
             Assert.All(model.State, l => Assert.True(l.Keep is null || l.Keep.dtype == ScalarType.Bool));
         }
     }
@@ -149,7 +149,7 @@ public class NativeSelectTests
     private static Mlp DigitsModel(int seed)
     {
         var model = Mlp.Create(new[] { 64, 16, 12, 10 }, seed: seed);
-        H.Sparsify(model, 0.4, PruneScope.Layer, layers: new[] { 1 }, data: H.Digits); // baseline set, layer 1 masked, layers 0 and 2 not
+        TestKit.Sparsify(model, 0.4, PruneScope.Layer, layers: new[] { 1 }, data: TestKit.Digits); // baseline set, layer 1 masked, layers 0 and 2 not
         return model;
     }
 
@@ -160,18 +160,18 @@ public class NativeSelectTests
     public void StepFailingAfterSomeLayersAreInstalledLeavesTheModelAsItWas(int failAfter)
     {
         var model = DigitsModel(11);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         var history = model.History.ToList();
         using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.8, Scope = PruneScope.Global });
         plan.AfterInstall = layer => { if (layer == failAfter) throw new InvalidOperationException("injected"); };
         Assert.Throws<InvalidOperationException>(() => Sparsifier.Apply(model, plan, null));
-        H.SameState(before, model);
+        TestKit.SameState(before, model);
         Assert.Equal(history, model.History);
         // The step can be planned and applied again afterwards, and gives what it gives on an untouched twin.
         var twin = DigitsModel(11);
-        H.Sparsify(model, 0.8, PruneScope.Global);
-        H.Sparsify(twin, 0.8, PruneScope.Global);
-        H.SameStateIgnoringReferences(H.Snap(twin), model);
+        TestKit.Sparsify(model, 0.8, PruneScope.Global);
+        TestKit.Sparsify(twin, 0.8, PruneScope.Global);
+        TestKit.SameStateIgnoringReferences(TestKit.Snap(twin), model);
     }
 
     [Theory]
@@ -180,12 +180,12 @@ public class NativeSelectTests
     public void StepFailingInEvaluationLeavesTheModelAsItWas(double s)
     {
         var model = DigitsModel(12);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = s, Scope = PruneScope.Global });
         Assert.True(plan.MasksDiffer);
         // The baseline exists, so the wrong data set is noticed only when the new masks are evaluated.
-        H.Throws("FeatureCountMismatch", () => Sparsifier.Apply(model, plan, H.Iris));
-        H.SameState(before, model);
+        TestKit.Throws("FeatureCountMismatch", () => Sparsifier.Apply(model, plan, TestKit.Iris));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
@@ -194,43 +194,43 @@ public class NativeSelectTests
         var model = DigitsModel(13);
         // A transposed (non-contiguous) view holds the same values: both the select and the swap take tensor ops.
         var layer = model.State[2];
-        var values = H.W(model, 2);
+        var values = TestKit.W(model, 2);
         var transposed = torch.tensor(values, new long[] { layer.OutFeatures, layer.InFeatures }).t().contiguous().t();
         Assert.False(transposed.is_contiguous());
         layer.SetWeight(transposed);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         using (var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.8, Scope = PruneScope.Global }))
         {
             Assert.False(plan.Native);
             plan.AfterInstall = l => { if (l == 2) throw new InvalidOperationException("injected"); };
             Assert.Throws<InvalidOperationException>(() => Sparsifier.Apply(model, plan, null));
         }
-        H.SameState(before, model);
+        TestKit.SameState(before, model);
         var twin = DigitsModel(13);
-        H.Sparsify(model, 0.8, PruneScope.Global);
-        H.Sparsify(twin, 0.8, PruneScope.Global);
-        for (int l = 0; l < 3; l++) H.BitEqual(H.W(twin, l), H.W(model, l), $"layer {l}");
+        TestKit.Sparsify(model, 0.8, PruneScope.Global);
+        TestKit.Sparsify(twin, 0.8, PruneScope.Global);
+        for (int l = 0; l < 3; l++) TestKit.BitEqual(TestKit.W(twin, l), TestKit.W(model, l), $"layer {l}");
     }
 
     [Fact]
     public void StepMovesValuesInPlaceInsteadOfReplacingTensors()
     {
         var model = Mlp.Create(new[] { 30, 20, 10 }, seed: 16);
-        H.Sparsify(model, 0.5, layers: new[] { 0 });
+        TestKit.Sparsify(model, 0.5, layers: new[] { 0 });
         var weights = model.State.Select(l => l.Weight).ToArray();
         var hidden = model.State[0].MaskedValues!;
-        var original = H.Snap(model);
-        H.Sparsify(model, 0.8, PruneScope.Global);
+        var original = TestKit.Snap(model);
+        TestKit.Sparsify(model, 0.8, PruneScope.Global);
         // The live weights stay the same tensors; a layer that had a mask keeps its hidden tensor.
         for (int l = 0; l < model.LayerCount; l++) Assert.Same(weights[l], model.State[l].Weight);
         Assert.Same(hidden, model.State[0].MaskedValues);
         Assert.NotNull(model.State[1].MaskedValues);
         // And the underlying values are untouched: Sparsity 0 gives back the original weights.
-        H.Sparsify(model, 0, PruneScope.Global);
+        TestKit.Sparsify(model, 0, PruneScope.Global);
         for (int l = 0; l < model.LayerCount; l++)
         {
             var u = original.Layers[l].Weight.Select((w, k) => original.Layers[l].MaskedValues is { } h ? w + h[k] : w).ToArray();
-            H.BitEqual(u, H.W(model, l), $"layer {l}");
+            TestKit.BitEqual(u, TestKit.W(model, l), $"layer {l}");
             Assert.Null(model.State[l].Keep);
         }
     }
@@ -239,12 +239,12 @@ public class NativeSelectTests
     public void PlanForLayersThatChangedShapeIsRefusedBeforeAnythingChanges()
     {
         var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 15);
-        H.Sparsify(model, 0.3);
+        TestKit.Sparsify(model, 0.3);
         using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.6, Scope = PruneScope.Global });
-        H.Prune(model, 0.5, PruneStructure.Neuron);
-        var after = H.Snap(model);
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron);
+        var after = TestKit.Snap(model);
         Assert.Throws<InvalidOperationException>(() => Sparsifier.Apply(model, plan, null));
-        H.SameState(after, model);
+        TestKit.SameState(after, model);
     }
 
     [Fact]
@@ -253,8 +253,8 @@ public class NativeSelectTests
         var model = Mlp.Create(new[] { 6, 5, 4 }, seed: 14);
         using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5 });
         Sparsifier.Apply(model, plan, null);
-        var after = H.Snap(model);
+        var after = TestKit.Snap(model);
         Assert.Throws<InvalidOperationException>(() => Sparsifier.Apply(model, plan, null));
-        H.SameState(after, model);
+        TestKit.SameState(after, model);
     }
 }

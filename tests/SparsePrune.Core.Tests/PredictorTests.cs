@@ -19,7 +19,7 @@ public class PredictorTests
         Assert.Equal(Normalization.Standard, model.InputNormalization);
 
         var predictions = Predictor.Predict(model, raw.TestX, raw.TestCount, firstRow: 100).Cast<ClassPrediction>().ToList();
-        var reference = H.ManagedForward(model, std.TestX, std.TestCount);
+        var reference = TestKit.ManagedForward(model, std.TestX, std.TestCount);
         Assert.Equal(std.TestCount, predictions.Count);
         int correct = 0;
         for (int i = 0; i < predictions.Count; i++)
@@ -48,7 +48,7 @@ public class PredictorTests
         var model = Mlp.Create(new[] { 10, 8, 1 }, Activation.Tanh, seed: 92);
         Trainer.Train(model, std, new TrainingOptions { Epochs = 2, Seed = 2 });
         var values = Predictor.Predict(model, raw.TestX, raw.TestCount).Cast<RegressionPrediction>().Select(p => p.Value).ToArray();
-        var reference = H.ManagedForward(model, std.TestX, std.TestCount);
+        var reference = TestKit.ManagedForward(model, std.TestX, std.TestCount);
         for (int i = 0; i < values.Length; i++) Assert.InRange(values[i], reference[i][0] - 1e-4, reference[i][0] + 1e-4);
     }
 
@@ -64,11 +64,11 @@ public class PredictorTests
     [Fact]
     public void EvaluatorLossAndAccuracyMatchManagedComputation()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var model = Mlp.Create(new[] { 4, 6, 3 }, Activation.Sigmoid, seed: 94);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 3, Seed = 3 });
         var (accuracy, loss, samples) = Evaluator.Score(model, data);
-        var outputs = H.ManagedForward(model, data.TestX, data.TestCount);
+        var outputs = TestKit.ManagedForward(model, data.TestX, data.TestCount);
         double ce = 0;
         int correct = 0;
         for (int i = 0; i < outputs.Length; i++)
@@ -86,8 +86,8 @@ public class PredictorTests
         Assert.InRange(accuracy!.Value, (double)correct / samples - 2.0 / samples, (double)correct / samples + 2.0 / samples);
 
         var reg = Mlp.Create(new[] { 10, 5, 1 }, seed: 95);
-        var regData = H.Synthetic;
-        var mse = H.ManagedForward(reg, regData.TestX, regData.TestCount).Select((o, i) => Math.Pow(o[0] - regData.TestY[i], 2)).Average();
+        var regData = TestKit.Synthetic;
+        var mse = TestKit.ManagedForward(reg, regData.TestX, regData.TestCount).Select((o, i) => Math.Pow(o[0] - regData.TestY[i], 2)).Average();
         var metric = Evaluator.Evaluate(reg, regData);
         Assert.Equal("Loss", metric.Name);
         Assert.InRange(metric.Value, mse * (1 - 1e-4), mse * (1 + 1e-4));
@@ -102,7 +102,7 @@ public class PredictorTests
     [Fact]
     public void FineTuningAfterPruningKeepsDeletionsAndRecordsHistory()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(new[] { 64, 20, 10 }, seed: 96);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, Seed = 4 });
         using var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.7 });
@@ -113,9 +113,9 @@ public class PredictorTests
         Assert.Equal(Enumerable.Range(1, 3), model.History.Select(h => h.Step));
         for (int l = 0; l < 2; l++)
         {
-            var deleted = H.Bools(model.State[l].Deleted);
-            Assert.Equal(Ranking.FloorCount(0.7, deleted.Length), H.CountTrue(deleted));
-            var w = H.W(model, l);
+            var deleted = TestKit.Bools(model.State[l].Deleted);
+            Assert.Equal(Ranking.FloorCount(0.7, deleted.Length), TestKit.CountTrue(deleted));
+            var w = TestKit.W(model, l);
             for (int k = 0; k < w.Length; k++) if (deleted[k]) Assert.Equal(0f, w[k]);
         }
         Assert.True(result.Metric!.Value > 0.5);
@@ -127,25 +127,25 @@ public class PredictorTests
     [Fact]
     public void ModelsWorkFromOtherThreads()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var original = Mlp.Create(new[] { 4, 8, 3 }, seed: 97);
         var a = original.Clone("a");
         var b = original.Clone("b");
         var options = new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 6 };
         var sequential = original.Clone("s");
         Trainer.Train(sequential, data, options);
-        var ta = Task.Run(() => { Trainer.Train(a, data, options); H.Sparsify(a, 0.5); });
-        var tb = Task.Run(() => { Trainer.Train(b, data, options); H.Sparsify(b, 0.5); });
+        var ta = Task.Run(() => { Trainer.Train(a, data, options); TestKit.Sparsify(a, 0.5); });
+        var tb = Task.Run(() => { Trainer.Train(b, data, options); TestKit.Sparsify(b, 0.5); });
         Task.WaitAll(ta, tb);
-        H.Sparsify(sequential, 0.5);
+        TestKit.Sparsify(sequential, 0.5);
         for (int l = 0; l < 2; l++)
         {
-            H.BitEqual(H.W(sequential, l), H.W(a, l), $"a layer {l}");
-            H.BitEqual(H.W(sequential, l), H.W(b, l), $"b layer {l}");
+            TestKit.BitEqual(TestKit.W(sequential, l), TestKit.W(a, l), $"a layer {l}");
+            TestKit.BitEqual(TestKit.W(sequential, l), TestKit.W(b, l), $"b layer {l}");
         }
         // A model made on one thread is read on another.
         var bytes = Task.Run(() => SpmlpFormat.ToBytes(a)).Result;
-        H.BitEqual(H.W(a, 0), H.W(SpmlpFormat.FromBytes(bytes), 0));
+        TestKit.BitEqual(TestKit.W(a, 0), TestKit.W(SpmlpFormat.FromBytes(bytes), 0));
     }
 
     [Fact]
@@ -177,7 +177,7 @@ public class PredictorTests
         Assert.Equal(new[] { "a", "b" }, data.ClassNames);
         var rows = Enumerable.Range(0, 4).Select(i => (data.TrainX[i * 2], data.TrainX[i * 2 + 1], data.TrainY[i])).OrderBy(r => r.Item1).ToArray();
         Assert.Equal(new[] { (1f, 2.5f, 0f), (3f, 4.5f, 1f), (5f, 6.5f, 0f), (7f, 8f, 1f) }, rows);
-        H.Throws("InvalidFeatureValue", () => DatasetLoader.FromObjects("bad", new[] { "x" }, "t",
+        TestKit.Throws("InvalidFeatureValue", () => DatasetLoader.FromObjects("bad", new[] { "x" }, "t",
             new List<object?[]> { new object?[] { null }, new object?[] { 1 } }, new List<object?> { "a", "b" }, new DatasetOptions()));
     }
 }

@@ -11,11 +11,11 @@ public class PrunerTests
 {
     private static readonly int[] Widths = { 12, 10, 7, 4 };
 
-    private static float[][] AllWeights(Mlp model) => Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
+    private static float[][] AllWeights(Mlp model) => Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
 
     private static HashSet<int> DeletedSet(Mlp model, int layer)
     {
-        var d = H.Bools(model.State[layer].Deleted);
+        var d = TestKit.Bools(model.State[layer].Deleted);
         return Enumerable.Range(0, d.Length).Where(k => d[k]).ToHashSet();
     }
 
@@ -26,7 +26,7 @@ public class PrunerTests
         for (int l = 0; l < model.LayerCount; l++)
         {
             var n = (int)model.State[l].DenseWeights;
-            H.SetWeight(model, l, Enumerable.Range(0, n).Select(_ => rng.Next(-40, 41) / 64f).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, n).Select(_ => rng.Next(-40, 41) / 64f).ToArray());
         }
     }
 
@@ -55,13 +55,13 @@ public class PrunerTests
     {
         var model = Mlp.Create(Widths, seed: 31);
         var before = AllWeights(model);
-        var plan = H.Prune(model, r);
+        var plan = TestKit.Prune(model, r);
         Assert.Equal(before.Sum(w => Ranking.FloorCount(r, w.Length)), plan.Deleting);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            var expected = H.LowestK(H.Abs(before[i]), Ranking.FloorCount(r, before[i].Length));
+            var expected = TestKit.LowestK(TestKit.Abs(before[i]), Ranking.FloorCount(r, before[i].Length));
             Assert.Equal(expected.OrderBy(x => x), DeletedSet(model, i).OrderBy(x => x));
-            Assert.Equal(expected.OrderBy(x => x), H.ZeroSet(H.W(model, i)).OrderBy(x => x));
+            Assert.Equal(expected.OrderBy(x => x), TestKit.ZeroSet(TestKit.W(model, i)).OrderBy(x => x));
             Assert.Equal(LayerStorage.Sparse, model.Layers[i].Stored);
             Assert.Equal(before[i].Length - Ranking.FloorCount(r, before[i].Length), model.Layers[i].Weights);
         }
@@ -72,9 +72,9 @@ public class PrunerTests
     {
         var model = Mlp.Create(Widths, seed: 32);
         var before = AllWeights(model);
-        var flat = before.SelectMany(H.Abs).ToArray();
-        var expected = H.LowestK(flat, Ranking.FloorCount(0.6, flat.Length));
-        H.Prune(model, 0.6, scope: PruneScope.Global);
+        var flat = before.SelectMany(TestKit.Abs).ToArray();
+        var expected = TestKit.LowestK(flat, Ranking.FloorCount(0.6, flat.Length));
+        TestKit.Prune(model, 0.6, scope: PruneScope.Global);
         var deleted = new HashSet<int>();
         int offset = 0;
         for (int i = 0; i < model.LayerCount; i++)
@@ -90,8 +90,8 @@ public class PrunerTests
     public void ConnectionTiesBreakByIndex()
     {
         var model = Mlp.Create(new[] { 5, 4, 2 }, seed: 33);
-        H.SetWeight(model, 0, Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? 0.5f : -0.5f).ToArray());
-        H.Prune(model, 0.45); // floor(0.45 × 20) = 9 of 20 equal magnitudes
+        TestKit.SetWeight(model, 0, Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? 0.5f : -0.5f).ToArray());
+        TestKit.Prune(model, 0.45); // floor(0.45 × 20) = 9 of 20 equal magnitudes
         Assert.Equal(Enumerable.Range(0, 9), DeletedSet(model, 0).OrderBy(x => x));
     }
 
@@ -99,16 +99,16 @@ public class PrunerTests
     public void SameRatioTwiceDeletesNothingAndSaysTargetMet()
     {
         var model = Mlp.Create(Widths, seed: 34);
-        H.Prune(model, 0.3);
-        var after1 = H.Snap(model);
+        TestKit.Prune(model, 0.3);
+        var after1 = TestKit.Snap(model);
         using var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.3 });
         Assert.True(plan.TargetMet);
         Assert.Equal(0, plan.Deleting);
         Pruner.Apply(model, plan, null);
-        var after2 = H.Snap(model);
+        var after2 = TestKit.Snap(model);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            H.BitEqual(after1.Layers[i].Weight, after2.Layers[i].Weight);
+            TestKit.BitEqual(after1.Layers[i].Weight, after2.Layers[i].Weight);
             Assert.Equal(after1.Layers[i].Deleted, after2.Layers[i].Deleted);
         }
         Assert.Contains("target", model.History[^1].Note ?? "", StringComparison.OrdinalIgnoreCase);
@@ -125,7 +125,7 @@ public class PrunerTests
         var model = Mlp.Create(Widths, seed: 35);
         var before = AllWeights(model);
         long total = before.Sum(w => (long)w.Length);
-        H.Prune(model, 0.3, scope: scope);
+        TestKit.Prune(model, 0.3, scope: scope);
         var first = Enumerable.Range(0, model.LayerCount).Select(i => DeletedSet(model, i)).ToArray();
         using var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Scope = scope });
         long expectedNow = scope == PruneScope.Global
@@ -143,7 +143,7 @@ public class PrunerTests
             if (scope == PruneScope.Layer)
             {
                 Assert.Equal(Ranking.FloorCount(0.5, before[i].Length), now.Count);
-                Assert.Equal(H.LowestK(H.Abs(before[i]), now.Count).OrderBy(x => x), now.OrderBy(x => x));
+                Assert.Equal(TestKit.LowestK(TestKit.Abs(before[i]), now.Count).OrderBy(x => x), now.OrderBy(x => x));
             }
         }
         Assert.Equal(scope == PruneScope.Global ? Ranking.FloorCount(0.5, total) : before.Sum(w => Ranking.FloorCount(0.5, w.Length)), deletedTotal);
@@ -156,9 +156,9 @@ public class PrunerTests
         var model = Mlp.Create(new[] { 10, 10, 3 }, seed: 36);
         var original = AllWeights(model);
         // A random mask, so that the masked weights are not simply the smallest magnitudes.
-        H.Sparsify(model, 0.4, method: SparsityMethod.Random, seed: 5);
-        var masked = Enumerable.Range(0, model.LayerCount).Select(i => H.ZeroSet(H.W(model, i))).ToArray();
-        H.Prune(model, 0.3);
+        TestKit.Sparsify(model, 0.4, method: SparsityMethod.Random, seed: 5);
+        var masked = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.ZeroSet(TestKit.W(model, i))).ToArray();
+        TestKit.Prune(model, 0.3);
         for (int i = 0; i < model.LayerCount; i++)
         {
             long k = Ranking.FloorCount(0.3, original[i].Length);
@@ -167,11 +167,11 @@ public class PrunerTests
             Assert.Equal(expected, DeletedSet(model, i).OrderBy(x => x));
         }
         // Set-Sparsity 0 brings back the masked weights that were not deleted, and only those.
-        H.Sparsify(model, 0);
+        TestKit.Sparsify(model, 0);
         for (int i = 0; i < model.LayerCount; i++)
         {
             var deleted = DeletedSet(model, i);
-            var w = H.W(model, i);
+            var w = TestKit.W(model, i);
             for (int k = 0; k < w.Length; k++)
             {
                 if (deleted.Contains(k)) Assert.Equal(0f, w[k]);
@@ -222,18 +222,18 @@ public class PrunerTests
         }
         var keep0 = Keep(0, 3);
         var keep1 = Keep(1, 2);
-        var plan = H.Prune(model, 0.5, PruneStructure.Neuron, criterion: criterion);
+        var plan = TestKit.Prune(model, 0.5, PruneStructure.Neuron, criterion: criterion);
         Assert.Equal(5, plan.NeuronsRemoving);
 
         Assert.Equal(new[] { 8, 3, 3, 3 }, model.Widths);
         var all8 = Enumerable.Range(0, 8).ToArray();
         var all3 = Enumerable.Range(0, 3).ToArray();
-        H.BitEqual(Sub(w[0], keep0, all8), H.W(model, 0), "layer 0");
-        H.BitEqual(keep0.Select(r => b[0][r]).ToArray(), model.GetBias(0), "bias 0");
-        H.BitEqual(Sub(w[1], keep1, keep0), H.W(model, 1), "layer 1");
-        H.BitEqual(keep1.Select(r => b[1][r]).ToArray(), model.GetBias(1), "bias 1");
-        H.BitEqual(Sub(w[2], all3, keep1), H.W(model, 2), "layer 2");
-        H.BitEqual(b[2], model.GetBias(2), "bias 2 (no constant neuron to fold)");
+        TestKit.BitEqual(Sub(w[0], keep0, all8), TestKit.W(model, 0), "layer 0");
+        TestKit.BitEqual(keep0.Select(r => b[0][r]).ToArray(), model.GetBias(0), "bias 0");
+        TestKit.BitEqual(Sub(w[1], keep1, keep0), TestKit.W(model, 1), "layer 1");
+        TestKit.BitEqual(keep1.Select(r => b[1][r]).ToArray(), model.GetBias(1), "bias 1");
+        TestKit.BitEqual(Sub(w[2], all3, keep1), TestKit.W(model, 2), "layer 2");
+        TestKit.BitEqual(b[2], model.GetBias(2), "bias 2 (no constant neuron to fold)");
         Assert.Equal(8 * 3 + 3 * 3 + 3 * 3, model.Weights);
         Assert.Equal(6 + 5, model.Baseline!.HiddenNeurons);
     }
@@ -246,12 +246,12 @@ public class PrunerTests
         foreach (var (criterion, survivor) in new[] { (PruneCriterion.L1, 0), (PruneCriterion.L2, 1) })
         {
             var model = Mlp.Create(new[] { 4, 3, 2 }, seed: 39);
-            H.SetWeight(model, 0, rows);
+            TestKit.SetWeight(model, 0, rows);
             var removedNeighbour = criterion == PruneCriterion.L1 ? 1 : 0;
             Assert.True(RowNorm(model.GetWeight(0), removedNeighbour, criterion) < RowNorm(model.GetWeight(0), survivor, criterion));
-            H.Prune(model, 0.34, PruneStructure.Neuron, criterion: criterion); // floor(1.02) = 1 neuron
+            TestKit.Prune(model, 0.34, PruneStructure.Neuron, criterion: criterion); // floor(1.02) = 1 neuron
             Assert.Equal(2, model.Widths[1]);
-            H.BitEqual(rows.Skip(survivor * 4).Take(4).Concat(rows.Skip(8)).ToArray(), H.W(model, 0), criterion.ToString());
+            TestKit.BitEqual(rows.Skip(survivor * 4).Take(4).Concat(rows.Skip(8)).ToArray(), TestKit.W(model, 0), criterion.ToString());
         }
     }
 
@@ -274,13 +274,13 @@ public class PrunerTests
             removed[c.Layer].Add(c.Row);
             left[c.Layer]--;
         }
-        H.Prune(model, 0.4, PruneStructure.Neuron, PruneScope.Global);
+        TestKit.Prune(model, 0.4, PruneStructure.Neuron, PruneScope.Global);
         Assert.Equal(new[] { 8, left[0], left[1], 3 }, model.Widths);
         var keep0 = Enumerable.Range(0, 6).Where(r => !removed[0].Contains(r)).ToArray();
         var keep1 = Enumerable.Range(0, 5).Where(r => !removed[1].Contains(r)).ToArray();
-        H.BitEqual(Sub(w[0], keep0, Enumerable.Range(0, 8).ToArray()), H.W(model, 0), "layer 0");
-        H.BitEqual(Sub(w[1], keep1, keep0), H.W(model, 1), "layer 1");
-        H.BitEqual(Sub(w[2], Enumerable.Range(0, 3).ToArray(), keep1), H.W(model, 2), "layer 2");
+        TestKit.BitEqual(Sub(w[0], keep0, Enumerable.Range(0, 8).ToArray()), TestKit.W(model, 0), "layer 0");
+        TestKit.BitEqual(Sub(w[1], keep1, keep0), TestKit.W(model, 1), "layer 1");
+        TestKit.BitEqual(Sub(w[2], Enumerable.Range(0, 3).ToArray(), keep1), TestKit.W(model, 2), "layer 2");
     }
 
     [Theory]
@@ -290,7 +290,7 @@ public class PrunerTests
     {
         var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 41);
         // MaxLayerSparsity 1: no cap beyond the one-neuron floor (the default cap cannot reach 0.99 of 6 and 5 neurons).
-        H.Prune(model, 0.99, PruneStructure.Neuron, scope, maxLayerSparsity: 1);
+        TestKit.Prune(model, 0.99, PruneStructure.Neuron, scope, maxLayerSparsity: 1);
         Assert.Equal(new[] { 8, 1, 1, 3 }, model.Widths);
         Assert.Equal(3, model.Outputs);
         Assert.Equal(8 + 1 + 3, model.Weights);
@@ -298,7 +298,7 @@ public class PrunerTests
         using var again = Pruner.Plan(model, new PruningRequest { Ratio = 0.99, Structure = PruneStructure.Neuron, Scope = scope, MaxLayerSparsity = 1 });
         Assert.True(again.TargetMet);
         // The model still runs.
-        var y = H.Forward(model, H.RandomRows(4, 8, 1), 4);
+        var y = TestKit.Forward(model, TestKit.RandomRows(4, 8, 1), 4);
         Assert.Equal(12, y.Length);
         Assert.All(y, v => Assert.True(float.IsFinite(v)));
     }
@@ -307,11 +307,11 @@ public class PrunerTests
     public void NeuronRatioCountsAgainstTheBaselineNeurons()
     {
         var model = Mlp.Create(new[] { 8, 20, 10, 3 }, seed: 42);
-        H.Prune(model, 0.25, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.25, PruneStructure.Neuron);
         Assert.Equal(new[] { 8, 15, 8, 3 }, model.Widths); // floor(5), floor(2.5)
         using (var same = Pruner.Plan(model, new PruningRequest { Ratio = 0.25, Structure = PruneStructure.Neuron }))
             Assert.True(same.TargetMet);
-        H.Prune(model, 0.5, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron);
         Assert.Equal(new[] { 8, 10, 5, 3 }, model.Widths); // 20 − floor(10), 10 − floor(5)
     }
 
@@ -319,9 +319,9 @@ public class PrunerTests
     public void SingleLayerModelHasNoNeuronToPrune()
     {
         var model = Mlp.Create(new[] { 5, 3 }, seed: 43);
-        var snap = H.Snap(model);
-        H.Throws("NoHiddenNeurons", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron }));
-        H.SameState(snap, model);
+        var snap = TestKit.Snap(model);
+        TestKit.Throws("NoHiddenNeurons", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron }));
+        TestKit.SameState(snap, model);
     }
 
     /// <summary>
@@ -332,20 +332,20 @@ public class PrunerTests
     private static (Mlp Model, float[] X, float[] Before) ModelWithConstantNeurons(Activation activation, float b01, float b03, float b12)
     {
         var model = Mlp.Create(new[] { 6, 5, 4, 3 }, activation, seed: 44);
-        var w0 = H.W(model, 0);
+        var w0 = TestKit.W(model, 0);
         var b0 = model.GetBias(0);
         foreach (var r in new[] { 1, 3 }) for (int j = 0; j < 6; j++) w0[r * 6 + j] = 0f;
         b0[1] = b01; b0[3] = b03;
-        H.SetWeight(model, 0, w0);
-        H.SetBias(model, 0, b0);
-        var w1 = H.W(model, 1);
+        TestKit.SetWeight(model, 0, w0);
+        TestKit.SetBias(model, 0, b0);
+        var w1 = TestKit.W(model, 1);
         var b1 = model.GetBias(1);
         for (int j = 0; j < 5; j++) w1[2 * 5 + j] = 0f;
         b1[2] = b12;
-        H.SetWeight(model, 1, w1);
-        H.SetBias(model, 1, b1);
-        var x = H.RandomRows(64, 6, 7, 3.0);
-        return (model, x, H.Forward(model, x, 64));
+        TestKit.SetWeight(model, 1, w1);
+        TestKit.SetBias(model, 1, b1);
+        var x = TestKit.RandomRows(64, 6, 7, 3.0);
+        return (model, x, TestKit.Forward(model, x, 64));
     }
 
     [Fact]
@@ -356,14 +356,14 @@ public class PrunerTests
         var w1 = model.GetWeight(1);
         var w2 = model.GetWeight(2);
         var b2 = model.GetBias(2);
-        H.Prune(model, 0.4, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.4, PruneStructure.Neuron);
         Assert.Equal(new[] { 6, 3, 3, 3 }, model.Widths);
         int[] keep0 = { 0, 2, 4 }, keep1 = { 0, 1, 3 };
-        H.BitEqual(Sub(w0, keep0, Enumerable.Range(0, 6).ToArray()), H.W(model, 0), "layer 0");
-        H.BitEqual(Sub(w1, keep1, keep0), H.W(model, 1), "layer 1");
-        H.BitEqual(Sub(w2, new[] { 0, 1, 2 }, keep1), H.W(model, 2), "layer 2");
-        H.BitEqual(b2, model.GetBias(2), "dead neurons add nothing to the next bias");
-        AssertClose(before, H.Forward(model, x, 64), 1e-6);
+        TestKit.BitEqual(Sub(w0, keep0, Enumerable.Range(0, 6).ToArray()), TestKit.W(model, 0), "layer 0");
+        TestKit.BitEqual(Sub(w1, keep1, keep0), TestKit.W(model, 1), "layer 1");
+        TestKit.BitEqual(Sub(w2, new[] { 0, 1, 2 }, keep1), TestKit.W(model, 2), "layer 2");
+        TestKit.BitEqual(b2, model.GetBias(2), "dead neurons add nothing to the next bias");
+        AssertClose(before, TestKit.Forward(model, x, 64), 1e-6);
     }
 
     [Theory]
@@ -380,13 +380,13 @@ public class PrunerTests
         var b1 = model.GetBias(1);
         var w2 = model.GetWeight(2);
         var b2 = model.GetBias(2);
-        H.Prune(model, 0.4, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.4, PruneStructure.Neuron);
         Assert.Equal(new[] { 6, 3, 3, 3 }, model.Widths);
 
         // Managed expectation of the folded biases (in double).
         double Act(double v) => activation == Activation.GELU
             ? 0.5 * v * (1 + Erf(v / Math.Sqrt(2)))
-            : H.Act(v, activation);
+            : TestKit.Act(v, activation);
         int[] keep1 = { 0, 1, 3 };
         var expectedB1 = keep1.Select(k => b1[k] + Act(b01) * w1[k, 1] + Act(b03) * w1[k, 3]).ToArray();
         double c12 = Act(b12 + Act(b01) * w1[2, 1] + Act(b03) * w1[2, 3]); // row 2 is zero, so only its bias (and folded constants, which are 0 here)
@@ -398,7 +398,7 @@ public class PrunerTests
             Assert.InRange(gotB1[k], expectedB1[k] - 1e-5, expectedB1[k] + 1e-5);
             Assert.InRange(gotB2[k], expectedB2[k] - 1e-5, expectedB2[k] + 1e-5);
         }
-        AssertClose(before, H.Forward(model, x, 64), 1e-5);
+        AssertClose(before, TestKit.Forward(model, x, 64), 1e-5);
     }
 
     /// <summary>Abramowitz–Stegun 7.1.26 is too coarse here; use a series/continued fraction accurate to ~1e-12.</summary>
@@ -420,32 +420,32 @@ public class PrunerTests
         var model = Mlp.Create(new[] { 8, 6, 5, 3 }, seed: 45);
         DyadicWeights(model, 45);
         var original = Enumerable.Range(0, 3).Select(model.GetWeight).ToArray();
-        H.Prune(model, 0.2);                 // connections deleted in every layer
-        var deleted = Enumerable.Range(0, 3).Select(l => H.Bools(model.State[l].Deleted)).ToArray();
-        H.Sparsify(model, 0.3);              // plus a mask
+        TestKit.Prune(model, 0.2);                 // connections deleted in every layer
+        var deleted = Enumerable.Range(0, 3).Select(l => TestKit.Bools(model.State[l].Deleted)).ToArray();
+        TestKit.Sparsify(model, 0.3);              // plus a mask
         var w = Enumerable.Range(0, 3).Select(model.GetWeight).ToArray();
         var rows0 = Enumerable.Range(0, 6).OrderBy(r => RowNorm(w[0], r, PruneCriterion.L1)).ThenBy(r => r).Take(3).ToHashSet();
         var rows1 = Enumerable.Range(0, 5).OrderBy(r => RowNorm(w[1], r, PruneCriterion.L1)).ThenBy(r => r).Take(2).ToHashSet();
         var keep0 = Enumerable.Range(0, 6).Where(r => !rows0.Contains(r)).ToArray();
         var keep1 = Enumerable.Range(0, 5).Where(r => !rows1.Contains(r)).ToArray();
-        H.Prune(model, 0.5, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron);
         Assert.Equal(new[] { 8, 3, 3, 3 }, model.Widths);
 
         // Deleted flags follow their weights.
         var all8 = Enumerable.Range(0, 8).ToArray();
         var all3 = Enumerable.Range(0, 3).ToArray();
         bool[] SubB(bool[] d, int cols, int[] r, int[] c) => r.SelectMany(i => c.Select(j => d[i * cols + j])).ToArray();
-        Assert.Equal(SubB(deleted[0], 8, keep0, all8), PadBools(H.Bools(model.State[0].Deleted), 24));
-        Assert.Equal(SubB(deleted[1], 6, keep1, keep0), PadBools(H.Bools(model.State[1].Deleted), 9));
-        Assert.Equal(SubB(deleted[2], 5, all3, keep1), PadBools(H.Bools(model.State[2].Deleted), 9));
+        Assert.Equal(SubB(deleted[0], 8, keep0, all8), PadBools(TestKit.Bools(model.State[0].Deleted), 24));
+        Assert.Equal(SubB(deleted[1], 6, keep1, keep0), PadBools(TestKit.Bools(model.State[1].Deleted), 9));
+        Assert.Equal(SubB(deleted[2], 5, all3, keep1), PadBools(TestKit.Bools(model.State[2].Deleted), 9));
 
         // Set-Sparsity 0 brings back the masked values of the surviving weights exactly.
-        H.Sparsify(model, 0);
+        TestKit.Sparsify(model, 0);
         var expected = new[] { Sub(original[0], keep0, all8), Sub(original[1], keep1, keep0), Sub(original[2], all3, keep1) };
         var expectedDeleted = new[] { SubB(deleted[0], 8, keep0, all8), SubB(deleted[1], 6, keep1, keep0), SubB(deleted[2], 5, all3, keep1) };
         for (int l = 0; l < 3; l++)
         {
-            var now = H.W(model, l);
+            var now = TestKit.W(model, l);
             for (int k = 0; k < now.Length; k++)
                 Assert.Equal(expectedDeleted[l][k] ? 0f : expected[l][k], now[k]);
         }

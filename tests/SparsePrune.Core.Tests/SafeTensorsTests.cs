@@ -103,11 +103,11 @@ public class SafeTensorsTests
         return Build(header.ToJsonString(), p.Data);
     }
 
-    private static float[] Floats(int count, int seed) => H.RandomRows(1, count, seed);
+    private static float[] Floats(int count, int seed) => TestKit.RandomRows(1, count, seed);
 
     // ---- models -------------------------------------------------------------------------
 
-    private static Mlp WorkedModel() => H.WorkedModel(71, "iris-st");
+    private static Mlp WorkedModel() => TestKit.WorkedModel(71, "iris-st");
 
     /// <summary>The raw (unnormalized) rows of a data set's test split.</summary>
     private static float[] RawRows(Dataset data)
@@ -141,7 +141,7 @@ public class SafeTensorsTests
                 {
                     double s = b[o];
                     for (int i = 0; i < shape[1]; i++) s += w[o * shape[1] + i] * h[i];
-                    next[o] = l + 1 < layers ? H.Act(s, activation) : s;
+                    next[o] = l + 1 < layers ? TestKit.Act(s, activation) : s;
                 }
                 h = next;
             }
@@ -202,8 +202,8 @@ public class SafeTensorsTests
         // Layers after the first are stored as they are (the first holds the folded normalization).
         for (int l = 1; l < 3; l++)
         {
-            H.BitEqual(H.W(model, l).Select(v => v == 0 ? 0f : v).ToArray(), file.Values($"{2 * l}.weight"), $"layer {l} weights");
-            H.BitEqual(model.GetBias(l), file.Values($"{2 * l}.bias"), $"layer {l} bias");
+            TestKit.BitEqual(TestKit.W(model, l).Select(v => v == 0 ? 0f : v).ToArray(), file.Values($"{2 * l}.weight"), $"layer {l} weights");
+            TestKit.BitEqual(model.GetBias(l), file.Values($"{2 * l}.bias"), $"layer {l} bias");
         }
 
         var m = file.Meta;
@@ -245,11 +245,11 @@ public class SafeTensorsTests
     [Fact]
     public void TheFoldedNetworkOnRawRowsGivesTheModelsOutputs()
     {
-        var data = H.Digits; // 64 raw features from 0 to 16: offsets far from 0
+        var data = TestKit.Digits; // 64 raw features from 0 to 16: offsets far from 0
         var model = Mlp.Create(new[] { 64, 32, 10 }, Activation.ReLU, seed: 73);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, Seed = 2 });
-        H.Sparsify(model, 0.5, data: data);
-        H.Prune(model, 0.3, data: data);
+        TestKit.Sparsify(model, 0.5, data: data);
+        TestKit.Prune(model, 0.3, data: data);
         Assert.NotNull(model.FeatureOffset);
         Assert.Contains(model.FeatureOffset!, v => Math.Abs(v) > 1);
 
@@ -264,7 +264,7 @@ public class SafeTensorsTests
         Assert.InRange(worst, 0, 1e-5);
 
         // The first layer is W / scale and b − (W / scale)·offset.
-        var w = H.W(model, 0);
+        var w = TestKit.W(model, 0);
         var b = model.GetBias(0);
         var fw = file.Values("0.weight");
         var fb = file.Values("0.bias");
@@ -285,7 +285,7 @@ public class SafeTensorsTests
     [Fact]
     public void AFoldedRegressorGivesTheSameValues()
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(new[] { 10, 6, 1 }, Activation.Sigmoid, seed: 74);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, Seed = 3 });
         var file = Parse(SafeTensorsFormat.ToBytes(model));
@@ -300,25 +300,25 @@ public class SafeTensorsTests
     [Fact]
     public void MaskedAndDeletedWeightsAreZerosInPlace()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var model = Mlp.Create(new[] { 4, 16, 8, 3 }, Activation.ReLU, seed: 75);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 4 });
-        H.Prune(model, 0.3, data: data);
-        H.Sparsify(model, 0.6, data: data);
+        TestKit.Prune(model, 0.3, data: data);
+        TestKit.Sparsify(model, 0.6, data: data);
         Assert.All(model.State, l => { Assert.NotNull(l.Keep); Assert.NotNull(l.Deleted); });
 
         var file = Parse(SafeTensorsFormat.ToBytes(model));
         for (int l = 0; l < model.LayerCount; l++)
         {
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             var stored = file.Values($"{2 * l}.weight");
-            var zeros = H.ZeroSet(w);
+            var zeros = TestKit.ZeroSet(w);
             Assert.True(zeros.Count >= (int)(0.6 * w.Length), $"layer {l}: {zeros.Count} zeros");
-            Assert.Equal(zeros, H.ZeroSet(stored));
+            Assert.Equal(zeros, TestKit.ZeroSet(stored));
             foreach (int k in zeros) Assert.Equal(0, BitConverter.SingleToInt32Bits(stored[k])); // +0, exactly
             // The masked and deleted positions are among them.
-            var masked = H.Bools(model.State[l].Keep).Select((keep, k) => (keep, k)).Where(p => !p.keep).Select(p => p.k);
-            var deleted = H.Bools(model.State[l].Deleted).Select((v, k) => (v, k)).Where(p => p.v).Select(p => p.k);
+            var masked = TestKit.Bools(model.State[l].Keep).Select((keep, k) => (keep, k)).Where(p => !p.keep).Select(p => p.k);
+            var deleted = TestKit.Bools(model.State[l].Deleted).Select((v, k) => (v, k)).Where(p => p.v).Select(p => p.k);
             Assert.Subset(zeros, masked.Concat(deleted).ToHashSet());
         }
     }
@@ -326,10 +326,10 @@ public class SafeTensorsTests
     [Fact]
     public void NeuronPrunedLayersKeepTheirNewShapes()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var model = Mlp.Create(new[] { 4, 12, 8, 3 }, Activation.GELU, seed: 76);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 5 });
-        H.Prune(model, 0.5, PruneStructure.Neuron, data: data);
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron, data: data);
         Assert.Equal(new[] { 4, 6, 4, 3 }, model.Widths);
 
         var file = Parse(SafeTensorsFormat.ToBytes(model));
@@ -367,8 +367,8 @@ public class SafeTensorsTests
         Assert.Equal(model.NonZeroWeights, copy.NonZeroWeights);
         Assert.All(copy.Layers, l => Assert.Equal(LayerStorage.Dense, l.Stored));
 
-        var raw = RawRows(H.Iris);
-        int rows = H.Iris.TestCount;
+        var raw = RawRows(TestKit.Iris);
+        int rows = TestKit.Iris.TestCount;
         var a = Probabilities(model, raw, rows);
         var b = Probabilities(copy, raw, rows);
         for (int r = 0; r < rows; r++)
@@ -380,9 +380,9 @@ public class SafeTensorsTests
         Assert.Equal("None", again.Meta["folded_normalization"]);
 
         // A data set attached later is mapped back to raw values: the accuracy is the original's.
-        copy.AttachDataset(H.Iris);
+        copy.AttachDataset(TestKit.Iris);
         // (A row on a decision boundary could flip by rounding: at most one.)
-        Assert.InRange(Math.Abs(Evaluator.Evaluate(model, H.Iris).Value - Evaluator.Evaluate(copy, H.Iris).Value), 0, 1.0 / H.Iris.TestCount + 1e-12);
+        Assert.InRange(Math.Abs(Evaluator.Evaluate(model, TestKit.Iris).Value - Evaluator.Evaluate(copy, TestKit.Iris).Value), 0, 1.0 / TestKit.Iris.TestCount + 1e-12);
     }
 
     [Fact]
@@ -394,16 +394,16 @@ public class SafeTensorsTests
             ("2.weight", new long[] { 2, 5 }, Floats(10, 3)), ("2.bias", new long[] { 2 }, Floats(2, 4)),
         };
         var plain = Build(tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        var e = H.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(plain));
+        var e = TestKit.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(plain));
         Assert.Contains("-Activation", e.Message);
-        H.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(Build(tensors)));
+        TestKit.Throws("ActivationRequired", () => SafeTensorsFormat.FromBytes(Build(tensors)));
 
         var model = SafeTensorsFormat.FromBytes(plain, Activation.Sigmoid, name: "plain");
         Assert.Equal(new[] { 3, 5, 2 }, model.Widths);
         Assert.Equal(Activation.Sigmoid, model.Activation);
         Assert.Equal(TaskKind.Classification, model.Task);
         Assert.Equal("plain", model.Name);
-        var x = H.RandomRows(4, 3, 5, 2.0);
+        var x = TestKit.RandomRows(4, 3, 5, 2.0);
         var expected = FileForward(Parse(plain), x, 4, Activation.Sigmoid).Select(Softmax).ToArray();
         var actual = Probabilities(model, x, 4);
         for (int r = 0; r < 4; r++)
@@ -416,7 +416,7 @@ public class SafeTensorsTests
         // A file of ours names its activation: -Activation may only agree with it.
         var ours = SafeTensorsFormat.ToBytes(Mlp.Create(new[] { 3, 4, 2 }, Activation.Tanh, seed: 77));
         Assert.Equal(Activation.Tanh, SafeTensorsFormat.FromBytes(ours, Activation.Tanh).Activation);
-        H.Throws("ActivationMismatch", () => SafeTensorsFormat.FromBytes(ours, Activation.ReLU));
+        TestKit.Throws("ActivationMismatch", () => SafeTensorsFormat.FromBytes(ours, Activation.ReLU));
     }
 
     public static IEnumerable<object[]> DamagedFiles()
@@ -483,7 +483,7 @@ public class SafeTensorsTests
     [MemberData(nameof(DamagedFiles))]
     public void DamagedFilesAreRefusedWithAClearError(string damage, byte[] bytes, string errorId, string hint)
     {
-        var e = H.Throws(errorId, () => SafeTensorsFormat.FromBytes(bytes, source: "the file"));
+        var e = TestKit.Throws(errorId, () => SafeTensorsFormat.FromBytes(bytes, source: "the file"));
         Assert.True(e.Message.Contains(hint, StringComparison.Ordinal), $"{damage}: '{e.Message}' should mention '{hint}'");
         Assert.StartsWith("the file", e.Message);
     }
@@ -493,7 +493,7 @@ public class SafeTensorsTests
     [Fact]
     public void SavingIsAtomicRefusesToOverwriteAndLoadingTellsTheFormatsApartByContent()
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
             var model = WorkedModel();
@@ -510,7 +510,7 @@ public class SafeTensorsTests
             // No overwrite without force: error, the file unchanged.
             var onDisk = File.ReadAllBytes(path);
             var other = Mlp.Create(new[] { 4, 3, 3 }, seed: 78, name: "other");
-            H.Throws("ModelFileExists", () => ModelFile.Save(other, path, ModelFileFormat.SafeTensors, force: false));
+            TestKit.Throws("ModelFileExists", () => ModelFile.Save(other, path, ModelFileFormat.SafeTensors, force: false));
             Assert.Equal(onDisk, File.ReadAllBytes(path));
             ModelFile.Save(other, path, ModelFileFormat.SafeTensors, force: true);
             Assert.Equal("other", ModelFile.Load(path).Name);
@@ -524,18 +524,18 @@ public class SafeTensorsTests
             ModelFile.Save(model, safetensorsNamedSpmlp, ModelFileFormat.SafeTensors, force: false);
             Assert.Null(ModelFile.Load(safetensorsNamedSpmlp).Baseline);
 
-            H.Throws("ParameterNotApplicable", () => ModelFile.Load(spmlpNamedSafetensors, Activation.ReLU));
+            TestKit.Throws("ParameterNotApplicable", () => ModelFile.Load(spmlpNamedSafetensors, Activation.ReLU));
             var foreign = Path.Combine(dir, "foreign.safetensors");
             File.WriteAllText(foreign, "sepal_length,sepal_width\n5.1,3.5\n");
-            H.Throws("NotAModelFile", () => ModelFile.Load(foreign));
-            H.Throws("ModelFileNotFound", () => ModelFile.Load(Path.Combine(dir, "missing.safetensors")));
-            H.Throws("PathIsDirectory", () => ModelFile.Save(model, dir, ModelFileFormat.SafeTensors, force: true));
+            TestKit.Throws("NotAModelFile", () => ModelFile.Load(foreign));
+            TestKit.Throws("ModelFileNotFound", () => ModelFile.Load(Path.Combine(dir, "missing.safetensors")));
+            TestKit.Throws("PathIsDirectory", () => ModelFile.Save(model, dir, ModelFileFormat.SafeTensors, force: true));
 
             // A model whose normalization cannot be folded into float32 leaves no file behind.
             var tiny = model.Clone("tiny");
             tiny.Scaling = tiny.Scaling! with { Scale = new[] { float.Epsilon, 1f, 1f, 1f } };
             var tinyPath = Path.Combine(dir, "tiny.safetensors");
-            H.Throws("CannotFoldNormalization", () => ModelFile.Save(tiny, tinyPath, ModelFileFormat.SafeTensors, force: false));
+            TestKit.Throws("CannotFoldNormalization", () => ModelFile.Save(tiny, tinyPath, ModelFileFormat.SafeTensors, force: false));
             Assert.False(File.Exists(tinyPath));
 
             // No temporary files are left behind.

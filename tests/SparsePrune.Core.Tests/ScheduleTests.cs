@@ -24,7 +24,7 @@ public class ScheduleTests
 
     private static bool[] DeletedFlags(Mlp model, int layer)
     {
-        var d = H.Bools(model.State[layer].Deleted);
+        var d = TestKit.Bools(model.State[layer].Deleted);
         return d.Length == 0 ? new bool[model.State[layer].DenseWeights] : d;
     }
 
@@ -88,7 +88,7 @@ public class ScheduleTests
             // Every deleted weight reads 0.
             for (int l = 0; l < n.Length; l++)
             {
-                var w = H.W(model, l);
+                var w = TestKit.W(model, l);
                 var d = DeletedFlags(model, l);
                 for (int k = 0; k < w.Length; k++) if (d[k]) Assert.True(w[k] == 0f, $"layer {l} deleted weight {k} reads {w[k]}");
             }
@@ -107,12 +107,12 @@ public class ScheduleTests
     public void GradualRunPrunesToTheFormulaAtEveryUpdate(PruneStructure structure, PruneScope scope, PruneCriterion criterion,
         double pre, double ratio, int epochs, int updateEvery, double rampFraction)
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(RegWidths, seed: 71);
         double initial = 0;
         if (pre > 0)
         {
-            H.Prune(model, pre, structure, scope);
+            TestKit.Prune(model, pre, structure, scope);
             // Where the schedule starts: the fraction of the scope's baseline already deleted.
             if (structure == PruneStructure.Neuron)
             {
@@ -165,7 +165,7 @@ public class ScheduleTests
     [MemberData(nameof(ScheduleCases))]
     public void EveryScheduleEndsExactlyAtItsTarget(PruneSchedule schedule, PruneStructure structure, PruneScope scope)
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(RegWidths, seed: 72);
         Trainer.Train(model, data, Quick(4) with { Epochs = 1 });
         double ratio = structure == PruneStructure.Neuron ? 0.6 : 0.7;
@@ -201,7 +201,7 @@ public class ScheduleTests
     [MemberData(nameof(LayerTargetCases))]
     public void EveryScheduleEndsExactlyAtEachLayersTarget(PruneSchedule schedule, PruneStructure structure)
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(RegWidths, seed: 70);
         Trainer.Train(model, data, Quick(4) with { Epochs = 1 });
         double[] targets = structure == PruneStructure.Neuron ? new[] { 0.25, 0.75 } : new[] { 0.3, 0.85, 0.5 };
@@ -254,11 +254,11 @@ public class ScheduleTests
     public void LotteryTicketRewindsConnectionSurvivorsToInitializationBitForBit(int steps)
     {
         const int seed = 73;
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, data, Quick(5) with { Epochs = 2, LearningRate = 0.01 });
         var fresh = Mlp.Create(RegWidths, seed: seed);
-        Assert.NotEqual(H.Bits(H.W(fresh, 0)), H.Bits(H.W(model, 0))); // training moved the weights
+        Assert.NotEqual(TestKit.Bits(TestKit.W(fresh, 0)), TestKit.Bits(TestKit.W(model, 0))); // training moved the weights
 
         int historyBefore = model.History.Count;
         var result = PruningScheduler.Run(model, new PruningRequest { Ratio = 0.6 },
@@ -269,8 +269,8 @@ public class ScheduleTests
         var n = DenseCounts(RegWidths);
         for (int l = 0; l < model.LayerCount; l++)
         {
-            var w = H.W(model, l);
-            var f = H.W(fresh, l);
+            var w = TestKit.W(model, l);
+            var f = TestKit.W(fresh, l);
             var d = DeletedFlags(model, l);
             Assert.Equal(Floor(0.6, n[l]), d.Count(x => x));
             for (int k = 0; k < w.Length; k++)
@@ -279,7 +279,7 @@ public class ScheduleTests
                 else Assert.True(BitConverter.SingleToInt32Bits(f[k]) == BitConverter.SingleToInt32Bits(w[k]),
                     $"layer {l} survivor {k} is {w[k]:R}, its initial value is {f[k]:R}");
             }
-            H.BitEqual(fresh.GetBias(l), model.GetBias(l), $"bias {l}");
+            TestKit.BitEqual(fresh.GetBias(l), model.GetBias(l), $"bias {l}");
         }
     }
 
@@ -318,7 +318,7 @@ public class ScheduleTests
     public void LotteryTicketAfterNeuronPruningRewindsSurvivorsAtTheirOriginalIndices(int steps)
     {
         const int seed = 74;
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, data, Quick(6) with { Epochs = 2, LearningRate = 0.01 });
         var trained = Enumerable.Range(0, model.LayerCount).Select(model.GetWeight).ToArray();
@@ -351,8 +351,8 @@ public class ScheduleTests
     {
         const int seed = 75;
         var model = Mlp.Create(RegWidths, seed: seed);
-        Trainer.Train(model, H.Synthetic, Quick(7) with { Epochs = 1, LearningRate = 0.01 });
-        H.Prune(model, 0.5, PruneStructure.Neuron);
+        Trainer.Train(model, TestKit.Synthetic, Quick(7) with { Epochs = 1, LearningRate = 0.01 });
+        TestKit.Prune(model, 0.5, PruneStructure.Neuron);
         var loaded = readBack ? SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model)) : model.Clone();
         Assert.Equal(new[] { 10, 8, 6, 1 }, loaded.Widths);
         PruningScheduler.Run(loaded, new PruningRequest { Ratio = 0.5, Structure = PruneStructure.Neuron },
@@ -366,7 +366,7 @@ public class ScheduleTests
     public void LotteryTicketRewindEpochOneMatchesAFreshModelTrainedOneEpoch()
     {
         const int seed = 76;
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var first = new TrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.01 }; // seed chosen by the model
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, data, first);
@@ -384,9 +384,9 @@ public class ScheduleTests
         bool differsFromInit = false;
         for (int l = 0; l < model.LayerCount; l++)
         {
-            var w = H.W(model, l);
-            var e = H.W(expected, l);
-            var i0 = H.W(init, l);
+            var w = TestKit.W(model, l);
+            var e = TestKit.W(expected, l);
+            var i0 = TestKit.W(init, l);
             var d = DeletedFlags(model, l);
             Assert.Equal(Floor(0.5, w.Length), d.Count(x => x));
             for (int k = 0; k < w.Length; k++)
@@ -396,7 +396,7 @@ public class ScheduleTests
                     $"layer {l} survivor {k} is {w[k]:R}; after epoch 1 it was {e[k]:R}");
                 differsFromInit |= w[k] != i0[k];
             }
-            H.BitEqual(expected.GetBias(l), model.GetBias(l), $"bias {l}");
+            TestKit.BitEqual(expected.GetBias(l), model.GetBias(l), $"bias {l}");
         }
         Assert.True(differsFromInit, "the epoch-1 weights equal the initial ones: the test would not tell the rewind points apart");
     }
@@ -411,7 +411,7 @@ public class ScheduleTests
     {
         var widths = new[] { 16, 10, 7, 3 }; // rows of 16 (a multiple of 4 and 8), 10 and 7 (neither)
         var model = Mlp.Create(widths, seed: 77);
-        var before = Enumerable.Range(0, model.LayerCount).Select(l => H.W(model, l)).ToArray();
+        var before = Enumerable.Range(0, model.LayerCount).Select(l => TestKit.W(model, l)).ToArray();
         Assert.All(before.SelectMany(w => w), v => Assert.True(v != 0f));
         using (var plan = Pruner.Plan(model, new PruningRequest { Structure = PruneStructure.NM, KeepN = keepN, GroupM = groupM }))
             Pruner.Apply(model, plan, null);
@@ -420,7 +420,7 @@ public class ScheduleTests
         for (int l = 0; l < model.LayerCount; l++)
         {
             int rows = widths[l + 1], cols = widths[l];
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             var d = DeletedFlags(model, l);
             for (int r = 0; r < rows; r++)
                 for (int g = 0; g < cols; g += groupM)
@@ -449,7 +449,7 @@ public class ScheduleTests
     private static Mlp CapModel()
     {
         var model = Mlp.Create(CapWidths, seed: 78);
-        H.SetWeight(model, 0, H.W(model, 0).Select(v => v * 0.01f).ToArray());
+        TestKit.SetWeight(model, 0, TestKit.W(model, 0).Select(v => v * 0.01f).ToArray());
         return model;
     }
 
@@ -481,14 +481,14 @@ public class ScheduleTests
         double cap = (double)p / q;
         var n = DenseCounts(CapWidths);
         long total = n.Sum();
-        var caps = n.Select(c => H.ExactFloor(p, q, c)).ToArray();
+        var caps = n.Select(c => TestKit.ExactFloor(p, q, c)).ToArray();
         long max = caps.Sum();
         foreach (long count in new[] { max, max - 1, max - 17 })
         {
             double ratio = (count + 0.5) / total;
             var model = CapModel();
-            var before = Enumerable.Range(0, model.LayerCount).Select(l => H.W(model, l)).ToArray();
-            var expected = GreedyCapped(before.Select(H.Abs).ToList(), count, caps);
+            var before = Enumerable.Range(0, model.LayerCount).Select(l => TestKit.W(model, l)).ToArray();
+            var expected = GreedyCapped(before.Select(TestKit.Abs).ToList(), count, caps);
             using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = ratio, Scope = PruneScope.Global, MaxLayerSparsity = cap }))
                 Pruner.Apply(model, plan, null);
             long deleted = 0;
@@ -507,14 +507,14 @@ public class ScheduleTests
         {
             double ratio = (max + 1.5) / total;
             var model = CapModel();
-            var snap = H.Snap(model);
-            H.Throws("MaxLayerSparsityTooLow", () => Pruner.Plan(model, new PruningRequest { Ratio = ratio, Scope = PruneScope.Global, MaxLayerSparsity = cap }));
-            H.SameState(snap, model);
+            var snap = TestKit.Snap(model);
+            TestKit.Throws("MaxLayerSparsityTooLow", () => Pruner.Plan(model, new PruningRequest { Ratio = ratio, Scope = PruneScope.Global, MaxLayerSparsity = cap }));
+            TestKit.SameState(snap, model);
             // In rounds, the first rounds fit and the last does not: the whole schedule is undone.
-            H.Throws("MaxLayerSparsityTooLow", () => PruningScheduler.Run(model,
+            TestKit.Throws("MaxLayerSparsityTooLow", () => PruningScheduler.Run(model,
                 new PruningRequest { Ratio = ratio, Scope = PruneScope.Global, MaxLayerSparsity = cap },
                 new ScheduleOptions { Schedule = PruneSchedule.Iterative, Steps = 3 }, null));
-            H.SameState(snap, model);
+            TestKit.SameState(snap, model);
             Assert.Null(model.Baseline);
         }
     }
@@ -525,11 +525,11 @@ public class ScheduleTests
         var widths = new[] { 8, 20, 10, 3 };
         var caps = new[] { 10L, 5L }; // floor(0.5 × 20), floor(0.5 × 10)
         var model = Mlp.Create(widths, seed: 79);
-        H.SetWeight(model, 0, H.W(model, 0).Select(v => v * 0.01f).ToArray()); // layer 0's neurons rank lowest
-        var snap = H.Snap(model);
-        H.Throws("MaxLayerSparsityTooLow", () => Pruner.Plan(model,
+        TestKit.SetWeight(model, 0, TestKit.W(model, 0).Select(v => v * 0.01f).ToArray()); // layer 0's neurons rank lowest
+        var snap = TestKit.Snap(model);
+        TestKit.Throws("MaxLayerSparsityTooLow", () => Pruner.Plan(model,
             new PruningRequest { Ratio = 16.5 / 30, Structure = PruneStructure.Neuron, Scope = PruneScope.Global, MaxLayerSparsity = 0.5 }));
-        H.SameState(snap, model);
+        TestKit.SameState(snap, model);
         using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = 15.5 / 30, Structure = PruneStructure.Neuron, Scope = PruneScope.Global, MaxLayerSparsity = 0.5 }))
             Pruner.Apply(model, plan, null);
         Assert.Equal(new[] { 8, 20 - (int)caps[0], 10 - (int)caps[1], 3 }, model.Widths);
@@ -556,7 +556,7 @@ public class ScheduleTests
             for (int i = 0; i < values.Count; i++)
             {
                 Assert.Equal(shapes[i], got[i].shape);
-                var flags = H.Floats(got[i].contiguous());
+                var flags = TestKit.Floats(got[i].contiguous());
                 var set = Enumerable.Range(0, flags.Length).Where(j => flags[j] == 1f).ToHashSet();
                 Assert.All(flags, f => Assert.True(f == 0f || f == 1f));
                 Assert.True(expected[i].SetEquals(set),
@@ -567,7 +567,7 @@ public class ScheduleTests
 
     // ---- 6. Taylor scores -----------------------------------------------------------------------
 
-    private static double ActD(double z, Activation a) => H.Act(z, a);
+    private static double ActD(double z, Activation a) => TestKit.Act(z, a);
 
     private static double ActGrad(double z, Activation a) => a switch
     {
@@ -692,8 +692,8 @@ public class ScheduleTests
         for (int l = 0; l < model.LayerCount; l++)
         {
             int count = widths[l] * widths[l + 1];
-            H.SetWeight(model, l, Enumerable.Range(0, count).Select(k => (((k * 7 + l * 3) % 11) - 5) / 16f + (k % 2 == 0 ? 0.03125f : -0.015625f)).ToArray());
-            H.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 3 - 1) * 0.125f + 0.0625f).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, count).Select(k => (((k * 7 + l * 3) % 11) - 5) / 16f + (k % 2 == 0 ? 0.03125f : -0.015625f)).ToArray());
+            TestKit.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 3 - 1) * 0.125f + 0.0625f).ToArray());
         }
         var expected = ManagedTaylor(model, data, batchSize);
         using var taylor = (GradientCriterion)ImportanceCriterion.Create(PruneCriterion.Taylor, 0);
@@ -703,7 +703,7 @@ public class ScheduleTests
         {
             for (int l = 0; l < model.LayerCount; l++)
             {
-                var g = H.Floats(got[l]);
+                var g = TestKit.Floats(got[l]);
                 Assert.Equal(expected[l].Length, g.Length);
                 double scale = expected[l].Max();
                 Assert.True(scale > 0, $"layer {l}: all scores zero, the test would prove nothing");
@@ -734,16 +734,16 @@ public class ScheduleTests
     private static Mlp TrainedModel(int seed)
     {
         var model = Mlp.Create(RegWidths, seed: seed);
-        Trainer.Train(model, H.Synthetic, Quick(8) with { Epochs = 1 });
+        Trainer.Train(model, TestKit.Synthetic, Quick(8) with { Epochs = 1 });
         return model;
     }
 
     private static void ThrowsUnchanged(Mlp model, string errorId, PruningRequest request, ScheduleOptions options, Dataset? data)
     {
-        var snap = H.Snap(model);
+        var snap = TestKit.Snap(model);
         var first = model.FirstTraining;
-        H.Throws(errorId, () => PruningScheduler.Run(model, request, options, data));
-        H.SameState(snap, model);
+        TestKit.Throws(errorId, () => PruningScheduler.Run(model, request, options, data));
+        TestKit.SameState(snap, model);
         Assert.Same(first, model.FirstTraining);
     }
 
@@ -755,7 +755,7 @@ public class ScheduleTests
     {
         var model = TrainedModel(82);
         ThrowsUnchanged(model, "ScheduleNeedsRatio", new PruningRequest { Structure = PruneStructure.NM },
-            new ScheduleOptions { Schedule = schedule }, H.Synthetic);
+            new ScheduleOptions { Schedule = schedule }, TestKit.Synthetic);
         // OneShot takes the pattern.
         PruningScheduler.Run(model, new PruningRequest { Structure = PruneStructure.NM }, new ScheduleOptions(), null);
         for (int l = 0; l < 3; l++)
@@ -774,7 +774,7 @@ public class ScheduleTests
     {
         var model = TrainedModel(83);
         ThrowsUnchanged(model, "InvalidSteps", new PruningRequest { Ratio = 0.5 },
-            new ScheduleOptions { Schedule = PruneSchedule.Iterative, Steps = steps }, H.Synthetic);
+            new ScheduleOptions { Schedule = PruneSchedule.Iterative, Steps = steps }, TestKit.Synthetic);
     }
 
     [Theory]
@@ -786,7 +786,7 @@ public class ScheduleTests
     {
         var model = TrainedModel(84);
         ThrowsUnchanged(model, "InvalidRampFraction", new PruningRequest { Ratio = 0.5 },
-            new ScheduleOptions { Schedule = PruneSchedule.Gradual, Epochs = 1, RampFraction = fraction }, H.Synthetic);
+            new ScheduleOptions { Schedule = PruneSchedule.Gradual, Epochs = 1, RampFraction = fraction }, TestKit.Synthetic);
     }
 
     [Fact]
@@ -797,7 +797,7 @@ public class ScheduleTests
         var model = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(trained));
         Assert.Null(model.FirstTraining);
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
-            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, H.Synthetic);
+            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, TestKit.Synthetic);
         // RewindEpoch 0 (initialization) still works: it is drawn again from the seed.
         PruningScheduler.Run(model, new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1 }, null);
@@ -807,11 +807,11 @@ public class ScheduleTests
     public void RewindEpochOfAModelSparsifiedBeforeTrainingIsUnknown()
     {
         var model = Mlp.Create(RegWidths, seed: 86);
-        H.Sparsify(model, 0.3);
-        Trainer.Train(model, H.Synthetic, Quick(9) with { Epochs = 2 });
+        TestKit.Sparsify(model, 0.3);
+        Trainer.Train(model, TestKit.Synthetic, Quick(9) with { Epochs = 2 });
         Assert.Null(model.FirstTraining);
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
-            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 1 }, H.Synthetic);
+            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 1 }, TestKit.Synthetic);
     }
 
     [Fact]
@@ -819,7 +819,7 @@ public class ScheduleTests
     {
         var model = TrainedModel(87); // one epoch
         ThrowsUnchanged(model, "InvalidRewindEpoch", new PruningRequest { Ratio = 0.5 },
-            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 2 }, H.Synthetic);
+            new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 2 }, TestKit.Synthetic);
     }
 
     [Theory]
@@ -831,8 +831,8 @@ public class ScheduleTests
         var model = TrainedModel(88);
         ThrowsUnchanged(model, "NoDataset", new PruningRequest { Ratio = 0.5, Structure = structure, Criterion = PruneCriterion.Taylor },
             new ScheduleOptions { Schedule = schedule }, null);
-        var snap = H.Snap(model);
-        H.Throws("NoDataset", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = structure, Criterion = PruneCriterion.Taylor }));
-        H.SameState(snap, model);
+        var snap = TestKit.Snap(model);
+        TestKit.Throws("NoDataset", () => Pruner.Plan(model, new PruningRequest { Ratio = 0.5, Structure = structure, Criterion = PruneCriterion.Taylor }));
+        TestKit.SameState(snap, model);
     }
 }

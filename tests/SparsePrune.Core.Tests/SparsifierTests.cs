@@ -19,13 +19,13 @@ public class SparsifierTests
     public void LayerScopeMasksTheLowestMagnitudesOfEachLayer(double s)
     {
         var model = Mlp.Create(Widths, seed: 21);
-        var before = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
-        H.Sparsify(model, s);
+        var before = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
+        TestKit.Sparsify(model, s);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            var expected = H.LowestK(H.Abs(before[i]), Ranking.FloorCount(s, before[i].Length));
-            var after = H.W(model, i);
-            Assert.Equal(expected.OrderBy(x => x), H.ZeroSet(after).OrderBy(x => x));
+            var expected = TestKit.LowestK(TestKit.Abs(before[i]), Ranking.FloorCount(s, before[i].Length));
+            var after = TestKit.W(model, i);
+            Assert.Equal(expected.OrderBy(x => x), TestKit.ZeroSet(after).OrderBy(x => x));
             for (int k = 0; k < after.Length; k++)
                 if (!expected.Contains(k)) Assert.Equal(BitConverter.SingleToInt32Bits(before[i][k]), BitConverter.SingleToInt32Bits(after[k]));
         }
@@ -38,16 +38,16 @@ public class SparsifierTests
     public void GlobalScopeRanksAllLayersConcatenatedInLayerOrder(double s)
     {
         var model = Mlp.Create(Widths, seed: 22);
-        var before = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
-        var flat = before.SelectMany(H.Abs).ToArray();
-        var expected = H.LowestK(flat, Ranking.FloorCount(s, flat.Length));
-        H.Sparsify(model, s, PruneScope.Global);
-        var after = Enumerable.Range(0, model.LayerCount).SelectMany(i => H.W(model, i)).ToArray();
-        Assert.Equal(expected.OrderBy(x => x), H.ZeroSet(after).OrderBy(x => x));
+        var before = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
+        var flat = before.SelectMany(TestKit.Abs).ToArray();
+        var expected = TestKit.LowestK(flat, Ranking.FloorCount(s, flat.Length));
+        TestKit.Sparsify(model, s, PruneScope.Global);
+        var after = Enumerable.Range(0, model.LayerCount).SelectMany(i => TestKit.W(model, i)).ToArray();
+        Assert.Equal(expected.OrderBy(x => x), TestKit.ZeroSet(after).OrderBy(x => x));
         // Layers differ in scale (1/sqrt(fan-in)), so global and per-layer selections differ.
         var perLayer = Mlp.Create(Widths, seed: 22);
-        H.Sparsify(perLayer, s);
-        Assert.NotEqual(H.Bits(after), H.Bits(Enumerable.Range(0, 3).SelectMany(i => H.W(perLayer, i)).ToArray()));
+        TestKit.Sparsify(perLayer, s);
+        Assert.NotEqual(TestKit.Bits(after), TestKit.Bits(Enumerable.Range(0, 3).SelectMany(i => TestKit.W(perLayer, i)).ToArray()));
     }
 
     [Fact]
@@ -59,18 +59,18 @@ public class SparsifierTests
         for (int l = 0; l < 2; l++)
         {
             var n = (int)model.State[l].DenseWeights;
-            H.SetWeight(model, l, Enumerable.Range(0, n).Select(i => levels[(i * 7) % 3] * (i % 2 == 0 ? 1 : -1)).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, n).Select(i => levels[(i * 7) % 3] * (i % 2 == 0 ? 1 : -1)).ToArray());
         }
-        var before = Enumerable.Range(0, 2).Select(i => H.W(model, i)).ToArray();
-        H.Sparsify(model, 0.5);
+        var before = Enumerable.Range(0, 2).Select(i => TestKit.W(model, i)).ToArray();
+        TestKit.Sparsify(model, 0.5);
         for (int l = 0; l < 2; l++)
         {
             long k = Ranking.FloorCount(0.5, before[l].Length);
-            var expected = H.LowestK(H.Abs(before[l]), k);
+            var expected = TestKit.LowestK(TestKit.Abs(before[l]), k);
             // Sanity: the cut falls inside a run of ties, so the index order decides.
-            var sortedAbs = H.Abs(before[l]).OrderBy(v => v).ToArray();
+            var sortedAbs = TestKit.Abs(before[l]).OrderBy(v => v).ToArray();
             Assert.Equal(sortedAbs[k - 1], sortedAbs[k]);
-            Assert.Equal(expected.OrderBy(x => x), H.ZeroSet(H.W(model, l)).OrderBy(x => x));
+            Assert.Equal(expected.OrderBy(x => x), TestKit.ZeroSet(TestKit.W(model, l)).OrderBy(x => x));
         }
     }
 
@@ -82,12 +82,12 @@ public class SparsifierTests
         for (int l = 0; l < 3; l++)
         {
             var n = (int)model.State[l].DenseWeights;
-            H.SetWeight(model, l, Enumerable.Range(0, n).Select(i => i % 3 == 0 ? -0.5f : 0.5f).ToArray());
+            TestKit.SetWeight(model, l, Enumerable.Range(0, n).Select(i => i % 3 == 0 ? -0.5f : 0.5f).ToArray());
         }
-        var flat = Enumerable.Range(0, 3).SelectMany(l => H.Abs(H.W(model, l))).ToArray(); // 16 + 16 + 8 = 40
-        H.Sparsify(model, 0.55, PruneScope.Global); // floor(22) = 22: all of layer 0, 6 of layer 1
-        var zeros = H.ZeroSet(Enumerable.Range(0, 3).SelectMany(l => H.W(model, l)).ToArray());
-        Assert.Equal(H.LowestK(flat, 22).OrderBy(x => x), zeros.OrderBy(x => x));
+        var flat = Enumerable.Range(0, 3).SelectMany(l => TestKit.Abs(TestKit.W(model, l))).ToArray(); // 16 + 16 + 8 = 40
+        TestKit.Sparsify(model, 0.55, PruneScope.Global); // floor(22) = 22: all of layer 0, 6 of layer 1
+        var zeros = TestKit.ZeroSet(Enumerable.Range(0, 3).SelectMany(l => TestKit.W(model, l)).ToArray());
+        Assert.Equal(TestKit.LowestK(flat, 22).OrderBy(x => x), zeros.OrderBy(x => x));
         Assert.Equal(Enumerable.Range(0, 22), zeros.OrderBy(x => x));
     }
 
@@ -104,12 +104,12 @@ public class SparsifierTests
     {
         double s = (double)p / q;
         long n = (long)inF * outF;
-        long expected = H.ExactFloor(p, q, n);
+        long expected = TestKit.ExactFloor(p, q, n);
         Assert.Equal(expected, Ranking.FloorCount(s, n));
 
         var model = Mlp.Create(new[] { inF, outF }, seed: 3);
-        H.Sparsify(model, s);
-        Assert.Equal(expected, H.ZeroSet(H.W(model, 0)).Count);
+        TestKit.Sparsify(model, s);
+        Assert.Equal(expected, TestKit.ZeroSet(TestKit.W(model, 0)).Count);
         Assert.Equal(n - expected, model.NonZeroWeights);
         Assert.Equal((double)expected / n, model.Sparsity, 12);
     }
@@ -120,9 +120,9 @@ public class SparsifierTests
         foreach (long n in new long[] { 1, 7, 10, 30, 100, 1000, 4096, 12345, 1_000_003 })
         {
             for (long p = 0; p < 100; p++)
-                Assert.Equal(H.ExactFloor(p, 100, n), Ranking.FloorCount(p / 100.0, n));
+                Assert.Equal(TestKit.ExactFloor(p, 100, n), Ranking.FloorCount(p / 100.0, n));
             for (long p = 0; p < 1000; p += 7)
-                Assert.Equal(H.ExactFloor(p, 1000, n), Ranking.FloorCount(p / 1000.0, n));
+                Assert.Equal(TestKit.ExactFloor(p, 1000, n), Ranking.FloorCount(p / 1000.0, n));
         }
     }
 
@@ -130,22 +130,22 @@ public class SparsifierTests
     public void SameTargetTwiceChangesNothing()
     {
         var model = Mlp.Create(Widths, seed: 4);
-        H.Sparsify(model, 0.5);
-        var once = H.Snap(model);
+        TestKit.Sparsify(model, 0.5);
+        var once = TestKit.Snap(model);
         using (var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5 }))
         {
             Assert.True(plan.ChangesNothing);
             Assert.All(plan.Changes, c => Assert.Equal(c.ZeroBefore, c.ZeroAfter));
             Sparsifier.Apply(model, plan, null);
         }
-        var twice = H.Snap(model);
+        var twice = TestKit.Snap(model);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            H.BitEqual(once.Layers[i].Weight, twice.Layers[i].Weight);
-            H.BitEqual(once.Layers[i].MaskedValues!, twice.Layers[i].MaskedValues!);
+            TestKit.BitEqual(once.Layers[i].Weight, twice.Layers[i].Weight);
+            TestKit.BitEqual(once.Layers[i].MaskedValues!, twice.Layers[i].MaskedValues!);
         }
         for (int i = 0; i < model.LayerCount; i++)
-            Assert.Equal(Ranking.FloorCount(0.5, model.State[i].DenseWeights), H.ZeroSet(H.W(model, i)).Count);
+            Assert.Equal(Ranking.FloorCount(0.5, model.State[i].DenseWeights), TestKit.ZeroSet(TestKit.W(model, i)).Count);
     }
 
     [Fact]
@@ -153,13 +153,13 @@ public class SparsifierTests
     {
         var model = Mlp.Create(Widths, seed: 6);
         var direct = model.Clone();
-        H.Sparsify(model, 0.8);
+        TestKit.Sparsify(model, 0.8);
         Assert.Equal(Enumerable.Range(0, 3).Sum(i => Ranking.FloorCount(0.8, model.State[i].DenseWeights)),
-            Enumerable.Range(0, 3).Sum(i => H.ZeroSet(H.W(model, i)).Count));
-        H.Sparsify(model, 0.5);
-        H.Sparsify(direct, 0.5);
+            Enumerable.Range(0, 3).Sum(i => TestKit.ZeroSet(TestKit.W(model, i)).Count));
+        TestKit.Sparsify(model, 0.5);
+        TestKit.Sparsify(direct, 0.5);
         for (int i = 0; i < model.LayerCount; i++)
-            H.BitEqual(H.W(direct, i), H.W(model, i), $"layer {i}");
+            TestKit.BitEqual(TestKit.W(direct, i), TestKit.W(model, i), $"layer {i}");
     }
 
     [Theory]
@@ -168,14 +168,14 @@ public class SparsifierTests
     public void SparsityZeroRestoresTheOriginalWeightsBitForBit(PruneScope scope)
     {
         var model = Mlp.Create(Widths, seed: 8);
-        var original = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
-        H.Sparsify(model, 0.7, scope);
-        H.Sparsify(model, 0.9, scope);
+        var original = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
+        TestKit.Sparsify(model, 0.7, scope);
+        TestKit.Sparsify(model, 0.9, scope);
         Assert.True(model.Sparsity > 0.85);
-        H.Sparsify(model, 0, scope);
+        TestKit.Sparsify(model, 0, scope);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            H.BitEqual(original[i], H.W(model, i), $"layer {i}");
+            TestKit.BitEqual(original[i], TestKit.W(model, i), $"layer {i}");
             Assert.Null(model.State[i].Keep);
             Assert.Null(model.State[i].MaskedValues);
         }
@@ -186,13 +186,13 @@ public class SparsifierTests
     public void HiddenValuesAreTheMaskedWeights()
     {
         var model = Mlp.Create(Widths, seed: 12);
-        var original = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
-        H.Sparsify(model, 0.4);
+        var original = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
+        TestKit.Sparsify(model, 0.4);
         for (int i = 0; i < model.LayerCount; i++)
         {
-            var keep = H.Bools(model.State[i].Keep);
-            var hidden = H.Floats(model.State[i].MaskedValues);
-            var w = H.W(model, i);
+            var keep = TestKit.Bools(model.State[i].Keep);
+            var hidden = TestKit.Floats(model.State[i].MaskedValues);
+            var w = TestKit.W(model, i);
             for (int k = 0; k < w.Length; k++)
             {
                 if (!keep[k]) { Assert.Equal(0f, w[k]); Assert.Equal(original[i][k], hidden[k]); }
@@ -205,26 +205,26 @@ public class SparsifierTests
     public void LayerSubsetLeavesOtherLayersUntouched()
     {
         var model = Mlp.Create(Widths, seed: 13);
-        var before = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
-        H.Sparsify(model, 0.6, layers: new[] { 1 });
-        H.BitEqual(before[0], H.W(model, 0));
-        H.BitEqual(before[2], H.W(model, 2));
-        Assert.Equal(H.LowestK(H.Abs(before[1]), Ranking.FloorCount(0.6, before[1].Length)).OrderBy(x => x),
-            H.ZeroSet(H.W(model, 1)).OrderBy(x => x));
+        var before = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
+        TestKit.Sparsify(model, 0.6, layers: new[] { 1 });
+        TestKit.BitEqual(before[0], TestKit.W(model, 0));
+        TestKit.BitEqual(before[2], TestKit.W(model, 2));
+        Assert.Equal(TestKit.LowestK(TestKit.Abs(before[1]), Ranking.FloorCount(0.6, before[1].Length)).OrderBy(x => x),
+            TestKit.ZeroSet(TestKit.W(model, 1)).OrderBy(x => x));
     }
 
     [Fact]
     public void ThresholdMasksMagnitudesBelowIt()
     {
         var model = Mlp.Create(Widths, seed: 14);
-        var before = Enumerable.Range(0, model.LayerCount).Select(i => H.W(model, i)).ToArray();
+        var before = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.W(model, i)).ToArray();
         const double t = 0.15;
         using (var plan = Sparsifier.Plan(model, new SparsityRequest { Threshold = t }))
             Sparsifier.Apply(model, plan, null);
         for (int i = 0; i < model.LayerCount; i++)
         {
             var expected = Enumerable.Range(0, before[i].Length).Where(k => Math.Abs(before[i][k]) < t).ToHashSet();
-            Assert.Equal(expected.OrderBy(x => x), H.ZeroSet(H.W(model, i)).OrderBy(x => x));
+            Assert.Equal(expected.OrderBy(x => x), TestKit.ZeroSet(TestKit.W(model, i)).OrderBy(x => x));
         }
     }
 
@@ -234,35 +234,35 @@ public class SparsifierTests
         var a = Mlp.Create(Widths, seed: 15);
         var b = Mlp.Create(Widths, seed: 15);
         var c = Mlp.Create(Widths, seed: 15);
-        H.Sparsify(a, 0.37, method: SparsityMethod.Random, seed: 1);
-        H.Sparsify(b, 0.37, method: SparsityMethod.Random, seed: 1);
-        H.Sparsify(c, 0.37, method: SparsityMethod.Random, seed: 2);
+        TestKit.Sparsify(a, 0.37, method: SparsityMethod.Random, seed: 1);
+        TestKit.Sparsify(b, 0.37, method: SparsityMethod.Random, seed: 1);
+        TestKit.Sparsify(c, 0.37, method: SparsityMethod.Random, seed: 2);
         for (int i = 0; i < a.LayerCount; i++)
         {
-            Assert.Equal(Ranking.FloorCount(0.37, a.State[i].DenseWeights), H.ZeroSet(H.W(a, i)).Count);
-            Assert.Equal(H.ZeroSet(H.W(a, i)).OrderBy(x => x), H.ZeroSet(H.W(b, i)).OrderBy(x => x));
+            Assert.Equal(Ranking.FloorCount(0.37, a.State[i].DenseWeights), TestKit.ZeroSet(TestKit.W(a, i)).Count);
+            Assert.Equal(TestKit.ZeroSet(TestKit.W(a, i)).OrderBy(x => x), TestKit.ZeroSet(TestKit.W(b, i)).OrderBy(x => x));
         }
-        Assert.NotEqual(H.ZeroSet(H.W(a, 0)).OrderBy(x => x), H.ZeroSet(H.W(c, 0)).OrderBy(x => x));
+        Assert.NotEqual(TestKit.ZeroSet(TestKit.W(a, 0)).OrderBy(x => x), TestKit.ZeroSet(TestKit.W(c, 0)).OrderBy(x => x));
     }
 
     [Fact]
     public void SparsityCountsOnlyWeightsStillPresentAfterPruning()
     {
         var model = Mlp.Create(Widths, seed: 16);
-        H.Prune(model, 0.3);
-        var deleted = Enumerable.Range(0, model.LayerCount).Select(i => H.Bools(model.State[i].Deleted)).ToArray();
-        long present = Enumerable.Range(0, model.LayerCount).Sum(i => deleted[i].Length - H.CountTrue(deleted[i]));
+        TestKit.Prune(model, 0.3);
+        var deleted = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.Bools(model.State[i].Deleted)).ToArray();
+        long present = Enumerable.Range(0, model.LayerCount).Sum(i => deleted[i].Length - TestKit.CountTrue(deleted[i]));
         Assert.Equal(present, model.Weights);
 
-        var underlying = Enumerable.Range(0, model.LayerCount).SelectMany(i => H.W(model, i)).ToArray();
+        var underlying = Enumerable.Range(0, model.LayerCount).SelectMany(i => TestKit.W(model, i)).ToArray();
         var flatDeleted = deleted.SelectMany(d => d).ToArray();
         // Deleted connections are out of scope: rank them last.
         var scores = underlying.Select((v, k) => flatDeleted[k] ? float.PositiveInfinity : Math.Abs(v)).ToArray();
-        var expectedMasked = H.LowestK(scores, Ranking.FloorCount(0.5, present));
+        var expectedMasked = TestKit.LowestK(scores, Ranking.FloorCount(0.5, present));
 
-        H.Sparsify(model, 0.5, PruneScope.Global);
-        var after = Enumerable.Range(0, model.LayerCount).SelectMany(i => H.W(model, i)).ToArray();
-        var zeros = H.ZeroSet(after);
+        TestKit.Sparsify(model, 0.5, PruneScope.Global);
+        var after = Enumerable.Range(0, model.LayerCount).SelectMany(i => TestKit.W(model, i)).ToArray();
+        var zeros = TestKit.ZeroSet(after);
         var masked = zeros.Where(k => !flatDeleted[k]).ToHashSet();
         Assert.Equal(expectedMasked.OrderBy(x => x), masked.OrderBy(x => x));
         Assert.Equal(Ranking.FloorCount(0.5, present), present - model.NonZeroWeights);
@@ -274,12 +274,12 @@ public class SparsifierTests
     {
         var model = Mlp.Create(Widths, seed: 17);
         Assert.Null(model.Baseline);
-        H.Sparsify(model, 0.5);
+        TestKit.Sparsify(model, 0.5);
         Assert.NotNull(model.Baseline);
         Assert.Equal(Widths, model.Baseline!.Widths);
         Assert.Equal(Enumerable.Range(0, 3).Select(i => (long)Widths[i] * Widths[i + 1]), model.Baseline.LayerWeights);
         var first = model.Baseline;
-        H.Sparsify(model, 0.7);
+        TestKit.Sparsify(model, 0.7);
         Assert.Same(first, model.Baseline);
         Assert.Equal(2, model.History.Count);
         Assert.Equal("Sparsify", model.History[1].Operation);

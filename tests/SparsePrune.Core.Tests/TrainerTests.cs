@@ -28,12 +28,12 @@ public class TrainerTests
     [MemberData(nameof(Optimizers))]
     public void MasksSurviveAHundredOptimizerSteps(OptimizerKind optimizer, double momentum, double lr)
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(DigitsWidths, seed: 51);
-        H.Sparsify(model, 0.6, data: data);
-        var masked = Enumerable.Range(0, 2).Select(l => H.ZeroSet(H.W(model, l))).ToArray();
-        var hidden = Enumerable.Range(0, 2).Select(l => H.Floats(model.State[l].MaskedValues)).ToArray();
-        var beforeTraining = Enumerable.Range(0, 2).Select(l => H.W(model, l)).ToArray();
+        TestKit.Sparsify(model, 0.6, data: data);
+        var masked = Enumerable.Range(0, 2).Select(l => TestKit.ZeroSet(TestKit.W(model, l))).ToArray();
+        var hidden = Enumerable.Range(0, 2).Select(l => TestKit.Floats(model.State[l].MaskedValues)).ToArray();
+        var beforeTraining = Enumerable.Range(0, 2).Select(l => TestKit.W(model, l)).ToArray();
         const int batch = 64;
         int epochs = EpochsFor(100, data.TrainCount, batch);
         Assert.True(epochs * ((data.TrainCount + batch - 1) / batch) >= 100);
@@ -47,20 +47,20 @@ public class TrainerTests
 
         for (int l = 0; l < 2; l++)
         {
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             foreach (var k in masked[l]) Assert.True(w[k] == 0f, $"layer {l} weight {k} was masked but is {w[k]} after training");
             // Training did move the free weights.
             Assert.Contains(Enumerable.Range(0, w.Length), k => !masked[l].Contains(k) && w[k] != beforeTraining[l][k]);
-            Assert.Equal(masked[l].Count, w.Length - H.CountNonZero(w));
-            H.BitEqual(hidden[l], H.Floats(model.State[l].MaskedValues), $"layer {l} hidden values");
+            Assert.Equal(masked[l].Count, w.Length - TestKit.CountNonZero(w));
+            TestKit.BitEqual(hidden[l], TestKit.Floats(model.State[l].MaskedValues), $"layer {l} hidden values");
         }
 
         // Set-Sparsity 0 brings back the values behind the mask, as they were before training.
-        var trained = Enumerable.Range(0, 2).Select(l => H.W(model, l)).ToArray();
-        H.Sparsify(model, 0);
+        var trained = Enumerable.Range(0, 2).Select(l => TestKit.W(model, l)).ToArray();
+        TestKit.Sparsify(model, 0);
         for (int l = 0; l < 2; l++)
         {
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             for (int k = 0; k < w.Length; k++)
                 Assert.Equal(masked[l].Contains(k) ? beforeTraining[l][k] + hidden[l][k] : trained[l][k], w[k]);
         }
@@ -70,10 +70,10 @@ public class TrainerTests
     [MemberData(nameof(Optimizers))]
     public void DeletedConnectionsStayDeletedThroughTraining(OptimizerKind optimizer, double momentum, double lr)
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(DigitsWidths, seed: 52);
-        H.Prune(model, 0.5, data: data);
-        var deleted = Enumerable.Range(0, 2).Select(l => H.Bools(model.State[l].Deleted)).ToArray();
+        TestKit.Prune(model, 0.5, data: data);
+        var deleted = Enumerable.Range(0, 2).Select(l => TestKit.Bools(model.State[l].Deleted)).ToArray();
         long weights = model.Weights;
         const int batch = 64;
         int epochs = EpochsFor(100, data.TrainCount, batch);
@@ -83,17 +83,17 @@ public class TrainerTests
         });
         for (int l = 0; l < 2; l++)
         {
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             for (int k = 0; k < w.Length; k++) if (deleted[l][k]) Assert.True(w[k] == 0f, $"layer {l} deleted weight {k} is {w[k]}");
-            Assert.Equal(deleted[l], H.Bools(model.State[l].Deleted));
+            Assert.Equal(deleted[l], TestKit.Bools(model.State[l].Deleted));
             Assert.Equal(LayerStorage.Sparse, model.Layers[l].Stored);
         }
         Assert.Equal(weights, model.Weights);
         // And Set-Sparsity 0 does not bring them back.
-        H.Sparsify(model, 0);
+        TestKit.Sparsify(model, 0);
         for (int l = 0; l < 2; l++)
         {
-            var w = H.W(model, l);
+            var w = TestKit.W(model, l);
             for (int k = 0; k < w.Length; k++) if (deleted[l][k]) Assert.Equal(0f, w[k]);
         }
     }
@@ -101,7 +101,7 @@ public class TrainerTests
     [Fact]
     public void TrainingLearnsDigits()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(DigitsWidths, seed: 53);
         var (_, lossBefore, _) = Evaluator.Score(model, data);
         var result = Trainer.Train(model, data, new TrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 0.005, Seed = 3 });
@@ -111,7 +111,7 @@ public class TrainerTests
         Assert.True(lossAfter < lossBefore / 2, $"loss {lossBefore} -> {lossAfter}");
         Assert.Equal("Accuracy", result.Metric!.Name);
         // The metric agrees with an independent managed forward pass.
-        double managed = H.ManagedAccuracy(model, data);
+        double managed = TestKit.ManagedAccuracy(model, data);
         Assert.InRange(result.Metric.Value, managed - 2.0 / samples, managed + 2.0 / samples);
         Assert.Same(data, model.Dataset);
         Assert.Equal(data.ClassNames, model.ClassNames);
@@ -122,7 +122,7 @@ public class TrainerTests
     [Fact]
     public void TrainingReducesRegressionLoss()
     {
-        var data = H.Synthetic;
+        var data = TestKit.Synthetic;
         var model = Mlp.Create(new[] { 10, 16, 1 }, seed: 54);
         Assert.Equal(TaskKind.Regression, model.Task);
         var before = Evaluator.Evaluate(model, data);
@@ -135,9 +135,9 @@ public class TrainerTests
     [Fact]
     public void CancellationMidEpochStopsAtABatchBoundaryAndLeavesAUsableModel()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(DigitsWidths, seed: 55);
-        var initial = Enumerable.Range(0, 2).Select(l => H.W(model, l)).ToArray();
+        var initial = Enumerable.Range(0, 2).Select(l => TestKit.W(model, l)).ToArray();
         using var cts = new CancellationTokenSource();
         var reports = new List<TrainingProgress>();
         var result = Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 16, Seed = 5 }, w =>
@@ -153,8 +153,8 @@ public class TrainerTests
         Assert.True(double.IsFinite(result.FinalLoss));
         Assert.Contains("stop", model.History[^1].Note ?? "", StringComparison.OrdinalIgnoreCase);
         // The 25 steps that ran are kept, and the model is usable.
-        Assert.NotEqual(H.Bits(initial[0]), H.Bits(H.W(model, 0)));
-        Assert.All(Enumerable.Range(0, 2).SelectMany(l => H.W(model, l)), v => Assert.True(float.IsFinite(v)));
+        Assert.NotEqual(TestKit.Bits(initial[0]), TestKit.Bits(TestKit.W(model, 0)));
+        Assert.All(Enumerable.Range(0, 2).SelectMany(l => TestKit.W(model, l)), v => Assert.True(float.IsFinite(v)));
         var metric = Evaluator.Evaluate(model, data);
         Assert.InRange(metric.Value, 0.0, 1.0);
         var report = CompressionReport.Create(model, data);
@@ -164,7 +164,7 @@ public class TrainerTests
     [Fact]
     public void CancellationAtAnEpochEndEqualsTrainingThatManyEpochs()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var a = Mlp.Create(new[] { 4, 8, 3 }, seed: 56);
         var b = Mlp.Create(new[] { 4, 8, 3 }, seed: 56);
         using var cts = new CancellationTokenSource();
@@ -178,8 +178,8 @@ public class TrainerTests
         Assert.Equal(2, ra.EpochsCompleted);
         for (int l = 0; l < 2; l++)
         {
-            H.BitEqual(H.W(b, l), H.W(a, l), $"layer {l} weight");
-            H.BitEqual(b.GetBias(l), a.GetBias(l), $"layer {l} bias");
+            TestKit.BitEqual(TestKit.W(b, l), TestKit.W(a, l), $"layer {l} weight");
+            TestKit.BitEqual(b.GetBias(l), a.GetBias(l), $"layer {l} bias");
         }
         Assert.Contains("2", a.History[^1].Note ?? "");
     }
@@ -187,9 +187,9 @@ public class TrainerTests
     [Fact]
     public void AlreadyCancelledTokenLeavesTheWeightsAsTheyWere()
     {
-        var data = H.Iris;
+        var data = TestKit.Iris;
         var model = Mlp.Create(new[] { 4, 8, 3 }, seed: 57);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         var result = Trainer.Train(model, data, new TrainingOptions { Epochs = 3, Seed = 7 }, null, cts.Token);
@@ -197,8 +197,8 @@ public class TrainerTests
         Assert.Equal(0, result.EpochsCompleted);
         for (int l = 0; l < 2; l++)
         {
-            H.BitEqual(before.Layers[l].Weight, H.W(model, l));
-            H.BitEqual(before.Layers[l].Bias, model.GetBias(l));
+            TestKit.BitEqual(before.Layers[l].Weight, TestKit.W(model, l));
+            TestKit.BitEqual(before.Layers[l].Bias, model.GetBias(l));
         }
         _ = Evaluator.Evaluate(model, data);
     }
@@ -206,14 +206,14 @@ public class TrainerTests
     [Fact]
     public void DivergedTrainingLeavesTheModelAsItWas()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(DigitsWidths, seed: 58);
-        H.Sparsify(model, 0.5, data: data);
-        var before = H.Snap(model);
-        H.Throws("TrainingDiverged", () => Trainer.Train(model, data, new TrainingOptions
+        TestKit.Sparsify(model, 0.5, data: data);
+        var before = TestKit.Snap(model);
+        TestKit.Throws("TrainingDiverged", () => Trainer.Train(model, data, new TrainingOptions
         {
             Epochs = 2, Optimizer = OptimizerKind.SGD, LearningRate = 1e30, Seed = 8,
         }));
-        H.SameState(before, model);
+        TestKit.SameState(before, model);
     }
 }

@@ -12,18 +12,18 @@ public class ValidationTests
     private static Mlp UsedModel()
     {
         var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 71);
-        Trainer.Train(model, H.Digits, new TrainingOptions { Epochs = 1, Seed = 1 });
-        H.Sparsify(model, 0.3, data: H.Digits);
-        H.Prune(model, 0.1);
+        Trainer.Train(model, TestKit.Digits, new TrainingOptions { Epochs = 1, Seed = 1 });
+        TestKit.Sparsify(model, 0.3, data: TestKit.Digits);
+        TestKit.Prune(model, 0.1);
         return model;
     }
 
     [Fact]
     public void OneWidthIsTooFewLayers()
     {
-        H.Throws("TooFewLayers", () => Mlp.Create(new[] { 10 }));
-        H.Throws("TooFewLayers", () => Mlp.Create(Array.Empty<int>()));
-        H.Throws("TooFewLayers", () => Mlp.Create(null!));
+        TestKit.Throws("TooFewLayers", () => Mlp.Create(new[] { 10 }));
+        TestKit.Throws("TooFewLayers", () => Mlp.Create(Array.Empty<int>()));
+        TestKit.Throws("TooFewLayers", () => Mlp.Create(null!));
     }
 
     [Theory]
@@ -34,14 +34,14 @@ public class ValidationTests
     [InlineData(new[] { 10, 2_000_000, 3 })]
     public void ZeroNegativeOrHugeWidthIsInvalidLayerWidth(int[] widths)
     {
-        var e = H.Throws("InvalidLayerWidth", () => Mlp.Create(widths));
+        var e = TestKit.Throws("InvalidLayerWidth", () => Mlp.Create(widths));
         Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
     }
 
     [Fact]
     public void ClassifierNeedsTwoOutputs()
     {
-        H.Throws("ClassificationNeedsTwoOutputs", () => Mlp.Create(new[] { 4, 1 }, task: TaskKind.Classification));
+        TestKit.Throws("ClassificationNeedsTwoOutputs", () => Mlp.Create(new[] { 4, 1 }, task: TaskKind.Classification));
     }
 
     [Theory]
@@ -53,23 +53,23 @@ public class ValidationTests
     public void SparsityOutsideZeroOneIsInvalidSparsity(double s)
     {
         var model = UsedModel();
-        var before = H.Snap(model);
-        H.Throws("InvalidSparsity", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = s }));
-        H.SameState(before, model);
+        var before = TestKit.Snap(model);
+        TestKit.Throws("InvalidSparsity", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = s }));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
     public void OtherSparsityRequestErrors()
     {
         var model = UsedModel();
-        var before = H.Snap(model);
-        H.Throws("SparsityTargetRequired", () => Sparsifier.Plan(model, new SparsityRequest()));
-        H.Throws("SparsityTargetRequired", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Threshold = 0.1 }));
-        H.Throws("InvalidThreshold", () => Sparsifier.Plan(model, new SparsityRequest { Threshold = -1 }));
-        H.Throws("LayerOutOfRange", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Layers = new[] { 2 } }));
-        H.Throws("DuplicateLayer", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Layers = new[] { 0, 0 } }));
-        H.Throws("LayerOutOfRange", () => model.GetWeight(5));
-        H.SameState(before, model);
+        var before = TestKit.Snap(model);
+        TestKit.Throws("SparsityTargetRequired", () => Sparsifier.Plan(model, new SparsityRequest()));
+        TestKit.Throws("SparsityTargetRequired", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Threshold = 0.1 }));
+        TestKit.Throws("InvalidThreshold", () => Sparsifier.Plan(model, new SparsityRequest { Threshold = -1 }));
+        TestKit.Throws("LayerOutOfRange", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Layers = new[] { 2 } }));
+        TestKit.Throws("DuplicateLayer", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Layers = new[] { 0, 0 } }));
+        TestKit.Throws("LayerOutOfRange", () => model.GetWeight(5));
+        TestKit.SameState(before, model);
     }
 
     [Theory]
@@ -81,75 +81,75 @@ public class ValidationTests
     public void RatioOutsideZeroOneIsInvalidRatio(double r, PruneStructure structure)
     {
         var model = UsedModel();
-        var before = H.Snap(model);
-        H.Throws("InvalidRatio", () => Pruner.Plan(model, new PruningRequest { Ratio = r, Structure = structure }));
-        H.SameState(before, model);
+        var before = TestKit.Snap(model);
+        TestKit.Throws("InvalidRatio", () => Pruner.Plan(model, new PruningRequest { Ratio = r, Structure = structure }));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
     public void DataWithADifferentFeatureCountIsRejectedEverywhere()
     {
         var model = UsedModel();
-        var before = H.Snap(model);
-        var iris = H.Iris;
-        H.Throws("FeatureCountMismatch", () => Trainer.Train(model, iris, new TrainingOptions { Epochs = 1 }));
-        H.SameState(before, model);
-        H.Throws("FeatureCountMismatch", () => Evaluator.Evaluate(model, iris));
-        H.Throws("FeatureCountMismatch", () => CompressionReport.Create(model, iris));
+        var before = TestKit.Snap(model);
+        var iris = TestKit.Iris;
+        TestKit.Throws("FeatureCountMismatch", () => Trainer.Train(model, iris, new TrainingOptions { Epochs = 1 }));
+        TestKit.SameState(before, model);
+        TestKit.Throws("FeatureCountMismatch", () => Evaluator.Evaluate(model, iris));
+        TestKit.Throws("FeatureCountMismatch", () => CompressionReport.Create(model, iris));
         using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.5 }))
-            H.Throws("FeatureCountMismatch", () => Pruner.Apply(model, plan, iris));
-        H.SameState(before, model);
-        H.Throws("FeatureCountMismatch", () => Predictor.Predict(model, new float[10], 1));
-        H.SameState(before, model);
+            TestKit.Throws("FeatureCountMismatch", () => Pruner.Apply(model, plan, iris));
+        TestKit.SameState(before, model);
+        TestKit.Throws("FeatureCountMismatch", () => Predictor.Predict(model, new float[10], 1));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
     public void TaskAndClassMismatchesAreRejected()
     {
         var classifier = Mlp.Create(new[] { 10, 4, 3 }, seed: 72);
-        var before = H.Snap(classifier);
-        H.Throws("TaskMismatch", () => Trainer.Train(classifier, H.Synthetic, new TrainingOptions { Epochs = 1 }));
-        H.SameState(before, classifier);
+        var before = TestKit.Snap(classifier);
+        TestKit.Throws("TaskMismatch", () => Trainer.Train(classifier, TestKit.Synthetic, new TrainingOptions { Epochs = 1 }));
+        TestKit.SameState(before, classifier);
         var wrongClasses = Mlp.Create(new[] { 4, 4, 5 }, seed: 73);
-        H.Throws("ClassCountMismatch", () => Trainer.Train(wrongClasses, H.Iris, new TrainingOptions { Epochs = 1 }));
+        TestKit.Throws("ClassCountMismatch", () => Trainer.Train(wrongClasses, TestKit.Iris, new TrainingOptions { Epochs = 1 }));
     }
 
     [Fact]
     public void BadTrainingOptionsAreRejectedBeforeAnythingChanges()
     {
         var model = UsedModel();
-        var before = H.Snap(model);
-        var data = H.Digits;
-        H.Throws("InvalidEpochs", () => Trainer.Train(model, data, new TrainingOptions { Epochs = -1 }));
-        H.Throws("InvalidBatchSize", () => Trainer.Train(model, data, new TrainingOptions { BatchSize = 0 }));
-        H.Throws("InvalidLearningRate", () => Trainer.Train(model, data, new TrainingOptions { LearningRate = 0 }));
-        H.Throws("InvalidLearningRate", () => Trainer.Train(model, data, new TrainingOptions { LearningRate = double.NaN }));
-        H.Throws("InvalidMomentum", () => Trainer.Train(model, data, new TrainingOptions { Optimizer = OptimizerKind.SGD, Momentum = 1 }));
-        H.Throws("MomentumNeedsSgd", () => Trainer.Train(model, data, new TrainingOptions { Momentum = 0.9 }));
-        H.Throws("InvalidWeightDecay", () => Trainer.Train(model, data, new TrainingOptions { WeightDecay = -1 }));
-        H.Throws("InvalidL1", () => Trainer.Train(model, data, new TrainingOptions { L1 = double.PositiveInfinity }));
-        H.SameState(before, model);
+        var before = TestKit.Snap(model);
+        var data = TestKit.Digits;
+        TestKit.Throws("InvalidEpochs", () => Trainer.Train(model, data, new TrainingOptions { Epochs = -1 }));
+        TestKit.Throws("InvalidBatchSize", () => Trainer.Train(model, data, new TrainingOptions { BatchSize = 0 }));
+        TestKit.Throws("InvalidLearningRate", () => Trainer.Train(model, data, new TrainingOptions { LearningRate = 0 }));
+        TestKit.Throws("InvalidLearningRate", () => Trainer.Train(model, data, new TrainingOptions { LearningRate = double.NaN }));
+        TestKit.Throws("InvalidMomentum", () => Trainer.Train(model, data, new TrainingOptions { Optimizer = OptimizerKind.SGD, Momentum = 1 }));
+        TestKit.Throws("MomentumNeedsSgd", () => Trainer.Train(model, data, new TrainingOptions { Momentum = 0.9 }));
+        TestKit.Throws("InvalidWeightDecay", () => Trainer.Train(model, data, new TrainingOptions { WeightDecay = -1 }));
+        TestKit.Throws("InvalidL1", () => Trainer.Train(model, data, new TrainingOptions { L1 = double.PositiveInfinity }));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
     public void FineTuneWithoutDataIsRejectedBeforePruning()
     {
         var model = Mlp.Create(new[] { 8, 6, 3 }, seed: 74);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         using var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.5 });
-        H.Throws("NoDataset", () => Pruner.Apply(model, plan, null, fineTuneEpochs: 2));
-        H.SameState(before, model);
+        TestKit.Throws("NoDataset", () => Pruner.Apply(model, plan, null, fineTuneEpochs: 2));
+        TestKit.SameState(before, model);
     }
 
     [Fact]
     public void FailedFineTuneRollsBackThePruning()
     {
         var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 75);
-        var before = H.Snap(model);
+        var before = TestKit.Snap(model);
         using var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.5 });
-        H.Throws("TrainingDiverged", () => Pruner.Apply(model, plan, H.Digits, fineTuneEpochs: 2,
+        TestKit.Throws("TrainingDiverged", () => Pruner.Apply(model, plan, TestKit.Digits, fineTuneEpochs: 2,
             new TrainingOptions { Optimizer = OptimizerKind.SGD, LearningRate = 1e30, Seed = 1 }));
-        H.SameState(before, model);
+        TestKit.SameState(before, model);
         Assert.Null(model.Baseline);
         Assert.Empty(model.History);
     }
@@ -158,8 +158,8 @@ public class ValidationTests
     public void PredictRejectsNonFiniteInputs()
     {
         var model = Mlp.Create(new[] { 3, 4, 2 }, seed: 76);
-        H.Throws("InvalidInputValue", () => Predictor.Predict(model, new[] { 1f, float.NaN, 0f }, 1));
-        H.Throws("InvalidInputValue", () => Predictor.Predict(model, new[] { 1f, 2f, float.PositiveInfinity }, 1));
+        TestKit.Throws("InvalidInputValue", () => Predictor.Predict(model, new[] { 1f, float.NaN, 0f }, 1));
+        TestKit.Throws("InvalidInputValue", () => Predictor.Predict(model, new[] { 1f, 2f, float.PositiveInfinity }, 1));
         Assert.Empty(Predictor.Predict(model, Array.Empty<float>(), 0));
     }
 }

@@ -2,7 +2,8 @@ using Xunit;
 
 namespace SparsePrune.Tests;
 
-public class SmokeTests
+/// <summary>The tests run on the staged module's LibTorch, never a system copy.</summary>
+public class NativeLoadingTests
 {
     [Fact]
     public void LibTorchComesFromTheStagedModule()

@@ -9,137 +9,20 @@ using static TorchSharp.torch;
 namespace SparsePrune.Tests;
 
 /// <summary>
-/// An independent reader of the .spmlp version 2 layout (SpmlpFormat's doc comment),
-/// written from the format description alone: the tests use it to find sections, to decode
-/// position lists without the serializer's code and to count the bytes a layer's weights take.
-/// </summary>
-internal static class SpmlpV2
-{
-    public const int Header = 24, Hash = 32;
-
-    public sealed record PositionList(int Count, int Bits, long Codes, int StreamOffset, int StreamLength, int[] Positions);
-
-    public sealed record Layer(int Out, int In, byte Flags, PositionList? Present, int ValuesOffset, int ValuesLength,
-        int BiasOffset, PositionList? Masked, int HiddenOffset)
-    {
-        /// <summary>Values + code stream + biases: what StoredBytes counts.</summary>
-        public long WeightBytes => ValuesLength + (Present?.StreamLength ?? 0) + 4L * Out;
-    }
-
-    public sealed record File(int MetadataLength, Layer[] Layers);
-
-    public static File Parse(byte[] file)
-    {
-        Assert.Equal(2, (int)BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8)));
-        long length = (long)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(12));
-        Assert.Equal(file.Length, Header + length + Hash);
-        int at = Header;
-        int I32() { var v = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(at)); at += 4; return v; }
-        int meta = I32();
-        at += meta;
-        for (int k = 0; k < 2; k++) { int n = I32(); if (n > 0) at += 4 * n; }
-        int count = I32();
-        var layers = new Layer[count];
-        for (int i = 0; i < count; i++)
-        {
-            int outF = I32(), inF = I32();
-            byte flags = file[at++];
-            long n = (long)outF * inF;
-            PositionList? present = null, masked = null;
-            int values = at, valuesLength;
-            if ((flags & 2) != 0)
-            {
-                present = List(file, ref at, n);
-                values = at;
-                valuesLength = 4 * present.Count;
-            }
-            else valuesLength = checked((int)(4 * n));
-            at = values + valuesLength;
-            int bias = at;
-            at += 4 * outF;
-            int hidden = -1;
-            if ((flags & 1) != 0)
-            {
-                masked = List(file, ref at, n);
-                hidden = at;
-                at += 4 * masked.Count;
-            }
-            layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden);
-        }
-        Assert.Equal(file.Length - Hash, at);
-        return new File(meta, layers);
-    }
-
-    private static PositionList List(byte[] file, ref int at, long limit)
-    {
-        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at));
-        int bits = file[at + 4];
-        long codes = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 5));
-        at += 9;
-        int bytes = (int)((codes * bits + 7) / 8);
-        var positions = new List<int>();
-        long position = -1, max = (1L << bits) - 1;
-        for (long c = 0; c < codes; c++)
-        {
-            long code = 0;
-            for (int b = 0; b < bits; b++)
-            {
-                long bit = c * bits + b;
-                if ((file[at + bit / 8] >> (int)(bit % 8) & 1) != 0) code |= 1L << b;
-            }
-            if (code == 0) position += max;
-            else positions.Add((int)(position += code));
-        }
-        Assert.Equal(count, positions.Count);
-        Assert.True(positions.Count == 0 || positions[^1] < limit);
-        var list = new PositionList(count, bits, codes, at, bytes, positions.ToArray());
-        at += bytes;
-        return list;
-    }
-
-    /// <summary>
-    /// The weight bytes of a layer by the format's rule, computed by brute force: dense, 4 per
-    /// weight and bias; sparse, 4 per present weight and bias plus the smallest code stream over
-    /// every width from 1 to 16 bits (a gap g at width b takes ceil(g / (2^b − 1)) codes).
-    /// </summary>
-    public static long ExpectedWeightBytes(int outF, int inF, bool[]? deleted)
-    {
-        if (deleted is null) return 4L * ((long)outF * inF + outF);
-        var present = Enumerable.Range(0, deleted.Length).Where(k => !deleted[k]).ToArray();
-        long best = long.MaxValue;
-        for (int bits = 1; bits <= 16; bits++)
-        {
-            long max = (1L << bits) - 1, codes = 0, previous = -1;
-            foreach (var p in present) { codes += (p - previous + max - 1) / max; previous = p; }
-            best = Math.Min(best, (codes * bits + 7) / 8);
-        }
-        return best + 4L * present.Length + 4L * outF;
-    }
-
-    /// <summary>Gives the payload a valid sha256 again after a test changed it.</summary>
-    public static byte[] Rehash(byte[] file)
-    {
-        var copy = file.ToArray();
-        SHA256.HashData(copy.AsSpan(Header, copy.Length - Header - Hash)).CopyTo(copy, copy.Length - Hash);
-        return copy;
-    }
-}
-
-/// <summary>
 /// Model files, version 2: position-coded pruned layers, exact round trips at every sparsity,
 /// fillers at every code width, validation of damaged position lists, the file size of a
 /// 95 % pruned LeNet-300-100, StoredBytes as the file's own weight bytes, version 1 files.
 /// </summary>
-public class FormatV2Tests
+public class SpmlpPositionCodingTests
 {
     private readonly ITestOutputHelper _output;
 
-    public FormatV2Tests(ITestOutputHelper output) => _output = output;
+    public SpmlpPositionCodingTests(ITestOutputHelper output) => _output = output;
 
     private static Mlp RoundTrip(Mlp model)
     {
         var copy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
-        H.SameStateIgnoringReferences(H.Snap(model), copy);
+        TestKit.SameStateIgnoringReferences(TestKit.Snap(model), copy);
         Assert.Equal(model.Layers.Select(l => l.Stored), copy.Layers.Select(l => l.Stored));
         return copy;
     }
@@ -149,7 +32,7 @@ public class FormatV2Tests
     {
         var l = model.State[layer];
         var shape = new long[] { l.OutFeatures, l.InFeatures };
-        var w = H.Floats(l.Weight);
+        var w = TestKit.Floats(l.Weight);
         for (int k = 0; k < w.Length; k++) if (deleted[k]) w[k] = 0f;
         l.SetWeight(tensor(w, shape));
         l.SetDeleted(tensor(deleted, shape));
@@ -164,7 +47,7 @@ public class FormatV2Tests
             var l = model.State[i];
             var layer = file.Layers[i];
             if (l.Deleted is null) { Assert.Null(layer.Present); continue; }
-            var deleted = H.Bools(l.Deleted);
+            var deleted = TestKit.Bools(l.Deleted);
             Assert.Equal(Enumerable.Range(0, deleted.Length).Where(k => !deleted[k]), layer.Present!.Positions);
         }
     }
@@ -177,8 +60,8 @@ public class FormatV2Tests
     public void PrunedModelsRoundTripBitForBit(double ratio)
     {
         var model = Mlp.Create(new[] { 64, 128, 32, 10 }, seed: 71);
-        Trainer.Train(model, H.Digits, new TrainingOptions { Epochs = 1, Seed = 1 });
-        H.Prune(model, ratio);
+        Trainer.Train(model, TestKit.Digits, new TrainingOptions { Epochs = 1, Seed = 1 });
+        TestKit.Prune(model, ratio);
         if (ratio == 0)
             for (int i = 0; i < model.LayerCount; i++) Delete(model, i, new bool[model.State[i].DenseWeights]); // sparse, nothing deleted
         Assert.All(model.State, l => Assert.NotNull(l.Deleted));
@@ -187,8 +70,8 @@ public class FormatV2Tests
         var bytes = SpmlpFormat.ToBytes(model);
         var copy = RoundTrip(model);
         AssertFileMatchesModel(model, bytes);
-        var rows = H.RandomRows(7, 64, 5);
-        H.BitEqual(H.Forward(model, rows, 7), H.Forward(copy, rows, 7), "outputs");
+        var rows = TestKit.RandomRows(7, 64, 5);
+        TestKit.BitEqual(TestKit.Forward(model, rows, 7), TestKit.Forward(copy, rows, 7), "outputs");
 
         // Sparser layers get wider codes: a bitmap (1 bit) when little is deleted, more when much is.
         var bits = SpmlpV2.Parse(bytes).Layers[0].Present!.Bits;
@@ -260,26 +143,26 @@ public class FormatV2Tests
     [Fact]
     public void NeuronPrunedAndMaskedModelsRoundTrip()
     {
-        var data = H.Digits;
+        var data = TestKit.Digits;
         var model = Mlp.Create(new[] { 64, 48, 24, 10 }, seed: 74);
         Trainer.Train(model, data, new TrainingOptions { Epochs = 1, Seed = 2 });
-        H.Prune(model, 0.6);
-        H.Prune(model, 0.3, PruneStructure.Neuron);
+        TestKit.Prune(model, 0.6);
+        TestKit.Prune(model, 0.3, PruneStructure.Neuron);
         Assert.Equal(new[] { 64, 48 - 14, 24 - 7, 10 }, model.Widths);
         RoundTrip(model);
 
         // Masked on top of pruned, then masked alone (dense layers), at several sparsities.
         foreach (var s in new[] { 0.3, 0.95 })
         {
-            H.Sparsify(model, s);
+            TestKit.Sparsify(model, s);
             Assert.All(model.State, l => Assert.NotNull(l.Keep));
             var copy = RoundTrip(model);
-            H.Sparsify(model, 0);
-            H.Sparsify(copy, 0);
-            for (int l = 0; l < model.LayerCount; l++) H.BitEqual(H.W(model, l), H.W(copy, l), $"layer {l} restored after {s}");
+            TestKit.Sparsify(model, 0);
+            TestKit.Sparsify(copy, 0);
+            for (int l = 0; l < model.LayerCount; l++) TestKit.BitEqual(TestKit.W(model, l), TestKit.W(copy, l), $"layer {l} restored after {s}");
         }
         var dense = Mlp.Create(new[] { 64, 32, 10 }, seed: 75);
-        H.Sparsify(dense, 0.8, PruneScope.Global);
+        TestKit.Sparsify(dense, 0.8, PruneScope.Global);
         var denseCopy = RoundTrip(dense);
         Assert.All(denseCopy.Layers, l => Assert.Equal(LayerStorage.Dense, l.Stored));
     }
@@ -288,8 +171,8 @@ public class FormatV2Tests
     public void DamagedPositionListsAreCorruptNotACrash()
     {
         var model = Mlp.Create(new[] { 40, 30, 5 }, seed: 76);
-        H.Prune(model, 0.9);
-        H.Sparsify(model, 0.95);
+        TestKit.Prune(model, 0.9);
+        TestKit.Sparsify(model, 0.95);
         var bytes = SpmlpFormat.ToBytes(model);
         var layer = SpmlpV2.Parse(bytes).Layers[0];
         var list = layer.Present!;
@@ -303,7 +186,7 @@ public class FormatV2Tests
         }
         void Corrupt(string expect, Action<byte[]> change)
         {
-            var e = H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(With(change)));
+            var e = TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(With(change)));
             Assert.Contains("passed its checksum", e.Message);
             Assert.Contains(expect, e.Message);
         }
@@ -348,7 +231,7 @@ public class FormatV2Tests
         {
             var copy = bytes.ToArray();
             BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(8), version);
-            var e = H.Throws("UnsupportedModelVersion", () => SpmlpFormat.FromBytes(copy));
+            var e = TestKit.Throws("UnsupportedModelVersion", () => SpmlpFormat.FromBytes(copy));
             Assert.Contains($"version {version}", e.Message);
         }
     }
@@ -360,7 +243,7 @@ public class FormatV2Tests
     {
         var model = Mlp.Create(new[] { 784, 300, 100, 10 }, seed: 78, name: "lenet-300-100");
         var dense = SpmlpFormat.ToBytes(model);
-        H.Prune(model, 0.95, scope: scope);
+        TestKit.Prune(model, 0.95, scope: scope);
         Assert.InRange(model.Weights, 266200 - (long)Math.Floor(0.95 * 266200) - 3, 266200 - (long)Math.Floor(0.95 * 266200) + 3); // per-layer floors differ by a few
         var pruned = SpmlpFormat.ToBytes(model);
         var report = CompressionReport.Create(model, null);
@@ -376,14 +259,14 @@ public class FormatV2Tests
     {
         // Every layer pruned by Invoke-Pruning's rule, two of them masked on top.
         var model = Mlp.Create(new[] { 64, 40, 30, 20, 10 }, seed: 79);
-        H.Prune(model, 0.7);
-        H.Sparsify(model, 0.5, layers: new[] { 0, 2 });
+        TestKit.Prune(model, 0.7);
+        TestKit.Sparsify(model, 0.5, layers: new[] { 0, 2 });
         // Layer 0 pruned and masked, layer 1 pruned, layer 2 masked (dense), layer 3 untouched.
         var mixed = Mlp.Create(new[] { 64, 40, 30, 20, 10 }, seed: 79);
         var rng = new Random(7);
         for (int i = 0; i < 2; i++)
             Delete(mixed, i, Enumerable.Range(0, (int)mixed.State[i].DenseWeights).Select(_ => rng.NextDouble() < 0.7).ToArray());
-        H.Sparsify(mixed, 0.5, layers: new[] { 0, 2 });
+        TestKit.Sparsify(mixed, 0.5, layers: new[] { 0, 2 });
         Assert.Equal(new[] { LayerStorage.Sparse, LayerStorage.Sparse, LayerStorage.Dense, LayerStorage.Dense }, mixed.Layers.Select(l => l.Stored));
         Assert.Equal(new[] { true, false, true, false }, mixed.State.Select(l => l.Keep is not null));
 
@@ -398,7 +281,7 @@ public class FormatV2Tests
                 var l = m.State[i];
                 Assert.Equal(file.Layers[i].WeightBytes, report.Layers[i].StoredBytes);
                 Assert.Equal(file.Layers[i].WeightBytes, counted[i]);
-                Assert.Equal(SpmlpV2.ExpectedWeightBytes(l.OutFeatures, l.InFeatures, l.Deleted is null ? null : H.Bools(l.Deleted)), report.Layers[i].StoredBytes);
+                Assert.Equal(SpmlpV2.ExpectedWeightBytes(l.OutFeatures, l.InFeatures, l.Deleted is null ? null : TestKit.Bools(l.Deleted)), report.Layers[i].StoredBytes);
             }
             Assert.Equal(file.Layers.Sum(l => l.WeightBytes), report.StoredBytes);
             Assert.Equal((double)report.BaselineDenseBytes / report.StoredBytes, report.CompressionRatio, 12);
@@ -428,7 +311,7 @@ public class FormatV2Tests
         var parts = new List<string> { string.Join(",", model.Widths) };
         for (int i = 0; i < model.LayerCount; i++)
         {
-            parts.Add("W" + Convert.ToHexString(H.W(model, i).SelectMany(BitConverter.GetBytes).ToArray()));
+            parts.Add("W" + Convert.ToHexString(TestKit.W(model, i).SelectMany(BitConverter.GetBytes).ToArray()));
             parts.Add("B" + Convert.ToHexString(model.GetBias(i).SelectMany(BitConverter.GetBytes).ToArray()));
         }
         return string.Join("|", parts);
@@ -461,7 +344,7 @@ public class FormatV2Tests
 
         // Written again (as version 2) it is the same model; the masks lifted, the same weights as when it was written.
         var again = RoundTrip(model);
-        H.Sparsify(again, 0);
+        TestKit.Sparsify(again, 0);
         Assert.Equal(expected.GetProperty("RestoredFingerprint").GetString(), Fingerprint(again));
     }
 }

@@ -8,7 +8,7 @@ namespace SparsePrune.Tests;
 /// Shared helpers: cached data sets, model snapshots, managed (brute-force) reference
 /// computations that the tests compare Core's results against.
 /// </summary>
-internal static class H
+internal static class TestKit
 {
     // ---- data sets (immutable, so one instance serves every test) ------------------------
 

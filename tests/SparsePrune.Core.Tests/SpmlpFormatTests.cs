@@ -8,9 +8,9 @@ namespace SparsePrune.Tests;
 /// class name and normalization statistic; predictions on raw rows are bit-identical;
 /// damaged files are recognized; saving is atomic and never silently overwrites.
 /// </summary>
-public class SerializerTests
+public class SpmlpFormatTests
 {
-    private static Mlp WorkedModel() => H.WorkedModel(61, "iris-worked");
+    private static Mlp WorkedModel() => TestKit.WorkedModel(61, "iris-worked");
 
     private static float[] RawIrisRows(out int rows)
     {
@@ -28,13 +28,13 @@ public class SerializerTests
         Assert.Equal(expected.Task, actual.Task);
         Assert.Equal(expected.Seed, actual.Seed);
         Assert.Equal(expected.Widths, actual.Widths);
-        H.SameStateIgnoringReferences(H.Snap(expected), actual);
+        TestKit.SameStateIgnoringReferences(TestKit.Snap(expected), actual);
 
         Assert.Equal(expected.ClassNames, actual.ClassNames);
         Assert.Equal(expected.FeatureNames, actual.FeatureNames);
         Assert.Equal(expected.InputNormalization, actual.InputNormalization);
-        H.BitEqual(expected.FeatureOffset!, actual.FeatureOffset!, "offset");
-        H.BitEqual(expected.FeatureScale!, actual.FeatureScale!, "scale");
+        TestKit.BitEqual(expected.FeatureOffset!, actual.FeatureOffset!, "offset");
+        TestKit.BitEqual(expected.FeatureScale!, actual.FeatureScale!, "scale");
 
         var eb = expected.Baseline!;
         var ab = actual.Baseline!;
@@ -76,9 +76,9 @@ public class SerializerTests
         Assert.Contains(p2, p => p.Label == "virginica");
 
         // The hidden values come back in the copy exactly as in the original.
-        H.Sparsify(model, 0);
-        H.Sparsify(copy, 0);
-        for (int l = 0; l < model.LayerCount; l++) H.BitEqual(H.W(model, l), H.W(copy, l), $"layer {l} restored");
+        TestKit.Sparsify(model, 0);
+        TestKit.Sparsify(copy, 0);
+        for (int l = 0; l < model.LayerCount; l++) TestKit.BitEqual(TestKit.W(model, l), TestKit.W(copy, l), $"layer {l} restored");
     }
 
     [Fact]
@@ -89,12 +89,12 @@ public class SerializerTests
         Assert.Null(copy.Baseline);
         Assert.Null(copy.ClassNames);
         Assert.Empty(copy.History);
-        H.SameStateIgnoringReferences(H.Snap(fresh), copy);
+        TestKit.SameStateIgnoringReferences(TestKit.Snap(fresh), copy);
 
         var reg = Mlp.Create(new[] { 10, 6, 1 }, seed: 63);
-        Trainer.Train(reg, H.Synthetic, new TrainingOptions { Epochs = 1, Seed = 2 });
+        Trainer.Train(reg, TestKit.Synthetic, new TrainingOptions { Epochs = 1, Seed = 2 });
         var regCopy = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(reg));
-        var x = H.RandomRows(20, 10, 3, 2.0);
+        var x = TestKit.RandomRows(20, 10, 3, 2.0);
         var a = Predictor.Predict(reg, x, 20).Cast<RegressionPrediction>().Select(p => BitConverter.DoubleToInt64Bits(p.Value));
         var b = Predictor.Predict(regCopy, x, 20).Cast<RegressionPrediction>().Select(p => BitConverter.DoubleToInt64Bits(p.Value));
         Assert.Equal(a, b);
@@ -106,7 +106,7 @@ public class SerializerTests
     {
         var bytes = SpmlpFormat.ToBytes(WorkedModel());
         foreach (int length in new[] { 8, 12, 20, 23, 24, 100, bytes.Length / 2, bytes.Length - 32, bytes.Length - 1 })
-            H.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
+            TestKit.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
     }
 
     [Fact]
@@ -116,18 +116,18 @@ public class SerializerTests
         // short, it is not a foreign file.
         var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 66));
         foreach (int length in new[] { 4, 6, 7 })
-            H.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
+            TestKit.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, length).ToArray()));
     }
 
     [Fact]
     public void ForeignBytesAreNotAModelFile()
     {
-        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Encoding.UTF8.GetBytes("sepal_length,sepal_width\n5.1,3.5\n")));
-        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 }));
+        TestKit.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Encoding.UTF8.GetBytes("sepal_length,sepal_width\n5.1,3.5\n")));
+        TestKit.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 }));
         var random = new byte[4096];
         new Random(1).NextBytes(random);
-        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(random));
-        H.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Array.Empty<byte>()));
+        TestKit.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(random));
+        TestKit.Throws("NotAModelFile", () => SpmlpFormat.FromBytes(Array.Empty<byte>()));
     }
 
     [Fact]
@@ -140,20 +140,20 @@ public class SerializerTests
         {
             var damaged = bytes.ToArray();
             damaged[header + offset] ^= 0x10;
-            H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(damaged));
+            TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(damaged));
         }
         // A damaged checksum is corrupt too.
         var badHash = bytes.ToArray();
         badHash[^1] ^= 0x01;
-        H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(badHash));
+        TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(badHash));
         // Bytes after the end.
-        H.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(bytes.Concat(new byte[] { 0 }).ToArray()));
+        TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(bytes.Concat(new byte[] { 0 }).ToArray()));
     }
 
     [Fact]
     public void SaveLoadAndForce()
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
             var model = WorkedModel();
@@ -166,7 +166,7 @@ public class SerializerTests
             // No overwrite without force: error, and the file is unchanged.
             var onDisk = File.ReadAllBytes(path);
             var other = Mlp.Create(new[] { 4, 3, 3 }, seed: 64, name: "other");
-            H.Throws("ModelFileExists", () => SpmlpFormat.Save(other, path, force: false));
+            TestKit.Throws("ModelFileExists", () => SpmlpFormat.Save(other, path, force: false));
             Assert.Equal(onDisk, File.ReadAllBytes(path));
             Assert.Equal("iris-worked", SpmlpFormat.Load(path).Name);
 
@@ -175,14 +175,14 @@ public class SerializerTests
             var replaced = SpmlpFormat.Load(path);
             Assert.Equal("other", replaced.Name);
             Assert.Equal(new[] { 4, 3, 3 }, replaced.Widths);
-            H.SameStateIgnoringReferences(H.Snap(other), replaced);
+            TestKit.SameStateIgnoringReferences(TestKit.Snap(other), replaced);
 
             // No temporary files are left behind.
             Assert.Equal(new[] { "model.spmlp" }, Directory.GetFiles(dir).Select(Path.GetFileName));
             Assert.Empty(Directory.GetDirectories(dir));
 
-            H.Throws("ModelFileNotFound", () => SpmlpFormat.Load(Path.Combine(dir, "missing.spmlp")));
-            H.Throws("PathIsDirectory", () => SpmlpFormat.Save(other, dir, force: true));
+            TestKit.Throws("ModelFileNotFound", () => SpmlpFormat.Load(Path.Combine(dir, "missing.spmlp")));
+            TestKit.Throws("PathIsDirectory", () => SpmlpFormat.Save(other, dir, force: true));
         }
         finally
         {
@@ -193,16 +193,16 @@ public class SerializerTests
     [Fact]
     public void LoadingADamagedFileGivesTheSameErrors()
     {
-        var dir = H.TempDir();
+        var dir = TestKit.TempDir();
         try
         {
             var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2, 2 }, seed: 65));
             var truncated = Path.Combine(dir, "t.spmlp");
             File.WriteAllBytes(truncated, bytes.AsSpan(0, bytes.Length - 5).ToArray());
-            H.Throws("TruncatedModelFile", () => SpmlpFormat.Load(truncated));
+            TestKit.Throws("TruncatedModelFile", () => SpmlpFormat.Load(truncated));
             var foreign = Path.Combine(dir, "f.spmlp");
             File.WriteAllText(foreign, "not a model");
-            H.Throws("NotAModelFile", () => SpmlpFormat.Load(foreign));
+            TestKit.Throws("NotAModelFile", () => SpmlpFormat.Load(foreign));
         }
         finally
         {
@@ -215,11 +215,11 @@ public class SerializerTests
     {
         var model = WorkedModel();
         var clone = model.Clone("copy");
-        H.SameStateIgnoringReferences(H.Snap(model), clone);
-        H.Sparsify(clone, 0.9);
-        Trainer.Train(clone, H.Iris, new TrainingOptions { Epochs = 1, Seed = 3 });
+        TestKit.SameStateIgnoringReferences(TestKit.Snap(model), clone);
+        TestKit.Sparsify(clone, 0.9);
+        Trainer.Train(clone, TestKit.Iris, new TrainingOptions { Epochs = 1, Seed = 3 });
         Assert.NotEqual(model.History.Count, clone.History.Count);
-        Assert.NotEqual(H.Bits(H.W(model, 0)), H.Bits(H.W(clone, 0)));
+        Assert.NotEqual(TestKit.Bits(TestKit.W(model, 0)), TestKit.Bits(TestKit.W(clone, 0)));
         Assert.Equal("iris-worked", model.Name);
     }
 }
