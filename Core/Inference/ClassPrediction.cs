@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>A classifier's answer for one input row.</summary>

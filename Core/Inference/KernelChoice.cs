@@ -3,8 +3,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SparsePrune;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SparsePrune;
 

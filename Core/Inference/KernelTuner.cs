@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 

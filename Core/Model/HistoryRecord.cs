@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>One operation on a model: what, when, with which parameters, and its effect.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>One layer's effect of a sparsity or pruning step.</summary>

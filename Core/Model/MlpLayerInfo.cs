@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>One row of <see cref="Mlp.Layers"/>: a linear layer as it is now.</summary>

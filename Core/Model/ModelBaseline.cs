@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>The model as it was before its first sparsify or prune step.</summary>

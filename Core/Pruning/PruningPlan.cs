@@ -1,4 +1,3 @@
-using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 

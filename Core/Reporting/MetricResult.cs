@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SparsePrune;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SparsePrune;

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SparsePrune;
 
 /// <summary>An accuracy (or loss) budget for Invoke-Pruning: exactly one of the two limits.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SparsePrune;
 
 /// <summary>One try of the budget search.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SparsePrune;
 
 /// <summary>What the budget search tried and chose.</summary>

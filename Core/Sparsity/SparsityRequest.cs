@@ -1,6 +1,4 @@
 using System.Globalization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SparsePrune;
 

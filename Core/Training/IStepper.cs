@@ -1,6 +1,4 @@
 using System.Runtime.Intrinsics;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace SparsePrune;
 

@@ -1,8 +1,3 @@
-using System.Globalization;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>Progress of a training run, reported after every epoch and every few batches.</summary>

@@ -1,6 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>A training run that can be run again from the initial weights (bit-identical for the same thread count).</summary>

@@ -1,8 +1,3 @@
-using System.Globalization;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-
 namespace SparsePrune;
 
 /// <summary>What a training run did.</summary>
