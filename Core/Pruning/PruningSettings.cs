@@ -94,12 +94,7 @@ public sealed record PruningSettings
         var budgetOptions = budget
             ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction ?? new BudgetOptions().ValidationFraction, Seed = Seed }
             : null;
-        string? dataFor = budget ? "An accuracy budget"
-            : ImportanceCriterion.ScoresFromData(criterion) ? $"-Criterion {criterion}"
-            : schedule == PruneSchedule.Gradual ? "-Schedule Gradual"
-            : fineTune > 0 ? "-FineTuneEpochs"
-            : schedule == PruneSchedule.LotteryTicket && options.RewindEpoch > 0 ? "-RewindEpoch"
-            : null;
+        string? dataFor = budget ? "An accuracy budget" : options.DataNeededFor(request);
         return new PruningJob(request, options, budgetOptions, dataFor);
     }
 

@@ -39,10 +39,8 @@ public static class PruningScheduler
         Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         options.Validate(request);
-        bool needsData = options.Schedule == PruneSchedule.Gradual || options.FineTuneEpochs > 0
-            || (options.Schedule == PruneSchedule.LotteryTicket && options.RewindEpoch > 0) || ImportanceCriterion.ScoresFromData(request.Criterion);
-        if (needsData && data is null)
-            throw SparsePruneException.Argument("NoDataset", $"-Schedule {options.Schedule} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
+        if (options.DataNeededFor(request) is { } purpose && data is null)
+            throw SparsePruneException.Argument("NoDataset", $"{purpose} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (data is not null) Evaluator.CheckCompatible(model, data);
         // The seed of a Random ranking is resolved once, so every round replays the same ranking.
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };

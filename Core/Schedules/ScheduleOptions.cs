@@ -29,6 +29,17 @@ public sealed record ScheduleOptions
         _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
     };
 
+    /// <summary>
+    /// What of this schedule and <paramref name="request"/> needs a data set (null: nothing):
+    /// the one rule for when data is needed, used by the cmdlet's check and the schedule's own.
+    /// </summary>
+    public string? DataNeededFor(PruningRequest request) =>
+        ImportanceCriterion.ScoresFromData(request.Criterion) ? $"-Criterion {request.Criterion}"
+        : Schedule == PruneSchedule.Gradual ? "-Schedule Gradual"
+        : FineTuneEpochs > 0 ? "-FineTuneEpochs"
+        : Schedule == PruneSchedule.LotteryTicket && RewindEpoch > 0 ? "-RewindEpoch"
+        : null;
+
     public void Validate(PruningRequest request)
     {
         if (Schedule != PruneSchedule.OneShot && request.Structure == PruneStructure.NM)
