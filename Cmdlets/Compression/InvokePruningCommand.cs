@@ -132,7 +132,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         // The final target planned from the weights as they are: it checks the request before
         // -WhatIf or -Confirm promise anything, and previews where the schedule ends (the weights
         // a schedule finally deletes depend on the training between its steps).
-        using var plan = Guard(Model, () => Pruner.Plan(Model, request, data));
+        using var plan = Guard(Model, () => Pruner.Plan(Model, request, data, StopToken));
         var description = $"Prune ({request.Describe()} {schedule.Describe()}) model '{Model.Name}' to {request.Ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)} of its baseline"
             + (data is not null && (schedule.FineTuneEpochs > 0 || schedule.Schedule == PruneSchedule.Gradual) ? $", training on '{data.Name}'" : "")
             + $"; from the weights as they are now the final target would change:{Environment.NewLine}  "
