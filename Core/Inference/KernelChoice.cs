@@ -1,20 +1,18 @@
-using System.Buffers;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace SparsePrune;
 
 /// <summary>Chooses, per layer and batch size, between the dense product and the sparse kernel.</summary>
 internal static class KernelChoice
 {
+    /// <summary>Densities up to which the sparse kernel is the default, by batch size (see <see cref="SparseByDefault"/>).</summary>
+    private const double SingleRowDensity = 0.35, SmallBatchDensity = 0.06, BatchDensity = 0.1;
+
     /// <summary>
     /// With no measured choice: the sparse kernel when the layer is sparse enough for the batch
-    /// size. Measured on 2048x2048 layers (2 threads): at batch 1 it wins up to 50 % density (it
-    /// reads fewer bytes); from batch 16 on, its register tiles (64 or 16 rows) win up to
-    /// about 10 %; below 16 rows, where part of the work is done a value at a time, up to about 5 %.
+    /// size. One row reads fewer bytes through the kernel up to a high density; from 16 rows on
+    /// its register tiles carry it; between 2 and 15 rows part of the work goes a value at a
+    /// time, so it needs the sparsest layers. The thresholds are where it won on 2048x2048
+    /// layers with 2 threads (Optimize-Mlp measures the real layer instead).
     /// </summary>
     public static bool SparseByDefault(double density, int batch) =>
-        batch <= 1 ? density <= 0.35 : batch < 16 ? density <= 0.06 : density <= 0.1;
+        batch <= 1 ? density <= SingleRowDensity : batch < 16 ? density <= SmallBatchDensity : density <= BatchDensity;
 }
