@@ -158,6 +158,8 @@ function Invoke-Build {
     Copy-Item -Force (Join-Path $Root 'SparsePrune.psd1') $Stage
     Copy-Item -Force (Join-Path $Root 'Module/*.ps1xml') $Stage
     Copy-Item -Force (Join-Path $Root 'Module/en-US/*') (Join-Path $Stage 'en-US')
+    # Cmdlet help is built from help/*.md (see help/README.md).
+    & (Join-Path $Root 'tools/Build-Help.ps1') -SourcePath (Join-Path $Root 'help') -OutputPath (Join-Path $Stage 'en-US/SparsePrune.Cmdlets.dll-Help.xml')
 
     if ($IsLinux) {
         $libstdcxx = Get-SystemLibStdCxx
