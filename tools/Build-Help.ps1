@@ -35,7 +35,9 @@ function Read-Blocks([string] $File) {
     for ($i = 0; $i -lt $lines.Count; $i++) {
         $line = $lines[$i]; $n = $i + 1
         if ($fence) {
-            if ($line -eq '```') { $blocks.Add($fence); $fence = $null } else { $fence.Lines.Add($line) }
+            if ($line -eq '```') { $blocks.Add($fence); $fence = $null }
+            elseif ($line -match '^```') { Stop-Help $File $n "a code block starts here, but the one opened at line $($fence.Line) is not closed (a line of just ``` closes it)" }
+            else { $fence.Lines.Add($line) }
             continue
         }
         if ($line -match '^\s*$') { $para = $null; continue }
