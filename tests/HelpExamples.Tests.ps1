@@ -31,17 +31,19 @@ BeforeAll {
         $runspace.Open()
         $ps = [powershell]::Create($runspace)
         $errors = [Collections.Generic.List[string]]::new()
-        $output = ''
+        # Output lines as they come, so that a failing example shows what it printed before.
+        $output = [Management.Automation.PSDataCollection[psobject]]::new()
         try {
-            $setup = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module '$script:ModulePath'; Set-Location -LiteralPath '$Folder'`n"
-            $null = $ps.AddScript($setup + $Code).AddCommand('Out-String').AddParameter('Width', 160)
-            $async = $ps.BeginInvoke()
+            # The setup is a statement of its own, so that error positions count the example's lines.
+            $setup = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module '$script:ModulePath'; Set-Location -LiteralPath '$Folder'"
+            $null = $ps.AddScript($setup).AddStatement().AddScript($Code).AddCommand('Out-String').AddParameter('Stream').AddParameter('Width', 160)
+            $async = $ps.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
             if (-not $async.AsyncWaitHandle.WaitOne($TimeoutSeconds * 1000)) {
                 $ps.Stop()
                 $errors.Add("did not finish within $TimeoutSeconds s")
             }
             else {
-                try { $output = "$($ps.EndInvoke($async))" }
+                try { $null = $ps.EndInvoke($async) }
                 catch {
                     $inner = $_.Exception.InnerException
                     $record = if ($inner -is [Management.Automation.IContainsErrorRecord]) { $inner.ErrorRecord }
@@ -54,7 +56,7 @@ BeforeAll {
             $ps.Dispose()
             $runspace.Dispose()
         }
-        [pscustomobject]@{ Output = $output; Errors = @($errors | Select-Object -Unique) }
+        [pscustomobject]@{ Output = @($output | ForEach-Object { "$_" }) -join "`n"; Errors = @($errors | Select-Object -Unique) }
     }
 }
 
