@@ -105,22 +105,10 @@ task Publish -Inputs { Get-SourceFile Core, Cmdlets } -Outputs $PublishStamp {
     Set-Content -Path $PublishStamp -Value "dotnet publish -c $Configuration"
 }
 
-if (Test-Path $BuildHelp) {
-    # Synopsis: Generate the cmdlets' MAML help from help/*.md.
-    task MamlHelp -Inputs { Get-ChildItem help/*.md; $BuildHelp } -Outputs "$StageHelp/SparsePrune.Cmdlets.dll-Help.xml" {
-        New-Item -ItemType Directory -Force -Path $StageHelp | Out-Null
-        & $BuildHelp -SourcePath (Join-Path $BuildRoot 'help') -OutputPath "$StageHelp/SparsePrune.Cmdlets.dll-Help.xml"
-    }
-}
-else {
-    # Transition only: until help/*.md and tools/Build-Help.ps1 replace it, the hand-written MAML
-    # in Module/en-US is staged as it is. Delete this branch when they land. Copied every time
-    # (it is small), so that going back to this branch replaces a generated file.
-    # Synopsis: Stage the hand-written MAML help.
-    task MamlHelp {
-        New-Item -ItemType Directory -Force -Path $StageHelp | Out-Null
-        Get-ChildItem Module/en-US -File | Where-Object Name -NotLike 'about_*' | Copy-Item -Destination $StageHelp -Force
-    }
+# Synopsis: Generate the cmdlets' MAML help from help/*.md.
+task MamlHelp -Inputs { Get-ChildItem help/*.md; $BuildHelp } -Outputs "$StageHelp/SparsePrune.Cmdlets.dll-Help.xml" {
+    New-Item -ItemType Directory -Force -Path $StageHelp | Out-Null
+    & $BuildHelp -SourcePath (Join-Path $BuildRoot 'help') -OutputPath "$StageHelp/SparsePrune.Cmdlets.dll-Help.xml"
 }
 
 # Synopsis: Stage the about topic.
