@@ -6,19 +6,28 @@ namespace SparsePrune;
 /// </summary>
 public static class ModelFile
 {
-    /// <summary>The format to write: the one given, else SafeTensors for a .safetensors file, else .spmlp.</summary>
+    /// <summary>The format to write: the one given, else by extension (.safetensors, .onnx), else .spmlp.</summary>
     public static ModelFileFormat FormatFor(string path, ModelFileFormat? given) =>
-        given ?? (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.SafeTensors : ModelFileFormat.Spmlp);
+        given ?? (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.SafeTensors
+            : path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Onnx
+            : ModelFileFormat.Spmlp);
 
-    public static void Save(Mlp model, string path, ModelFileFormat format, bool force)
+    public static void Save(Mlp model, string path, ModelFileFormat format, bool force, OnnxExportOptions? onnx = null)
     {
-        if (format == ModelFileFormat.SafeTensors) SafeTensorsFormat.Save(model, path, force);
-        else SpmlpFormat.Save(model, path, force);
+        if (onnx is not null && format != ModelFileFormat.Onnx)
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"-OpsetVersion and -SparseInitializers shape ONNX files; this one is written as {format}. Give -Format Onnx or a path ending in .onnx.");
+        switch (format)
+        {
+            case ModelFileFormat.SafeTensors: SafeTensorsFormat.Save(model, path, force); break;
+            case ModelFileFormat.Onnx: OnnxFormat.Save(model, path, force, onnx); break;
+            default: SpmlpFormat.Save(model, path, force); break;
+        }
     }
 
     /// <summary>
-    /// Reads a .spmlp or SafeTensors file, told apart by content (never by extension).
-    /// <paramref name="activation"/> is for SafeTensors files that do not name their activation.
+    /// Reads a .spmlp, SafeTensors or ONNX file, told apart by content (ONNX, which has no magic
+    /// number, also by a .onnx extension). <paramref name="activation"/> is for SafeTensors files
+    /// that do not name their activation.
     /// </summary>
     public static Mlp Load(string path, Activation? activation = null)
     {
@@ -33,9 +42,11 @@ public static class ModelFile
         if (SafeTensorsFormat.LooksLikeSafeTensors(start)) return SafeTensorsFormat.Load(full, activation);
         if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !start.StartsWith(SpmlpFormat.Magic))
             throw SparsePruneException.BadData("NotAModelFile", $"'{full}' is not a SafeTensors file: it does not start with an 8-byte header length followed by a JSON header ('{{').");
+        bool spmlp = start.StartsWith(SpmlpFormat.Magic);
+        bool onnx = !spmlp && (full.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || OnnxFormat.LooksLikeOnnx(start));
         if (activation is not null)
-            throw SparsePruneException.Argument("ParameterNotApplicable", $"-Activation is for SafeTensors files that do not name their activation; '{full}' is a .spmlp file, which does. Leave out -Activation.");
-        return SpmlpFormat.Load(full);
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"-Activation is for SafeTensors files that do not name their activation; '{full}' is {(onnx ? "an ONNX file, whose graph names its activations" : "a .spmlp file, which does")}. Leave out -Activation.");
+        return onnx ? OnnxFormat.Load(full) : SpmlpFormat.Load(full);
     }
 
     /// <summary>

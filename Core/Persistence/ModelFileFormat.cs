@@ -7,4 +7,6 @@ public enum ModelFileFormat
     Spmlp,
     /// <summary>A PyTorch state dict of a torch.nn.Sequential in the SafeTensors format, inputs raw.</summary>
     SafeTensors,
+    /// <summary>An ONNX model (ModelProto) for ONNX Runtime, inputs raw; pruned layers at their shapes.</summary>
+    Onnx,
 }
