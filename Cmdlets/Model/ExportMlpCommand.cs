@@ -2,7 +2,7 @@ using System.Management.Automation;
 
 namespace SparsePrune.Cmdlets;
 
-/// <summary>Export-Mlp: writes a model file (.spmlp or SafeTensors) atomically; never overwrites without -Force.</summary>
+/// <summary>Export-Mlp: writes a model file (.spmlp, SafeTensors or ONNX) atomically; never overwrites without -Force.</summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true)]
 [OutputType(typeof(Mlp))]
 public sealed class ExportMlpCommand : SparsePruneCmdlet
@@ -14,9 +14,17 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>Spmlp (everything, exactly) or SafeTensors (for PyTorch); default: by extension, .safetensors or else Spmlp.</summary>
+    /// <summary>Spmlp (everything, exactly), SafeTensors (for PyTorch) or Onnx (for ONNX Runtime); default: by extension, else Spmlp.</summary>
     [Parameter]
     public ModelFileFormat Format { get; set; }
+
+    /// <summary>ONNX: the opset the graph declares (13 to 21; default 17).</summary>
+    [Parameter]
+    [ValidateRange(OnnxExportOptions.MinOpset, OnnxExportOptions.MaxOpset)]
+    public int? OpsetVersion { get; set; }
+
+    /// <summary>ONNX: connection-pruned layers as sparse initializers (smaller files; ONNX Runtime densifies them on load).</summary>
+    [Parameter] public SwitchParameter SparseInitializers { get; set; }
 
     [Parameter] public SwitchParameter Force { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
@@ -30,8 +38,13 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
         // Several models piped to one -Path would overwrite each other (with -Force) silently.
         if (_written.Contains(full))
             Fail("DuplicatePath", ErrorKind.InvalidArgument, $"More than one model was piped to '{full}'; the first was written. Give each model its own path, e.g. ForEach-Object {{ $_ | Export-Mlp \"$($_.Name).spmlp\" }}.", Model);
+        // Values, not bound names: -SparseInitializers:$false or -OpsetVersion $null asks for nothing.
+        var onnx = OpsetVersion is not null || SparseInitializers
+            ? new OnnxExportOptions { OpsetVersion = OpsetVersion ?? OnnxExportOptions.DefaultOpset, SparseInitializers = SparseInitializers }
+            : null;
+        Guard(full, () => ModelFile.CheckOptions(format, onnx));
         if (!ShouldProcess(full, $"Export model '{Model.Name}' as {format}")) return;
-        Guard(full, () => ModelFile.Save(Model, full, format, Force));
+        Guard(full, () => ModelFile.Save(Model, full, format, Force, onnx));
         _written.Add(full);
         // -PassThru emits the model, so that a pipeline can go on after saving it.
         if (PassThru) WriteObject(Model);

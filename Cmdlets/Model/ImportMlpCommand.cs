@@ -2,7 +2,7 @@ using System.Management.Automation;
 
 namespace SparsePrune.Cmdlets;
 
-/// <summary>Import-Mlp: reads a model file written by Export-Mlp (.spmlp or SafeTensors, told apart by content).</summary>
+/// <summary>Import-Mlp: reads a model file (.spmlp, SafeTensors or ONNX, told apart by content).</summary>
 [Cmdlet(VerbsData.Import, "Mlp")]
 [OutputType(typeof(Mlp))]
 public sealed class ImportMlpCommand : SparsePruneCmdlet

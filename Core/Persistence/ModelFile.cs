@@ -12,10 +12,17 @@ public static class ModelFile
             : path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? ModelFileFormat.Onnx
             : ModelFileFormat.Spmlp);
 
-    public static void Save(Mlp model, string path, ModelFileFormat format, bool force, OnnxExportOptions? onnx = null)
+    /// <summary>Checks that the options fit the format (what -WhatIf must refuse too).</summary>
+    public static void CheckOptions(ModelFileFormat format, OnnxExportOptions? onnx)
     {
         if (onnx is not null && format != ModelFileFormat.Onnx)
             throw SparsePruneException.Argument("ParameterNotApplicable", $"-OpsetVersion and -SparseInitializers shape ONNX files; this one is written as {format}. Give -Format Onnx or a path ending in .onnx.");
+        onnx?.Validate();
+    }
+
+    public static void Save(Mlp model, string path, ModelFileFormat format, bool force, OnnxExportOptions? onnx = null)
+    {
+        CheckOptions(format, onnx);
         switch (format)
         {
             case ModelFileFormat.SafeTensors: SafeTensorsFormat.Save(model, path, force); break;
