@@ -32,24 +32,16 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
 
-function Get-Status([string] $Name) {
-    $line = Get-Content '/proc/self/status' | Where-Object { $_ -like "${Name}:*" }
-    [long](($line -split '\s+')[1]) * 1024
-}
+. (Join-Path $PSScriptRoot 'PeakMemory.ps1')
 
 # Warm-up: the first call JIT-compiles the managed code; the measured call should not pay for it.
 New-Mlp -Layers 64, 64, 64 -Seed 2 | Set-Sparsity -Sparsity $Sparsity -Scope $Scope -WarningAction SilentlyContinue | Out-Null
 
 $model = New-Mlp -Layers $Widths -Seed 1
 $weights = $model.Weights
-# Aggressive: the managed arrays New-Mlp drew the weights in are returned to the OS now, not
-# during the measured call (where their release would hide memory the call adds).
-[GC]::Collect(); [GC]::WaitForPendingFinalizers()
-[GC]::Collect(2, [GCCollectionMode]::Aggressive, $true, $true)
-
-$rssBefore = Get-Status 'VmRSS'
-$peakMeasured = $true
-try { [IO.File]::WriteAllText("/proc/$PID/clear_refs", '5') } catch { $peakMeasured = $false }
+$memory = Start-PeakMemory
+$rssBefore = $memory.RssBefore
+$peakMeasured = $memory.Measured
 
 $process = [Diagnostics.Process]::GetCurrentProcess()
 $cpuBefore = $process.TotalProcessorTime
@@ -59,8 +51,9 @@ $seconds = $watch.Elapsed.TotalSeconds
 $process.Refresh()
 $cpuSeconds = ($process.TotalProcessorTime - $cpuBefore).TotalSeconds
 
-$peak = Get-Status 'VmHWM'
-$rssAfter = Get-Status 'VmRSS'
+$after = Stop-PeakMemory $memory
+$peak = $after.Peak
+$rssAfter = $rssBefore + $after.KeptAdded
 $weightBytes = 4L * $weights
 $result = [ordered]@{
     seconds          = [math]::Round($seconds, 4)
