@@ -159,8 +159,14 @@ task Xunit -If (!$NoXunit) Stage, {
     Add-TestCount xUnit $c.passed ([int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted) $c.notExecuted
 }
 
+# Synopsis: Build the ONNX Runtime runner the Pester tests check exported files with (a test tool only).
+task OnnxRun -Inputs { Get-SourceFile tests/tools/OnnxRun } -Outputs "$Out/tests/OnnxRun/.built" {
+    exec { dotnet build tests/tools/OnnxRun/OnnxRun.csproj -c Release -o "$Out/tests/OnnxRun" -nologo -v q }
+    Set-Content -Path "$Out/tests/OnnxRun/.built" -Value 'dotnet build -c Release'
+}
+
 # Synopsis: Pester tests of the staged module, in a child pwsh.
-task Pester -If (!$NoPester) Stage, {
+task Pester -If (!$NoPester) Stage, OnnxRun, {
     $pester = Join-Path (& ./tools/Restore-BuildTools.ps1) "pester/$PesterVersion/tools/Pester.psd1"
     assert (Test-Path $pester) "Pester $PesterVersion was not restored to $pester."
     $summary = Join-Path $TestResultsDir 'pester.json'
@@ -171,6 +177,7 @@ task Pester -If (!$NoPester) Stage, {
 `$PSStyle.OutputRendering = 'PlainText'
 Import-Module '$pester' -RequiredVersion $PesterVersion
 `$env:SPARSEPRUNE_MODULE = '$(Join-Path $Stage 'SparsePrune.psd1')'
+`$env:SPARSEPRUNE_ONNXRUN = '$(Join-Path $Out 'tests/OnnxRun/OnnxRun.dll')'
 `$c = New-PesterConfiguration
 `$c.Run.Path = @(Get-ChildItem -Path '$(Join-Path $BuildRoot 'tests')' -Filter '$PesterFilter.Tests.ps1' -Recurse | ForEach-Object FullName)
 `$c.Run.PassThru = `$true
