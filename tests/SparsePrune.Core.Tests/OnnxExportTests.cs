@@ -329,6 +329,23 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void APrunedLayerWithNoWeightLeftAndASingleLayerModelRun()
+    {
+        var model = Mlp.Create(new[] { 6, 5, 4, 3 }, Activation.Tanh, seed: 395);
+        TestKit.Prune(model, 0.5);
+        TestKit.SetWeight(model, 1, new float[20]); // every weight of layer 1 gone: only its bias speaks
+        var raw = TestKit.RandomRows(8, 6, 396, scale: 2);
+        var proto = Parse(ExportAndCompare(model, raw, 8, new OnnxExportOptions { SparseInitializers = true }, "empty layer"));
+        var empty = proto.Graph.SparseInitializer.Single(t => t.Values.Name == "layer1.weight");
+        Assert.Equal(new long[] { 0 }, empty.Values.Dims);
+        Assert.Equal(new long[] { 4, 5 }, empty.Dims);
+
+        var single = Mlp.Create(new[] { 6, 3 }, seed: 397);
+        var ops = Parse(ExportAndCompare(single, raw, 8, what: "single layer")).Graph.Node.Select(n => n.OpType);
+        Assert.Equal(new[] { "Gemm", "Softmax" }, ops);
+    }
+
+    [Fact]
     public void ANeuronPrunedModelHasItsSmallerShapes()
     {
         var data = TestKit.Digits;
@@ -444,28 +461,6 @@ public class OnnxExportTests
         Assert.False(map.ContainsKey(OnnxWriter.Keys.FeatureNames));
     }
 
-    // ---- memory and time ----------------------------------------------------------------------
-
-    [Fact]
-    public void ALargeModelExportsWithTheWeightsCopiedOnce()
-    {
-        // 4096-4096-1024-10: 20.8 M weights, 83 MB (the 4096-4096-4096-10 figure is measured in bench).
-        var model = Mlp.Create(new[] { 4096, 4096, 1024, 10 }, seed: 450);
-        long weightBytes = 4 * model.Parameters;
-        OnnxFormat.ToBytes(Mlp.Create(new[] { 4, 3, 2 }, seed: 451)); // JIT and type set-up out of the measurement
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        var watch = Stopwatch.StartNew();
-        var file = OnnxFormat.ToBytes(model);
-        watch.Stop();
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        // One folded copy, one file: about 2x; 3x is the limit.
-        Assert.True(allocated < 3 * weightBytes, $"{allocated >> 20} MB allocated for {weightBytes >> 20} MB of weights");
-        Assert.InRange(file.LongLength, weightBytes, weightBytes + 8192);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"export took {watch.Elapsed.TotalSeconds:F2} s");
-        var proto = Parse(file);
-        TestKit.BitEqual(TestKit.W(model, 1), RawFloats(proto.Graph.Initializer.Single(t => t.Name == "layer1.weight")), "layer 1");
-    }
-
     [Fact]
     public void ZerosGoOutPositiveAndTheFileIsLittleEndianFloat32()
     {
@@ -482,7 +477,7 @@ public class OnnxExportTests
         TestKit.BitEqual(new[] { 1.5f, 0f, 0f, -2.25f, 3f, 1e-30f }, RawFloats(w));
     }
 
-    private static float[] RawFloats(Onnx.TensorProto t)
+    internal static float[] RawFloats(Onnx.TensorProto t)
     {
         var bytes = t.RawData.Span;
         var v = new float[bytes.Length / 4];
@@ -541,6 +536,11 @@ public class OnnxExportTests
             Pruner.Apply(nm, Pruner.Plan(nm, new PruningRequest { Structure = PruneStructure.NM, KeepN = 1, GroupM = 4 }), data);
             Add("nm-sparse", nm, new OnnxExportOptions { SparseInitializers = true });
             Add("worked", TestKit.WorkedModel(524, "worked-check"), new OnnxExportOptions { SparseInitializers = true });
+            var emptyLayer = Mlp.Create(new[] { 6, 5, 4, 3 }, Activation.Tanh, seed: 525);
+            TestKit.Prune(emptyLayer, 0.5);
+            TestKit.SetWeight(emptyLayer, 1, new float[20]);
+            Add("empty-layer-sparse", emptyLayer, new OnnxExportOptions { SparseInitializers = true });
+            Add("single-layer", Mlp.Create(new[] { 6, 3 }, seed: 526), new OnnxExportOptions { OpsetVersion = 13 });
 
             var verdicts = OnnxChecker.Check(files);
             Assert.Equal(files.Count, verdicts.Count);
@@ -645,5 +645,36 @@ internal static class OnnxChecker
         var error = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
         return (p.ExitCode, output.Result, error.Result);
+    }
+}
+
+/// <summary>
+/// The size the issue names: a 4096-4096-4096-10 model (134 MB of weights) exports in under 3 s
+/// with under 3x the weights' bytes allocated. Alone in its collection, so that no other test
+/// competes for the cores while it is timed (allocations are counted on this thread only).
+/// </summary>
+[Collection(nameof(OnnxExportScaleTests))]
+[CollectionDefinition(nameof(OnnxExportScaleTests), DisableParallelization = true)]
+public class OnnxExportScaleTests
+{
+    [Fact]
+    public void A4096ModelExportsInUnder3SecondsWithTheWeightsCopiedOnce()
+    {
+        var model = Mlp.Create(new[] { 4096, 4096, 4096, 10 }, seed: 450);
+        long weightBytes = 4 * model.Parameters;
+        OnnxFormat.ToBytes(Mlp.Create(new[] { 4, 3, 2 }, seed: 451)); // JIT and type set-up out of the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        var file = OnnxFormat.ToBytes(model);
+        watch.Stop();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // One folded copy and the file: about 2x; 3x is the limit.
+        Assert.True(allocated < 3 * weightBytes, $"{allocated >> 20} MB allocated for {weightBytes >> 20} MB of weights");
+        Assert.InRange(file.LongLength, weightBytes, weightBytes + 8192);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"export took {watch.Elapsed.TotalSeconds:F2} s");
+        var proto = Onnx.ModelProto.Parser.ParseFrom(file);
+        var w = proto.Graph.Initializer.Single(t => t.Name == "layer1.weight");
+        Assert.Equal(new long[] { 4096, 4096 }, w.Dims);
+        TestKit.BitEqual(TestKit.W(model, 1), OnnxExportTests.RawFloats(w), "layer 1");
     }
 }
