@@ -430,7 +430,9 @@ public class OnnxExportTests
         Assert.Equal(report.Sparsity, double.Parse(map[OnnxWriter.Keys.Sparsity], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(report.PruningRatio, double.Parse(map[OnnxWriter.Keys.PruningRatio], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(report.CompressionRatio, double.Parse(map[OnnxWriter.Keys.CompressionRatio], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(report.OverallSparsity, double.Parse(map[OnnxWriter.Keys.OverallSparsity], System.Globalization.CultureInfo.InvariantCulture));
         Assert.InRange(report.PruningRatio, 0.45, 0.55);
+        Assert.InRange(report.OverallSparsity, 0.75, 0.85);
         Assert.InRange(report.Sparsity, 0.55, 0.65);
         Assert.True(report.CompressionRatio > 1);
         Assert.False(map.ContainsKey(OnnxWriter.Keys.NegativeSlope));

@@ -46,6 +46,8 @@ internal static class OnnxWriter
         /// <summary>The compression report's totals (invariant culture, round-trip format).</summary>
         public const string Sparsity = "sparseprune.sparsity";
         public const string PruningRatio = "sparseprune.pruning_ratio";
+        /// <summary>1 − non-zero weights / baseline weights: masked and pruned together (Sparsity counts present weights only).</summary>
+        public const string OverallSparsity = "sparseprune.overall_sparsity";
         public const string CompressionRatio = "sparseprune.compression_ratio";
         public const string Name = "sparseprune.name";
         /// <summary>"SparsePrune" (the version is in <see cref="ProducerVersion"/>).</summary>
@@ -158,6 +160,7 @@ internal static class OnnxWriter
         if (model.FeatureNames is { } features) yield return (Keys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
         yield return (Keys.Sparsity, Number(report.Sparsity));
         yield return (Keys.PruningRatio, Number(report.PruningRatio));
+        yield return (Keys.OverallSparsity, Number(report.OverallSparsity));
         yield return (Keys.CompressionRatio, Number(report.CompressionRatio));
         yield return (Keys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
     }
