@@ -10,16 +10,18 @@
       python3-torch          PyTorch 1.13: the benchmarks' peer; its system LibTorch is also what
                              the native-loading tests must prove the module does not bind to.
       libopenblas0-pthread   without it that PyTorch runs on reference BLAS, 8x slower.
+      python3-onnx           onnx 1.12's checker (onnx.checker.check_model): the ONNX export
+                             tests run it on every file they write.
     Without root or apt-get nothing is installed, and the script says what will be skipped: the
     tests and benchmarks that need a missing package skip themselves.
 .PARAMETER Package
-    The packages to make sure of (default: the three above).
+    The packages to make sure of (default: the four above).
 .EXAMPLE
     ./tools/Install-Prerequisites.ps1
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread')
+    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest

@@ -1,8 +1,315 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Google.Protobuf;
+using Onnx;
+
 namespace SparsePrune;
 
-/// <summary>Builds the ONNX ModelProto of an MLP (see <see cref="OnnxFormat"/>).</summary>
+/// <summary>
+/// Builds the ONNX ModelProto of an MLP (see <see cref="OnnxFormat"/>), a graph that ONNX Runtime
+/// runs as it is:
+/// <code>
+///   input [batch, features] float32, raw rows (the input normalization is folded into layer 0,
+///         exactly as the SafeTensors export folds it: SafeTensorsFormat.FoldedParameters)
+///   per layer i:  Gemm(h, layer{i}.weight [out, in], layer{i}.bias [out], transB = 1)
+///   between layers: Relu | Tanh | Sigmoid | LeakyRelu(alpha 0.01) |
+///                   GELU: Gelu (opset ≥ 20) or x · 0.5 · (1 + Erf(x · 1/√2)) below
+///   outputs: classification  logits [batch, classes], probabilities = Softmax(logits, axis 1)
+///            regression      output [batch, outputs]
+/// </code>
+/// Float data goes out as raw_data (little-endian float32), wrapped without a copy: the only
+/// copies of the weights are the folded values and the serialized bytes. With
+/// <see cref="OnnxExportOptions.SparseInitializers"/>, connection-pruned layers' weights are
+/// <c>sparse_initializer</c> entries: the non-zero values (raw_data) and their linearized
+/// row-major indices, shape [NNZ], INT64 in int64_data (varints: 2–4 bytes an index for the
+/// usual layer sizes, where raw_data would spend 8).
+/// </summary>
 internal static class OnnxWriter
 {
-    public static byte[] Write(Mlp model, OnnxExportOptions options) =>
-        throw new SparsePruneException("NotImplemented", ErrorKind.NotSupported, "ONNX export is not written yet.");
+    /// <summary>The keys of <c>metadata_props</c>; every value is a string, lists are JSON arrays.</summary>
+    public static class Keys
+    {
+        /// <summary>"Classification" or "Regression".</summary>
+        public const string Task = "sparseprune.task";
+        /// <summary>All widths, input first, as a JSON array: "[64,128,10]".</summary>
+        public const string Widths = "sparseprune.widths";
+        /// <summary>SparsePrune's name of the activation: ReLU, Tanh, Sigmoid, GELU, LeakyReLU.</summary>
+        public const string Activation = "sparseprune.activation";
+        /// <summary>JSON array of the class labels in output order (classifiers that know them).</summary>
+        public const string ClassNames = "sparseprune.class_names";
+        /// <summary>JSON array of the input feature names (when known).</summary>
+        public const string FeatureNames = "sparseprune.feature_names";
+        /// <summary>The compression report's totals (invariant culture, round-trip format).</summary>
+        public const string Sparsity = "sparseprune.sparsity";
+        public const string PruningRatio = "sparseprune.pruning_ratio";
+        /// <summary>1 − non-zero weights / baseline weights: masked and pruned together (Sparsity counts present weights only).</summary>
+        public const string OverallSparsity = "sparseprune.overall_sparsity";
+        public const string CompressionRatio = "sparseprune.compression_ratio";
+        public const string Name = "sparseprune.name";
+        /// <summary>"SparsePrune" (the version is in <see cref="ProducerVersion"/>).</summary>
+        public const string Producer = "sparseprune.producer";
+        public const string ProducerVersion = "sparseprune.producer_version";
+        /// <summary>"raw": the graph takes unnormalized rows.</summary>
+        public const string Inputs = "sparseprune.inputs";
+        /// <summary>The normalization folded into the first layer: Standard, MinMax or None.</summary>
+        public const string FoldedNormalization = "sparseprune.folded_normalization";
+        public const string Seed = "sparseprune.seed";
+        /// <summary>LeakyReLU's negative slope, only for that activation ("0.01").</summary>
+        public const string NegativeSlope = "sparseprune.negative_slope";
+    }
+
+    public const string ProducerName = "SparsePrune";
+    public const string InputName = "input", LogitsName = "logits", ProbabilitiesName = "probabilities", OutputName = "output";
+    /// <summary>The symbolic batch dimension of the input and outputs.</summary>
+    public const string BatchDimension = "batch";
+    /// <summary>LeakyReLU's slope, as <see cref="Mlp.Activate"/> uses it.</summary>
+    public const double LeakySlope = 0.01;
+
+    /// <summary>Protobuf messages cannot exceed 2 GB; ONNX's external data is not written here.</summary>
+    private const long MaxFileBytes = int.MaxValue - (16L << 20);
+
+    private static readonly JsonSerializerOptions ArrayJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    internal static string Version => typeof(OnnxWriter).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    /// <summary>The IR version that goes with an opset (the ONNX release that introduced it).</summary>
+    internal static long IrVersionFor(int opset) => opset switch
+    {
+        <= 14 => 7,
+        <= 18 => 8,
+        <= 20 => 9,
+        _ => 10,
+    };
+
+    public static byte[] Write(Mlp model, OnnxExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var state = model.State;
+        var sparse = state.Select(l => options.SparseInitializers && l.Stored == LayerStorage.Sparse).ToArray();
+        CheckSize(model, sparse);
+
+        // The report before the folding: a cheap pass over counts; it reads the live tensors only.
+        var report = CompressionReport.Create(model, null);
+        var layers = SafeTensorsFormat.FoldedParameters(model);
+
+        var graph = new GraphProto { Name = model.Name, DocString = $"{ProducerName} MLP [{string.Join(",", model.Widths)}] {model.Task}, {model.Activation}; takes raw rows." };
+        graph.Input.Add(TensorValue(InputName, model.InputFeatures));
+
+        string h = InputName;
+        bool regression = model.Task == TaskKind.Regression;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var l = layers[i];
+            string weight = $"layer{i}.weight", bias = $"layer{i}.bias";
+            if (sparse[i]) graph.SparseInitializer.Add(SparseFloats(weight, l.Weight, l.Out, l.In));
+            else graph.Initializer.Add(Floats(weight, l.Weight, new long[] { l.Out, l.In }));
+            graph.Initializer.Add(Floats(bias, l.Bias, new long[] { l.Out }));
+
+            bool last = i + 1 == layers.Count;
+            string output = last ? (regression ? OutputName : LogitsName) : $"layer{i}.linear";
+            var gemm = Node("Gemm", $"layer{i}.gemm", new[] { h, weight, bias }, output);
+            gemm.Attribute.Add(IntAttribute("transB", 1));
+            graph.Node.Add(gemm);
+            h = last ? output : Activate(graph, model.Activation, output, $"layer{i}", options.OpsetVersion);
+        }
+
+        graph.Output.Add(TensorValue(regression ? OutputName : LogitsName, model.Outputs));
+        if (!regression)
+        {
+            var softmax = Node("Softmax", "softmax", new[] { LogitsName }, ProbabilitiesName);
+            softmax.Attribute.Add(IntAttribute("axis", 1));
+            graph.Node.Add(softmax);
+            graph.Output.Add(TensorValue(ProbabilitiesName, model.Outputs));
+        }
+
+        var proto = new ModelProto
+        {
+            IrVersion = IrVersionFor(options.OpsetVersion),
+            ProducerName = ProducerName,
+            ProducerVersion = Version,
+            ModelVersion = 1,
+            DocString = "An MLP exported by SparsePrune: raw input rows, the input normalization folded into the first layer.",
+            Graph = graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.OpsetVersion });
+        foreach (var (key, value) in Metadata(model, report))
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+
+        return proto.ToByteArray();
+    }
+
+    /// <summary>The metadata_props entries, in the order written.</summary>
+    internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionReport report)
+    {
+        yield return (Keys.Producer, ProducerName);
+        yield return (Keys.ProducerVersion, Version);
+        yield return (Keys.Name, model.Name);
+        yield return (Keys.Task, model.Task.ToString());
+        yield return (Keys.Widths, JsonSerializer.Serialize(model.Widths));
+        yield return (Keys.Activation, model.Activation.ToString());
+        if (model.Activation == Activation.LeakyReLU) yield return (Keys.NegativeSlope, Number(LeakySlope));
+        yield return (Keys.Inputs, "raw");
+        yield return (Keys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
+        if (model.ClassNames is { } classes) yield return (Keys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
+        if (model.FeatureNames is { } features) yield return (Keys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
+        yield return (Keys.Sparsity, Number(report.Sparsity));
+        yield return (Keys.PruningRatio, Number(report.PruningRatio));
+        yield return (Keys.OverallSparsity, Number(report.OverallSparsity));
+        yield return (Keys.CompressionRatio, Number(report.CompressionRatio));
+        yield return (Keys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    // ---- the graph ----------------------------------------------------------------------------
+
+    /// <summary>Adds the activation's nodes after <paramref name="x"/>; returns the name of their output.</summary>
+    private static string Activate(GraphProto graph, Activation activation, string x, string prefix, int opset)
+    {
+        string y = prefix + ".act";
+        switch (activation)
+        {
+            case Activation.ReLU: graph.Node.Add(Node("Relu", y, new[] { x }, y)); break;
+            case Activation.Tanh: graph.Node.Add(Node("Tanh", y, new[] { x }, y)); break;
+            case Activation.Sigmoid: graph.Node.Add(Node("Sigmoid", y, new[] { x }, y)); break;
+            case Activation.LeakyReLU:
+                var leaky = Node("LeakyRelu", y, new[] { x }, y);
+                leaky.Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = (float)LeakySlope });
+                graph.Node.Add(leaky);
+                break;
+            case Activation.GELU when opset >= 20:
+                // approximate = "none" (the default): the exact erf form, as torch's gelu.
+                graph.Node.Add(Node("Gelu", y, new[] { x }, y));
+                break;
+            case Activation.GELU:
+                // x · 0.5 · (1 + erf(x · 1/√2)), torch's exact GELU; the constants are shared scalars.
+                EnsureScalar(graph, GeluInvSqrt2, (float)(1 / Math.Sqrt(2)));
+                EnsureScalar(graph, GeluOne, 1f);
+                EnsureScalar(graph, GeluHalf, 0.5f);
+                graph.Node.Add(Node("Mul", prefix + ".gelu.scaled", new[] { x, GeluInvSqrt2 }, prefix + ".gelu.scaled"));
+                graph.Node.Add(Node("Erf", prefix + ".gelu.erf", new[] { prefix + ".gelu.scaled" }, prefix + ".gelu.erf"));
+                graph.Node.Add(Node("Add", prefix + ".gelu.shifted", new[] { prefix + ".gelu.erf", GeluOne }, prefix + ".gelu.shifted"));
+                graph.Node.Add(Node("Mul", prefix + ".gelu.gated", new[] { x, prefix + ".gelu.shifted" }, prefix + ".gelu.gated"));
+                graph.Node.Add(Node("Mul", y, new[] { prefix + ".gelu.gated", GeluHalf }, y));
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+        return y;
+    }
+
+    private const string GeluInvSqrt2 = "gelu.inv_sqrt2", GeluOne = "gelu.one", GeluHalf = "gelu.half";
+
+    private static void EnsureScalar(GraphProto graph, string name, float value)
+    {
+        if (graph.Initializer.Any(t => t.Name == name)) return;
+        graph.Initializer.Add(Floats(name, new[] { value }, Array.Empty<long>()));
+    }
+
+    private static NodeProto Node(string op, string name, string[] inputs, string output)
+    {
+        var node = new NodeProto { OpType = op, Name = name, Domain = "" };
+        node.Input.Add(inputs);
+        node.Output.Add(output);
+        return node;
+    }
+
+    private static AttributeProto IntAttribute(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    /// <summary>A float32 [batch, <paramref name="width"/>] graph input or output, batch symbolic.</summary>
+    private static ValueInfoProto TensorValue(string name, int width)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = BatchDimension });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = width });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+
+    // ---- tensors ------------------------------------------------------------------------------
+
+    /// <summary>A dense float32 tensor; its raw_data views <paramref name="values"/> (no copy on little-endian machines).</summary>
+    private static TensorProto Floats(string name, float[] values, long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = RawBytes(values) };
+        t.Dims.Add(dims);
+        return t;
+    }
+
+    /// <summary>
+    /// The non-zero entries of a row-major [out, in] weight: values [NNZ] as raw_data, indices
+    /// [NNZ] linearized (row · in + column), ascending, INT64.
+    /// </summary>
+    private static SparseTensorProto SparseFloats(string name, float[] weight, int rows, int columns)
+    {
+        int nnz = 0;
+        foreach (var v in weight) if (v != 0f) nnz++;
+        var values = new float[nnz];
+        var indices = new long[nnz];
+        int k = 0;
+        for (int i = 0; i < weight.Length; i++)
+        {
+            if (weight[i] == 0f) continue;
+            values[k] = weight[i];
+            indices[k++] = i;
+        }
+        var indexTensor = new TensorProto { Name = name + ".indices", DataType = (int)TensorProto.Types.DataType.Int64 };
+        indexTensor.Dims.Add(nnz);
+        indexTensor.Int64Data.Add(indices);
+        var sparse = new SparseTensorProto { Values = Floats(name, values, new long[] { nnz }), Indices = indexTensor };
+        sparse.Dims.Add(new long[] { rows, columns });
+        return sparse;
+    }
+
+    private static ByteString RawBytes(float[] values)
+    {
+        if (values.Length == 0) return ByteString.Empty;
+        if (BitConverter.IsLittleEndian) return UnsafeByteOperations.UnsafeWrap(new FloatBytes(values).Memory);
+        var bytes = new byte[4L * values.Length];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i, 4), values[i]);
+        return UnsafeByteOperations.UnsafeWrap(bytes);
+    }
+
+    /// <summary>The bytes of a float array as a <see cref="Memory{T}"/> of bytes, without a copy.</summary>
+    private sealed unsafe class FloatBytes : MemoryManager<byte>
+    {
+        private readonly float[] _values;
+        public FloatBytes(float[] values) => _values = values;
+        public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(_values.AsSpan());
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            var handle = GCHandle.Alloc(_values, GCHandleType.Pinned);
+            return new MemoryHandle((byte*)handle.AddrOfPinnedObject() + elementIndex, handle, this);
+        }
+        public override void Unpin() { }
+        protected override void Dispose(bool disposing) { }
+    }
+
+    /// <summary>
+    /// Refuses, before anything is copied, a model whose file would pass protobuf's 2 GB limit
+    /// (an upper bound: a sparse entry costs at most 4 value bytes and a 10-byte varint index).
+    /// </summary>
+    private static void CheckSize(Mlp model, bool[] sparse)
+    {
+        long bytes = 0;
+        for (int i = 0; i < model.State.Count; i++)
+        {
+            var l = model.State[i];
+            bytes += sparse[i] ? 14 * l.NonZeroWeights : 4 * l.DenseWeights;
+            bytes += 4L * l.OutFeatures + 256;
+        }
+        if (bytes > MaxFileBytes)
+            throw SparsePruneException.Operation("OnnxModelTooLarge",
+                $"Model '{model.Name}' needs about {bytes >> 20} MB as an ONNX file; a protobuf file is limited to 2 GB and ONNX's external data is not written. Export it as .spmlp or SafeTensors instead" +
+                (sparse.Any(s => !s) ? ", or prune it and export with sparse initializers." : "."));
+    }
 }
