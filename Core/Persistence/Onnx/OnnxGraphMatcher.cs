@@ -341,6 +341,9 @@ internal sealed class OnnxGraphMatcher
         if (c.Values is null)
             throw Unsupported($"{OnnxReadErrors.Describe(node)} has the bias '{name}' of type {c.DataType}; SparsePrune reads FLOAT or DOUBLE biases");
         bool perOutput = (c.Rank == 1 && c.Dims[0] == outputs) || (c.Rank == 2 && c.Dims[0] == 1 && c.Dims[1] == outputs);
+        bool broadcasts = c.Rank == 0 || (c.Rank <= 2 && c.Dims[^1] is 1) || c.Dims[^1] == outputs;
+        if (!broadcasts)
+            throw Corrupt($"{OnnxReadErrors.Describe(node)} adds the bias '{name}' of shape {c.Shape} to a layer of {outputs} outputs: the shapes do not broadcast");
         if (!perOutput && !(c.IsScalar && c.Rank <= 2))
             throw Unsupported($"{OnnxReadErrors.Describe(node)} has the bias '{name}' of shape {c.Shape}; a layer with {outputs} outputs takes [{outputs}], [1, {outputs}] or one value");
         var bias = perOutput ? c.Values.ToArray() : Enumerable.Repeat(c.Values[0], outputs).ToArray();
