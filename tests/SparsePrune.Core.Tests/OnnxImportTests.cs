@@ -429,6 +429,116 @@ public class OnnxImportTests
         Assert.Equal(TaskKind.Regression, Import(g).Task);
     }
 
+    // ---- skl2onnx ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// An MLPClassifier or MLPRegressor as skl2onnx's converter writes it: Cast of the input, MatMul
+    /// by coefficients [in, out], Add of intercepts [1, out], the activation, the out-activation;
+    /// for a classifier Identity to 'probabilities', ArgMax → ArrayFeatureExtractor(classes) →
+    /// Reshape (→ Cast) to 'label', and ZipMap; for a regressor Reshape to [-1, 1].
+    /// </summary>
+    private static GraphBuilder Skl2OnnxGraph(IReadOnlyList<Layer> layers, string activation, string[]? stringClasses, long[]? intClasses, bool zipMap)
+    {
+        var g = new GraphBuilder(13);
+        g.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "ai.onnx.ml", Version = 1 });
+        var h = g.Node("Cast", new[] { g.Input("input", "N", layers[0].In) }, Int("to", 1));
+        for (int l = 0; l < layers.Count; l++)
+        {
+            var L = layers[l];
+            h = g.Node("MatMul", new[] { h, g.Init($"coefficient{l}", new long[] { L.In, L.Out }, Transpose(L.W, L.Out, L.In)) });
+            h = g.Node("Add", new[] { h, g.Init($"intercepts{l}", new long[] { 1, L.Out }, L.B) });
+            if (l + 1 < layers.Count) h = g.Node(activation, new[] { h });
+        }
+        bool classifier = stringClasses is not null || intClasses is not null;
+        if (!classifier)
+        {
+            h = g.Node("Identity", new[] { h });
+            var shape = new TensorProto { Name = "shape_tensor", DataType = (int)DataType.Int64, Dims = { 2 }, Int64Data = { -1, 1 } };
+            g.Graph.Initializer.Add(shape);
+            g.Output(g.Node("Reshape", new[] { h, "shape_tensor" }));
+            return g;
+        }
+        h = g.Node("Softmax", new[] { h });
+        var probabilities = g.Node("Identity", new[] { h });
+        var classes = new TensorProto { Name = "classes", DataType = (int)(stringClasses is null ? DataType.Int32 : DataType.String) };
+        classes.Dims.Add(stringClasses?.Length ?? intClasses!.Length);
+        if (stringClasses is not null) classes.StringData.AddRange(stringClasses.Select(ByteString.CopyFromUtf8));
+        else classes.Int32Data.AddRange(intClasses!.Select(i => (int)i));
+        g.Graph.Initializer.Add(classes);
+        var argmax = g.Node("ArgMax", new[] { probabilities }, Int("axis", 1));
+        var extracted = g.Node("ArrayFeatureExtractor", new[] { "classes", argmax });
+        g.Graph.Node[^1].Domain = "ai.onnx.ml";
+        g.Graph.Initializer.Add(new TensorProto { Name = "shape_label", DataType = (int)DataType.Int64, Dims = { 1 }, Int64Data = { -1 } });
+        var label = g.Node("Reshape", new[] { extracted, "shape_label" });
+        if (intClasses is not null) label = g.Node("Cast", new[] { label }, Int("to", 7));
+        g.Output(label);
+        if (zipMap)
+        {
+            var zip = new AttributeProto { Name = stringClasses is null ? "classlabels_int64s" : "classlabels_strings", Type = stringClasses is null ? AttributeProto.Types.AttributeType.Ints : AttributeProto.Types.AttributeType.Strings };
+            if (stringClasses is null) zip.Ints.AddRange(intClasses!); else zip.Strings.AddRange(stringClasses.Select(ByteString.CopyFromUtf8));
+            g.Output(g.Node("ZipMap", new[] { probabilities }, zip));
+            g.Graph.Node[^1].Domain = "ai.onnx.ml";
+        }
+        else g.Output(probabilities);
+        return g;
+    }
+
+    [Theory]
+    [InlineData("Relu", Activation.ReLU, true, true)]
+    [InlineData("Tanh", Activation.Tanh, true, false)]
+    [InlineData("Sigmoid", Activation.Sigmoid, false, true)]
+    [InlineData("Relu", Activation.ReLU, false, false)]
+    public void Skl2OnnxClassifiersAreReadWithTheirClassLabels(string op, Activation activation, bool stringLabels, bool zipMap)
+    {
+        var layers = Layers(4, 10, 5, 3);
+        var g = Skl2OnnxGraph(layers, op, stringLabels ? new[] { "setosa", "versicolor", "virginica" } : null, stringLabels ? null : new long[] { 3, 5, 9 }, zipMap);
+        var model = Import(g);
+        Assert.Equal(TaskKind.Classification, model.Task);
+        Assert.Equal(activation, model.Activation);
+        Assert.Equal(stringLabels ? new[] { "setosa", "versicolor", "virginica" } : new[] { "3", "5", "9" }, model.ClassNames);
+        AssertComputes(model, layers, activation);
+
+        // labels that do not match the outputs are damage
+        var classes = g.Graph.Initializer.Single(t => t.Name == "classes");
+        classes.Dims[0] = 2;
+        if (stringLabels) classes.StringData.RemoveAt(2); else classes.Int32Data.RemoveAt(2);
+        if (zipMap)
+        {
+            var zip = g.Graph.Node.Single(n => n.OpType == "ZipMap").Attribute[0];
+            if (stringLabels) zip.Strings.RemoveAt(2); else zip.Ints.RemoveAt(2);
+        }
+        TestKit.Throws("CorruptModelFile", () => Import(g));
+    }
+
+    [Fact]
+    public void Skl2OnnxRegressorIsRead()
+    {
+        var layers = Layers(5, 7, 1);
+        var model = Import(Skl2OnnxGraph(layers, "Tanh", null, null, zipMap: false));
+        Assert.Equal(TaskKind.Regression, model.Task);
+        Assert.Null(model.ClassNames);
+        AssertComputes(model, layers, Activation.Tanh);
+    }
+
+    [Fact]
+    public void ABranchBesideTheResultThatIsNotALabelIsRefused()
+    {
+        var g = Skl2OnnxGraph(Layers(4, 6, 3), "Relu", new[] { "a", "b", "c" }, null, zipMap: false);
+        var probabilities = g.Graph.Output.Single(o => o.Name.StartsWith("identity")).Name;
+        g.Output(g.Node("Exp", new[] { probabilities }));
+        var e = TestKit.Throws("UnsupportedOnnxGraph", () => Import(g));
+        Assert.Contains("(Exp)", e.Message);
+    }
+
+    [Fact]
+    public void AReshapeThatChangesTheResultIsRefused()
+    {
+        var g = Skl2OnnxGraph(Layers(4, 6, 1), "Relu", null, null, zipMap: false);
+        g.Graph.Initializer.Single(t => t.Name == "shape_tensor").Int64Data[1] = 2;   // [-1, 2] of one output
+        var e = TestKit.Throws("UnsupportedOnnxGraph", () => Import(g));
+        Assert.Contains("(Reshape)", e.Message);
+    }
+
     // ---- sparse initializers ------------------------------------------------------------------
 
     private static SparseTensorProto SparseWeight(string name, Layer l, bool[] present, bool coordinates)

@@ -3,11 +3,18 @@ namespace SparsePrune;
 /// <summary>
 /// A constant tensor of an ONNX graph (an initializer, a sparse initializer or a Constant node's
 /// value). <see cref="Values"/> is the dense row-major data as floats, null for a tensor that is
-/// not floating point (<see cref="DataType"/> names it). <see cref="Present"/> is null for a dense
+/// not floating point (<see cref="DataType"/> names it; integers and strings are in
+/// <see cref="Integers"/> and <see cref="Strings"/>). <see cref="Present"/> is null for a dense
 /// tensor; for a sparse one it marks the positions the file lists (the others are absent, read 0).
 /// </summary>
 internal sealed record OnnxConstant(string Name, long[] Dims, string DataType, float[]? Values, bool[]? Present)
 {
+    /// <summary>The values of an integer tensor (INT64, INT32, …: reshape targets, class labels), else null.</summary>
+    public long[]? Integers { get; init; }
+
+    /// <summary>The values of a STRING tensor (class labels), else null.</summary>
+    public string[]? Strings { get; init; }
+
     public int Rank => Dims.Length;
 
     /// <summary>One value, whatever its rank ([], [1], [1, 1]).</summary>

@@ -43,6 +43,7 @@ internal sealed class OnnxGraphMatcher
         Activation? activation = null;
         NodeProto? activationNode = null, lastActivationNode = null;
         bool afterLayer = false, activationSinceLayer = false, softmax = false;
+        string[]? labels = null;
         // Values the graph may name as outputs: the last layer's and those after it (logits, probabilities).
         var outputCandidates = new HashSet<string>(StringComparer.Ordinal);
         string value = input.Name;
@@ -50,6 +51,12 @@ internal sealed class OnnxGraphMatcher
         while (true)
         {
             var consumers = ConsumersOf(value);
+            if (afterLayer && consumers.Count > 0)
+            {
+                // skl2onnx's classifier: the label (ArgMax → ArrayFeatureExtractor → …) and ZipMap beside the probabilities.
+                int outputs = layers[^1].Out;
+                consumers = consumers.Where(c => !TrySideOutput(c, outputs, outputCandidates, ref labels)).ToList();
+            }
             if (consumers.Count == 0) break;
             if (consumers.Count == 2 && TryErfGelu(value, consumers, out var geluOut, out var geluNodes))
             {
@@ -122,6 +129,23 @@ internal sealed class OnnxGraphMatcher
                 }
                 case "Identity":
                     break;
+                case "Cast":
+                {
+                    // skl2onnx casts its input to the type of its weights.
+                    long to = IntAttribute(node, "to", 0);
+                    if (to is not ((long)TensorProto.Types.DataType.Float or (long)TensorProto.Types.DataType.Double))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} casts to {OnnxTensorDecoder.TypeName((int)to)}; only a Cast to FLOAT or DOUBLE leaves an MLP's values as they are");
+                    break;
+                }
+                case "Reshape":
+                {
+                    // skl2onnx's regressor reshapes its result to [-1, 1].
+                    if (!afterLayer || node.Input.Count != 2 || node.Input[0] != value
+                        || !_constants.TryGetValue(node.Input[1], out var target) || target.Integers is not { } targetShape
+                        || !IsRowsOf(targetShape, layers[^1].Out))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} reshapes the values; only a Reshape of the network's result to [-1, outputs] can be dropped");
+                    break;
+                }
                 case "Flatten":
                 {
                     long axis = IntAttribute(node, "axis", 1);
@@ -161,7 +185,9 @@ internal sealed class OnnxGraphMatcher
                 throw Unsupported(_constants.ContainsKey(o.Name) || o.Name == input.Name
                     ? $"graph output '{o.Name}' is not computed by the network"
                     : $"graph output '{o.Name}' is a value inside the network, not its result");
-        return new OnnxMlpGraph(input.Name, layers, activation, softmax);
+        if (labels is not null && labels.Length != layers[^1].Out)
+            throw Corrupt($"its graph names {labels.Length} class labels for {layers[^1].Out} outputs");
+        return new OnnxMlpGraph(input.Name, layers, activation, softmax, labels);
     }
 
     // ---- constants ---------------------------------------------------------------------------
@@ -425,6 +451,70 @@ internal sealed class OnnxGraphMatcher
 
     private bool IsScalar(string name, double expected) =>
         _constants.TryGetValue(name, out var c) && c.IsScalar && Math.Abs(c.Values![0] - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected));
+
+    // ---- skl2onnx's label outputs ------------------------------------------------------------------
+
+    /// <summary>Whether <paramref name="shape"/> (a Reshape target) keeps [batch, outputs] as it is: [-1, n], [0, n], or [-1] for one output.</summary>
+    private static bool IsRowsOf(long[] shape, int outputs) =>
+        (shape.Length == 2 && shape[0] is -1 or 0 && shape[1] == outputs) || (shape.Length == 1 && shape[0] == -1 && outputs == 1);
+
+    /// <summary>
+    /// A branch beside the network's result that only reports it another way, as skl2onnx writes
+    /// a classifier: ZipMap (probabilities per label) or ArgMax, optionally ArrayFeatureExtractor of a
+    /// constant list of labels, then Reshape/Cast/Identity, ending in a graph output. Its nodes are
+    /// dropped, its output allowed, its labels kept as class names.
+    /// </summary>
+    private bool TrySideOutput(NodeProto node, int outputs, HashSet<string> allowedOutputs, ref string[]? labels)
+    {
+        var graphOutputs = _graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var nodes = new List<NodeProto> { node };
+        string[]? found = null;
+        if (node.OpType == "ZipMap" && node.Domain == "ai.onnx.ml" && node.Output.Count == 1)
+        {
+            var strings = node.Attribute.FirstOrDefault(a => a.Name == "classlabels_strings");
+            var ints = node.Attribute.FirstOrDefault(a => a.Name == "classlabels_int64s");
+            found = strings is { Strings.Count: > 0 } ? strings.Strings.Select(b => b.ToStringUtf8()).ToArray()
+                : ints is { Ints.Count: > 0 } ? ints.Ints.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() : null;
+        }
+        else if (node.OpType == "ArgMax" && IsStandard(node) && node.Output.Count == 1)
+        {
+            long axis = IntAttribute(node, "axis", 0);
+            if (axis != 1 && axis != -1) return false;
+        }
+        else return false;
+
+        string value = node.Output[0];
+        bool extracted = node.OpType == "ZipMap";
+        while (true)
+        {
+            var next = ConsumersOf(value);
+            if (next.Count == 0) break;
+            if (next.Count != 1) return false;
+            var n = next[0];
+            if (n.Output.Count != 1) return false;
+            if (!extracted && n.OpType == "ArrayFeatureExtractor" && n.Domain == "ai.onnx.ml" && n.Input.Count == 2 && n.Input[1] == value
+                && _constants.TryGetValue(n.Input[0], out var classes))
+            {
+                found = classes.Strings ?? classes.Integers?.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                if (found is null) return false;
+                extracted = true;
+            }
+            else if (!(IsStandard(n) && n.OpType is "Reshape" or "Cast" or "Identity" or "Squeeze" or "Flatten" && n.Input[0] == value))
+                return false;
+            nodes.Add(n);
+            value = n.Output[0];
+        }
+        if (!graphOutputs.Contains(value)) return false;
+        foreach (var n in nodes) _used.Add(n);
+        allowedOutputs.Add(value);
+        if (found is not null)
+        {
+            if (labels is not null && !labels.SequenceEqual(found))
+                throw Corrupt($"its graph names the class labels [{string.Join(", ", labels)}] in one place and [{string.Join(", ", found)}] in another");
+            labels = found;
+        }
+        return true;
+    }
 
     // ---- helpers ---------------------------------------------------------------------------------
 

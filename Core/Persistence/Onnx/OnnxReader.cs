@@ -141,13 +141,15 @@ internal static class OnnxReader
             if (!given.SequenceEqual(widths))
                 throw OnnxReadErrors.Corrupt(source, $"its metadata gives the widths [{string.Join(",", given)}] but its graph has [{string.Join(",", widths)}]");
         }
-        string[]? classes = null, features = null;
+        string[]? classes = graph.Labels, features = null;
         if (meta.TryGetValue(OnnxMetadataKeys.ClassNames, out var c))
         {
             classes = JsonArray<string>(c, OnnxMetadataKeys.ClassNames, source);
             if (task != TaskKind.Classification) throw OnnxReadErrors.Corrupt(source, "its metadata names classes, but it is a regressor");
             if (classes.Length != outputs) throw OnnxReadErrors.Corrupt(source, $"its metadata names {classes.Length} classes for {outputs} outputs");
         }
+        else if (classes is not null && task != TaskKind.Classification)
+            throw OnnxReadErrors.Corrupt(source, "its graph lists class labels, but it is a regressor");
         if (meta.TryGetValue(OnnxMetadataKeys.FeatureNames, out var f))
         {
             features = JsonArray<string>(f, OnnxMetadataKeys.FeatureNames, source);

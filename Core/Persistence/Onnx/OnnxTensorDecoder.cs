@@ -57,18 +57,49 @@ internal static class OnnxTensorDecoder
                 return Finite(new OnnxConstant(name, dims, type, v, null), source);
             }
             case DataType.Int64:
+            {
                 CheckCount(name, source, count, hasRaw, t.RawData.Length, 8, t.Int64Data.Count, "int64_data");
-                break;
+                long[] v;
+                if (hasRaw)
+                {
+                    var raw = t.RawData.Span;
+                    v = new long[count];
+                    for (long i = 0; i < count; i++) v[i] = BinaryPrimitives.ReadInt64LittleEndian(raw.Slice((int)(8 * i), 8));
+                }
+                else v = t.Int64Data.ToArray();
+                return new OnnxConstant(name, dims, type, null, null) { Integers = v };
+            }
+            case DataType.Int32:
+            {
+                CheckCount(name, source, count, hasRaw, t.RawData.Length, 4, t.Int32Data.Count, "int32_data");
+                var v = new long[count];
+                if (hasRaw)
+                {
+                    var raw = t.RawData.Span;
+                    for (long i = 0; i < count; i++) v[i] = BinaryPrimitives.ReadInt32LittleEndian(raw.Slice((int)(4 * i), 4));
+                }
+                else
+                    for (int i = 0; i < v.Length; i++) v[i] = t.Int32Data[i];
+                return new OnnxConstant(name, dims, type, null, null) { Integers = v };
+            }
+            case DataType.String:
+            {
+                if (hasRaw)
+                    throw OnnxReadErrors.Corrupt(source, $"tensor '{name}' is a STRING tensor with raw_data; strings are stored in string_data");
+                if (t.StringData.Count != count)
+                    throw OnnxReadErrors.Corrupt(source, $"tensor '{name}' has {t.StringData.Count} values in string_data, but its shape needs {count}");
+                return new OnnxConstant(name, dims, type, null, null) { Strings = t.StringData.Select(b => b.ToStringUtf8()).ToArray() };
+            }
             case DataType.Uint64:
                 CheckCount(name, source, count, hasRaw, t.RawData.Length, 8, t.Uint64Data.Count, "uint64_data");
                 break;
-            case DataType.Int32 or DataType.Int16 or DataType.Int8 or DataType.Uint16 or DataType.Uint8 or DataType.Bool or DataType.Float16 or DataType.Bfloat16:
+            case DataType.Int16 or DataType.Int8 or DataType.Uint16 or DataType.Uint8 or DataType.Bool or DataType.Float16 or DataType.Bfloat16:
                 CheckCount(name, source, count, hasRaw, t.RawData.Length, ByteSize((DataType)t.DataType), t.Int32Data.Count, "int32_data");
                 break;
             case DataType.Undefined:
                 throw OnnxReadErrors.Corrupt(source, $"tensor '{name}' has no data type");
             default:
-                // strings, complex numbers, unsigned 32-bit, types newer than onnx 1.12: never an MLP's weights.
+                // complex numbers, unsigned 32-bit, types newer than onnx 1.12: never an MLP's weights.
                 break;
         }
         return new OnnxConstant(name, dims, type, null, null);
@@ -144,15 +175,9 @@ internal static class OnnxTensorDecoder
     /// <summary>The values of an INT64 tensor (sparse indices).</summary>
     private static long[] Int64s(TensorProto t, string name, string source)
     {
-        var c = Dense(t, name + " (indices)", source);
         if ((DataType)t.DataType != DataType.Int64)
-            throw OnnxReadErrors.Corrupt(source, $"sparse tensor '{name}' has indices of type {c.DataType}; ONNX requires INT64");
-        long count = c.Dims.Aggregate(1L, (a, d) => a * d);
-        if (!t.HasRawData) return t.Int64Data.ToArray();
-        var raw = t.RawData.Span;
-        var v = new long[count];
-        for (long i = 0; i < count; i++) v[i] = BinaryPrimitives.ReadInt64LittleEndian(raw.Slice((int)(8 * i), 8));
-        return v;
+            throw OnnxReadErrors.Corrupt(source, $"sparse tensor '{name}' has indices of type {TypeName(t.DataType)}; ONNX requires INT64");
+        return Dense(t, name + " (indices)", source).Integers!;
     }
 
     /// <summary>The number of elements of <paramref name="dims"/>, refusing negative sizes and overflow.</summary>
