@@ -66,14 +66,14 @@ make = {"ReLU": nn.ReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid,
         "LeakyReLU": lambda: nn.LeakyReLU(0.01), "GELU": nn.GELU}
 manifest = {}
 
-def export(name, model, example, opset=17, dynamic=True, task="Classification", activation=None, softmax=False, **kwargs):
+def export(name, model, example, opset=17, dynamic=True, task="Classification", activation=None, softmax=False, shape=None, **kwargs):
     model.eval()
     path = os.path.join(out, name + ".onnx")
     axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None
     torch.onnx.export(model, example, path, opset_version=opset, input_names=["input"], output_names=["output"],
                       dynamic_axes=axes, **kwargs)
     with torch.no_grad():
-        y = model(rows[:, : example.shape[-1]])
+        y = model(rows.reshape(shape) if shape else rows[:, : example.shape[-1]])
     linear = [m for m in model if isinstance(m, nn.Linear)]
     manifest[name] = {"path": path, "task": task, "activation": activation, "softmax": softmax,
                       "outputs": y.double().tolist(),
@@ -97,6 +97,10 @@ export("softmax", nn.Sequential(nn.Linear(4, 9), nn.Sigmoid(), nn.Linear(9, 4), 
        17, True, activation="Sigmoid", softmax=True)
 export("regressor", nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 1)), torch.randn(3, 4),
        17, True, task="Regression", activation="GELU")
+
+# nn.Flatten() of 1 x 2 x 2 images first: the model takes rows of 4 features.
+export("flatten-images", nn.Sequential(nn.Flatten(), nn.Linear(4, 5), nn.LeakyReLU(0.01), nn.Dropout(0.2), nn.Linear(5, 3)),
+       torch.randn(2, 1, 2, 2), 13, True, activation="LeakyReLU", shape=(-1, 1, 2, 2))
 
 # Not MLPs.
 bad = os.path.join(out, "bad")
@@ -145,7 +149,7 @@ json.dump(manifest, open(os.path.join(out, "manifest.json"), "w"))
 Describe 'Import-Mlp of ONNX files written by torch.onnx.export' {
     It 'the generator ran (skipped when /usr/bin/python3 cannot import torch)' -Skip:(-not $HasTorch) {
         $Manifest | Should -Not -BeNullOrEmpty -Because $GeneratorOutput
-        $Manifest.Count | Should -Be 24
+        $Manifest.Count | Should -Be 25
     }
 
     It '<Activation>, opset <Opset>, <Batch> batch: Invoke-Mlp gives PyTorch''s outputs within 1e-5' -Skip:(-not $HasTorch) -ForEach $Exports {
@@ -178,6 +182,7 @@ Describe 'Import-Mlp of ONNX files written by torch.onnx.export' {
         @{ Name = 'initializers-as-inputs'; Widths = '4,7,3'; Task = 'Classification'; Activation = 'ReLU' }
         @{ Name = 'softmax'; Widths = '4,9,4'; Task = 'Classification'; Activation = 'Sigmoid' }
         @{ Name = 'regressor'; Widths = '4,8,1'; Task = 'Regression'; Activation = 'GELU' }
+        @{ Name = 'flatten-images'; Widths = '4,5,3'; Task = 'Classification'; Activation = 'LeakyReLU' }
     ) {
         $t = $Manifest[$Name]
         $t | Should -Not -BeNullOrEmpty -Because $GeneratorOutput

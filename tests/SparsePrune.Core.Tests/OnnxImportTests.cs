@@ -384,6 +384,46 @@ public class OnnxImportTests
         AssertComputes(model, layers, Activation.Tanh);
     }
 
+    /// <summary>nn.Sequential(nn.Flatten(), nn.Linear(…), …) of images: the model takes the flattened rows.</summary>
+    [Fact]
+    public void ALeadingFlattenOfImagesGivesRowsOfFeatures()
+    {
+        var layers = Layers(6, 5, 3);
+        var g = new GraphBuilder(13);
+        var h = g.Node("Flatten", new[] { g.Input("image", "N", 1, 2, 3) }, Int("axis", 1));
+        h = g.Node("Gemm", new[] { h, g.Init("w0", new long[] { 5, 6 }, layers[0].W), g.Init("b0", new long[] { 5 }, layers[0].B) }, Int("transB", 1));
+        h = g.Node("Dropout", new[] { g.Node("Relu", new[] { h }) });   // inference: the identity
+        h = g.Node("Gemm", new[] { h, g.Init("w1", new long[] { 3, 5 }, layers[1].W), g.Init("b1", new long[] { 3 }, layers[1].B) }, Int("transB", 1));
+        g.Output(h);
+        var model = Import(g);
+        Assert.Equal(6, model.InputFeatures);
+        AssertComputes(model, layers, Activation.ReLU);
+
+        // the image's size must be the first layer's inputs
+        g.Graph.Input[0].Type.TensorType.Shape.Dim[3].DimValue = 4;
+        Assert.Contains("8 features", TestKit.Throws("CorruptModelFile", () => Import(g)).Message);
+    }
+
+    [Fact]
+    public void AFlattenThatMergesRowsAndADropoutInTrainingModeAreRefused()
+    {
+        var layers = Layers(4, 3);
+        var g = new GraphBuilder(13);
+        var h = g.Node("MatMul", new[] { g.Input("x", 1, "N", 4), g.Init("w", new long[] { 4, 3 }, Transpose(layers[0].W, 3, 4)) });
+        g.Output(g.Node("Flatten", new[] { h }, Int("axis", 1)));   // [1, N, 3] → [1, 3N]
+        Assert.Contains("(Flatten)", TestKit.Throws("UnsupportedOnnxGraph", () => Import(g)).Message);
+
+        g = GemmGraph(Layers(3, 4, 2), Activation.ReLU);
+        var relu = g.Graph.Node.Single(n => n.OpType == "Relu");
+        g.Graph.Initializer.Add(new TensorProto { Name = "train", DataType = (int)DataType.Bool, Dims = { }, Int32Data = { 1 } });
+        var dropout = new NodeProto { OpType = "Dropout", Name = "drop", Input = { relu.Output[0], "", "train" }, Output = { "dropped" } };
+        g.Graph.Node.Insert(g.Graph.Node.IndexOf(relu) + 1, dropout);
+        g.Graph.Node.Single(n => n.OpType == "Gemm" && n.Input[0] == relu.Output[0]).Input[0] = "dropped";
+        Assert.Contains("'drop' (Dropout)", TestKit.Throws("UnsupportedOnnxGraph", () => Import(g)).Message);
+        g.Graph.Initializer.Single(t => t.Name == "train").Int32Data[0] = 0;
+        Import(g);
+    }
+
     /// <summary>SparsePrune's own export: logits and probabilities both outputs, metadata with names.</summary>
     [Fact]
     public void SparsePrunesOwnFormIsReadWithItsMetadata()

@@ -44,6 +44,9 @@ internal sealed class OnnxGraphMatcher
         NodeProto? activationNode = null, lastActivationNode = null;
         bool afterLayer = false, activationSinceLayer = false, softmax = false;
         string[]? labels = null;
+        // The rank of the value flowing now (-1: unknown), and whether a Flatten before the first layer made it [batch, features].
+        int rank = inputRank;
+        bool flattenedInput = false;
         // Values the graph may name as outputs: the last layer's and those after it (logits, probabilities).
         var outputCandidates = new HashSet<string>(StringComparer.Ordinal);
         string value = input.Name;
@@ -87,8 +90,9 @@ internal sealed class OnnxGraphMatcher
                     var (layer, output) = node.OpType == "Gemm" ? Gemm(node, value) : MatMul(node, value);
                     if (layers.Count > 0 && layer.In != layers[^1].Out)
                         throw Corrupt($"the shapes do not chain: {layer.Source} takes {layer.In} inputs but {layers[^1].Source} has {layers[^1].Out} outputs");
-                    if (layers.Count == 0 && inputRank > 0 && input.Type!.TensorType.Shape.Dim[^1] is { HasDimValue: true } last && last.DimValue != layer.In)
-                        throw Corrupt($"its input '{input.Name}' has {last.DimValue} features but {layer.Source} takes {layer.In}");
+                    if (layers.Count == 0 && InputFeatures(input, flattenedInput) is { } features && features != layer.In)
+                        throw Corrupt($"its input '{input.Name}' has {features} features but {layer.Source} takes {layer.In}");
+                    if (node.OpType == "Gemm") rank = 2;
                     layers.Add(layer);
                     afterLayer = true;
                     activationSinceLayer = false;
@@ -121,8 +125,7 @@ internal sealed class OnnxGraphMatcher
                     if (layers.Count == 0 || !afterLayer || softmax)
                         throw Unsupported($"{OnnxReadErrors.Describe(node)} is not at the end of the network, after its last layer");
                     long axis = IntAttribute(node, "axis", _opset >= 13 ? -1 : 1);
-                    int rank = inputRank > 0 ? inputRank : 2;
-                    if (axis != -1 && axis != rank - 1)
+                    if (axis != -1 && axis != (rank > 0 ? rank : 2) - 1)
                         throw Unsupported($"{OnnxReadErrors.Describe(node)} has axis {axis}; only a Softmax over the outputs (the last axis) is a classifier's");
                     softmax = true;
                     break;
@@ -148,9 +151,22 @@ internal sealed class OnnxGraphMatcher
                 }
                 case "Flatten":
                 {
+                    // Before the first layer, Flatten(axis 1) makes [batch, …] rows of features (nn.Flatten() of an
+                    // image): the model then takes the flattened rows. Later it must leave [batch, outputs] as it is.
                     long axis = IntAttribute(node, "axis", 1);
-                    if (inputRank > 2 || (axis != 1 && axis != -1))
-                        throw Unsupported($"{OnnxReadErrors.Describe(node)} flattens from axis {axis} a value of rank {(inputRank > 0 ? inputRank : 2)}; only a Flatten that leaves a [batch, features] value as it is can be dropped");
+                    bool keepsRows = axis == 1 || (axis == -1 && rank is 2 or -1);
+                    if (!keepsRows || (layers.Count > 0 && rank > 2))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} flattens from axis {axis} a value of rank {(rank > 0 ? rank.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown")}; only a Flatten to [batch, features] rows can be dropped");
+                    if (layers.Count == 0 && rank != 2) flattenedInput = true;
+                    rank = 2;
+                    break;
+                }
+                case "Dropout":
+                {
+                    // Inference: Dropout is the identity, unless told to train.
+                    if (node.Input.Count > 2 && !string.IsNullOrEmpty(node.Input[2])
+                        && !(_constants.TryGetValue(node.Input[2], out var training) && training.Integers is { Length: 1 } t && t[0] == 0))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} may run in training mode");
                     break;
                 }
                 default:
@@ -451,6 +467,15 @@ internal sealed class OnnxGraphMatcher
 
     private bool IsScalar(string name, double expected) =>
         _constants.TryGetValue(name, out var c) && c.IsScalar && Math.Abs(c.Values![0] - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected));
+
+    /// <summary>The features per row the input declares (after a leading Flatten, all its dimensions but the first), or null when not all are known.</summary>
+    private static long? InputFeatures(ValueInfoProto input, bool flattened)
+    {
+        if (input.Type?.TensorType?.Shape is not { Dim.Count: > 0 } shape) return null;
+        var dims = flattened ? shape.Dim.Skip(1).ToList() : new List<TensorShapeProto.Types.Dimension> { shape.Dim[^1] };
+        if (dims.Count == 0 || dims.Any(d => !d.HasDimValue)) return null;
+        return dims.Aggregate(1L, (a, d) => a * d.DimValue);
+    }
 
     // ---- skl2onnx's label outputs ------------------------------------------------------------------
 

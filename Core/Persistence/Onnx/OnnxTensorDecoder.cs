@@ -93,8 +93,25 @@ internal static class OnnxTensorDecoder
             case DataType.Uint64:
                 CheckCount(name, source, count, hasRaw, t.RawData.Length, 8, t.Uint64Data.Count, "uint64_data");
                 break;
-            case DataType.Int16 or DataType.Int8 or DataType.Uint16 or DataType.Uint8 or DataType.Bool or DataType.Float16 or DataType.Bfloat16:
-                CheckCount(name, source, count, hasRaw, t.RawData.Length, ByteSize((DataType)t.DataType), t.Int32Data.Count, "int32_data");
+            case DataType.Int16 or DataType.Int8 or DataType.Uint16 or DataType.Uint8 or DataType.Bool:
+            {
+                var dt = (DataType)t.DataType;
+                int size = ByteSize(dt);
+                CheckCount(name, source, count, hasRaw, t.RawData.Length, size, t.Int32Data.Count, "int32_data");
+                var v = new long[count];
+                var raw = t.RawData.Span;
+                for (int i = 0; i < v.Length; i++)
+                    v[i] = !hasRaw ? t.Int32Data[i] : dt switch
+                    {
+                        DataType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(raw.Slice(2 * i, 2)),
+                        DataType.Uint16 => BinaryPrimitives.ReadUInt16LittleEndian(raw.Slice(2 * i, 2)),
+                        DataType.Int8 => (sbyte)raw[i],
+                        _ => raw[i],
+                    };
+                return new OnnxConstant(name, dims, type, null, null) { Integers = v };
+            }
+            case DataType.Float16 or DataType.Bfloat16:
+                CheckCount(name, source, count, hasRaw, t.RawData.Length, 2, t.Int32Data.Count, "int32_data");
                 break;
             case DataType.Undefined:
                 throw OnnxReadErrors.Corrupt(source, $"tensor '{name}' has no data type");
