@@ -1,0 +1,577 @@
+using Onnx;
+using AttributeType = Onnx.AttributeProto.Types.AttributeType;
+
+namespace SparsePrune;
+
+/// <summary>
+/// Walks an ONNX graph from its one input to its output and matches the MLP forms the common
+/// exporters write: <c>Gemm</c> (any transB, alpha and beta folded in) or <c>MatMul</c> with an
+/// optional <c>Add</c> of a constant bias; weights from initializers, sparse initializers,
+/// <c>Constant</c> nodes, or a <c>Transpose</c>/<c>Identity</c> of one of those; one activation
+/// kind between the layers (<c>Relu</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>LeakyRelu</c> with alpha
+/// 0.01, <c>Gelu</c>, or GELU's exact Erf form as torch.onnx.export writes it below opset 20);
+/// a trailing <c>Softmax</c>, <c>Identity</c> or <c>Flatten</c>. Anything else fails with
+/// UnsupportedOnnxGraph naming the node.
+/// </summary>
+internal sealed class OnnxGraphMatcher
+{
+    private const float LeakySlope = 0.01f;
+
+    private readonly GraphProto _graph;
+    private readonly string _source;
+    private readonly long _opset;
+    private readonly Dictionary<string, OnnxConstant> _constants = new(StringComparer.Ordinal);
+    /// <summary>The nodes that compute (every node but Constants and what folds into a constant), by the values they read.</summary>
+    private readonly Dictionary<string, List<NodeProto>> _consumers = new(StringComparer.Ordinal);
+    private readonly List<NodeProto> _computing = new();
+    private readonly HashSet<NodeProto> _used = new(ReferenceEqualityComparer.Instance);
+
+    public OnnxGraphMatcher(GraphProto graph, long opset, string source)
+    {
+        _graph = graph;
+        _opset = opset;
+        _source = source;
+    }
+
+    public OnnxMlpGraph Match()
+    {
+        CollectConstants();
+        var input = TheInput();
+        int inputRank = input.Type?.TensorType?.Shape is { } shape ? shape.Dim.Count : -1;
+
+        var layers = new List<OnnxLinearLayer>();
+        Activation? activation = null;
+        NodeProto? activationNode = null, lastActivationNode = null;
+        bool afterLayer = false, activationSinceLayer = false, softmax = false;
+        string[]? labels = null;
+        // The rank of the value flowing now (-1: unknown), and whether a Flatten before the first layer made it [batch, features].
+        int rank = inputRank;
+        bool flattenedInput = false;
+        // Values the graph may name as outputs: the last layer's and those after it (logits, probabilities).
+        var outputCandidates = new HashSet<string>(StringComparer.Ordinal);
+        string value = input.Name;
+
+        while (true)
+        {
+            var consumers = ConsumersOf(value);
+            if (afterLayer && consumers.Count > 0)
+            {
+                // skl2onnx's classifier: the label (ArgMax → ArrayFeatureExtractor → …) and ZipMap beside the probabilities.
+                int outputs = layers[^1].Out;
+                consumers = consumers.Where(c => !TrySideOutput(c, outputs, outputCandidates, ref labels)).ToList();
+            }
+            if (consumers.Count == 0) break;
+            if (consumers.Count == 2 && TryErfGelu(value, consumers, out var geluOut, out var geluNodes))
+            {
+                SetActivation(Activation.GELU, geluNodes[0], ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
+                foreach (var n in geluNodes) _used.Add(n);
+                lastActivationNode = geluNodes[0];
+                activationSinceLayer = true;
+                afterLayer = false;
+                outputCandidates.Clear();
+                value = geluOut;
+                continue;
+            }
+            if (consumers.Count > 1)
+                throw Unsupported($"value '{value}' feeds {consumers.Count} nodes ({string.Join(", ", consumers.Select(OnnxReadErrors.Describe))}): the graph branches");
+            var node = consumers[0];
+            CheckDomain(node);
+            if (node.Output.Count < 1 || string.IsNullOrEmpty(node.Output[0]))
+                throw Corrupt($"{OnnxReadErrors.Describe(node)} has no output");
+            string next;
+            switch (node.OpType)
+            {
+                case "Gemm":
+                case "MatMul":
+                {
+                    if (softmax) throw Unsupported($"{OnnxReadErrors.Describe(node)} follows the Softmax");
+                    if (layers.Count > 0 && !activationSinceLayer)
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} follows {layers[^1].Source} with no activation between them");
+                    var (layer, output) = node.OpType == "Gemm" ? Gemm(node, value) : MatMul(node, value);
+                    if (layers.Count > 0 && layer.In != layers[^1].Out)
+                        throw Corrupt($"the shapes do not chain: {layer.Source} takes {layer.In} inputs but {layers[^1].Source} has {layers[^1].Out} outputs");
+                    if (layers.Count == 0 && InputFeatures(input, flattenedInput) is { } features && features != layer.In)
+                        throw Corrupt($"its input '{input.Name}' has {features} features but {layer.Source} takes {layer.In}");
+                    if (node.OpType == "Gemm") rank = 2;
+                    layers.Add(layer);
+                    afterLayer = true;
+                    activationSinceLayer = false;
+                    outputCandidates.Clear();
+                    outputCandidates.Add(output);
+                    value = output;
+                    continue;
+                }
+                case "Relu": SetActivation(Activation.ReLU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
+                case "Tanh": SetActivation(Activation.Tanh, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
+                case "Sigmoid": SetActivation(Activation.Sigmoid, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
+                case "LeakyRelu":
+                {
+                    float alpha = FloatAttribute(node, "alpha", LeakySlope);
+                    if (Math.Abs(alpha - LeakySlope) > 1e-6f)
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} has alpha {alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; SparsePrune's LeakyReLU has the negative slope 0.01 only");
+                    SetActivation(Activation.LeakyReLU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
+                    break;
+                }
+                case "Gelu":
+                {
+                    var approximate = StringAttribute(node, "approximate", "none");
+                    if (approximate != "none")
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} has approximate '{approximate}'; SparsePrune's GELU is the exact (Erf) form, approximate 'none'");
+                    SetActivation(Activation.GELU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
+                    break;
+                }
+                case "Softmax":
+                {
+                    if (layers.Count == 0 || !afterLayer || softmax)
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} is not at the end of the network, after its last layer");
+                    long axis = IntAttribute(node, "axis", _opset >= 13 ? -1 : 1);
+                    if (axis != -1 && axis != (rank > 0 ? rank : 2) - 1)
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} has axis {axis}; only a Softmax over the outputs (the last axis) is a classifier's");
+                    softmax = true;
+                    break;
+                }
+                case "Identity":
+                    break;
+                case "Cast":
+                {
+                    // skl2onnx casts its input to the type of its weights.
+                    long to = IntAttribute(node, "to", 0);
+                    if (to is not ((long)TensorProto.Types.DataType.Float or (long)TensorProto.Types.DataType.Double))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} casts to {OnnxTensorDecoder.TypeName((int)to)}; only a Cast to FLOAT or DOUBLE leaves an MLP's values as they are");
+                    break;
+                }
+                case "Reshape":
+                {
+                    // skl2onnx's regressor reshapes its result to [-1, 1].
+                    if (!afterLayer || node.Input.Count != 2 || node.Input[0] != value
+                        || !_constants.TryGetValue(node.Input[1], out var target) || target.Integers is not { } targetShape
+                        || !IsRowsOf(targetShape, layers[^1].Out))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} reshapes the values; only a Reshape of the network's result to [-1, outputs] can be dropped");
+                    break;
+                }
+                case "Flatten":
+                {
+                    // Before the first layer, Flatten(axis 1) makes [batch, …] rows of features (nn.Flatten() of an
+                    // image): the model then takes the flattened rows. Later it must leave [batch, outputs] as it is.
+                    long axis = IntAttribute(node, "axis", 1);
+                    bool keepsRows = axis == 1 || (axis == -1 && rank is 2 or -1);
+                    if (!keepsRows || (layers.Count > 0 && rank > 2))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} flattens from axis {axis} a value of rank {(rank > 0 ? rank.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown")}; only a Flatten to [batch, features] rows can be dropped");
+                    if (layers.Count == 0 && rank != 2) flattenedInput = true;
+                    rank = 2;
+                    break;
+                }
+                case "Dropout":
+                {
+                    // Inference: Dropout is the identity, unless told to train.
+                    if (node.Input.Count > 2 && !string.IsNullOrEmpty(node.Input[2])
+                        && !(_constants.TryGetValue(node.Input[2], out var training) && training.Integers is { Length: 1 } t && t[0] == 0))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} may run in training mode");
+                    break;
+                }
+                default:
+                    throw Unsupported($"{OnnxReadErrors.Describe(node)} is not part of an MLP{(node.OpType is "Add" or "Mul" or "Sub" or "Div" ? " here" : "")}");
+            }
+            _used.Add(node);
+            next = node.Output[0];
+            if (node.OpType is "Relu" or "Tanh" or "Sigmoid" or "LeakyRelu" or "Gelu")
+            {
+                activationSinceLayer = true;
+                afterLayer = false;
+                lastActivationNode = node;
+                outputCandidates.Clear();
+            }
+            else if (afterLayer)
+                outputCandidates.Add(next);
+            value = next;
+        }
+
+        if (layers.Count == 0)
+            throw Unsupported($"no Gemm or MatMul layer reads the input '{input.Name}'");
+        if (!afterLayer)
+            throw Unsupported($"the graph ends in {OnnxReadErrors.Describe(lastActivationNode!)} after its last layer; an MLP here ends in a linear layer (logits), optionally followed by Softmax");
+
+        foreach (var node in _computing)
+            if (!_used.Contains(node))
+                throw Unsupported($"{OnnxReadErrors.Describe(node)} is not on the path from the input to the output");
+        if (_graph.Output.Count == 0)
+            throw Corrupt("its graph has no output");
+        foreach (var o in _graph.Output)
+            if (!outputCandidates.Contains(o.Name))
+                throw Unsupported(_constants.ContainsKey(o.Name) || o.Name == input.Name
+                    ? $"graph output '{o.Name}' is not computed by the network"
+                    : $"graph output '{o.Name}' is a value inside the network, not its result");
+        if (labels is not null && labels.Length != layers[^1].Out)
+            throw Corrupt($"its graph names {labels.Length} class labels for {layers[^1].Out} outputs");
+        return new OnnxMlpGraph(input.Name, layers, activation, softmax, labels);
+    }
+
+    // ---- constants ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// Initializers, sparse initializers and Constant nodes; then Transpose and Identity nodes of
+    /// constants fold into constants (graph nodes are in topological order, as ONNX requires).
+    /// </summary>
+    private void CollectConstants()
+    {
+        foreach (var t in _graph.Initializer)
+            AddConstant(t.Name, () => OnnxTensorDecoder.Dense(t, t.Name, _source), "initializer");
+        foreach (var s in _graph.SparseInitializer)
+        {
+            var name = s.Values?.Name ?? "";
+            AddConstant(name, () => OnnxTensorDecoder.Sparse(s, name, _source), "sparse initializer");
+        }
+        foreach (var node in _graph.Node)
+        {
+            bool standard = string.IsNullOrEmpty(node.Domain) || node.Domain == "ai.onnx";
+            if (standard && node.OpType == "Constant")
+            {
+                if (node.Output.Count != 1 || string.IsNullOrEmpty(node.Output[0]))
+                    throw Corrupt($"{OnnxReadErrors.Describe(node)} does not have one output");
+                var name = node.Output[0];
+                AddConstant(name, () => ConstantNodeValue(node, name), "Constant node");
+                continue;
+            }
+            if (standard && node.OpType is "Transpose" or "Identity" && node.Input.Count == 1 && _constants.TryGetValue(node.Input[0], out var c)
+                && node.Output.Count == 1 && !string.IsNullOrEmpty(node.Output[0]))
+            {
+                var name = node.Output[0];
+                if (node.OpType == "Identity")
+                    AddConstant(name, () => c with { Name = name }, "Identity node");
+                else
+                {
+                    var perm = node.Attribute.FirstOrDefault(a => a.Name == "perm")?.Ints.ToArray();
+                    if (c.Rank != 2 || (perm is not null && !(perm.Length == 2 && perm[0] == 1 && perm[1] == 0)))
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} permutes the axes of '{c.Name}' (shape {c.Shape}) other than as a matrix transpose");
+                    AddConstant(name, () => c.Transposed(name), "Transpose node");
+                }
+                continue;
+            }
+            _computing.Add(node);
+            foreach (var i in node.Input.Distinct())
+            {
+                if (string.IsNullOrEmpty(i)) continue;
+                if (!_consumers.TryGetValue(i, out var list)) _consumers[i] = list = new List<NodeProto>();
+                list.Add(node);
+            }
+        }
+    }
+
+    private void AddConstant(string name, Func<OnnxConstant> make, string what)
+    {
+        if (string.IsNullOrEmpty(name))
+            throw Corrupt($"an {what} has no name");
+        if (_constants.ContainsKey(name))
+            throw Corrupt($"the name '{name}' is given to two constants (the second is a {what})");
+        _constants[name] = make();
+    }
+
+    private OnnxConstant ConstantNodeValue(NodeProto node, string name)
+    {
+        if (node.Attribute.Count != 1)
+            throw Corrupt($"{OnnxReadErrors.Describe(node)} has {node.Attribute.Count} attributes; a Constant has exactly one value");
+        var a = node.Attribute[0];
+        return a.Name switch
+        {
+            "value" when a.T is not null => OnnxTensorDecoder.Dense(a.T, name, _source),
+            "sparse_value" when a.SparseTensor is not null => OnnxTensorDecoder.Sparse(a.SparseTensor, name, _source),
+            "value_float" => new OnnxConstant(name, Array.Empty<long>(), "FLOAT", new[] { Finite(a.F, name) }, null),
+            "value_floats" => new OnnxConstant(name, new long[] { a.Floats.Count }, "FLOAT", a.Floats.Select(f => Finite(f, name)).ToArray(), null),
+            "value_int" => new OnnxConstant(name, Array.Empty<long>(), "INT64", null, null),
+            "value_ints" => new OnnxConstant(name, new long[] { a.Ints.Count }, "INT64", null, null),
+            "value_string" or "value_strings" => new OnnxConstant(name, new long[] { Math.Max(1, a.Strings.Count) }, "STRING", null, null),
+            _ => throw Corrupt($"{OnnxReadErrors.Describe(node)} has the attribute '{a.Name}' without a value"),
+        };
+    }
+
+    private float Finite(float v, string name) =>
+        float.IsFinite(v) ? v : throw Corrupt($"tensor '{name}' holds NaN or infinite values");
+
+    // ---- the graph's input -----------------------------------------------------------------
+
+    private ValueInfoProto TheInput()
+    {
+        // Older exporters list the initializers among the inputs too: those are not inputs here.
+        var inputs = _graph.Input.Where(i => !_constants.ContainsKey(i.Name)).ToList();
+        if (inputs.Count == 0)
+            throw Unsupported("its graph has no input (every input it lists is an initializer)");
+        if (inputs.Count > 1)
+            throw Unsupported($"its graph has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => $"'{i.Name}'"))}); an MLP has one");
+        var input = inputs[0];
+        if (string.IsNullOrEmpty(input.Name))
+            throw Corrupt("its graph input has no name");
+        if (input.Type is { } type)
+        {
+            if (type.ValueCase != TypeProto.ValueOneofCase.TensorType && type.ValueCase != TypeProto.ValueOneofCase.None)
+                throw Unsupported($"its input '{input.Name}' is a {type.ValueCase}, not a tensor");
+            if (type.TensorType is { HasElemType: true } tensorType
+                && tensorType.ElemType is not ((int)TensorProto.Types.DataType.Float or (int)TensorProto.Types.DataType.Double))
+                throw Unsupported($"its input '{input.Name}' has element type {OnnxTensorDecoder.TypeName(tensorType.ElemType)}; an MLP here takes FLOAT (or DOUBLE) inputs");
+        }
+        return input;
+    }
+
+    // ---- layers ------------------------------------------------------------------------------
+
+    /// <summary>Gemm(A = the value, B constant, C constant or none): Y = alpha·A·op(B) + beta·C.</summary>
+    private (OnnxLinearLayer, string) Gemm(NodeProto node, string value)
+    {
+        var what = OnnxReadErrors.Describe(node);
+        if (node.Input.Count < 2 || node.Input[0] != value)
+            throw Unsupported($"{what} does not take the previous value as its first input (A)");
+        if (IntAttribute(node, "transA", 0) != 0)
+            throw Unsupported($"{what} has transA 1: it transposes the batch");
+        var b = WeightConstant(node, node.Input[1]);
+        if (IntAttribute(node, "transB", 0) == 0) b = b.Transposed(b.Name);
+        b = b.Scaled(FloatAttribute(node, "alpha", 1f));
+        int outputs = (int)b.Dims[0], inputs = (int)b.Dims[1];
+        float[] bias = node.Input.Count > 2 && !string.IsNullOrEmpty(node.Input[2])
+            ? Bias(node, node.Input[2], outputs, FloatAttribute(node, "beta", 1f))
+            : new float[outputs];
+        var layer = new OnnxLinearLayer(what, outputs, inputs, b.Values!, bias, b.Present);
+        _used.Add(node);
+        return (layer, node.Output[0]);
+    }
+
+    /// <summary>MatMul(the value, B constant [in, out]), then an Add of a constant bias when one follows.</summary>
+    private (OnnxLinearLayer, string) MatMul(NodeProto node, string value)
+    {
+        var what = OnnxReadErrors.Describe(node);
+        if (node.Input.Count != 2 || node.Input[0] != value)
+            throw Unsupported($"{what} does not multiply the previous value from the left (value × weight)");
+        var w = WeightConstant(node, node.Input[1]).Transposed(node.Input[1]);
+        int outputs = (int)w.Dims[0], inputs = (int)w.Dims[1];
+        _used.Add(node);
+        string output = node.Output[0];
+        float[] bias = new float[outputs];
+        var consumers = ConsumersOf(output);
+        if (consumers.Count == 1 && consumers[0].OpType == "Add" && IsStandard(consumers[0]))
+        {
+            var add = consumers[0];
+            if (add.Input.Count != 2 || add.Output.Count < 1)
+                throw Corrupt($"{OnnxReadErrors.Describe(add)} does not have two inputs");
+            var other = add.Input[0] == output ? add.Input[1] : add.Input[0];
+            if (!_constants.ContainsKey(other))
+                throw Unsupported($"{OnnxReadErrors.Describe(add)} adds '{other}', which is not a constant (an initializer or a Constant node): not a bias");
+            bias = Bias(add, other, outputs, 1f);
+            _used.Add(add);
+            what += " + " + OnnxReadErrors.Describe(add);
+            output = add.Output[0];
+        }
+        return (new OnnxLinearLayer(what, outputs, inputs, w.Values!, bias, w.Present), output);
+    }
+
+    /// <summary>A layer's weight: a floating-point constant matrix within SparsePrune's limits.</summary>
+    private OnnxConstant WeightConstant(NodeProto node, string name)
+    {
+        if (!_constants.TryGetValue(name, out var w))
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} multiplies by '{name}', which is not a constant (an initializer or a Constant node)");
+        if (w.Values is null)
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} has the weight '{name}' of type {w.DataType}; SparsePrune reads FLOAT or DOUBLE weights");
+        if (w.Rank != 2)
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} has the weight '{name}' of shape {w.Shape}; a linear layer's weight is a matrix");
+        if (w.Dims.Any(d => d < 1 || d > Mlp.MaxWidth))
+            throw Corrupt($"weight '{name}' has shape {w.Shape}; every width must be 1 to {Mlp.MaxWidth}");
+        return w;
+    }
+
+    /// <summary>A bias: a floating-point constant of shape [], [1], [out] or [1, out] (broadcast to [out]), times <paramref name="scale"/>.</summary>
+    private float[] Bias(NodeProto node, string name, int outputs, float scale)
+    {
+        if (!_constants.TryGetValue(name, out var c))
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} adds '{name}', which is not a constant (an initializer or a Constant node)");
+        if (c.Values is null)
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} has the bias '{name}' of type {c.DataType}; SparsePrune reads FLOAT or DOUBLE biases");
+        bool perOutput = (c.Rank == 1 && c.Dims[0] == outputs) || (c.Rank == 2 && c.Dims[0] == 1 && c.Dims[1] == outputs);
+        bool broadcasts = c.Rank == 0 || (c.Rank <= 2 && c.Dims[^1] is 1) || c.Dims[^1] == outputs;
+        if (!broadcasts)
+            throw Corrupt($"{OnnxReadErrors.Describe(node)} adds the bias '{name}' of shape {c.Shape} to a layer of {outputs} outputs: the shapes do not broadcast");
+        if (!perOutput && !(c.IsScalar && c.Rank <= 2))
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} has the bias '{name}' of shape {c.Shape}; a layer with {outputs} outputs takes [{outputs}], [1, {outputs}] or one value");
+        var bias = perOutput ? c.Values.ToArray() : Enumerable.Repeat(c.Values[0], outputs).ToArray();
+        for (int i = 0; i < bias.Length; i++) bias[i] *= scale;
+        return bias;
+    }
+
+    // ---- activations ---------------------------------------------------------------------------
+
+    private void SetActivation(Activation kind, NodeProto node, ref Activation? activation, ref NodeProto? first, bool afterLayer, bool activationSinceLayer, bool softmax)
+    {
+        var what = OnnxReadErrors.Describe(node);
+        if (softmax) throw Unsupported($"{what} follows the Softmax");
+        if (activationSinceLayer) throw Unsupported($"{what} follows another activation with no layer between them");
+        if (!afterLayer) throw Unsupported($"{what} comes before the first layer");
+        if (activation is { } a && a != kind)
+            throw Unsupported($"it mixes activations: {what} computes {kind}, but {OnnxReadErrors.Describe(first!)} computes {a}; a SparsePrune MLP has one activation kind for all its layers");
+        activation = kind;
+        first ??= node;
+    }
+
+    /// <summary>
+    /// GELU as torch.onnx.export writes nn.GELU() below opset 20:
+    /// y = (x · (Erf(x / √2) + 1)) · 0.5 (also x · 1/√2, and 0.5 applied to x first).
+    /// <paramref name="consumers"/> are the two nodes that read x.
+    /// </summary>
+    private bool TryErfGelu(string x, List<NodeProto> consumers, out string output, out List<NodeProto> nodes)
+    {
+        output = "";
+        nodes = new List<NodeProto>();
+        if (!consumers.All(IsStandard)) return false;
+        var scale = consumers.FirstOrDefault(n =>
+            n.Input.Count == 2 && n.Output.Count >= 1 && n.Input[0] == x &&
+            ((n.OpType == "Div" && IsScalar(n.Input[1], Math.Sqrt(2))) || (n.OpType == "Mul" && IsScalar(n.Input[1], 1 / Math.Sqrt(2)))));
+        if (scale is null) return false;
+        var product = consumers.First(n => !ReferenceEquals(n, scale));
+        if (product.OpType != "Mul" || product.Input.Count != 2 || product.Output.Count < 1) return false;
+
+        var erf = Single(scale.Output[0], "Erf");
+        if (erf is null) return false;
+        var plusOne = Single(erf.Output[0], "Add");
+        if (plusOne is null || plusOne.Input.Count != 2 || !IsScalar(Other(plusOne, erf.Output[0]), 1)) return false;
+        string onePlusErf = plusOne.Output[0];
+
+        string? result;
+        NodeProto? last;
+        var otherOfProduct = Other(product, x);
+        if (otherOfProduct == onePlusErf)
+        {
+            // (x · (1 + erf)) · 0.5
+            last = Single(product.Output[0], "Mul");
+            if (last is null || last.Input.Count != 2 || !IsScalar(Other(last, product.Output[0]), 0.5)) return false;
+            if (ConsumersOf(onePlusErf).Count != 1) return false;
+            result = last.Output[0];
+        }
+        else if (IsScalar(otherOfProduct, 0.5))
+        {
+            // (x · 0.5) · (1 + erf)
+            last = Single(product.Output[0], "Mul");
+            if (last is null || last.Input.Count != 2 || Other(last, product.Output[0]) != onePlusErf) return false;
+            if (ConsumersOf(onePlusErf).Count != 1) return false;
+            result = last.Output[0];
+        }
+        else return false;
+
+        nodes.AddRange(new[] { erf, scale, plusOne, product, last });
+        output = result;
+        return true;
+    }
+
+    /// <summary>The one node that reads <paramref name="value"/>, when it is the op <paramref name="op"/>.</summary>
+    private NodeProto? Single(string value, string op)
+    {
+        var c = ConsumersOf(value);
+        return c.Count == 1 && c[0].OpType == op && IsStandard(c[0]) && c[0].Output.Count >= 1 ? c[0] : null;
+    }
+
+    private static string Other(NodeProto node, string value) => node.Input[0] == value ? node.Input[1] : node.Input[0];
+
+    private bool IsScalar(string name, double expected) =>
+        _constants.TryGetValue(name, out var c) && c.IsScalar && Math.Abs(c.Values![0] - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected));
+
+    /// <summary>The features per row the input declares (after a leading Flatten, all its dimensions but the first), or null when not all are known.</summary>
+    private static long? InputFeatures(ValueInfoProto input, bool flattened)
+    {
+        if (input.Type?.TensorType?.Shape is not { Dim.Count: > 0 } shape) return null;
+        var dims = flattened ? shape.Dim.Skip(1).ToList() : new List<TensorShapeProto.Types.Dimension> { shape.Dim[^1] };
+        if (dims.Count == 0 || dims.Any(d => !d.HasDimValue)) return null;
+        return dims.Aggregate(1L, (a, d) => a * d.DimValue);
+    }
+
+    // ---- skl2onnx's label outputs ------------------------------------------------------------------
+
+    /// <summary>Whether <paramref name="shape"/> (a Reshape target) keeps [batch, outputs] as it is: [-1, n], [0, n], or [-1] for one output.</summary>
+    private static bool IsRowsOf(long[] shape, int outputs) =>
+        (shape.Length == 2 && shape[0] is -1 or 0 && shape[1] == outputs) || (shape.Length == 1 && shape[0] == -1 && outputs == 1);
+
+    /// <summary>
+    /// A branch beside the network's result that only reports it another way, as skl2onnx writes
+    /// a classifier: ZipMap (probabilities per label) or ArgMax, optionally ArrayFeatureExtractor of a
+    /// constant list of labels, then Reshape/Cast/Identity, ending in a graph output. Its nodes are
+    /// dropped, its output allowed, its labels kept as class names.
+    /// </summary>
+    private bool TrySideOutput(NodeProto node, int outputs, HashSet<string> allowedOutputs, ref string[]? labels)
+    {
+        var graphOutputs = _graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var nodes = new List<NodeProto> { node };
+        string[]? found = null;
+        if (node.OpType == "ZipMap" && node.Domain == "ai.onnx.ml" && node.Output.Count == 1)
+        {
+            var strings = node.Attribute.FirstOrDefault(a => a.Name == "classlabels_strings");
+            var ints = node.Attribute.FirstOrDefault(a => a.Name == "classlabels_int64s");
+            found = strings is { Strings.Count: > 0 } ? strings.Strings.Select(b => b.ToStringUtf8()).ToArray()
+                : ints is { Ints.Count: > 0 } ? ints.Ints.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() : null;
+        }
+        else if (node.OpType == "ArgMax" && IsStandard(node) && node.Output.Count == 1)
+        {
+            long axis = IntAttribute(node, "axis", 0);
+            if (axis != 1 && axis != -1) return false;
+        }
+        else return false;
+
+        string value = node.Output[0];
+        bool extracted = node.OpType == "ZipMap";
+        while (true)
+        {
+            var next = ConsumersOf(value);
+            if (next.Count == 0) break;
+            if (next.Count != 1) return false;
+            var n = next[0];
+            if (n.Output.Count != 1) return false;
+            if (!extracted && n.OpType == "ArrayFeatureExtractor" && n.Domain == "ai.onnx.ml" && n.Input.Count == 2 && n.Input[1] == value
+                && _constants.TryGetValue(n.Input[0], out var classes))
+            {
+                found = classes.Strings ?? classes.Integers?.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                if (found is null) return false;
+                extracted = true;
+            }
+            else if (!(IsStandard(n) && n.OpType is "Reshape" or "Cast" or "Identity" or "Squeeze" or "Flatten" && n.Input[0] == value))
+                return false;
+            nodes.Add(n);
+            value = n.Output[0];
+        }
+        if (!graphOutputs.Contains(value)) return false;
+        foreach (var n in nodes) _used.Add(n);
+        allowedOutputs.Add(value);
+        if (found is not null)
+        {
+            if (labels is not null && !labels.SequenceEqual(found))
+                throw Corrupt($"its graph names the class labels [{string.Join(", ", labels)}] in one place and [{string.Join(", ", found)}] in another");
+            labels = found;
+        }
+        return true;
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private List<NodeProto> ConsumersOf(string value) =>
+        _consumers.TryGetValue(value, out var list) ? list.Where(n => !_used.Contains(n)).ToList() : new List<NodeProto>();
+
+    private static bool IsStandard(NodeProto node) => string.IsNullOrEmpty(node.Domain) || node.Domain == "ai.onnx";
+
+    private void CheckDomain(NodeProto node)
+    {
+        if (!IsStandard(node))
+            throw Unsupported($"{OnnxReadErrors.Describe(node)} is an operator of the domain '{node.Domain}', not of standard ONNX");
+    }
+
+    private static long IntAttribute(NodeProto node, string name, long fallback)
+    {
+        var a = node.Attribute.FirstOrDefault(a => a.Name == name);
+        return a is null ? fallback : a.I;
+    }
+
+    private static float FloatAttribute(NodeProto node, string name, float fallback)
+    {
+        var a = node.Attribute.FirstOrDefault(a => a.Name == name);
+        return a is null ? fallback : a.F;
+    }
+
+    private static string StringAttribute(NodeProto node, string name, string fallback)
+    {
+        var a = node.Attribute.FirstOrDefault(a => a.Name == name);
+        return a is null || a.Type is not (AttributeType.String or AttributeType.Undefined) ? fallback : a.S.ToStringUtf8();
+    }
+
+    private SparsePruneException Unsupported(string what) => OnnxReadErrors.Unsupported(_source, what);
+    private SparsePruneException Corrupt(string what) => OnnxReadErrors.Corrupt(_source, what);
+}
