@@ -415,34 +415,34 @@ public class OnnxExportTests
         Assert.Equal("SparsePrune", meta.ProducerName);
         Assert.Equal(model.Name, meta.GraphName);
         var map = meta.CustomMetadataMap;
-        Assert.Equal("Classification", map[OnnxWriter.Keys.Task]);
-        Assert.Equal(model.Widths, JsonSerializer.Deserialize<int[]>(map[OnnxWriter.Keys.Widths]));
-        Assert.Equal("ReLU", map[OnnxWriter.Keys.Activation]);
-        Assert.Equal(data.ClassNames, JsonSerializer.Deserialize<string[]>(map[OnnxWriter.Keys.ClassNames]));
-        Assert.Equal(data.FeatureNames, JsonSerializer.Deserialize<string[]>(map[OnnxWriter.Keys.FeatureNames]));
-        Assert.Equal(model.Name, map[OnnxWriter.Keys.Name]);
-        Assert.Equal("SparsePrune", map[OnnxWriter.Keys.Producer]);
-        Assert.Equal(typeof(Mlp).Assembly.GetName().Version!.ToString(), map[OnnxWriter.Keys.ProducerVersion]);
-        Assert.Equal("raw", map[OnnxWriter.Keys.Inputs]);
-        Assert.Equal("Standard", map[OnnxWriter.Keys.FoldedNormalization]);
-        Assert.Equal(model.Seed.ToString(), map[OnnxWriter.Keys.Seed]);
+        Assert.Equal("Classification", map[OnnxMetadataKeys.Task]);
+        Assert.Equal(model.Widths, JsonSerializer.Deserialize<int[]>(map[OnnxMetadataKeys.Widths]));
+        Assert.Equal("ReLU", map[OnnxMetadataKeys.Activation]);
+        Assert.Equal(data.ClassNames, JsonSerializer.Deserialize<string[]>(map[OnnxMetadataKeys.ClassNames]));
+        Assert.Equal(data.FeatureNames, JsonSerializer.Deserialize<string[]>(map[OnnxMetadataKeys.FeatureNames]));
+        Assert.Equal(model.Name, map[OnnxMetadataKeys.Name]);
+        Assert.Equal("SparsePrune", map[OnnxMetadataKeys.Producer]);
+        Assert.Equal(typeof(Mlp).Assembly.GetName().Version!.ToString(), map[OnnxMetadataKeys.ProducerVersion]);
+        Assert.Equal("raw", map[OnnxMetadataKeys.Inputs]);
+        Assert.Equal("Standard", map[OnnxMetadataKeys.FoldedNormalization]);
+        Assert.Equal(model.Seed.ToString(), map[OnnxMetadataKeys.Seed]);
         // The report's totals, exactly (round-trip formatting), and they mean something here.
-        Assert.Equal(report.Sparsity, double.Parse(map[OnnxWriter.Keys.Sparsity], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(report.PruningRatio, double.Parse(map[OnnxWriter.Keys.PruningRatio], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(report.CompressionRatio, double.Parse(map[OnnxWriter.Keys.CompressionRatio], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(report.OverallSparsity, double.Parse(map[OnnxWriter.Keys.OverallSparsity], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(report.Sparsity, double.Parse(map[OnnxMetadataKeys.Sparsity], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(report.PruningRatio, double.Parse(map[OnnxMetadataKeys.PruningRatio], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(report.CompressionRatio, double.Parse(map[OnnxMetadataKeys.CompressionRatio], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(report.OverallSparsity, double.Parse(map[OnnxMetadataKeys.OverallSparsity], System.Globalization.CultureInfo.InvariantCulture));
         Assert.InRange(report.PruningRatio, 0.45, 0.55);
         Assert.InRange(report.OverallSparsity, 0.75, 0.85);
         Assert.InRange(report.Sparsity, 0.55, 0.65);
         Assert.True(report.CompressionRatio > 1);
-        Assert.False(map.ContainsKey(OnnxWriter.Keys.NegativeSlope));
+        Assert.False(map.ContainsKey(OnnxMetadataKeys.NegativeSlope));
 
         // The keys are the agreed names (the reader matches them).
         Assert.Equal(
             new[] { "sparseprune.activation", "sparseprune.class_names", "sparseprune.compression_ratio", "sparseprune.feature_names", "sparseprune.name",
                     "sparseprune.producer", "sparseprune.pruning_ratio", "sparseprune.sparsity", "sparseprune.task", "sparseprune.widths" },
-            new[] { OnnxWriter.Keys.Activation, OnnxWriter.Keys.ClassNames, OnnxWriter.Keys.CompressionRatio, OnnxWriter.Keys.FeatureNames, OnnxWriter.Keys.Name,
-                    OnnxWriter.Keys.Producer, OnnxWriter.Keys.PruningRatio, OnnxWriter.Keys.Sparsity, OnnxWriter.Keys.Task, OnnxWriter.Keys.Widths });
+            new[] { OnnxMetadataKeys.Activation, OnnxMetadataKeys.ClassNames, OnnxMetadataKeys.CompressionRatio, OnnxMetadataKeys.FeatureNames, OnnxMetadataKeys.Name,
+                    OnnxMetadataKeys.Producer, OnnxMetadataKeys.PruningRatio, OnnxMetadataKeys.Sparsity, OnnxMetadataKeys.Task, OnnxMetadataKeys.Widths });
     }
 
     [Fact]
@@ -453,14 +453,14 @@ public class OnnxExportTests
         var file = ExportAndCompare(model, TestKit.RandomRows(5, 3, 441, scale: 5), 5, what: "untrained");
         using var session = new InferenceSession(file);
         var map = session.ModelMetadata.CustomMetadataMap;
-        Assert.Equal("Regression", map[OnnxWriter.Keys.Task]);
-        Assert.Equal("None", map[OnnxWriter.Keys.FoldedNormalization]);
-        Assert.Equal("0.01", map[OnnxWriter.Keys.NegativeSlope]);
-        Assert.Equal("0", map[OnnxWriter.Keys.Sparsity]);
-        Assert.Equal("0", map[OnnxWriter.Keys.PruningRatio]);
-        Assert.Equal("1", map[OnnxWriter.Keys.CompressionRatio]);
-        Assert.False(map.ContainsKey(OnnxWriter.Keys.ClassNames));
-        Assert.False(map.ContainsKey(OnnxWriter.Keys.FeatureNames));
+        Assert.Equal("Regression", map[OnnxMetadataKeys.Task]);
+        Assert.Equal("None", map[OnnxMetadataKeys.FoldedNormalization]);
+        Assert.Equal("0.01", map[OnnxMetadataKeys.NegativeSlope]);
+        Assert.Equal("0", map[OnnxMetadataKeys.Sparsity]);
+        Assert.Equal("0", map[OnnxMetadataKeys.PruningRatio]);
+        Assert.Equal("1", map[OnnxMetadataKeys.CompressionRatio]);
+        Assert.False(map.ContainsKey(OnnxMetadataKeys.ClassNames));
+        Assert.False(map.ContainsKey(OnnxMetadataKeys.FeatureNames));
     }
 
     [Fact]

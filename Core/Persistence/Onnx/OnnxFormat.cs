@@ -27,7 +27,9 @@ public static class OnnxFormat
     public static Mlp Load(string path, Activation? activation = null)
     {
         var full = Path.GetFullPath(path);
-        return FromBytes(File.ReadAllBytes(full), activation, full, Path.GetFileNameWithoutExtension(full));
+        if (!File.Exists(full))
+            throw new SparsePruneException("ModelFileNotFound", ErrorKind.ObjectNotFound, $"There is no model file '{full}'.");
+        return FromBytes(File.ReadAllBytes(full), activation, $"'{full}'", Path.GetFileNameWithoutExtension(full));
     }
 
     /// <summary>

@@ -30,38 +30,6 @@ namespace SparsePrune;
 /// </summary>
 internal static class OnnxWriter
 {
-    /// <summary>The keys of <c>metadata_props</c>; every value is a string, lists are JSON arrays.</summary>
-    public static class Keys
-    {
-        /// <summary>"Classification" or "Regression".</summary>
-        public const string Task = "sparseprune.task";
-        /// <summary>All widths, input first, as a JSON array: "[64,128,10]".</summary>
-        public const string Widths = "sparseprune.widths";
-        /// <summary>SparsePrune's name of the activation: ReLU, Tanh, Sigmoid, GELU, LeakyReLU.</summary>
-        public const string Activation = "sparseprune.activation";
-        /// <summary>JSON array of the class labels in output order (classifiers that know them).</summary>
-        public const string ClassNames = "sparseprune.class_names";
-        /// <summary>JSON array of the input feature names (when known).</summary>
-        public const string FeatureNames = "sparseprune.feature_names";
-        /// <summary>The compression report's totals (invariant culture, round-trip format).</summary>
-        public const string Sparsity = "sparseprune.sparsity";
-        public const string PruningRatio = "sparseprune.pruning_ratio";
-        /// <summary>1 − non-zero weights / baseline weights: masked and pruned together (Sparsity counts present weights only).</summary>
-        public const string OverallSparsity = "sparseprune.overall_sparsity";
-        public const string CompressionRatio = "sparseprune.compression_ratio";
-        public const string Name = "sparseprune.name";
-        /// <summary>"SparsePrune" (the version is in <see cref="ProducerVersion"/>).</summary>
-        public const string Producer = "sparseprune.producer";
-        public const string ProducerVersion = "sparseprune.producer_version";
-        /// <summary>"raw": the graph takes unnormalized rows.</summary>
-        public const string Inputs = "sparseprune.inputs";
-        /// <summary>The normalization folded into the first layer: Standard, MinMax or None.</summary>
-        public const string FoldedNormalization = "sparseprune.folded_normalization";
-        public const string Seed = "sparseprune.seed";
-        /// <summary>LeakyReLU's negative slope, only for that activation ("0.01").</summary>
-        public const string NegativeSlope = "sparseprune.negative_slope";
-    }
-
     public const string ProducerName = "SparsePrune";
     public const string InputName = "input", LogitsName = "logits", ProbabilitiesName = "probabilities", OutputName = "output";
     /// <summary>The symbolic batch dimension of the input and outputs.</summary>
@@ -147,22 +115,22 @@ internal static class OnnxWriter
     /// <summary>The metadata_props entries, in the order written.</summary>
     internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionReport report)
     {
-        yield return (Keys.Producer, ProducerName);
-        yield return (Keys.ProducerVersion, Version);
-        yield return (Keys.Name, model.Name);
-        yield return (Keys.Task, model.Task.ToString());
-        yield return (Keys.Widths, JsonSerializer.Serialize(model.Widths));
-        yield return (Keys.Activation, model.Activation.ToString());
-        if (model.Activation == Activation.LeakyReLU) yield return (Keys.NegativeSlope, Number(LeakySlope));
-        yield return (Keys.Inputs, "raw");
-        yield return (Keys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
-        if (model.ClassNames is { } classes) yield return (Keys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
-        if (model.FeatureNames is { } features) yield return (Keys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
-        yield return (Keys.Sparsity, Number(report.Sparsity));
-        yield return (Keys.PruningRatio, Number(report.PruningRatio));
-        yield return (Keys.OverallSparsity, Number(report.OverallSparsity));
-        yield return (Keys.CompressionRatio, Number(report.CompressionRatio));
-        yield return (Keys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
+        yield return (OnnxMetadataKeys.Producer, ProducerName);
+        yield return (OnnxMetadataKeys.ProducerVersion, Version);
+        yield return (OnnxMetadataKeys.Name, model.Name);
+        yield return (OnnxMetadataKeys.Task, model.Task.ToString());
+        yield return (OnnxMetadataKeys.Widths, JsonSerializer.Serialize(model.Widths));
+        yield return (OnnxMetadataKeys.Activation, model.Activation.ToString());
+        if (model.Activation == Activation.LeakyReLU) yield return (OnnxMetadataKeys.NegativeSlope, Number(LeakySlope));
+        yield return (OnnxMetadataKeys.Inputs, "raw");
+        yield return (OnnxMetadataKeys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
+        if (model.ClassNames is { } classes) yield return (OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
+        if (model.FeatureNames is { } features) yield return (OnnxMetadataKeys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
+        yield return (OnnxMetadataKeys.Sparsity, Number(report.Sparsity));
+        yield return (OnnxMetadataKeys.PruningRatio, Number(report.PruningRatio));
+        yield return (OnnxMetadataKeys.OverallSparsity, Number(report.OverallSparsity));
+        yield return (OnnxMetadataKeys.CompressionRatio, Number(report.CompressionRatio));
+        yield return (OnnxMetadataKeys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
     }
 
     private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
