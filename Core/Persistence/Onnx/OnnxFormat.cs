@@ -29,7 +29,8 @@ public static class OnnxFormat
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new SparsePruneException("ModelFileNotFound", ErrorKind.ObjectNotFound, $"There is no model file '{full}'.");
-        return FromBytes(File.ReadAllBytes(full), activation, $"'{full}'", Path.GetFileNameWithoutExtension(full));
+        using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return OnnxReader.Read(fs, fs.Length, $"'{full}'", Path.GetFileNameWithoutExtension(full));
     }
 
     /// <summary>

@@ -12,12 +12,18 @@ internal sealed partial class OnnxGraphMatcher
     /// </summary>
     private void CollectConstants()
     {
+        // Each tensor's bytes are let go once decoded: a large model's file is not held twice.
         foreach (var t in _graph.Initializer)
+        {
             AddConstant(t.Name, () => OnnxTensorDecoder.Dense(t, t.Name, _source), "initializer");
+            ReleaseData(t);
+        }
         foreach (var s in _graph.SparseInitializer)
         {
             var name = s.Values?.Name ?? "";
             AddConstant(name, () => OnnxTensorDecoder.Sparse(s, name, _source), "sparse initializer");
+            if (s.Values is not null) ReleaseData(s.Values);
+            if (s.Indices is not null) ReleaseData(s.Indices);
         }
         foreach (var node in _graph.Node)
         {
@@ -53,6 +59,15 @@ internal sealed partial class OnnxGraphMatcher
                 list.Add(node);
             }
         }
+    }
+
+    private static void ReleaseData(TensorProto t)
+    {
+        t.ClearRawData();
+        t.FloatData.Clear();
+        t.DoubleData.Clear();
+        t.Int64Data.Clear();
+        t.Int32Data.Clear();
     }
 
     private void AddConstant(string name, Func<OnnxConstant> make, string what)

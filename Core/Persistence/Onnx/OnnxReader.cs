@@ -17,7 +17,15 @@ namespace SparsePrune;
 /// </summary>
 internal static class OnnxReader
 {
-    public static Mlp Read(byte[] bytes, string source, string name) => Guarded(() => ReadModel(bytes, source, name), source);
+    /// <summary>From this many weights (64 MiB of floats) the file's memory is returned before the layers are allocated.</summary>
+    private const long LargeModelWeights = 16L << 20;
+
+    public static Mlp Read(byte[] bytes, string source, string name) =>
+        Guarded(() => ReadModel(bytes.Length, () => ModelProto.Parser.ParseFrom(bytes), source, name), source);
+
+    /// <summary>Reads from a stream of <paramref name="length"/> bytes (a file): no copy of the whole file in memory.</summary>
+    public static Mlp Read(Stream stream, long length, string source, string name) =>
+        Guarded(() => ReadModel(length, () => ModelProto.Parser.ParseFrom(stream), source, name), source);
 
     /// <summary>Whatever the checks missed still ends as a SparsePruneException, never a crash.</summary>
     private static Mlp Guarded(Func<Mlp> read, string source)
@@ -36,11 +44,11 @@ internal static class OnnxReader
         }
     }
 
-    private static Mlp ReadModel(byte[] bytes, string source, string fallbackName)
+    private static Mlp ReadModel(long length, Func<ModelProto> parse, string source, string fallbackName)
     {
-        if (bytes.Length == 0)
+        if (length == 0)
             throw OnnxReadErrors.Corrupt(source, "it is empty");
-        var model = ModelProto.Parser.ParseFrom(bytes);
+        var model = parse();
         if (!model.HasIrVersion)
             throw OnnxReadErrors.Corrupt(source, "it has no ir_version: it is not an ONNX ModelProto");
         if (model.Graph is null)
@@ -62,6 +70,11 @@ internal static class OnnxReader
 
         var meta = Metadata(model, source);
         var info = Describe(meta, graph, source, fallbackName);
+        // The matcher let go of the file's tensor bytes as it decoded them, but the collector keeps
+        // that memory committed: a large file would cost its bytes, the decoded floats and the
+        // layers at once. Returning it first keeps the peak near the floats plus the layers.
+        if (total >= LargeModelWeights)
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
         var states = new List<LayerState>();
         try
@@ -69,7 +82,7 @@ internal static class OnnxReader
             foreach (var l in layers)
             {
                 var shape = new long[] { l.Out, l.In };
-                var state = new LayerState(tensor(l.Weight, shape).DetachFromDisposeScope(), tensor(l.Bias, new long[] { l.Out }).DetachFromDisposeScope());
+                var state = new LayerState(NativeCopy.Floats(l.Weight, shape).DetachFromDisposeScope(), NativeCopy.Floats(l.Bias, new long[] { l.Out }).DetachFromDisposeScope());
                 states.Add(state);
                 if (l.Present is { } present && present.Any(p => !p))
                     state.SetDeleted(tensor(present.Select(p => !p).ToArray(), shape).DetachFromDisposeScope());
