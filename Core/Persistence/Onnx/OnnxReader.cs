@@ -173,17 +173,6 @@ internal static class OnnxReader
         return new ModelInfo(name, activation, task, seed, features, classes);
     }
 
-    private static T[] JsonArray<T>(string json, string key, string source)
-    {
-        try
-        {
-            var values = JsonSerializer.Deserialize<T[]>(json);
-            if (values is null || values.Any(v => v is null)) throw new JsonException("null");
-            return values;
-        }
-        catch (JsonException)
-        {
-            throw OnnxReadErrors.Corrupt(source, $"its metadata entry '{key}' is not a JSON array of {(typeof(T) == typeof(int) ? "integers" : "strings")}");
-        }
-    }
+    private static T[] JsonArray<T>(string json, string key, string source) =>
+        MetadataJson.Array<T>(json) ?? throw OnnxReadErrors.Corrupt(source, MetadataJson.Expected<T>(key));
 }

@@ -300,19 +300,8 @@ public static partial class SafeTensorsFormat
         return new ModelInfo(name, activation, task, seed, features, classes);
     }
 
-    private static T[] StringArray<T>(string json, string key, string source)
-    {
-        try
-        {
-            var values = JsonSerializer.Deserialize<T[]>(json);
-            if (values is null || values.Any(v => v is null)) throw new JsonException("null");
-            return values;
-        }
-        catch (JsonException)
-        {
-            throw Corrupt(source, $"its metadata entry '{key}' is not a JSON array of {(typeof(T) == typeof(int) ? "integers" : "strings")}");
-        }
-    }
+    private static T[] StringArray<T>(string json, string key, string source) =>
+        MetadataJson.Array<T>(json) ?? throw Corrupt(source, MetadataJson.Expected<T>(key));
 
     private static SparsePruneException Corrupt(string source, string what) =>
         SparsePruneException.BadData("CorruptModelFile", $"{source} is not a valid SafeTensors model: {what}.");
