@@ -13,7 +13,7 @@
     CmdletsToExport      = @(
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
-        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity'
+        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -53,6 +53,7 @@ Describe 'Export-Mlp -Format Onnx, run by ONNX Runtime' {
         @{ Case = 'a trained classifier (normalized inputs), opset 17'; Make = { New-Mlp 64, 32, 16, 10 -Seed 3 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1 }; Extra = @{} }
         @{ Case = 'masked and connection-pruned, sparse initializers'; Make = { New-Mlp 64, 32, 16, 10 -Seed 3 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1 | Set-Sparsity 0.5 | Invoke-Pruning -Ratio 0.8 }; Extra = @{ SparseInitializers = $true } }
         @{ Case = 'neuron-pruned, opset 13'; Make = { New-Mlp 64, 32, 16, 10 -Seed 3 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1 | Invoke-Pruning -Structure Neuron -Ratio 0.5 }; Extra = @{ OpsetVersion = 13 } }
+        @{ Case = 'pruned and k-means-quantized to 4 bits (the effective weights)'; Make = { New-Mlp 64, 32, 16, 10 -Seed 3 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1 | Invoke-Pruning -Ratio 0.7 | Invoke-Quantization -Bits 4 }; Extra = @{ SparseInitializers = $true } }
         @{ Case = 'a GELU regressor, opset 20'; Make = { New-Mlp 10, 12, 1 -Activation GELU -Seed 4 | Invoke-Training -Dataset $Synthetic -Epochs 2 -Seed 1 }; Extra = @{ OpsetVersion = 20 } }
     ) {
         $m = & $Make

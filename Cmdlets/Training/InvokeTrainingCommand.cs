@@ -24,6 +24,9 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
     [Parameter] public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
     [Parameter] public int? Seed { get; set; }
 
+    /// <summary>A quantized model: train its weights freely again (the quantization is dropped) instead of training its shared values.</summary>
+    [Parameter] public SwitchParameter Dequantize { get; set; }
+
     protected override void ProcessRecord()
     {
         var data = RequireDataset(Model, Dataset, "Invoke-Training");
@@ -31,6 +34,7 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
         {
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer,
             Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed, LearningRateSchedule = LearningRateSchedule,
+            Dequantize = Dequantize,
         };
         Guard(Model, () => { options.Validate(); Evaluator.CheckCompatible(Model, data); });
         if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))

@@ -86,6 +86,9 @@ internal sealed class LayerState : IDisposable
     public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; _csr = null; _nonZeroFraction = null; } }
     public void SetBias(Tensor bias) { lock (_csrGate) { Replace(Bias, bias); Bias = bias; _csr = null; _nonZeroFraction = null; } }
 
+    /// <summary>How the weights are quantized (null: free float32 weights). The weight tensor holds the effective values.</summary>
+    public LayerQuantization? Quantization { get; set; }
+
     /// <summary>The kernel inference uses for this layer (only a layer stored sparse can use the sparse one).</summary>
     public LayerKernel Kernel { get; set; } = LayerKernel.Auto;
 
@@ -163,6 +166,7 @@ internal sealed class LayerState : IDisposable
         copy.MaskedValues = MaskedValues?.clone().DetachFromDisposeScope();
         copy.Deleted = Deleted?.clone().DetachFromDisposeScope();
         copy.Kernel = Kernel;
+        copy.Quantization = Quantization;
         return copy;
     }
 

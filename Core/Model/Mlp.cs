@@ -50,6 +50,7 @@ public sealed class Mlp
             Index = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Weights = present,
             NonZeroWeights = nz, Sparsity = present == 0 ? 0 : (double)(present - nz) / present, Stored = l.Stored,
             Kernel = l.Stored == LayerStorage.Dense ? LayerKernel.Dense : l.Kernel,
+            Bits = l.Quantization?.Bits, Quantization = l.Quantization?.ToString(),
         };
     }).ToList();
 

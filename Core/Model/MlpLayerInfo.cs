@@ -12,5 +12,9 @@ public sealed class MlpLayerInfo
     public LayerStorage Stored { get; init; }
     /// <summary>How inference multiplies (Auto: the sparse kernel when the layer is sparse enough for the batch).</summary>
     public LayerKernel Kernel { get; init; }
+    /// <summary>Bits per weight when the layer is quantized (null: float32).</summary>
+    public int? Bits { get; init; }
+    /// <summary>How the layer is quantized (e.g. "KMeans 5-bit (32 values)"), or null.</summary>
+    public string? Quantization { get; init; }
     public override string ToString() => $"{InFeatures}x{OutFeatures} ({Stored}, sparsity {Sparsity:P1})";
 }

@@ -27,8 +27,14 @@ public static class Trainer
         // The same seeds give the same bits for the same thread count: record it.
         int threads = torch.get_num_threads();
 
+        if (!options.Dequantize && model.State.Any(l => l.Quantization is { Method: QuantizationMethod.Linear }))
+            throw SparsePruneException.Operation("ModelQuantized",
+                $"Model '{model.Name}' is quantized on a linear grid, which training would leave; give -Dequantize to train free weights again.");
+
         return model.Transact(() =>
         {
+            // -Dequantize: the weights train freely again (their values are kept as they are).
+            if (options.Dequantize) foreach (var layer in model.State) layer.Quantization = null;
             bool firstTraining = !model.History.Any(h => h.Operation is "Train" or "FineTune" or "Prune" or "Sparsify");
             var run = Run(model, data, options, seed, progress, cancel, hook);
             model.AdoptInputs(data);
@@ -65,6 +71,8 @@ public static class Trainer
         Tensor? allX = null, allY = null;
         bool sharedData = false;
         IStepper? optimizer = null;
+        // A k-means-quantized model trains its shared values: members' gradients are summed per cluster.
+        using var sharing = SharedGradients.For(model);
         try
         {
             var device = model.TorchDevice;
@@ -180,6 +188,7 @@ public static class Trainer
                     }
                     objective.backward();
                     step++;
+                    sharing?.Tie(parameters);
                     hook?.AfterBackward(step, parameters);
                     // Masked weights are zeroed again in the step (fused Adam) or right after it.
                     // Masking their gradients first would change no other weight: SGD and Adam
@@ -222,6 +231,7 @@ public static class Trainer
                         "Training diverged (the weights became NaN or infinite); the model was left as it was. Lower -LearningRate (-FineTuneLearningRate when fine-tuning after pruning).");
             }
             WriteBack();
+            sharing?.UpdateCodebooks(model);
         }
         finally
         {

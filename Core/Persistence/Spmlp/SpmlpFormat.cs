@@ -212,6 +212,17 @@ public static class SpmlpFormat
                     layers[i].Kernel = Enum.TryParse<LayerKernel>(kernels[i], out var k) && Enum.IsDefined(k) && !int.TryParse(kernels[i], out _)
                         ? k : throw new FormatException($"layer {i} names an unknown kernel '{kernels[i]}'");
             }
+            if (meta.Quantization is { } quantization)
+            {
+                if (quantization.Length != layers.Count) throw new FormatException($"the quantization describes {quantization.Length} layers, the file has {layers.Count}");
+                for (int i = 0; i < quantization.Length; i++)
+                {
+                    if (quantization[i] is not { } record) continue;
+                    var w = new float[layers[i].DenseWeights];
+                    NativeCopy.ToArray(layers[i].Weight, w);
+                    layers[i].Quantization = record.ToQuantization(i, w, layers[i].OutFeatures, layers[i].InFeatures);
+                }
+            }
             if (meta.NeuronOrigins is { } origins)
             {
                 if (origins.Length != layers.Count) throw new FormatException($"the neuron origins describe {origins.Length} layers, the file has {layers.Count}");

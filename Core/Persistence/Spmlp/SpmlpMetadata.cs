@@ -17,6 +17,8 @@ internal sealed class SpmlpMetadata
     public int[]?[]? NeuronOrigins { get; set; }
     /// <summary>Per layer, the kernel Optimize-Mlp chose (null: every layer Auto).</summary>
     public string[]? Kernels { get; set; }
+    /// <summary>Per layer, its quantization (null: no layer quantized; an entry null: that layer free).</summary>
+    public LayerQuantizationRecord?[]? Quantization { get; set; }
     public DateTime Saved { get; set; }
     public string Writer { get; set; } = "";
 
@@ -27,6 +29,7 @@ internal sealed class SpmlpMetadata
         DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
         NeuronOrigins = m.Ticket.NeuronOrigins.Any(o => o is not null) ? m.Ticket.NeuronOrigins : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
+        Quantization = m.State.Any(l => l.Quantization is not null) ? m.State.Select(l => LayerQuantizationRecord.From(l.Quantization)).ToArray() : null,
         Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,
     };
 }
