@@ -186,6 +186,23 @@ Describe 'Stopping the long paths of Invoke-Pruning and Measure-LayerSensitivity
         Assert-Usable $r.Model
     }
 
+    It 'quantization: keeps the shared values, and the history says the fine-tuning was stopped' {
+        $r = Invoke-AndStop -Records 3 {
+            param($ModulePath, $Model, $Data)
+            Import-Module $ModulePath
+            $Model | Invoke-Quantization -Bits 3 -FineTuneEpochs 500 -Dataset $Data -Seed 2
+        }
+        $r.Started | Should -BeTrue
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        $r.Model.History[-2].Operation | Should -Be 'Quantize'
+        $r.Model.History[-1].Operation | Should -Be 'FineTune'
+        $r.Model.History[-1].Note | Should -Match 'stopped'
+        @($r.Model.GetWeight(0) | Where-Object { $_ -ne 0 } | Sort-Object -Unique).Count | Should -BeLessOrEqual 8 -Because 'the sharing holds at the stop'
+        foreach ($i in 0..($r.Model.Layers.Count - 1)) { foreach ($v in $r.Model.GetWeight($i)) { if ([float]::IsNaN($v)) { throw "layer $i holds NaN" } } }
+        @(Invoke-Mlp -Model $r.Model -InputObject ([double[]]::new(64))).Count | Should -Be 1
+    }
+
     It 'a lottery ticket: keeps the finished round, and the history says the fine-tuning was stopped' {
         $r = Invoke-AndStop -Records 3 {
             param($ModulePath, $Model, $Data)
