@@ -161,6 +161,24 @@ public class QuantizationTests
     }
 
     [Fact]
+    public void SafeTensorsExportsTheEffectiveWeightsOfAQuantizedModel()
+    {
+        var model = Mlp.Create(new[] { 64, 24, 10 }, seed: 8);
+        Trainer.Train(model, TestKit.Digits, new TrainingOptions { Epochs = 1, Seed = 1 });
+        Quantizer.Apply(model, Quantizer.Plan(model, new QuantizationRequest { Bits = new[] { 3 } }), null);
+        var copy = SafeTensorsFormat.FromBytes(SafeTensorsFormat.ToBytes(model));
+        var rows = TestKit.Digits.TestX.Take(64 * 8).ToArray();
+        using var scope = NewDisposeScope();
+        var x = NativeCopy.Floats(rows, new long[] { 8, 64 });
+        using var noGrad = no_grad();
+        var a = TestKit.Floats(model.Forward(model.NormalizeInputs(x)));
+        var b = TestKit.Floats(copy.Forward(copy.NormalizeInputs(x)));
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-4 * Math.Max(1, Math.Abs(a[i])), $"output {i}: {a[i]} vs {b[i]}");
+        Assert.True(TestKit.W(copy, 1).Where(v => v != 0).Distinct().Count() <= 8, "the export carries the shared values, not free weights");
+    }
+
+    [Fact]
     public void AQuantizedModelRefusesSparsifyingAndPruningAndBadBitsAreRefused()
     {
         var model = Mlp.Create(new[] { 4, 5, 3 }, seed: 2);
