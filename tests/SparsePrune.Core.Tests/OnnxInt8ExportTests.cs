@@ -234,6 +234,20 @@ public class OnnxInt8ExportTests
     }
 
     [Fact]
+    public void AnImportedModelQuantizedAgainNeedsNoNormalizationNodes()
+    {
+        // Import gives raw inputs with an identity normalization: it folds exactly, so no Sub or Div.
+        var data = TestKit.Digits;
+        var raw = RawRows(data);
+        var imported = OnnxFormat.FromBytes(OnnxFormat.ToBytes(LinearQuantized(new[] { 64, 32, 10 }, seed: 625, epochs: 1)));
+        Assert.NotNull(imported.FeatureOffset);
+        Quantizer.Apply(imported, Quantizer.Plan(imported, new QuantizationRequest { Method = QuantizationMethod.Linear }), null);
+        var proto = Parse(ExportAndCompare(imported, raw, data.TestCount, new OnnxExportOptions(), "imported, requantized"));
+        AssertInt8Layers(imported, proto);
+        Assert.DoesNotContain(proto.Graph.Node, n => n.OpType is "Sub" or "Div");
+    }
+
+    [Fact]
     public void KMeansQuantizedAndFloatModelsExportFloat32AsBefore()
     {
         var data = TestKit.Digits;

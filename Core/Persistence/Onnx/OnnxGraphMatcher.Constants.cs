@@ -7,8 +7,9 @@ namespace SparsePrune;
 internal sealed partial class OnnxGraphMatcher
 {
     /// <summary>
-    /// Initializers, sparse initializers and Constant nodes; then Transpose and Identity nodes of
-    /// constants fold into constants (graph nodes are in topological order, as ONNX requires).
+    /// Initializers, sparse initializers and Constant nodes; then Transpose, Identity and
+    /// DequantizeLinear nodes of constants fold into constants (graph nodes are in topological
+    /// order, as ONNX requires).
     /// </summary>
     private void CollectConstants()
     {

@@ -7,7 +7,10 @@ namespace SparsePrune;
 /// Walks an ONNX graph from its one input to its output and matches the MLP forms the common
 /// exporters write: <c>Gemm</c> (any transB, alpha and beta folded in) or <c>MatMul</c> with an
 /// optional <c>Add</c> of a constant bias; weights from initializers, sparse initializers,
-/// <c>Constant</c> nodes, or a <c>Transpose</c>/<c>Identity</c> of one of those; one activation
+/// <c>Constant</c> nodes, or a <c>Transpose</c>/<c>Identity</c>/<c>DequantizeLinear</c> of those
+/// (int8 weights, as SparsePrune writes Linear-quantized layers, become float weights); before the
+/// first layer, <c>Sub</c>/<c>Add</c>/<c>Mul</c>/<c>Div</c> of constants per feature (a normalization
+/// of the raw input) folded into that layer; one activation
 /// kind between the layers (<c>Relu</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>LeakyRelu</c> with alpha
 /// 0.01, <c>Gelu</c>, or GELU's exact Erf form as torch.onnx.export writes it below opset 20);
 /// a trailing <c>Softmax</c>, <c>Identity</c> or <c>Flatten</c>. Anything else fails with

@@ -83,7 +83,9 @@ internal static class OnnxWriter
             if (candidates[i]) int8[i] = Int8Weights.Of(state[i].Quantization!, layers[i]);
         // Layer 0 as int8 keeps the model's own weights (the folding would move them off the grid):
         // the normalization is then a Sub and a Div of the raw input before it, as Mlp.NormalizeInputs computes it.
-        bool normalizeNode = model.FeatureOffset is not null && model.FeatureScale is not null && int8[0] is not null;
+        // (An identity normalization, as an imported model has, folds exactly and needs no nodes.)
+        bool normalizeNode = model.FeatureOffset is { } o && model.FeatureScale is { } sc && int8[0] is not null
+            && !(o.All(v => v == 0f) && sc.All(v => v == 1f));
         if (!normalizeNode && model.FeatureOffset is { } offset && model.FeatureScale is { } scale)
             SafeTensorsFormat.Fold(layers[0], offset, scale, model.Name);
 
