@@ -7,8 +7,9 @@ namespace SparsePrune;
 internal sealed partial class OnnxGraphMatcher
 {
     /// <summary>
-    /// Initializers, sparse initializers and Constant nodes; then Transpose and Identity nodes of
-    /// constants fold into constants (graph nodes are in topological order, as ONNX requires).
+    /// Initializers, sparse initializers and Constant nodes; then Transpose, Identity and
+    /// DequantizeLinear nodes of constants fold into constants (graph nodes are in topological
+    /// order, as ONNX requires).
     /// </summary>
     private void CollectConstants()
     {
@@ -51,6 +52,13 @@ internal sealed partial class OnnxGraphMatcher
                 }
                 continue;
             }
+            if (standard && node.OpType == "DequantizeLinear" && node.Input.Count is 2 or 3 && node.Input.All(i => string.IsNullOrEmpty(i) || _constants.ContainsKey(i))
+                && !string.IsNullOrEmpty(node.Input[0]) && !string.IsNullOrEmpty(node.Input[1]) && node.Output.Count == 1 && !string.IsNullOrEmpty(node.Output[0]))
+            {
+                var name = node.Output[0];
+                AddConstant(name, () => Dequantized(node, name), "DequantizeLinear node");
+                continue;
+            }
             _computing.Add(node);
             foreach (var i in node.Input.Distinct())
             {
@@ -59,6 +67,54 @@ internal sealed partial class OnnxGraphMatcher
                 list.Add(node);
             }
         }
+    }
+
+    /// <summary>
+    /// DequantizeLinear of constants, folded: y = (x − zero_point) · scale, with a scale (and zero
+    /// point) per tensor (one value) or per slice along <c>axis</c> (default 1; a weight [out, in]
+    /// quantized per output row has axis 0). x is INT8, UINT8 or INT32; the result is float.
+    /// </summary>
+    private OnnxConstant Dequantized(NodeProto node, string name)
+    {
+        var what = OnnxReadErrors.Describe(node);
+        var x = _constants[node.Input[0]];
+        var scale = _constants[node.Input[1]];
+        OnnxConstant? zero = node.Input.Count > 2 && !string.IsNullOrEmpty(node.Input[2]) ? _constants[node.Input[2]] : null;
+        if (x.Integers is not { } codes || x.DataType is not ("INT8" or "UINT8" or "INT32"))
+            throw Unsupported($"{what} dequantizes '{x.Name}' of type {x.DataType}; SparsePrune reads INT8, UINT8 or INT32 codes");
+        if (scale.Values is not { } scales || scale.DataType != "FLOAT")
+            throw Unsupported($"{what} has the scale '{scale.Name}' of type {scale.DataType}; SparsePrune reads FLOAT scales");
+        long[] zeros;
+        if (zero is null) zeros = new long[scales.Length];
+        else if (zero.Integers is not { } z || zero.DataType != x.DataType)
+            throw Corrupt($"{what} has the zero point '{zero.Name}' of type {zero.DataType}; it must be of the type of its input ({x.DataType})");
+        else if (z.Length != scales.Length || !zero.Dims.SequenceEqual(scale.Dims))
+            throw Corrupt($"{what} has a zero point of shape {zero.Shape} and a scale of shape {scale.Shape}; they must be the same");
+        else zeros = z;
+
+        var values = new float[codes.LongLength];
+        if (scales.Length == 1 && scale.Rank <= 1)
+        {
+            for (long i = 0; i < codes.LongLength; i++) values[i] = (codes[i] - zeros[0]) * scales[0];
+        }
+        else
+        {
+            long axis = IntAttribute(node, "axis", 1);
+            if (axis < 0) axis += x.Rank;
+            if (scale.Rank != 1 || axis < 0 || axis >= x.Rank || x.Dims[axis] != scales.Length)
+                throw Corrupt($"{what} has a scale of shape {scale.Shape} for '{x.Name}' of shape {x.Shape} along axis {IntAttribute(node, "axis", 1)}; a per-axis scale has one value per slice of that axis");
+            long inner = 1;
+            for (int d = (int)axis + 1; d < x.Rank; d++) inner *= x.Dims[d];
+            long n = scales.Length;
+            for (long i = 0; i < codes.LongLength; i++)
+            {
+                long k = i / inner % n;
+                values[i] = (codes[i] - zeros[k]) * scales[k];
+            }
+        }
+        foreach (var v in values)
+            if (!float.IsFinite(v)) throw Corrupt($"{what} gives NaN or infinite values");
+        return new OnnxConstant(name, x.Dims, "FLOAT", values, x.Present);
     }
 
     private static void ReleaseData(TensorProto t)

@@ -7,7 +7,10 @@ namespace SparsePrune;
 /// Walks an ONNX graph from its one input to its output and matches the MLP forms the common
 /// exporters write: <c>Gemm</c> (any transB, alpha and beta folded in) or <c>MatMul</c> with an
 /// optional <c>Add</c> of a constant bias; weights from initializers, sparse initializers,
-/// <c>Constant</c> nodes, or a <c>Transpose</c>/<c>Identity</c> of one of those; one activation
+/// <c>Constant</c> nodes, or a <c>Transpose</c>/<c>Identity</c>/<c>DequantizeLinear</c> of those
+/// (int8 weights, as SparsePrune writes Linear-quantized layers, become float weights); before the
+/// first layer, <c>Sub</c>/<c>Add</c>/<c>Mul</c>/<c>Div</c> of constants per feature (a normalization
+/// of the raw input) folded into that layer; one activation
 /// kind between the layers (<c>Relu</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>LeakyRelu</c> with alpha
 /// 0.01, <c>Gelu</c>, or GELU's exact Erf form as torch.onnx.export writes it below opset 20);
 /// a trailing <c>Softmax</c>, <c>Identity</c> or <c>Flatten</c>. Anything else fails with
@@ -49,6 +52,8 @@ internal sealed partial class OnnxGraphMatcher
         bool flattenedInput = false;
         // Values the graph may name as outputs: the last layer's and those after it (logits, probabilities).
         var outputCandidates = new HashSet<string>(StringComparer.Ordinal);
+        // Sub/Add/Mul/Div of constants before the first layer (a normalization of the raw input), folded into it.
+        var inputAffine = new List<(NodeProto Node, OnnxConstant Constant)>();
         string value = input.Name;
 
         while (true)
@@ -92,6 +97,7 @@ internal sealed partial class OnnxGraphMatcher
                         throw Corrupt($"the shapes do not chain: {layer.Source} takes {layer.In} inputs but {layers[^1].Source} has {layers[^1].Out} outputs");
                     if (layers.Count == 0 && InputFeatures(input, flattenedInput) is { } features && features != layer.In)
                         throw Corrupt($"its input '{input.Name}' has {features} features but {layer.Source} takes {layer.In}");
+                    if (layers.Count == 0 && inputAffine.Count > 0) layer = FoldInputAffine(layer, inputAffine);
                     if (node.OpType == "Gemm") rank = 2;
                     layers.Add(layer);
                     afterLayer = true;
@@ -128,6 +134,19 @@ internal sealed partial class OnnxGraphMatcher
                     if (axis != -1 && axis != (rank > 0 ? rank : 2) - 1)
                         throw Unsupported($"{OnnxReadErrors.Describe(node)} has axis {axis}; only a Softmax over the outputs (the last axis) is a classifier's");
                     softmax = true;
+                    break;
+                }
+                case "Sub" or "Add" or "Mul" or "Div" when layers.Count == 0:
+                {
+                    // x − c, x + c, x · c, x / c per feature (or one c for all) before the first layer: a
+                    // normalization of the raw input, as SparsePrune writes it before an int8 first layer.
+                    if (node.Input.Count != 2)
+                        throw Corrupt($"{OnnxReadErrors.Describe(node)} does not have two inputs");
+                    bool left = node.Input[0] == value;
+                    var other = left ? node.Input[1] : node.Input[0];
+                    if (!_constants.TryGetValue(other, out var c) || c.Values is null || (!left && node.OpType is "Sub" or "Div") || other == value)
+                        throw Unsupported($"{OnnxReadErrors.Describe(node)} is not part of an MLP here: before the first layer only a Sub, Add, Mul or Div of the input by a float constant (a normalization) is read");
+                    inputAffine.Add((node, c));
                     break;
                 }
                 case "Identity":
@@ -280,6 +299,55 @@ internal sealed partial class OnnxGraphMatcher
             output = add.Output[0];
         }
         return (new OnnxLinearLayer(what, outputs, inputs, w.Values!, bias, w.Present), output);
+    }
+
+    /// <summary>
+    /// Folds x' = a ⊙ x + b (the composed Sub/Add/Mul/Div of the input, per feature) into the first
+    /// layer: W'[r, c] = W[r, c] · a[c], bias'[r] = bias[r] + Σ_c W[r, c] · b[c] (in double).
+    /// </summary>
+    private OnnxLinearLayer FoldInputAffine(OnnxLinearLayer layer, List<(NodeProto Node, OnnxConstant Constant)> ops)
+    {
+        int n = layer.In;
+        var a = Enumerable.Repeat(1.0, n).ToArray();
+        var b = new double[n];
+        foreach (var (node, c) in ops)
+        {
+            var v = c.Values!;
+            bool perFeature = v.Length == n && (c.Rank == 1 || (c.Rank == 2 && c.Dims[0] == 1));
+            if (!perFeature && !(v.Length == 1 && c.Rank <= 2))
+                throw Unsupported($"{OnnxReadErrors.Describe(node)} uses '{c.Name}' of shape {c.Shape} before {layer.Source} with {n} inputs; only one value per feature ([{n}] or [1, {n}]) or one value for all is read");
+            for (int f = 0; f < n; f++)
+            {
+                double x = v[perFeature ? f : 0];
+                switch (node.OpType)
+                {
+                    case "Sub": b[f] -= x; break;
+                    case "Add": b[f] += x; break;
+                    case "Mul": a[f] *= x; b[f] *= x; break;
+                    default:
+                        if (x == 0) throw Corrupt($"{OnnxReadErrors.Describe(node)} divides by 0");
+                        a[f] /= x; b[f] /= x;
+                        break;
+                }
+            }
+        }
+        var weight = new float[layer.Weight.LongLength];
+        var bias = layer.Bias.ToArray();
+        for (int r = 0; r < layer.Out; r++)
+        {
+            double shift = 0;
+            for (int f = 0; f < n; f++)
+            {
+                long k = (long)r * n + f;
+                double w = layer.Weight[k];
+                weight[k] = (float)(w * a[f]);
+                shift += w * b[f];
+            }
+            bias[r] = (float)(bias[r] + shift);
+        }
+        if (!weight.All(float.IsFinite) || !bias.All(float.IsFinite))
+            throw Corrupt($"folding the input's {string.Join(", ", ops.Select(o => o.Node.OpType))} into {layer.Source} gives values beyond the float range");
+        return layer with { Source = string.Join(" + ", ops.Select(o => OnnxReadErrors.Describe(o.Node)).Append(layer.Source)), Weight = weight, Bias = bias };
     }
 
     // ---- activations ---------------------------------------------------------------------------

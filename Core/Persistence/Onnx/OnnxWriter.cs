@@ -21,6 +21,15 @@ namespace SparsePrune;
 ///   outputs: classification  logits [batch, classes], probabilities = Softmax(logits, axis 1)
 ///            regression      output [batch, outputs]
 /// </code>
+/// A layer quantized on a linear grid (Invoke-Quantization -Method Linear, 8 bits or fewer) goes
+/// out as int8: <c>DequantizeLinear(layer{i}.weight_quantized int8 [out, in], layer{i}.weight_scale
+/// float [out], layer{i}.weight_zero_point int8 [out], axis 0)</c> gives <c>layer{i}.weight</c>, which
+/// the Gemm reads as before (about a quarter of the float32 bytes; the values are the model's,
+/// bit for bit). Folding the normalization into such a first layer would move its weights off the
+/// grid, so then the graph normalizes the raw input itself first, as the model does:
+/// <c>Div(Sub(input, input.offset), input.scale)</c>. An int8 layer stays dense with
+/// <see cref="OnnxExportOptions.SparseInitializers"/>: a sparse tensor's absent entries are code 0,
+/// which is not the value 0 unless the row's zero point is 0.
 /// Float data goes out as raw_data (little-endian float32), wrapped without a copy: the only
 /// copies of the weights are the folded values and the serialized bytes. With
 /// <see cref="OnnxExportOptions.SparseInitializers"/>, connection-pruned layers' weights are
@@ -31,6 +40,8 @@ namespace SparsePrune;
 internal static class OnnxWriter
 {
     public const string ProducerName = "SparsePrune";
+    /// <summary>With an int8 first layer: the normalization's constants and the normalized input (see <see cref="Write"/>).</summary>
+    public const string InputOffsetName = "input.offset", InputScaleName = "input.scale", NormalizedName = "input.normalized";
     public const string InputName = "input", LogitsName = "logits", ProbabilitiesName = "probabilities", OutputName = "output";
     /// <summary>The symbolic batch dimension of the input and outputs.</summary>
     public const string BatchDimension = "batch";
@@ -60,22 +71,53 @@ internal static class OnnxWriter
         options.Validate();
         var state = model.State;
         var sparse = state.Select(l => options.SparseInitializers && l.Stored == LayerStorage.Sparse).ToArray();
-        CheckSize(model, sparse);
+        // Linear-quantized layers (up to 8 bits) can go out as int8 codes: decided from the live weights.
+        var candidates = state.Select(l => l.Quantization is { Method: QuantizationMethod.Linear, Bits: <= 8 }).ToArray();
+        CheckSize(model, sparse, candidates);
 
         // The report before the folding: a cheap pass over counts; it reads the live tensors only.
         var report = CompressionReport.Create(model, null);
-        var layers = SafeTensorsFormat.FoldedParameters(model);
+        var layers = SafeTensorsFormat.FoldedParameters(model, foldNormalization: false);
+        var int8 = new Int8Weights?[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
+            if (candidates[i]) int8[i] = Int8Weights.Of(state[i].Quantization!, layers[i]);
+        // Layer 0 as int8 keeps the model's own weights (the folding would move them off the grid):
+        // the normalization is then a Sub and a Div of the raw input before it, as Mlp.NormalizeInputs computes it.
+        // (An identity normalization, as an imported model has, folds exactly and needs no nodes.)
+        bool normalizeNode = model.FeatureOffset is { } o && model.FeatureScale is { } sc && int8[0] is not null
+            && !(o.All(v => v == 0f) && sc.All(v => v == 1f));
+        if (!normalizeNode && model.FeatureOffset is { } offset && model.FeatureScale is { } scale)
+            SafeTensorsFormat.Fold(layers[0], offset, scale, model.Name);
 
         var graph = new GraphProto { Name = model.Name, DocString = $"{ProducerName} MLP [{string.Join(",", model.Widths)}] {model.Task}, {model.Activation}; takes raw rows." };
         graph.Input.Add(TensorValue(InputName, model.InputFeatures));
 
         string h = InputName;
+        if (normalizeNode)
+        {
+            graph.Initializer.Add(Floats(InputOffsetName, model.FeatureOffset!, new long[] { model.InputFeatures }));
+            graph.Initializer.Add(Floats(InputScaleName, model.FeatureScale!, new long[] { model.InputFeatures }));
+            graph.Node.Add(Node("Sub", "input.center", new[] { InputName, InputOffsetName }, "input.centered"));
+            graph.Node.Add(Node("Div", "input.normalize", new[] { "input.centered", InputScaleName }, NormalizedName));
+            h = NormalizedName;
+        }
         bool regression = model.Task == TaskKind.Regression;
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
             string weight = $"layer{i}.weight", bias = $"layer{i}.bias";
-            if (sparse[i]) graph.SparseInitializer.Add(SparseFloats(weight, l.Weight, l.Out, l.In));
+            if (int8[i] is { } q)
+            {
+                // DequantizeLinear(codes int8 [out, in], scale [out], zero point int8 [out], axis 0) = (q − zp) · scale per row.
+                string codes = weight + "_quantized", scales = weight + "_scale", zeros = weight + "_zero_point";
+                graph.Initializer.Add(Int8s(codes, q.Codes, new long[] { l.Out, l.In }));
+                graph.Initializer.Add(Floats(scales, q.Scales, new long[] { l.Out }));
+                graph.Initializer.Add(Int8s(zeros, q.ZeroPoints, new long[] { l.Out }));
+                var dq = Node("DequantizeLinear", $"layer{i}.dequantize", new[] { codes, scales, zeros }, weight);
+                dq.Attribute.Add(IntAttribute("axis", 0));
+                graph.Node.Add(dq);
+            }
+            else if (sparse[i]) graph.SparseInitializer.Add(SparseFloats(weight, l.Weight, l.Out, l.In));
             else graph.Initializer.Add(Floats(weight, l.Weight, new long[] { l.Out, l.In }));
             graph.Initializer.Add(Floats(bias, l.Bias, new long[] { l.Out }));
 
@@ -102,7 +144,9 @@ internal static class OnnxWriter
             ProducerName = ProducerName,
             ProducerVersion = Version,
             ModelVersion = 1,
-            DocString = "An MLP exported by SparsePrune: raw input rows, the input normalization folded into the first layer.",
+            DocString = normalizeNode
+                ? "An MLP exported by SparsePrune: raw input rows, normalized by the graph's first nodes (Sub, Div) before its int8 first layer."
+                : "An MLP exported by SparsePrune: raw input rows, the input normalization folded into the first layer.",
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.OpsetVersion });
@@ -213,6 +257,52 @@ internal static class OnnxWriter
         return t;
     }
 
+    /// <summary>A dense INT8 tensor, raw_data one byte a value.</summary>
+    private static TensorProto Int8s(string name, sbyte[] values, long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
+        t.Dims.Add(dims);
+        return t;
+    }
+
+    /// <summary>
+    /// A Linear-quantized layer's weights as int8 codes: row r's weight is (code − ZeroPoints[r]) · Scales[r],
+    /// exactly the float32 product Quantizer.Value computes and DequantizeLinear computes. Codes of
+    /// fewer than 8 bits fit int8 too.
+    /// </summary>
+    internal sealed record Int8Weights(sbyte[] Codes, float[] Scales, sbyte[] ZeroPoints)
+    {
+        /// <summary>
+        /// The codes of <paramref name="layer"/>'s (unfolded) weights, or null when a weight is not
+        /// on its row's grid or the grid does not fit int8: that layer then goes out as float32, so the
+        /// file always computes what the model computes.
+        /// </summary>
+        public static Int8Weights? Of(LayerQuantization q, SafeTensorsFormat.LayerValues layer)
+        {
+            if (q.Method != QuantizationMethod.Linear || q.Bits is < 2 or > 8 || q.RowScales is not { } scales || q.RowZeroPoints is not { } zeroPoints
+                || scales.Length != layer.Out || zeroPoints.Length != layer.Out)
+                return null;
+            var codes = new sbyte[layer.Weight.LongLength];
+            var zeros = new sbyte[layer.Out];
+            for (int r = 0; r < layer.Out; r++)
+            {
+                float scale = scales[r];
+                int zp = zeroPoints[r];
+                if (!float.IsFinite(scale) || scale < 0 || zp is < sbyte.MinValue or > sbyte.MaxValue) return null;
+                zeros[r] = (sbyte)zp;
+                for (int c = 0; c < layer.In; c++)
+                {
+                    long k = (long)r * layer.In + c;
+                    float v = layer.Weight[k];
+                    int code = v == 0f ? zp : Quantizer.Code(q, r, v);
+                    if (code is < sbyte.MinValue or > sbyte.MaxValue || (code - zp) * scale != v) return null;
+                    codes[k] = (sbyte)code;
+                }
+            }
+            return new Int8Weights(codes, scales.ToArray(), zeros);
+        }
+    }
+
     /// <summary>
     /// The non-zero entries of a row-major [out, in] weight: values [NNZ] as raw_data, indices
     /// [NNZ] linearized (row · in + column), ascending, INT64.
@@ -266,13 +356,13 @@ internal static class OnnxWriter
     /// Refuses, before anything is copied, a model whose file would pass protobuf's 2 GB limit
     /// (an upper bound: a sparse entry costs at most 4 value bytes and a 10-byte varint index).
     /// </summary>
-    private static void CheckSize(Mlp model, bool[] sparse)
+    private static void CheckSize(Mlp model, bool[] sparse, bool[] int8)
     {
         long bytes = 0;
         for (int i = 0; i < model.State.Count; i++)
         {
             var l = model.State[i];
-            bytes += sparse[i] ? 14 * l.NonZeroWeights : 4 * l.DenseWeights;
+            bytes += int8[i] ? l.DenseWeights + 5L * l.OutFeatures : sparse[i] ? 14 * l.NonZeroWeights : 4 * l.DenseWeights;
             bytes += 4L * l.OutFeatures + 256;
         }
         if (bytes > MaxFileBytes)

@@ -92,7 +92,7 @@ public static partial class SafeTensorsFormat
     /// W' = W / scale (per input column), b' = b − W'·offset, computed in double. Zeros stay
     /// exactly zero (+0).
     /// </summary>
-    internal static List<LayerValues> FoldedParameters(Mlp model)
+    internal static List<LayerValues> FoldedParameters(Mlp model, bool foldNormalization = true)
     {
         var layers = new List<LayerValues>();
         using (var scope = NewDisposeScope())
@@ -106,12 +106,13 @@ public static partial class SafeTensorsFormat
                 layers.Add(new LayerValues(l.OutFeatures, l.InFeatures, w, b));
             }
         }
-        if (model.FeatureOffset is { } offset && model.FeatureScale is { } scale)
+        if (foldNormalization && model.FeatureOffset is { } offset && model.FeatureScale is { } scale)
             Fold(layers[0], offset, scale, model.Name);
         return layers;
     }
 
-    private static void Fold(LayerValues first, float[] offset, float[] scale, string modelName)
+    /// <summary>Folds (x − offset) / scale into <paramref name="first"/> (its arrays change in place).</summary>
+    internal static void Fold(LayerValues first, float[] offset, float[] scale, string modelName)
     {
         int outF = first.Out, inF = first.In;
         var w = first.Weight;
