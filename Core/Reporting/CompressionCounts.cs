@@ -36,6 +36,13 @@ public class CompressionCounts
     /// </summary>
     public long StoredBytes { get; init; }
     public double CompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
+    /// <summary>
+    /// Stored bits per present weight: 8 × <see cref="StoredBytes"/> / <see cref="Weights"/>, so the
+    /// codes (or float32 values), the position codes, the codebook or grid and the biases, spread
+    /// over the weights the file keeps (0 when none are present). 32 and a little more for a dense
+    /// float32 layer; a few bits for a pruned, quantized, entropy-coded one.
+    /// </summary>
+    public double BitsPerWeight => Weights == 0 ? 0 : 8.0 * StoredBytes / Weights;
     /// <summary>Floating-point operations of one forward pass of one row: 2 per multiply-add (dense layers all of them, sparse layers present weights only) plus 1 per bias.</summary>
     public long Flops { get; init; }
     public long BaselineFlops { get; init; }
