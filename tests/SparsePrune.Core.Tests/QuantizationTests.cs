@@ -162,6 +162,10 @@ public class QuantizationTests
         var off = model.Clone();
         TestKit.SetWeight(off, 0, w);
         TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(Version2WithQuantizationInMetadata(off)));
+        // A version 3 file keeps the quantization in its layer sections: one in the metadata too is refused.
+        var v3 = WithQuantizationInMetadata(SpmlpFormat.ToBytes(model), model.State.Select(l => l.Quantization).ToArray());
+        var e = TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(v3));
+        Assert.Contains("keeps it in the layer sections", e.Message);
     }
 
     /// <summary>The version 2 file an earlier SparsePrune wrote for a quantized model: float32 weights, the quantization in the metadata JSON.</summary>
@@ -172,6 +176,12 @@ public class QuantizationTests
         foreach (var l in plain.State) l.Quantization = null;
         var bytes = SpmlpFormat.ToBytes(plain);
         Assert.Equal(2, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
+        return WithQuantizationInMetadata(bytes, quantization);
+    }
+
+    /// <summary>The file with its metadata's Quantization entry set to <paramref name="quantization"/> (length and checksum fixed).</summary>
+    private static byte[] WithQuantizationInMetadata(byte[] bytes, LayerQuantization?[] quantization)
+    {
         int metaLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(SpmlpV2.Header));
         var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(SpmlpV2.Header + 4, metaLength))!;
         json["Quantization"] = System.Text.Json.JsonSerializer.SerializeToNode(quantization.Select(LayerQuantizationRecord.From).ToArray());

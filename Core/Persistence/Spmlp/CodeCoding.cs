@@ -9,7 +9,7 @@ internal enum CodeCoder : byte
     Huffman = 1,
     /// <summary>One byte per code, compressed with .NET's Deflate (smallest size).</summary>
     Deflate = 2,
-    /// <summary>One byte per code, compressed with .NET's Brotli (quality 11, window 24).</summary>
+    /// <summary>One byte per code, compressed with .NET's Brotli (window 24; quality 11, or 6 beyond 2^20 codes, where 11 takes seconds).</summary>
     Brotli = 3,
 }
 
@@ -61,7 +61,9 @@ internal static class CodeCoding
             {
                 var bytes = AsBytes(codes);
                 var output = new byte[BrotliEncoder.GetMaxCompressedLength(bytes.Length)];
-                if (!BrotliEncoder.TryCompress(bytes, output, out int written, 11, 24)) throw new InvalidOperationException("Brotli could not compress the codes");
+                // Quality 11 runs at about 1 MB/s: a large dense layer would make every report and export slow.
+                int quality = bytes.Length <= 1 << 20 ? 11 : 6;
+                if (!BrotliEncoder.TryCompress(bytes, output, out int written, quality, 24)) throw new InvalidOperationException("Brotli could not compress the codes");
                 return output.AsSpan(0, written).ToArray();
             }
             default: throw new ArgumentOutOfRangeException(nameof(coder));

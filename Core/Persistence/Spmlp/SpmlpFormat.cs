@@ -285,11 +285,7 @@ public static class SpmlpFormat
         int[]? present = null;
         LayerQuantization? quantization = null;
         if ((flags & PrunedFlag) != 0) present = ReadPositions(r, n, $"layer {i}'s list of present weights");
-        if ((flags & QuantizedFlag) != 0)
-        {
-            weights = new float[n];
-            quantization = ReadQuantized(r, i, outF, inF, weights, present);
-        }
+        if ((flags & QuantizedFlag) != 0) (weights, quantization) = ReadQuantized(r, i, outF, inF, present);
         else if (present is not null)
         {
             weights = new float[n];
@@ -378,9 +374,10 @@ public static class SpmlpFormat
         w.Write(codes.Stream);
     }
 
-    /// <summary>Reads a quantized section into <paramref name="weights"/> at <paramref name="present"/> (all when null).</summary>
-    private static LayerQuantization ReadQuantized(SpmlpCursor r, int i, int outF, int inF, float[] weights, int[]? present)
+    /// <summary>Reads a quantized section: the layer's weights (the codes' values at <paramref name="present"/>, all when null) and its quantization.</summary>
+    private static (float[] Weights, LayerQuantization Quantization) ReadQuantized(SpmlpCursor r, int i, int outF, int inF, int[]? present)
     {
+        long n = (long)outF * inF;
         string what = $"layer {i}'s quantization";
         int method = r.Byte(), bits = r.Byte();
         if (method > 1) throw new FormatException($"{what} names an unknown method {method}");
@@ -409,8 +406,10 @@ public static class SpmlpFormat
         long length = r.UInt32();
         var stream = r.Bytes(length, $"layer {i}'s codes");
         if (coder < 1 || coder > 3) throw new FormatException($"layer {i}'s codes name an unknown coder {coder}");
-        long count = present?.Length ?? weights.LongLength;
+        long count = present?.Length ?? n;
         var codes = CodeCoding.Decode((CodeCoder)coder, stream, count, Alphabet(q), $"layer {i}'s codes");
+        // Allocated once the codes decoded: a lying section fails before the layer's memory is taken.
+        var weights = new float[n];
         for (long k = 0; k < count; k++)
         {
             long at = present is null ? k : present[k];
@@ -423,7 +422,7 @@ public static class SpmlpFormat
                 weights[at] = (c + qmin - q.RowZeroPoints![row]) * q.RowScales![row];
             }
         }
-        return q;
+        return (weights, q);
     }
 
     /// <summary>n flags, all true but at <paramref name="positions"/> (null when there is no list).</summary>
