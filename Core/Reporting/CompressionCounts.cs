@@ -30,7 +30,9 @@ public class CompressionCounts
     /// The bytes a model file (.spmlp, written by Export-Mlp) spends on the layers' live weights
     /// and biases, exactly as <see cref="SpmlpFormat.LayerWeightBytes(Mlp)"/> counts them: a dense
     /// layer 4 bytes per weight and bias; a sparse (pruned) layer 4 bytes per present weight,
-    /// its relative position codes (a few bits per present weight) and 4 bytes per bias. Masks
+    /// its relative position codes (a few bits per present weight) and 4 bytes per bias; a
+    /// quantized layer (format 3) its codebook or grid and its entropy-coded codes instead of
+    /// the float32 values. Masks
     /// and the values behind them are not counted (a mask is reversible and saves nothing), nor
     /// are fixed per-layer fields, metadata, header and checksum.
     /// </summary>
