@@ -30,12 +30,21 @@ public class CompressionCounts
     /// The bytes a model file (.spmlp, written by Export-Mlp) spends on the layers' live weights
     /// and biases, exactly as <see cref="SpmlpFormat.LayerWeightBytes(Mlp)"/> counts them: a dense
     /// layer 4 bytes per weight and bias; a sparse (pruned) layer 4 bytes per present weight,
-    /// its relative position codes (a few bits per present weight) and 4 bytes per bias. Masks
+    /// its relative position codes (a few bits per present weight) and 4 bytes per bias; a
+    /// quantized layer (format 3) its codebook or grid and its entropy-coded codes instead of
+    /// the float32 values. Masks
     /// and the values behind them are not counted (a mask is reversible and saves nothing), nor
     /// are fixed per-layer fields, metadata, header and checksum.
     /// </summary>
     public long StoredBytes { get; init; }
     public double CompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
+    /// <summary>
+    /// Stored bits per present weight: 8 × <see cref="StoredBytes"/> / <see cref="Weights"/>, so the
+    /// codes (or float32 values), the position codes, the codebook or grid and the biases, spread
+    /// over the weights the file keeps (0 when none are present). 32 and a little more for a dense
+    /// float32 layer; a few bits for a pruned, quantized, entropy-coded one.
+    /// </summary>
+    public double BitsPerWeight => Weights == 0 ? 0 : 8.0 * StoredBytes / Weights;
     /// <summary>Floating-point operations of one forward pass of one row: 2 per multiply-add (dense layers all of them, sparse layers present weights only) plus 1 per bias.</summary>
     public long Flops { get; init; }
     public long BaselineFlops { get; init; }

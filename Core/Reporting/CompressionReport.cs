@@ -30,7 +30,7 @@ public sealed class CompressionReport : CompressionCounts
             long stored = SpmlpFormat.LayerWeightBytes(l);
             rows.Add(new LayerReport
             {
-                Layer = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Stored = l.Stored,
+                Layer = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Stored = l.Stored, Bits = l.Quantization?.Bits,
                 Weights = present, NonZeroWeights = nonZero, BaselineWeights = baseWeights,
                 Parameters = present + l.OutFeatures, NonZeroParameters = nonZero + l.NonZeroBiases,
                 BaselineParameters = baseWeights + baseNeurons,

@@ -7,4 +7,6 @@ public sealed class LayerReport : CompressionCounts
     public int InFeatures { get; init; }
     public int OutFeatures { get; init; }
     public LayerStorage Stored { get; init; }
+    /// <summary>The bits of the layer's quantization (Invoke-Quantization); null when its weights are float32.</summary>
+    public int? Bits { get; init; }
 }

@@ -152,12 +152,43 @@ public class QuantizationTests
             Assert.Equal(model.State[l].Quantization!.Codebook, copy.State[l].Quantization!.Codebook);
             Assert.Equal(TestKit.W(model, l), TestKit.W(copy, l));
         }
-        // A weight off the codebook: the file contradicts itself.
+        // Format 3 stores codes, so a weight off the codebook cannot be written (SpmlpFormat3Tests);
+        // a version 2 file whose metadata codebook contradicts a weight is refused on reading.
+        var v2 = Version2WithQuantizationInMetadata(model);
+        Assert.Equal(model.State[0].Quantization!.Codebook, SpmlpFormat.FromBytes(v2).State[0].Quantization!.Codebook);
         var w = TestKit.W(model, 0);
         int i = Array.FindIndex(w, v => v != 0);
         w[i] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(w[i]) + 1);
-        TestKit.SetWeight(model, 0, w);
-        TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model)));
+        var off = model.Clone();
+        TestKit.SetWeight(off, 0, w);
+        TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(Version2WithQuantizationInMetadata(off)));
+        // A version 3 file keeps the quantization in its layer sections: one in the metadata too is refused.
+        var v3 = WithQuantizationInMetadata(SpmlpFormat.ToBytes(model), model.State.Select(l => l.Quantization).ToArray());
+        var e = TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(v3));
+        Assert.Contains("keeps it in the layer sections", e.Message);
+    }
+
+    /// <summary>The version 2 file an earlier SparsePrune wrote for a quantized model: float32 weights, the quantization in the metadata JSON.</summary>
+    private static byte[] Version2WithQuantizationInMetadata(Mlp model)
+    {
+        var quantization = model.State.Select(l => l.Quantization).ToArray();
+        var plain = model.Clone();
+        foreach (var l in plain.State) l.Quantization = null;
+        var bytes = SpmlpFormat.ToBytes(plain);
+        Assert.Equal(2, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
+        return WithQuantizationInMetadata(bytes, quantization);
+    }
+
+    /// <summary>The file with its metadata's Quantization entry set to <paramref name="quantization"/> (length and checksum fixed).</summary>
+    private static byte[] WithQuantizationInMetadata(byte[] bytes, LayerQuantization?[] quantization)
+    {
+        int metaLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(SpmlpV2.Header));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(SpmlpV2.Header + 4, metaLength))!;
+        json["Quantization"] = System.Text.Json.JsonSerializer.SerializeToNode(quantization.Select(LayerQuantizationRecord.From).ToArray());
+        var meta = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
+        var prefix = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(prefix, meta.Length);
+        return SpmlpV2.Splice(bytes, SpmlpV2.Header, 4 + metaLength, prefix.Concat(meta).ToArray());
     }
 
     [Fact]

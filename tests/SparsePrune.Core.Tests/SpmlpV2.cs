@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace SparsePrune.Tests;
 
 /// <summary>
-/// An independent reader of the .spmlp version 2 layout (SpmlpFormat's doc comment),
+/// An independent reader of the .spmlp version 2 and 3 layouts (SpmlpFormat's doc comment),
 /// written from the format description alone: the tests use it to find sections, to decode
 /// position lists without the serializer's code and to count the bytes a layer's weights take.
 /// </summary>
@@ -19,18 +19,26 @@ internal static class SpmlpV2
 
     public sealed record PositionList(int Count, int Bits, long Codes, int StreamOffset, int StreamLength, int[] Positions);
 
+    /// <summary>
+    /// A version-3 quantized section: where it starts (the method byte), its codebook or grid
+    /// (offset and bytes), where the coder byte, the length and the coded stream are.
+    /// </summary>
+    public sealed record Quantized(int Offset, int Method, int Bits, int Levels, int ParametersOffset, int ParameterBytes,
+        int CoderOffset, int Coder, int StreamOffset, int StreamLength);
+
     public sealed record Layer(int Out, int In, byte Flags, PositionList? Present, int ValuesOffset, int ValuesLength,
-        int BiasOffset, PositionList? Masked, int HiddenOffset)
+        int BiasOffset, PositionList? Masked, int HiddenOffset, Quantized? Quantization = null)
     {
-        /// <summary>Values + code stream + biases: what StoredBytes counts.</summary>
-        public long WeightBytes => ValuesLength + (Present?.StreamLength ?? 0) + 4L * Out;
+        /// <summary>Values (or codebook/grid + coded codes) + position code stream + biases: what StoredBytes counts.</summary>
+        public long WeightBytes => (Quantization is { } q ? q.ParameterBytes + q.StreamLength : ValuesLength) + (Present?.StreamLength ?? 0) + 4L * Out;
     }
 
     public sealed record File(int MetadataLength, Layer[] Layers);
 
     public static File Parse(byte[] file)
     {
-        Assert.Equal(2, (int)BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8)));
+        int version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
+        Assert.InRange(version, 2, 3);
         long length = (long)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(12));
         Assert.Equal(file.Length, Header + length + Hash);
         int at = Header;
@@ -46,6 +54,8 @@ internal static class SpmlpV2
             byte flags = file[at++];
             long n = (long)outF * inF;
             PositionList? present = null, masked = null;
+            Quantized? quantized = null;
+            Assert.True(version == 3 || (flags & 4) == 0);
             int values = at, valuesLength;
             if ((flags & 2) != 0)
             {
@@ -54,6 +64,20 @@ internal static class SpmlpV2
                 valuesLength = 4 * present.Count;
             }
             else valuesLength = checked((int)(4 * n));
+            if ((flags & 4) != 0)
+            {
+                int start = at, method = file[at], bits = file[at + 1];
+                at += 2;
+                int levels = 0, parameters;
+                if (method == 0) { levels = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(at)); at += 2; parameters = 4 * levels; }
+                else parameters = 5 * outF;
+                int parametersAt = at;
+                at += parameters;
+                int coder = file[at], streamLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 1));
+                quantized = new Quantized(start, method, bits, levels, parametersAt, parameters, at, coder, at + 5, streamLength);
+                values = at + 5 + streamLength;
+                valuesLength = 0;
+            }
             at = values + valuesLength;
             int bias = at;
             at += 4 * outF;
@@ -64,7 +88,7 @@ internal static class SpmlpV2
                 hidden = at;
                 at += 4 * masked.Count;
             }
-            layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden);
+            layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden, quantized);
         }
         Assert.Equal(file.Length - Hash, at);
         return new File(meta, layers);
@@ -114,6 +138,17 @@ internal static class SpmlpV2
             best = Math.Min(best, (codes * bits + 7) / 8);
         }
         return best + 4L * present.Length + 4L * outF;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="remove"/> bytes at <paramref name="at"/> with <paramref name="insert"/>,
+    /// then fixes the header's payload length and the sha256: a file that lies only where the test wants.
+    /// </summary>
+    public static byte[] Splice(byte[] file, int at, int remove, byte[] insert)
+    {
+        var copy = file.Take(at).Concat(insert).Concat(file.Skip(at + remove)).ToArray();
+        BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(12), (ulong)(copy.Length - Header - Hash));
+        return Rehash(copy);
     }
 
     /// <summary>Gives the payload a valid sha256 again after a test changed it.</summary>

@@ -7,10 +7,12 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// The .spmlp file format, version 2 (version 1 files are still read):
+/// The .spmlp file format, version 3 (versions 1 and 2 are still read). A model with a
+/// quantized layer is written as version 3; any other model as version 2, whose layout is
+/// version 3 without the quantized flag, so that files of unquantized models stay as they were:
 /// <code>
 ///   magic    8 bytes   89 'S' 'P' 'M' 'L' 'P' 0D 0A
-///   version  uint16 LE (2), then 2 reserved bytes
+///   version  uint16 LE (2 or 3), then 2 reserved bytes
 ///   length   uint64 LE: payload bytes
 ///   reserved 4 bytes
 ///   payload  (integers little-endian)
@@ -19,12 +21,31 @@ namespace SparsePrune;
 ///     scale     the same
 ///     layers    int32 count, then per layer:
 ///       out, in   int32, int32
-///       flags     byte: 1 masked (Set-Sparsity), 2 pruned (connections deleted, stored sparse)
+///       flags     byte: 1 masked (Set-Sparsity), 2 pruned (connections deleted, stored sparse),
+///                 4 quantized (version 3 only)
 ///       weights   not pruned: out × in float32, row-major;
-///                 pruned: a position list of the present weights, then their float32 values in order
+///                 pruned: a position list of the present weights, then their float32 values in order;
+///                 quantized: the position list if pruned, then a quantized section instead of the values
 ///       bias      out float32
 ///       mask      if masked: a position list of the masked weights, then the float32 values behind the mask
 ///   sha256   32 bytes over the payload
+///
+///   quantized section (version 3):
+///     method    byte: 0 KMeans, 1 Linear
+///     bits      byte, 1..8
+///     KMeans:   levels uint16 (at most 2^bits), then levels float32: the codebook
+///     Linear:   out float32 row scales (finite, ≥ 0), then out int8 row zero points (in the bits' range)
+///     coder     byte: 1 Huffman, 2 Deflate, 3 Brotli (see <see cref="CodeCoding"/>)
+///     length    uint32: bytes of the coded stream
+///     stream    the codes of the stored weights (pruned: the present ones, in the order of the
+///               position list; otherwise all, row-major), entropy-coded.
+///               KMeans code 0 is a zero weight, code k is codebook[k − 1] (alphabet levels + 1);
+///               Linear code c is the level c − 2^(bits−1), the weight (level − zero point) × scale.
+///               A zero weight has a code rather than a zero-position list: dense and masked layers
+///               hold many zeros the coder makes cheap, and a pruned layer whose present weights are
+///               all non-zero never uses the code, so Huffman gives it no bits at all.
+///     The metadata then carries no quantization (version 2 kept codebook and grids there, and
+///     version 2 files that do still load, their weights checked against it).
 ///
 ///   position list:
 ///     count     uint32: positions listed
@@ -32,7 +53,8 @@ namespace SparsePrune;
 ///     codes     uint32: codes in the stream (listing codes and fillers)
 ///     stream    ceil(codes × bits / 8) bytes: the relative index coding of <see cref="PositionCoding"/>
 /// </code>
-/// Weights are stored as their exact float32 bits, so a round trip gives bit-identical outputs;
+/// Weights are stored as their exact float32 bits (a quantized layer's as the codes of values that
+/// decode to exactly those bits), so a round trip gives bit-identical outputs;
 /// the positions not in a pruned layer's list are its deleted connections, exactly.
 /// <see cref="LayerWeightBytes(Mlp)"/> gives each layer's weight bytes, which the compression
 /// report calls StoredBytes.
@@ -40,22 +62,26 @@ namespace SparsePrune;
 public static class SpmlpFormat
 {
     public static readonly byte[] Magic = { 0x89, (byte)'S', (byte)'P', (byte)'M', (byte)'L', (byte)'P', 0x0D, 0x0A };
-    /// <summary>The version <see cref="ToBytes"/> writes.</summary>
-    public const ushort FormatVersion = 2;
+    /// <summary>The newest version: what <see cref="ToBytes"/> writes for a model with a quantized layer.</summary>
+    public const ushort FormatVersion = 3;
+    /// <summary>What <see cref="ToBytes"/> writes for a model without quantized layers.</summary>
+    public const ushort UnquantizedVersion = 2;
     /// <summary>The oldest version <see cref="FromBytes"/> reads.</summary>
     public const ushort OldestReadableVersion = 1;
     private const int HeaderSize = 24;
     private const int HashSize = 32;
-    private const byte MaskedFlag = 1, PrunedFlag = 2;
+    private const byte MaskedFlag = 1, PrunedFlag = 2, QuantizedFlag = 4;
     // A metric can be infinite (a diverging regression): write it as "Infinity" rather than fail.
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
     /// Per layer, the bytes a model file spends on the layer's live weights: the weight values
     /// (4 bytes each: every weight of a dense layer, the present ones of a pruned layer), the
-    /// position list's code stream of a pruned layer, and 4 bytes per bias. Not counted: the
-    /// fixed fields of each layer (shape and flags, 9 bytes; a position list's count, width and
-    /// code count, 9 bytes), the mask section of a masked layer (a reversible mask saves nothing:
+    /// position list's code stream of a pruned layer, and 4 bytes per bias. A quantized layer
+    /// counts, instead of the values, its codebook (4 bytes a value) or grid (5 bytes a row) and
+    /// its coded stream (a Huffman table included). Not counted: the fixed fields of each layer
+    /// (shape and flags, 9 bytes; a position list's count, width and code count, 9 bytes; a
+    /// quantized section's method, bits, level count, coder and length, 9 bytes at most), the mask section of a masked layer (a reversible mask saves nothing:
     /// the live weights are all still there), the metadata and the file header and checksum.
     /// These are the numbers <see cref="ToBytes"/> writes.
     /// </summary>
@@ -64,17 +90,24 @@ public static class SpmlpFormat
     internal static long LayerWeightBytes(LayerState layer)
     {
         long bias = 4L * layer.OutFeatures;
-        if (layer.Deleted is null) return 4 * layer.DenseWeights + bias;
-        var present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
-        return PositionCoding.Choose(present).StreamBytes + 4L * present.Length + bias;
+        var present = layer.Deleted is null ? null : PositionCoding.PositionsOf(Bools(layer.Deleted), false);
+        long positions = present is null ? 0 : PositionCoding.Choose(present).StreamBytes;
+        if (layer.Quantization is { } q)
+            return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias;
+        return positions + 4L * (present?.Length ?? layer.DenseWeights) + bias;
     }
 
-    public static byte[] ToBytes(Mlp model)
+    public static byte[] ToBytes(Mlp model) => ToBytes(model, null);
+
+    /// <summary>As <see cref="ToBytes(Mlp)"/>; <paramref name="coder"/> forces the coder of quantized layers' codes (null: the smallest).</summary>
+    internal static byte[] ToBytes(Mlp model, CodeCoder? coder)
     {
+        bool quantized = model.State.Any(l => l.Quantization is not null);
+        ushort version = quantized ? FormatVersion : UnquantizedVersion;
         using var payload = new MemoryStream();
         using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model), Json);
+            var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, quantizationInMetadata: false), Json);
             w.Write(meta.Length);
             w.Write(meta);
             WriteOptionalFloats(w, model.FeatureOffset);
@@ -84,15 +117,16 @@ public static class SpmlpFormat
             {
                 w.Write(layer.OutFeatures);
                 w.Write(layer.InFeatures);
-                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag)));
+                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag) | (layer.Quantization is null ? 0 : QuantizedFlag)));
                 var weights = Floats(layer.Weight);
+                int[]? present = null;
                 if (layer.Deleted is not null)
                 {
-                    var present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
+                    present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
                     WritePositions(w, present);
-                    WriteFloatsAt(w, weights, present);
                 }
-                else WriteFloatsAt(w, weights, null);
+                if (layer.Quantization is { } q) WriteQuantized(w, q, Quantized(layer, weights, present, coder));
+                else WriteFloatsAt(w, weights, present);
                 WriteFloatsAt(w, Floats(layer.Bias), null);
                 if (layer.Keep is not null)
                 {
@@ -106,7 +140,7 @@ public static class SpmlpFormat
         var body = payload.ToArray();
         var result = new byte[HeaderSize + body.Length + HashSize];
         Magic.CopyTo(result, 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(result.AsSpan(8), FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(result.AsSpan(8), version);
         BinaryPrimitives.WriteUInt64LittleEndian(result.AsSpan(12), (ulong)body.Length);
         body.CopyTo(result, HeaderSize);
         SHA256.HashData(body).CopyTo(result, HeaderSize + body.Length);
@@ -187,7 +221,7 @@ public static class SpmlpFormat
                     throw new SparsePruneException("ModelTooLarge", ErrorKind.InvalidData,
                         $"The model file describes {total} weights up to layer {i}; reading them takes about {total * 18 / (1 << 20)} MiB and this process can use {available / (1 << 20)} MiB.");
                 byte flags = r.Byte();
-                if ((flags & ~(MaskedFlag | PrunedFlag)) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
+                if ((flags & ~(MaskedFlag | PrunedFlag | (version >= 3 ? QuantizedFlag : 0))) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
                 var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags);
                 layers.Add(layer);
             }
@@ -212,6 +246,8 @@ public static class SpmlpFormat
                     layers[i].Kernel = Enum.TryParse<LayerKernel>(kernels[i], out var k) && Enum.IsDefined(k) && !int.TryParse(kernels[i], out _)
                         ? k : throw new FormatException($"layer {i} names an unknown kernel '{kernels[i]}'");
             }
+            if (meta.Quantization is not null && version >= 3)
+                throw new FormatException("the metadata describes a quantization; a version 3 file keeps it in the layer sections");
             if (meta.Quantization is { } quantization)
             {
                 if (quantization.Length != layers.Count) throw new FormatException($"the quantization describes {quantization.Length} layers, the file has {layers.Count}");
@@ -241,15 +277,17 @@ public static class SpmlpFormat
         }
     }
 
-    /// <summary>Version 2: dense or position-coded weights, the bias, the position-coded mask.</summary>
+    /// <summary>Versions 2 and 3: dense or position-coded weights (in version 3 maybe quantized), the bias, the position-coded mask.</summary>
     private static LayerState ReadLayer(SpmlpCursor r, int i, int outF, int inF, byte flags)
     {
         long n = (long)outF * inF;
         float[] weights;
         int[]? present = null;
-        if ((flags & PrunedFlag) != 0)
+        LayerQuantization? quantization = null;
+        if ((flags & PrunedFlag) != 0) present = ReadPositions(r, n, $"layer {i}'s list of present weights");
+        if ((flags & QuantizedFlag) != 0) (weights, quantization) = ReadQuantized(r, i, outF, inF, present);
+        else if (present is not null)
         {
-            present = ReadPositions(r, n, $"layer {i}'s list of present weights");
             weights = new float[n];
             ReadFloatsAt(r, weights, present, $"layer {i}'s weights");
         }
@@ -270,7 +308,121 @@ public static class SpmlpFormat
             ReadFloatsAt(r, hidden, masked, $"layer {i}'s values behind the mask");
             if (!hidden.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values behind its mask");
         }
-        return BuildLayer(outF, inF, weights, bias, AllBut(n, present), AllBut(n, masked), hidden);
+        var layer = BuildLayer(outF, inF, weights, bias, AllBut(n, present), AllBut(n, masked), hidden);
+        layer.Quantization = quantization;
+        return layer;
+    }
+
+    // ---- quantized layers (version 3) ------------------------------------------------------
+
+    private sealed record QuantizedCodes(CodeCoder Coder, byte[] Stream);
+
+    /// <summary>Symbols of a layer's codes: KMeans the codebook and the zero, Linear the 2^bits levels.</summary>
+    private static int Alphabet(LayerQuantization q) => q.Method == QuantizationMethod.KMeans ? q.Codebook.Length + 1 : 1 << q.Bits;
+
+    /// <summary>Bytes of the codebook (4 a value) or the grid (a float32 scale and an int8 zero point a row).</summary>
+    private static long ParameterBytes(LayerQuantization q, int outF) => q.Method == QuantizationMethod.KMeans ? 4L * q.Codebook.Length : 5L * outF;
+
+    /// <summary>The coded codes of the stored weights; InvalidOperationException if a weight is not a value of the quantization.</summary>
+    private static QuantizedCodes Quantized(LayerState layer, float[] weights, int[]? present, CodeCoder? coder)
+    {
+        var q = layer.Quantization!;
+        int inF = layer.InFeatures, qmin = -(1 << (q.Bits - 1));
+        long count = present?.Length ?? weights.LongLength;
+        var codes = new ushort[count];
+        Dictionary<int, int>? index = null;
+        if (q.Method == QuantizationMethod.KMeans)
+        {
+            index = new Dictionary<int, int>();
+            for (int c = 0; c < q.Codebook.Length; c++) index.TryAdd(BitConverter.SingleToInt32Bits(q.Codebook[c]), c + 1);
+        }
+        for (long k = 0; k < count; k++)
+        {
+            long at = present is null ? k : present[k];
+            float v = weights[at];
+            if (index is not null)
+                codes[k] = v == 0 ? (ushort)0 : index.TryGetValue(BitConverter.SingleToInt32Bits(v), out int c) ? (ushort)c
+                    : throw new InvalidOperationException($"a weight ({v}) of the {layer.OutFeatures}x{inF} layer is not in its codebook");
+            else
+            {
+                int row = (int)(at / inF), level = Quantizer.Code(q, row, v);
+                if ((level - q.RowZeroPoints![row]) * q.RowScales![row] != v)
+                    throw new InvalidOperationException($"a weight ({v}) of the {layer.OutFeatures}x{inF} layer is off its row's grid");
+                codes[k] = (ushort)(level - qmin);
+            }
+        }
+        var (chosen, stream) = CodeCoding.Smallest(codes, Alphabet(q), coder);
+        return new QuantizedCodes(chosen, stream);
+    }
+
+    private static void WriteQuantized(BinaryWriter w, LayerQuantization q, QuantizedCodes codes)
+    {
+        w.Write((byte)(q.Method == QuantizationMethod.KMeans ? 0 : 1));
+        w.Write((byte)q.Bits);
+        if (q.Method == QuantizationMethod.KMeans)
+        {
+            w.Write((ushort)q.Codebook.Length);
+            WriteFloatsAt(w, q.Codebook, null);
+        }
+        else
+        {
+            WriteFloatsAt(w, q.RowScales!, null);
+            foreach (var z in q.RowZeroPoints!) w.Write((sbyte)z);
+        }
+        w.Write((byte)codes.Coder);
+        w.Write((uint)codes.Stream.Length);
+        w.Write(codes.Stream);
+    }
+
+    /// <summary>Reads a quantized section: the layer's weights (the codes' values at <paramref name="present"/>, all when null) and its quantization.</summary>
+    private static (float[] Weights, LayerQuantization Quantization) ReadQuantized(SpmlpCursor r, int i, int outF, int inF, int[]? present)
+    {
+        long n = (long)outF * inF;
+        string what = $"layer {i}'s quantization";
+        int method = r.Byte(), bits = r.Byte();
+        if (method > 1) throw new FormatException($"{what} names an unknown method {method}");
+        if (bits < 1 || bits > 8) throw new FormatException($"{what} has {bits} bits; 1 to 8 are possible");
+        int qmin = -(1 << (bits - 1)), qmax = (1 << (bits - 1)) - 1;
+        LayerQuantization q;
+        if (method == 0)
+        {
+            int levels = BinaryPrimitives.ReadUInt16LittleEndian(r.Bytes(2, what));
+            if (levels > 1 << bits) throw new FormatException($"{what} has a codebook of {levels} values; {bits} bits hold at most {1 << bits}");
+            var codebook = new float[r.Fits(levels, 4, $"layer {i}'s codebook")];
+            ReadFloatsAt(r, codebook, null, $"layer {i}'s codebook");
+            if (!codebook.All(float.IsFinite)) throw new FormatException($"layer {i}'s codebook holds NaN or infinite values");
+            q = new LayerQuantization(QuantizationMethod.KMeans, bits, codebook);
+        }
+        else
+        {
+            var scales = new float[r.Fits(outF, 4, $"layer {i}'s row scales")];
+            ReadFloatsAt(r, scales, null, $"layer {i}'s row scales");
+            var zeros = r.Bytes(outF, $"layer {i}'s row zero points").ToArray().Select(b => (int)(sbyte)b).ToArray();
+            if (scales.Any(v => !float.IsFinite(v) || v < 0)) throw new FormatException($"layer {i}'s row scales are not all finite and non-negative");
+            if (zeros.Any(z => z < qmin || z > qmax)) throw new FormatException($"layer {i}'s row zero points are not all {bits}-bit levels");
+            q = new LayerQuantization(QuantizationMethod.Linear, bits, Array.Empty<float>(), scales, zeros);
+        }
+        int coder = r.Byte();
+        long length = r.UInt32();
+        var stream = r.Bytes(length, $"layer {i}'s codes");
+        if (coder < 1 || coder > 3) throw new FormatException($"layer {i}'s codes name an unknown coder {coder}");
+        long count = present?.Length ?? n;
+        var codes = CodeCoding.Decode((CodeCoder)coder, stream, count, Alphabet(q), $"layer {i}'s codes");
+        // Allocated once the codes decoded: a lying section fails before the layer's memory is taken.
+        var weights = new float[n];
+        for (long k = 0; k < count; k++)
+        {
+            long at = present is null ? k : present[k];
+            int c = codes[k];
+            if (q.Method == QuantizationMethod.KMeans)
+                weights[at] = c == 0 ? 0f : q.Codebook[c - 1];
+            else
+            {
+                int row = (int)(at / inF);
+                weights[at] = (c + qmin - q.RowZeroPoints![row]) * q.RowScales![row];
+            }
+        }
+        return (weights, q);
     }
 
     /// <summary>n flags, all true but at <paramref name="positions"/> (null when there is no list).</summary>
