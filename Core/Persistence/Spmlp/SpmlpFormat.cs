@@ -92,8 +92,10 @@ public static partial class SpmlpFormat
         long bias = 4L * layer.OutFeatures;
         var present = layer.Deleted is null ? null : PositionCoding.PositionsOf(Bools(layer.Deleted), false);
         long positions = present is null ? 0 : PositionCoding.Choose(present).StreamBytes;
+        // Weights changed behind a quantization's back cannot be coded (ToBytes refuses them); reported, they cost float32.
         if (layer.Quantization is { } q)
-            return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias;
+            try { return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
+            catch (InvalidOperationException) { }
         return positions + 4L * (present?.Length ?? layer.DenseWeights) + bias;
     }
 
@@ -370,18 +372,10 @@ public static partial class SpmlpFormat
     }
 
     /// <summary>A tensor's values as float32, copied to managed memory.</summary>
-    private static float[] Floats(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-    }
+    private static float[] Floats(Tensor t) { using var scope = NewDisposeScope(); return t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray(); }
 
     /// <summary>A tensor's values as bool (non-zero is true), whatever its dtype.</summary>
-    private static bool[] Bools(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.detach().to_type(ScalarType.Bool).cpu().contiguous().data<bool>().ToArray();
-    }
+    private static bool[] Bools(Tensor t) { using var scope = NewDisposeScope(); return t.detach().to_type(ScalarType.Bool).cpu().contiguous().data<bool>().ToArray(); }
 
     private static void WritePositions(BinaryWriter w, int[] positions)
     {
