@@ -147,7 +147,7 @@ function Add-Row($Seed, $Sparsity, $Q, $Model, $Twin, $Seconds) {
             Bytes = $f.Bytes; Weights = $f.Weights; Accuracy = Get-TestAccuracy $Model; Twin = $Twin; Seconds = $Seconds
         })
     $r = $rows[-1]
-    Write-Host ("seed {0} sparsity {1:P0} {2} {3}-bit{4}: {5:N0} B, {6:P2} (twin {7:P2})" -f $Seed, $Sparsity, $r.Method, $r.Bits, $(if ($r.FineTune) { ' +FT' } else { '' }), $r.Bytes, $r.Accuracy, $Twin)
+    Write-Host ("seed {0} sparsity {1:P0} {2} {3}-bit{4}: {5:N0} B, {6:P2} (twin {7:P2}), quantized in {8:0.000} s" -f $Seed, $Sparsity, $r.Method, $r.Bits, $(if ($r.FineTune) { ' +FT' } else { '' }), $r.Bytes, $r.Accuracy, $Twin, $Seconds)
 }
 
 foreach ($seed in $Seeds) {
