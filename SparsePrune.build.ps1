@@ -6,7 +6,7 @@
     when nothing they read has changed: a build of an unchanged tree only compares timestamps.
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
-      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf
+      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -223,8 +223,17 @@ task QuickPerf -If (!$NoQuickBench) Stage, BareTorch, {
     Add-TestCount QuickPerf ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: Every path of the compression benchmark on Digits (prune, k-means, linear, the PyTorch peer), in about a minute.
+task QuickCompression -If (!$NoQuickBench) Stage, {
+    $results = Join-Path $TestResultsDir 'compression-quick'
+    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/compression.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
+    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'compression.json'))
+    print Gray "bench/compression.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    Add-TestCount QuickCompression ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum
