@@ -243,7 +243,8 @@ function Get-Label($r) {
     $q = if ($r.method -eq 'None') { 'float32' } else { "$($r.method) $($r.bits)-bit$(if ($r.fine_tune_epochs) { ' +FT' })" }
     "$s, $q"
 }
-$formatNote = 'the .spmlp format on this branch stores quantized weights as float32 (format 3, with codebooks and coded indices, is not merged here)'
+# What a missed size target is limited by: the bytes a stored weight still costs (codes, positions, codebook).
+$formatNote = 'the bits each stored weight still costs in the .spmlp file (codes, their positions and the codebook; the bits-per-weight column)'
 function Test-SizeTarget([double] $MinRatio, [double] $MaxDrop) {
     $ok = @($runs | Where-Object { $_.ratio -ge $MinRatio -and $_.drop_pt -le $MaxDrop } | Sort-Object ratio -Descending)
     if ($ok) { return @{ met = $true; detail = "$(Get-Label $ok[0]): $('{0:0.0}' -f $ok[0].ratio)×, drop $('{0:0.00}' -f $ok[0].drop_pt) pt" } }
