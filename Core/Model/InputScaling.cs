@@ -12,6 +12,13 @@ internal sealed record InputScaling(Normalization Kind, float[] Offset, float[] 
     /// <summary>The normalized inputs for raw rows.</summary>
     public Tensor Apply(Tensor raw) => (raw - tensor(Offset).to(raw.device)) / tensor(Scale).to(raw.device);
 
+    /// <summary>
+    /// The identity on <paramref name="inputs"/> features, for models whose first layer takes raw rows
+    /// (imported files with the normalization folded in): a data set attached later has its rows
+    /// mapped back to raw values rather than fed standardized.
+    /// </summary>
+    public static InputScaling Identity(int inputs) => new(Normalization.None, new float[inputs], Enumerable.Repeat(1f, inputs).ToArray());
+
     /// <summary>An independent copy (the arrays too).</summary>
     public InputScaling Copy() => new(Kind, Offset.ToArray(), Scale.ToArray());
 }

@@ -92,9 +92,7 @@ internal static class OnnxReader
             {
                 FeatureNames = info.FeatureNames,
                 ClassNames = info.ClassNames,
-                // The graph takes raw inputs: an identity normalization (not none) keeps it that way when a
-                // data set is attached later (its rows are mapped back to raw values), as SafeTensors import does.
-                Scaling = new InputScaling(Normalization.None, new float[inputs], Enumerable.Repeat(1f, inputs).ToArray()),
+                Scaling = InputScaling.Identity(inputs), // the graph takes raw inputs
             };
         }
         catch

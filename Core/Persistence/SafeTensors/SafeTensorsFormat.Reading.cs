@@ -99,10 +99,7 @@ public static partial class SafeTensorsFormat
             {
                 FeatureNames = info.FeatureNames,
                 ClassNames = info.ClassNames,
-                // The normalization is folded into the first layer: the model takes raw inputs. An
-                // identity normalization (not none) keeps it that way when a data set is attached later:
-                // its rows are mapped back to raw values rather than fed standardized.
-                Scaling = new InputScaling(Normalization.None, new float[inputs], Enumerable.Repeat(1f, inputs).ToArray()),
+                Scaling = InputScaling.Identity(inputs), // the normalization is folded into the first layer
             };
         }
         catch
