@@ -37,16 +37,8 @@ Import-Module $ModulePath -Force
 # gets the same training calls with nothing pruned. A cosine learning rate helped the dense
 # twin more than the pruned models, and global magnitude ranking with a per-layer cap did
 # worse than ERK at 98 % and above.
-$recipe = @{
-    Widths               = @(784, 300, 100, 10)
-    BatchSize            = 128
-    DenseEpochs          = 5
-    PruneEpochs          = 45
-    UpdateEvery          = 20
-    RampFraction         = 0.5
-    LearningRate         = 0.001
-    LearningRateSchedule = 'Constant'
-}
+$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
+$recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
 $settings = @(
     @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK' }
     @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'ERK' }
@@ -58,11 +50,6 @@ $settings = @(
 
 if ($Quick) {
     $data = Get-Dataset Digits -Seed 1
-    $recipe.Widths = @(64, 300, 100, 10)
-    $recipe.BatchSize = 64
-    $recipe.DenseEpochs = 3
-    $recipe.PruneEpochs = 3
-    $recipe.UpdateEvery = 10
     $Seeds = @($Seeds[0])
     # One setting per path: each structure, each schedule, each scope and each criterion once.
     $settings = @(

@@ -48,17 +48,9 @@ Import-Module $ModulePath -Force
 # ---- the recipe ----------------------------------------------------------------------------
 # Pruning: bench/accuracy.ps1's recipe, its best for connections at every target (ERK, L1,
 # gradual cubic ramp over the first half of the pruning epochs, constant learning rate).
-$recipe = @{
-    Widths               = @(784, 300, 100, 10)
-    BatchSize            = 128
-    DenseEpochs          = 5
-    PruneEpochs          = 45
-    UpdateEvery          = 20
-    RampFraction         = 0.5
-    LearningRate         = 0.001
-    LearningRateSchedule = 'Constant'
-    FineTuneEpochs       = $FineTuneEpochs
-}
+$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
+$recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
+$recipe.FineTuneEpochs = $FineTuneEpochs
 $sparsities = @(0.9, 0.95, 0.98)
 # Quantization of each pruned model: Deep Compression's k-means sweep, 3 bits with and without
 # fine-tuning (target 4), and the linear int8 grid the runtimes use.
@@ -72,12 +64,8 @@ $peer = Join-Path $PSScriptRoot 'peer_quantize.py'
 
 if ($Quick) {
     $data = Get-Dataset Digits -Seed 1
-    $peerData = @('--csv', (Join-Path $PSScriptRoot '../../shared/data/digits.csv.gz'))
-    $recipe.Widths = @(64, 300, 100, 10)
-    $recipe.BatchSize = 64
-    $recipe.DenseEpochs = 3
-    $recipe.PruneEpochs = 3
-    $recipe.UpdateEvery = 10
+    # The Digits file the module embeds (the same rows as Get-Dataset Digits).
+    $peerData = @('--csv', (Join-Path $PSScriptRoot '../Core/Data/Embedded/digits.csv.gz'))
     $recipe.FineTuneEpochs = 1
     $Seeds = @($Seeds[0])
     $sparsities = @(0.9)

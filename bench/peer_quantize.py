@@ -11,6 +11,8 @@ import argparse, gzip, json, os, struct, tempfile, time
 import torch
 import torch.nn as nn
 
+from peer_pytorch import read_idx  # the IDX reader the accuracy peer uses
+
 
 def read_safetensors(path):
     """The tensors and the __metadata__ of a SafeTensors file (F32 only: what SparsePrune writes)."""
@@ -61,17 +63,6 @@ def unfold(model, x):
         first.bias.copy_((first.bias.double() + w @ o.double()).float())
         first.weight.copy_((w * s.double()).masked_fill(constant, 0).float())
     return model, (x - o) / s
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic = struct.unpack(">i", data[:4])[0]
-    if magic == 0x803:
-        n, r, c = struct.unpack(">iii", data[4:16])
-        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).reshape(n, r * c).float()
-    n = struct.unpack(">i", data[4:8])[0]
-    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
 
 
 def read_csv(path):
