@@ -38,6 +38,11 @@ param(
     [switch] $Quick,
     [int[]] $Seeds = @(0, 1, 2),
     [string] $FashionMnistPath = '/usr/share/datasets/fashion-mnist',
+    # How the pixels are scaled. MinMax maps them to [0, 1] as Deep Compression fed MNIST; its
+    # per-pixel statistics (min 0, range 1 almost everywhere) compress to a few bytes. Standard
+    # keeps 784 means and 784 deviations in every file: about 5.6 KB that no coder shrinks, which
+    # alone caps a LeNet-300-100 file near 190x whatever the weights cost.
+    [ValidateSet('MinMax', 'Standard', 'None')] [string] $Normalize = 'MinMax',
     # Epochs of training of the shared values after k-means (the twins get as many more).
     [int] $FineTuneEpochs = 5
 )
@@ -63,7 +68,7 @@ $python = '/usr/bin/python3'
 $peer = Join-Path $PSScriptRoot 'peer_quantize.py'
 
 if ($Quick) {
-    $data = Get-Dataset Digits -Seed 1
+    $data = Get-Dataset Digits -Seed 1 -Normalize $Normalize
     # The Digits file the module embeds (the same rows as Get-Dataset Digits).
     $peerData = @('--csv', (Join-Path $PSScriptRoot '../Core/Data/Embedded/digits.csv.gz'))
     $recipe.FineTuneEpochs = 1
@@ -80,7 +85,7 @@ else {
     if (-not (Test-Path (Join-Path $FashionMnistPath 'train-images-idx3-ubyte.gz'))) {
         throw "Fashion-MNIST is not in ${FashionMnistPath}: install it (apt-get install dataset-fashion-mnist; build.ps1 bench does) or give -FashionMnistPath."
     }
-    $data = Get-Dataset FashionMnist -Path $FashionMnistPath
+    $data = Get-Dataset FashionMnist -Path $FashionMnistPath -Normalize $Normalize
     $peerData = @('--idx-folder', $FashionMnistPath)
 }
 # The peer reads the Digits file itself in -Quick (the module's test split is not exposed), so
@@ -132,7 +137,8 @@ function Add-Row($Seed, $Sparsity, $Q, $Model, $Twin, $Seconds) {
             Seed = $Seed; Sparsity = $Sparsity
             Method = if ($Q) { $Q.Method } else { 'None' }; Bits = if ($Q) { $Q.Bits } else { 32 }
             FineTune = [bool]($Q -and $Q.FineTune)
-            Bytes = $f.Bytes; Weights = $f.Weights; Accuracy = Get-TestAccuracy $Model; Twin = $Twin; Seconds = $Seconds
+            Bytes = $f.Bytes; Weights = $f.Weights; StoredBits = ($Model | Get-CompressionReport).BitsPerWeight
+            Accuracy = Get-TestAccuracy $Model; Twin = $Twin; Seconds = $Seconds
         })
     $r = $rows[-1]
     Write-Host ("seed {0} sparsity {1:P0} {2} {3}-bit{4}: {5:N0} B, {6:P2} (twin {7:P2}), quantized in {8:0.000} s" -f $Seed, $Sparsity, $r.Method, $r.Bits, $(if ($r.FineTune) { ' +FT' } else { '' }), $r.Bytes, $r.Accuracy, $Twin, $Seconds)
@@ -198,8 +204,10 @@ $runs = foreach ($g in $rows | Group-Object Sparsity, Method, Bits, FineTune) {
         file_bytes = $bytes
         ratio = ($ratios | Measure-Object -Average).Average
         present_weights = $weights
-        # No BitsPerWeight in Get-CompressionReport yet: the whole file over the present weights.
+        # The whole file over the present weights (metadata included), and Get-CompressionReport's
+        # BitsPerWeight: the file's weight and bias bytes alone (codes, positions, codebook).
         bits_per_weight = 8 * $bytes / $weights
+        stored_bits_per_weight = ($g.Group.StoredBits | Measure-Object -Average).Average
         accuracy = ($g.Group.Accuracy | Measure-Object -Average).Average
         dense_same_epochs_accuracy = ($g.Group.Twin | Measure-Object -Average).Average
         drop_pt = ($drops | Measure-Object -Average).Average
@@ -277,6 +285,7 @@ $targets['5'] = @{
 $result = [ordered]@{
     date = (Get-Date).ToUniversalTime().ToString('o')
     dataset = $data.Name
+    normalize = $Normalize
     quick = [bool]$Quick
     recipe = $recipe
     seeds = @($Seeds)
@@ -288,17 +297,17 @@ $result = [ordered]@{
 
 $denseRun = $runs | Where-Object { $_.sparsity -eq 0 -and $_.method -eq 'None' }
 $md = @(
-    "LeNet-300-100 on $($data.Name)$(if ($Quick) { ' (quick run: Digits, one seed, few epochs; the targets are only indicative)' }): pruned with bench/accuracy.ps1's recipe ($($recipe.DenseEpochs) dense + $($recipe.PruneEpochs) pruning epochs), then quantized; k-means rows marked +FT trained their shared values $($recipe.FineTuneEpochs) more epochs. Each model is compared with its dense twin trained the same total epochs; mean over seeds $($Seeds -join ', '); spread = largest minus smallest drop. File = Export-Mlp .spmlp on disk; ratio = dense float32 file ($('{0:N0}' -f $denseRun.file_bytes) B) / file; bits per weight = 8 × file bytes / present weights.",
+    "LeNet-300-100 on $($data.Name)$(if ($Quick) { ' (quick run: Digits, one seed, few epochs; the targets are only indicative)' }): pruned with bench/accuracy.ps1's recipe ($($recipe.DenseEpochs) dense + $($recipe.PruneEpochs) pruning epochs), then quantized; k-means rows marked +FT trained their shared values $($recipe.FineTuneEpochs) more epochs. Each model is compared with its dense twin trained the same total epochs; mean over seeds $($Seeds -join ', '); spread = largest minus smallest drop. Inputs scaled with -Normalize $Normalize. File = Export-Mlp .spmlp on disk; ratio = dense float32 file ($('{0:N0}' -f $denseRun.file_bytes) B) / file; file bits/weight = 8 × file bytes / present weights; weight bits/weight = Get-CompressionReport's BitsPerWeight (the weight and bias bytes alone).",
     '',
-    '| sparsity | quantization | file (B) | ratio | present weights | bits/weight | accuracy | dense, same epochs | drop (pt) | spread (pt) | quantize (s) |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| sparsity | quantization | file (B) | ratio | present weights | file bits/weight | weight bits/weight | accuracy | dense, same epochs | drop (pt) | spread (pt) | quantize (s) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
 ) + ($runs | Sort-Object sparsity, @{ Expression = { $_.method -eq 'None' }; Descending = $true }, method, @{ Expression = 'bits'; Descending = $true }, @{ Expression = 'fine_tune_epochs'; Descending = $true } | ForEach-Object {
         $q = if ($_.method -eq 'None') { 'none (float32)' } else { "$($_.method) $($_.bits)-bit$(if ($_.fine_tune_epochs) { " +FT $($_.fine_tune_epochs) ep" })" }
-        '| {0} | {1} | {2:N0} | {3:0.0}× | {4:N0} | {5:0.00} | {6:0.00} % | {7:0.00} % | {8:0.00} | {9:0.00} | {10:0.000} |' -f $(if ($_.sparsity) { '{0:0} %' -f (100 * $_.sparsity) } else { 'dense' }), $q,
-        $_.file_bytes, $_.ratio, $_.present_weights, $_.bits_per_weight, (100 * $_.accuracy), (100 * $_.dense_same_epochs_accuracy), $_.drop_pt, $_.spread_pt, $_.quantize_seconds
+        '| {0} | {1} | {2:N0} | {3:0.0}× | {4:N0} | {5:0.00} | {6:0.00} | {7:0.00} % | {8:0.00} % | {9:0.00} | {10:0.00} | {11:0.000} |' -f $(if ($_.sparsity) { '{0:0} %' -f (100 * $_.sparsity) } else { 'dense' }), $q,
+        $_.file_bytes, $_.ratio, $_.present_weights, $_.bits_per_weight, $_.stored_bits_per_weight, (100 * $_.accuracy), (100 * $_.dense_same_epochs_accuracy), $_.drop_pt, $_.spread_pt, $_.quantize_seconds
     })
 if ($peerRun) {
-    $md += '| dense | PyTorch $($peerRun.torch) quantize_dynamic int8 (state dict) | {0:N0} | {1:0.0}× | | | {2:0.00} % | {3:0.00} % (float32 in PyTorch) | {4:0.00} | {5:0.00} | {6:0.000} |' -f $peerRun.int8_state_dict_bytes, $peerRun.ratio, (100 * $peerRun.accuracy), (100 * $peerRun.float_accuracy), $peerRun.drop_pt, $peerRun.spread_pt, $peerRun.quantize_seconds
+    $md += '| dense | PyTorch $($peerRun.torch) quantize_dynamic int8 (state dict) | {0:N0} | {1:0.0}× | | | | {2:0.00} % | {3:0.00} % (float32 in PyTorch) | {4:0.00} | {5:0.00} | {6:0.000} |' -f $peerRun.int8_state_dict_bytes, $peerRun.ratio, (100 * $peerRun.accuracy), (100 * $peerRun.float_accuracy), $peerRun.drop_pt, $peerRun.spread_pt, $peerRun.quantize_seconds
     $md[-1] = $md[-1].Replace('$($peerRun.torch)', $peerRun.torch)
     $md += ''
     $md += "PyTorch row: the same dense model (SafeTensors export), normalization taken back out of the first layer, evaluated on the same test rows$(if ($Quick) { ' (in -Quick: every row of the Digits file)' }); its drop is against its own float32 accuracy. Quantized as exported (normalization folded in) it reaches $('{0:0.00} %' -f (100 * $peerRun.folded_int8_accuracy))."

@@ -20,6 +20,7 @@ public sealed class CompressionReport : CompressionCounts
         var state = model.State;
         var baseline = model.Baseline;
         var rows = new List<LayerReport>();
+        var storedBytes = SpmlpFormat.LayerWeightBytes(model);
         for (int i = 0; i < state.Count; i++)
         {
             var l = state[i];
@@ -27,7 +28,7 @@ public sealed class CompressionReport : CompressionCounts
             long baseWeights = baseline?.LayerWeights[i] ?? l.DenseWeights;
             int baseNeurons = baseline?.LayerNeurons[i] ?? l.OutFeatures;
             long dense = 4 * (l.DenseWeights + l.OutFeatures);
-            long stored = SpmlpFormat.LayerWeightBytes(l);
+            long stored = storedBytes[i];
             rows.Add(new LayerReport
             {
                 Layer = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Stored = l.Stored, Bits = l.Quantization?.Bits,

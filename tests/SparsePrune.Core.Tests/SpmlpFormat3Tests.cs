@@ -49,7 +49,7 @@ public class SpmlpFormat3Tests
         TestKit.BitEqual(TestKit.Forward(model, rows, 9), TestKit.Forward(copy, rows, 9), "outputs");
         // The metadata no longer carries the quantization: the layer sections do.
         var file = SpmlpV2.Parse(bytes);
-        var json = Encoding.UTF8.GetString(bytes, SpmlpV2.Header + 4, file.MetadataLength);
+        var json = file.MetadataJson;
         Assert.Contains("\"Quantization\":null", json);
         Assert.All(Enumerable.Range(0, model.LayerCount), i => Assert.Equal(model.State[i].Quantization is not null, file.Layers[i].Quantization is not null));
         return copy;
@@ -194,7 +194,7 @@ public class SpmlpFormat3Tests
         Quantize(model, method, 3);
         var bytes = SpmlpFormat.ToBytes(model, coder);
         var file = SpmlpV2.Parse(bytes);
-        int start = file.Layers[0].Present!.StreamOffset - 9, end = bytes.Length - SpmlpV2.Hash;
+        int start = file.Layers[0].Present!.Start, end = bytes.Length - SpmlpV2.Hash;
         // Cut the payload short at every byte of the layers (header length and checksum fixed up).
         for (int cut = start; cut < end; cut++)
             Corrupt(SpmlpV2.Splice(bytes, cut, end - cut, Array.Empty<byte>()));
@@ -291,8 +291,9 @@ public class SpmlpFormat3Tests
         Corrupt(With(bytes, f => BinaryPrimitives.WriteSingleLittleEndian(f.AsSpan(q.ParametersOffset), float.PositiveInfinity)), "row scales");
         Corrupt(With(bytes, f => f[q.ParametersOffset + 32] = 8), "zero points"); // 4 bits: levels -8..7
         Corrupt(With(bytes, f => f[q.ParametersOffset + 32] = unchecked((byte)-9)), "zero points");
-        // Quantized flag in a version 2 file: unknown.
-        Corrupt(With(bytes, f => BinaryPrimitives.WriteUInt16LittleEndian(f.AsSpan(8), 2)), "unknown flags");
+        // Quantized flag in a version 2 file (plain metadata, as version 2 has it): unknown.
+        var plain = SpmlpFormat.ToBytes(model, CodeCoder.Huffman, compact: false);
+        Corrupt(With(plain, f => BinaryPrimitives.WriteUInt16LittleEndian(f.AsSpan(8), 2)), "unknown flags");
     }
 
     [Fact]

@@ -17,7 +17,8 @@ internal static class SpmlpV2
 {
     public const int Header = 24, Hash = 32;
 
-    public sealed record PositionList(int Count, int Bits, long Codes, int StreamOffset, int StreamLength, int[] Positions);
+    /// <summary>A position list: where it starts (its count), its width and coder (0: packed), its stream and what it lists.</summary>
+    public sealed record PositionList(int Count, int Bits, long Codes, int StreamOffset, int StreamLength, int[] Positions, int Start = 0, int Coder = 0);
 
     /// <summary>
     /// A version-3 quantized section: where it starts (the method byte), its codebook or grid
@@ -33,7 +34,11 @@ internal static class SpmlpV2
         public long WeightBytes => (Quantization is { } q ? q.ParameterBytes + q.StreamLength : ValuesLength) + (Present?.StreamLength ?? 0) + 4L * Out;
     }
 
-    public sealed record File(int MetadataLength, Layer[] Layers);
+    /// <summary>
+    /// <paramref name="MetadataLength"/>: the bytes the metadata takes in the file (compressed,
+    /// the preamble's Brotli stream with the input normalization); <paramref name="MetadataJson"/> the JSON.
+    /// </summary>
+    public sealed record File(int MetadataLength, Layer[] Layers, string MetadataJson = "", bool CompressedPreamble = false);
 
     public static File Parse(byte[] file)
     {
@@ -44,8 +49,32 @@ internal static class SpmlpV2
         int at = Header;
         int I32() { var v = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(at)); at += 4; return v; }
         int meta = I32();
-        at += meta;
-        for (int k = 0; k < 2; k++) { int n = I32(); if (n > 0) at += 4 * n; }
+        string json;
+        bool compressed = meta < 0;
+        if (compressed)
+        {
+            // Version 3: −(Brotli bytes), the decoded length, then the stream of the plain preamble.
+            Assert.Equal(3, version);
+            meta = -meta;
+            int plainLength = I32();
+            using var brotli = new System.IO.Compression.BrotliStream(new MemoryStream(file, at, meta), System.IO.Compression.CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            brotli.CopyTo(plain);
+            var p = plain.ToArray();
+            Assert.Equal(plainLength, p.Length);
+            int jsonLength = BinaryPrimitives.ReadInt32LittleEndian(p);
+            json = Encoding.UTF8.GetString(p, 4, jsonLength);
+            int inner = 4 + jsonLength;
+            for (int k = 0; k < 2; k++) { int n = BinaryPrimitives.ReadInt32LittleEndian(p.AsSpan(inner)); inner += 4 + Math.Max(0, 4 * n); }
+            Assert.Equal(p.Length, inner);
+            at += meta;
+        }
+        else
+        {
+            json = Encoding.UTF8.GetString(file, at, meta);
+            at += meta;
+            for (int k = 0; k < 2; k++) { int n = I32(); if (n > 0) at += 4 * n; }
+        }
         int count = I32();
         var layers = new Layer[count];
         for (int i = 0; i < count; i++)
@@ -91,34 +120,88 @@ internal static class SpmlpV2
             layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden, quantized);
         }
         Assert.Equal(file.Length - Hash, at);
-        return new File(meta, layers);
+        return new File(meta, layers, json, compressed);
     }
 
     private static PositionList List(byte[] file, ref int at, long limit)
     {
+        int start = at;
         int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at));
-        int bits = file[at + 4];
+        int width = file[at + 4], bits = width & 0x1F, coder = width >> 5;
         long codes = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at + 5));
         at += 9;
-        int bytes = (int)((codes * bits + 7) / 8);
+        int bytes;
+        long[] symbols;
+        if (coder == 0)
+        {
+            bytes = (int)((codes * bits + 7) / 8);
+            symbols = new long[codes];
+            for (long c = 0; c < codes; c++)
+                for (int b = 0; b < bits; b++)
+                {
+                    long bit = c * bits + b;
+                    if ((file[at + bit / 8] >> (int)(bit % 8) & 1) != 0) symbols[c] |= 1L << b;
+                }
+        }
+        else
+        {
+            // Version 3, entropy-coded: the stream's length, then the codes as symbols of 0..2^bits − 1.
+            bytes = (int)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(at));
+            at += 4;
+            symbols = Symbols(file.AsSpan(at, bytes).ToArray(), coder, codes, 1 << bits);
+        }
         var positions = new List<int>();
         long position = -1, max = (1L << bits) - 1;
-        for (long c = 0; c < codes; c++)
+        foreach (var code in symbols)
         {
-            long code = 0;
-            for (int b = 0; b < bits; b++)
-            {
-                long bit = c * bits + b;
-                if ((file[at + bit / 8] >> (int)(bit % 8) & 1) != 0) code |= 1L << b;
-            }
             if (code == 0) position += max;
             else positions.Add((int)(position += code));
         }
         Assert.Equal(count, positions.Count);
         Assert.True(positions.Count == 0 || positions[^1] < limit);
-        var list = new PositionList(count, bits, codes, at, bytes, positions.ToArray());
+        var list = new PositionList(count, bits, codes, at, bytes, positions.ToArray(), start, coder);
         at += bytes;
         return list;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> symbols of an entropy-coded stream: coder 1 canonical Huffman (the
+    /// alphabet's code lengths, then the codes MSB first), 2 Deflate and 3 Brotli (a byte a symbol).
+    /// </summary>
+    public static long[] Symbols(byte[] stream, int coder, long count, int alphabet)
+    {
+        if (coder != 1)
+        {
+            using Stream decoder = coder == 2
+                ? new System.IO.Compression.DeflateStream(new MemoryStream(stream), System.IO.Compression.CompressionMode.Decompress)
+                : new System.IO.Compression.BrotliStream(new MemoryStream(stream), System.IO.Compression.CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            decoder.CopyTo(plain);
+            Assert.Equal(count, plain.Length);
+            return plain.ToArray().Select(b => (long)b).ToArray();
+        }
+        // Canonical Huffman by brute force: assign codes by (length, symbol), then match bit strings.
+        var lengths = stream.Take(alphabet).ToArray();
+        var table = new Dictionary<string, long>();
+        long next = 0;
+        int previous = 0;
+        foreach (var s in Enumerable.Range(0, alphabet).Where(s => lengths[s] > 0).OrderBy(s => lengths[s]).ThenBy(s => s))
+        {
+            next <<= lengths[s] - previous;
+            previous = lengths[s];
+            table[Convert.ToString(next, 2).PadLeft(lengths[s], '0')] = s;
+            next++;
+        }
+        var result = new long[count];
+        var bitsRead = new StringBuilder();
+        long at = 8L * alphabet, k = 0;
+        while (k < count)
+        {
+            bitsRead.Append((stream[at >> 3] >> (7 - (int)(at & 7)) & 1) != 0 ? '1' : '0');
+            at++;
+            if (table.TryGetValue(bitsRead.ToString(), out var symbol)) { result[k++] = symbol; bitsRead.Clear(); }
+        }
+        return result;
     }
 
     /// <summary>

@@ -32,8 +32,15 @@ internal static class CodeCoding
     public const int MaxLength = 24;
 
     /// <summary>The coder that gives the fewest bytes for these codes, and its stream; ties go to the lower coder.</summary>
+    /// <remarks>
+    /// Remembered by the codes' hash: a compression report asks for the same layers' streams
+    /// again and again, and Brotli at quality 11 is slow. The hash covers every input, so a
+    /// changed layer is coded afresh; the cache holds at most <see cref="CacheEntries"/> streams.
+    /// </remarks>
     public static (CodeCoder Coder, byte[] Stream) Smallest(ushort[] codes, int alphabet, CodeCoder? only = null)
     {
+        var key = CacheKey(codes, alphabet, only);
+        if (Cache.TryGetValue(key, out var cached)) return cached;
         (CodeCoder, byte[])? best = null;
         foreach (var coder in new[] { CodeCoder.Huffman, CodeCoder.Deflate, CodeCoder.Brotli })
         {
@@ -42,7 +49,19 @@ internal static class CodeCoding
             var stream = Encode(coder, codes, alphabet);
             if (best is null || stream.Length < best.Value.Item2.Length) best = (coder, stream);
         }
-        return best ?? throw new ArgumentException($"{only} cannot code an alphabet of {alphabet} symbols");
+        var result = best ?? throw new ArgumentException($"{only} cannot code an alphabet of {alphabet} symbols");
+        if (Cache.Count >= CacheEntries) Cache.Clear();
+        Cache[key] = result;
+        return result;
+    }
+
+    private const int CacheEntries = 256;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (CodeCoder, byte[])> Cache = new();
+
+    private static string CacheKey(ushort[] codes, int alphabet, CodeCoder? only)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(codes.AsSpan()));
+        return $"{alphabet}/{(int?)only}/{codes.Length}/{Convert.ToHexString(hash)}";
     }
 
     public static byte[] Encode(CodeCoder coder, ushort[] codes, int alphabet)

@@ -62,41 +62,76 @@ internal readonly record struct PositionCoding(int Bits, long Codes)
     }
 
     /// <summary>The packed code stream of <paramref name="positions"/> (strictly increasing, ≥ 0).</summary>
-    public byte[] Encode(ReadOnlySpan<int> positions)
+    public byte[] Encode(ReadOnlySpan<int> positions) => Pack(Symbols(positions));
+
+    /// <summary>
+    /// The codes of <paramref name="positions"/> (strictly increasing, ≥ 0) in order, fillers
+    /// included: the symbols a version-3 file may entropy-code instead of packing (alphabet 2^Bits).
+    /// </summary>
+    public ushort[] Symbols(ReadOnlySpan<int> positions)
     {
-        var stream = new byte[StreamBytes];
-        long max = (1L << Bits) - 1, previous = -1, bit = 0;
+        var symbols = new ushort[Codes];
+        long max = (1L << Bits) - 1, previous = -1, at = 0;
         foreach (var p in positions)
         {
             long gap = p - previous;
             if (gap <= 0) throw new ArgumentException("positions must increase", nameof(positions));
-            for (long f = (gap - 1) / max; f > 0; f--) bit += Bits; // a filler: code 0, already zero in the stream
-            Put(stream, bit, (int)(gap - (gap - 1) / max * max), Bits);
-            bit += Bits;
+            long fillers = (gap - 1) / max;
+            if (at + fillers + 1 > Codes) throw new ArgumentException("the positions are not the ones this coding was chosen for", nameof(positions));
+            at += fillers; // a filler: code 0, already zero in the array
+            symbols[at++] = (ushort)(gap - fillers * max);
             previous = p;
         }
-        if (bit != Codes * Bits) throw new ArgumentException("the positions are not the ones this coding was chosen for", nameof(positions));
+        if (at != Codes) throw new ArgumentException("the positions are not the ones this coding was chosen for", nameof(positions));
+        return symbols;
+    }
+
+    /// <summary>The codes packed <see cref="Bits"/> bits each, LSB first.</summary>
+    public byte[] Pack(ReadOnlySpan<ushort> symbols)
+    {
+        var stream = new byte[StreamBytes];
+        long bit = 0;
+        foreach (var s in symbols) { Put(stream, bit, s, Bits); bit += Bits; }
         return stream;
     }
 
     /// <summary>
-    /// Decodes <paramref name="count"/> positions from <paramref name="stream"/>, all below
+    /// Decodes <paramref name="count"/> positions from the packed <paramref name="stream"/>, all below
     /// <paramref name="limit"/>; throws <see cref="FormatException"/> naming <paramref name="what"/>
     /// when the stream is not a valid coding of exactly that many positions.
     /// </summary>
     public int[] Decode(ReadOnlySpan<byte> stream, long count, long limit, string what)
     {
+        CheckCounts(count, limit, what);
+        if (stream.Length != StreamBytes) throw new FormatException($"{what} has {stream.Length} bytes of codes, expected {StreamBytes}");
+        for (long b = Codes * Bits; b < stream.Length * 8L; b++)
+            if ((stream[(int)(b >> 3)] & (1 << (int)(b & 7))) != 0) throw new FormatException($"{what} has non-zero padding bits");
+        var symbols = new ushort[Codes];
+        for (long c = 0, bit = 0; c < Codes; c++, bit += Bits) symbols[c] = (ushort)Get(stream, bit, Bits);
+        return FromSymbols(symbols, count, limit, what);
+    }
+
+    /// <summary>Checks the announced counts before anything is allocated for them.</summary>
+    public void CheckCounts(long count, long limit, string what)
+    {
         if (Bits < MinBits || Bits > MaxBits) throw new FormatException($"{what} has a code width of {Bits} bits; widths run from {MinBits} to {MaxBits}");
         if (count > Codes) throw new FormatException($"{what} lists {count} positions in {Codes} codes");
         if (Codes > limit) throw new FormatException($"{what} has {Codes} codes for {limit} positions");
-        if (stream.Length != StreamBytes) throw new FormatException($"{what} has {stream.Length} bytes of codes, expected {StreamBytes}");
+    }
+
+    /// <summary>The positions that <paramref name="symbols"/> (exactly <see cref="Codes"/> codes below 2^Bits) list; as <see cref="Decode"/>.</summary>
+    public int[] FromSymbols(ReadOnlySpan<ushort> symbols, long count, long limit, string what)
+    {
+        CheckCounts(count, limit, what);
+        if (symbols.Length != Codes) throw new FormatException($"{what} holds {symbols.Length} codes, it announces {Codes}");
         var positions = new int[count];
-        long max = (1L << Bits) - 1, at = -1, bit = 0;
+        long max = (1L << Bits) - 1, at = -1;
         int listed = 0;
         bool lastWasFiller = false;
-        for (long c = 0; c < Codes; c++, bit += Bits)
+        for (int c = 0; c < symbols.Length; c++)
         {
-            int code = Get(stream, bit, Bits);
+            int code = symbols[c];
+            if (code > max) throw new FormatException($"{what} holds code {code}; {Bits}-bit codes end at {max}");
             lastWasFiller = code == 0;
             at += code == 0 ? max : code;
             if (at >= limit) throw new FormatException($"{what} runs past the last of its {limit} positions (code {c + 1} of {Codes})");
@@ -106,8 +141,6 @@ internal readonly record struct PositionCoding(int Bits, long Codes)
         }
         if (listed != count) throw new FormatException($"{what} lists {listed} positions, it announces {count}");
         if (lastWasFiller) throw new FormatException($"{what} ends with a filler code");
-        for (long b = bit; b < stream.Length * 8L; b++)
-            if ((stream[(int)(b >> 3)] & (1 << (int)(b & 7))) != 0) throw new FormatException($"{what} has non-zero padding bits");
         return positions;
     }
 

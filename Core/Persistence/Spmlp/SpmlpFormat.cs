@@ -16,9 +16,12 @@ namespace SparsePrune;
 ///   length   uint64 LE: payload bytes
 ///   reserved 4 bytes
 ///   payload  (integers little-endian)
-///     metadata  int32 byte count, UTF-8 JSON (name, activation, task, seed, names, baseline, history)
-///     offset    int32 count (-1: none), float32 values: the input normalization
-///     scale     the same
+///     preamble, plain (version 2, and version 3 where compressing does not pay):
+///       metadata  int32 byte count, UTF-8 JSON (name, activation, task, seed, names, baseline, history)
+///       offset    int32 count (-1: none), float32 values: the input normalization
+///       scale     the same
+///     preamble, compressed (version 3): int32 −(stream bytes), uint32 the plain preamble's bytes
+///               (at most 64 MiB), then a Brotli stream that decodes to exactly the plain preamble
 ///     layers    int32 count, then per layer:
 ///       out, in   int32, int32
 ///       flags     byte: 1 masked (Set-Sparsity), 2 pruned (connections deleted, stored sparse),
@@ -49,9 +52,12 @@ namespace SparsePrune;
 ///
 ///   position list:
 ///     count     uint32: positions listed
-///     bits      byte, 1..16: the code width
+///     width     byte: bits 0..4 the code width, 1..16; bits 5..7 the coder, 0 in version 2:
+///               0 packed, 1 Huffman, 2 Deflate, 3 Brotli (widths up to 8; see <see cref="PositionStream"/>)
 ///     codes     uint32: codes in the stream (listing codes and fillers)
-///     stream    ceil(codes × bits / 8) bytes: the relative index coding of <see cref="PositionCoding"/>
+///     length    coded only: uint32, bytes of the stream
+///     stream    packed: ceil(codes × bits / 8) bytes, the relative index coding of <see cref="PositionCoding"/>;
+///               coded: those codes as symbols 0..2^bits − 1, entropy-coded as a quantized layer's codes are
 /// </code>
 /// Weights are stored as their exact float32 bits (a quantized layer's as the codes of values that
 /// decode to exactly those bits), so a round trip gives bit-identical outputs;
@@ -85,13 +91,21 @@ public static partial class SpmlpFormat
     /// the live weights are all still there), the metadata and the file header and checksum.
     /// These are the numbers <see cref="ToBytes"/> writes.
     /// </summary>
-    public static long[] LayerWeightBytes(Mlp model) => model.State.Select(LayerWeightBytes).ToArray();
+    public static long[] LayerWeightBytes(Mlp model)
+    {
+        bool coded = VersionFor(model) >= 3;
+        return model.State.Select(l => LayerWeightBytes(l, coded)).ToArray();
+    }
 
-    internal static long LayerWeightBytes(LayerState layer)
+    /// <summary>The version <see cref="ToBytes"/> writes the model as.</summary>
+    private static ushort VersionFor(Mlp model) => model.State.Any(l => l.Quantization is not null) ? FormatVersion : UnquantizedVersion;
+
+    /// <param name="coded">The file is version 3, whose position lists may be entropy-coded.</param>
+    internal static long LayerWeightBytes(LayerState layer, bool coded)
     {
         long bias = 4L * layer.OutFeatures;
         var present = layer.Deleted is null ? null : PositionCoding.PositionsOf(Bools(layer.Deleted), false);
-        long positions = present is null ? 0 : PositionCoding.Choose(present).StreamBytes;
+        long positions = present is null ? 0 : PositionStream.Choose(present, coded).Stream.Length;
         // Weights changed behind a quantization's back cannot be coded (ToBytes refuses them); reported, they cost float32.
         if (layer.Quantization is { } q)
             try { return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
@@ -101,19 +115,18 @@ public static partial class SpmlpFormat
 
     public static byte[] ToBytes(Mlp model) => ToBytes(model, null);
 
-    /// <summary>As <see cref="ToBytes(Mlp)"/>; <paramref name="coder"/> forces the coder of quantized layers' codes (null: the smallest).</summary>
-    internal static byte[] ToBytes(Mlp model, CodeCoder? coder)
+    /// <summary>
+    /// As <see cref="ToBytes(Mlp)"/>; <paramref name="coder"/> forces the coder of quantized layers' codes (null: the smallest).
+    /// <paramref name="compact"/> false writes a version-3 file as the first ones were: plain metadata, packed positions (still read).
+    /// </summary>
+    internal static byte[] ToBytes(Mlp model, CodeCoder? coder, bool compact = true)
     {
-        bool quantized = model.State.Any(l => l.Quantization is not null);
-        ushort version = quantized ? FormatVersion : UnquantizedVersion;
+        ushort version = VersionFor(model);
+        bool coded = version >= 3 && compact;
         using var payload = new MemoryStream();
         using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, quantizationInMetadata: false), Json);
-            w.Write(meta.Length);
-            w.Write(meta);
-            WriteOptionalFloats(w, model.FeatureOffset);
-            WriteOptionalFloats(w, model.FeatureScale);
+            WritePreamble(w, model, coded);
             w.Write(model.LayerCount);
             foreach (var layer in model.State)
             {
@@ -125,7 +138,7 @@ public static partial class SpmlpFormat
                 if (layer.Deleted is not null)
                 {
                     present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
-                    WritePositions(w, present);
+                    WritePositions(w, present, coded);
                 }
                 if (layer.Quantization is { } q) WriteQuantized(w, q, Quantized(layer, weights, present, coder));
                 else WriteFloatsAt(w, weights, present);
@@ -134,7 +147,7 @@ public static partial class SpmlpFormat
                 {
                     // Read as bool whatever the mask's dtype: true keeps, false masks.
                     var masked = PositionCoding.PositionsOf(Bools(layer.Keep), false);
-                    WritePositions(w, masked);
+                    WritePositions(w, masked, coded);
                     WriteFloatsAt(w, Floats(layer.MaskedValues!), masked);
                 }
             }
@@ -197,9 +210,7 @@ public static partial class SpmlpFormat
 
     private static Mlp Parse(SpmlpCursor r, ushort version)
     {
-        var meta = JsonSerializer.Deserialize<SpmlpMetadata>(r.Bytes(r.Count("the metadata"), "the metadata"), Json) ?? throw new FormatException("no metadata");
-        var offset = ReadOptionalFloats(r, "the input offsets");
-        var scale = ReadOptionalFloats(r, "the input scales");
+        var (meta, offset, scale) = ReadPreamble(r, version);
         int count = r.Count("the layer count");
         var layers = new List<LayerState>();
         try
@@ -224,7 +235,7 @@ public static partial class SpmlpFormat
                         $"The model file describes {total} weights up to layer {i}; reading them takes about {total * 18 / (1 << 20)} MiB and this process can use {available / (1 << 20)} MiB.");
                 byte flags = r.Byte();
                 if ((flags & ~(MaskedFlag | PrunedFlag | (version >= 3 ? QuantizedFlag : 0))) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
-                var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags);
+                var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags, version);
                 layers.Add(layer);
             }
             if (r.Remaining != 0) throw new FormatException($"{r.Remaining} bytes follow the last layer");
@@ -280,13 +291,13 @@ public static partial class SpmlpFormat
     }
 
     /// <summary>Versions 2 and 3: dense or position-coded weights (in version 3 maybe quantized), the bias, the position-coded mask.</summary>
-    private static LayerState ReadLayer(SpmlpCursor r, int i, int outF, int inF, byte flags)
+    private static LayerState ReadLayer(SpmlpCursor r, int i, int outF, int inF, byte flags, ushort version)
     {
         long n = (long)outF * inF;
         float[] weights;
         int[]? present = null;
         LayerQuantization? quantization = null;
-        if ((flags & PrunedFlag) != 0) present = ReadPositions(r, n, $"layer {i}'s list of present weights");
+        if ((flags & PrunedFlag) != 0) present = ReadPositions(r, n, $"layer {i}'s list of present weights", version);
         if ((flags & QuantizedFlag) != 0) (weights, quantization) = ReadQuantized(r, i, outF, inF, present);
         else if (present is not null)
         {
@@ -305,7 +316,7 @@ public static partial class SpmlpFormat
         float[]? hidden = null;
         if ((flags & MaskedFlag) != 0)
         {
-            masked = ReadPositions(r, n, $"layer {i}'s list of masked weights");
+            masked = ReadPositions(r, n, $"layer {i}'s list of masked weights", version);
             hidden = new float[n];
             ReadFloatsAt(r, hidden, masked, $"layer {i}'s values behind the mask");
             if (!hidden.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values behind its mask");
@@ -377,27 +388,6 @@ public static partial class SpmlpFormat
     /// <summary>A tensor's values as bool (non-zero is true), whatever its dtype.</summary>
     private static bool[] Bools(Tensor t) { using var scope = NewDisposeScope(); return t.detach().to_type(ScalarType.Bool).cpu().contiguous().data<bool>().ToArray(); }
 
-    private static void WritePositions(BinaryWriter w, int[] positions)
-    {
-        var coding = PositionCoding.Choose(positions);
-        w.Write((uint)positions.Length);
-        w.Write((byte)coding.Bits);
-        w.Write((uint)coding.Codes);
-        w.Write(coding.Encode(positions));
-    }
-
-    private static int[] ReadPositions(SpmlpCursor r, long limit, string what)
-    {
-        long count = r.UInt32();
-        int bits = r.Byte();
-        long codes = r.UInt32();
-        if (count > limit) throw new FormatException($"{what} announces {count} positions in a layer of {limit} weights");
-        if (bits < PositionCoding.MinBits || bits > PositionCoding.MaxBits) throw new FormatException($"{what} has a code width of {bits} bits; widths run from {PositionCoding.MinBits} to {PositionCoding.MaxBits}");
-        var coding = new PositionCoding(bits, codes);
-        var stream = r.Bytes(coding.StreamBytes, what);
-        return coding.Decode(stream, count, limit, what);
-    }
-
     /// <summary>Writes the float32 bits of <paramref name="values"/> at <paramref name="positions"/> (all when null), little-endian.</summary>
     private static void WriteFloatsAt(BinaryWriter w, float[] values, int[]? positions)
     {
@@ -415,14 +405,6 @@ public static partial class SpmlpFormat
         var bytes = r.Bytes(4L * count, what);
         for (int k = 0; k < count; k++)
             values[positions is null ? k : positions[k]] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * k));
-    }
-
-    private static bool[] ReadBits(SpmlpCursor r, long count, string what)
-    {
-        var packed = r.Bytes((count + 7) / 8, what);
-        var bits = new bool[count];
-        for (long i = 0; i < count; i++) bits[i] = (packed[(int)(i >> 3)] & (1 << (int)(i & 7))) != 0;
-        return bits;
     }
 
     private static void WriteOptionalFloats(BinaryWriter w, float[]? values)
