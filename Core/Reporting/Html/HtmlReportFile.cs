@@ -6,7 +6,15 @@ namespace SparsePrune;
 public static class HtmlReportFile
 {
     /// <summary>The full path, once it is clear the report may be written there; SparsePruneException otherwise.</summary>
-    public static string CheckTarget(string path, bool force) => ModelFile.CheckTarget(path, force, "report.html");
+    public static string CheckTarget(string path, bool force)
+    {
+        try { return ModelFile.CheckTarget(path, force, "report.html"); }
+        catch (SparsePruneException e) when (e.ErrorId == "ModelFileExists")
+        {
+            // The model files' rule, under a name that says what the file is.
+            throw new SparsePruneException("ReportFileExists", ErrorKind.ResourceExists, e.Message);
+        }
+    }
 
     /// <summary>Writes <paramref name="html"/> as UTF-8 through a temporary file renamed into place.</summary>
     public static void Write(string full, string html, bool force) =>
