@@ -6,7 +6,7 @@
     when nothing they read has changed: a build of an unchanged tree only compares timestamps.
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
-      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression
+      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -232,8 +232,17 @@ task QuickCompression -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickCompression ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: The HTML report benchmark on a small model: it runs, and writes its figures.
+task QuickReport -If (!$NoQuickBench) Stage, {
+    $results = Join-Path $TestResultsDir 'report-quick'
+    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/report.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
+    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'report.json'))
+    print Gray "bench/report.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    Add-TestCount QuickReport ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

@@ -13,7 +13,8 @@
     CmdletsToExport      = @(
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
-        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization'
+        'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization',
+        'Export-CompressionReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

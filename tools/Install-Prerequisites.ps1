@@ -12,16 +12,18 @@
       libopenblas0-pthread   without it that PyTorch runs on reference BLAS, 8x slower.
       python3-onnx           onnx 1.12's checker (onnx.checker.check_model): the ONNX export
                              tests run it on every file they write.
+      chromium               headless Chromium: the HTML report tests take screenshots with it.
+      fonts-dejavu-core      the fonts the report's charts are measured and drawn with.
     Without root or apt-get nothing is installed, and the script says what will be skipped: the
     tests and benchmarks that need a missing package skip themselves.
 .PARAMETER Package
-    The packages to make sure of (default: the four above).
+    The packages to make sure of (default: the six above).
 .EXAMPLE
     ./tools/Install-Prerequisites.ps1
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx')
+    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx', 'chromium', 'fonts-dejavu-core')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest

@@ -46,6 +46,7 @@ public static class NativeLibraries
                 if (name == "libLibTorchSharp.so") _torchSharpHandle = handle;
             }
             TryRouteTorchSharpImports();
+            RouteGraphicsImports(full);
             _loadedFrom = full;
             ApplyThreadSetting();
         }
@@ -63,6 +64,28 @@ public static class NativeLibraries
         catch (InvalidOperationException)
         {
             // A resolver is already set (TorchSharp's own); the loaded soname still wins.
+        }
+    }
+
+    /// <summary>
+    /// The report's charts (ScottPlot on SkiaSharp and HarfBuzzSharp) bind their natives by name,
+    /// which PowerShell would look for beside pwsh, not beside the module: route them to the
+    /// staged copies. Nothing is loaded until the first chart is drawn.
+    /// </summary>
+    private static void RouteGraphicsImports(string directory)
+    {
+        foreach (var (assembly, library) in new[] { (typeof(SkiaSharp.SKCanvas).Assembly, "libSkiaSharp"), (typeof(HarfBuzzSharp.Blob).Assembly, "libHarfBuzzSharp") })
+        {
+            var path = Path.Combine(directory, library + ".so");
+            try
+            {
+                NativeLibrary.SetDllImportResolver(assembly, (name, _, _) =>
+                    name == library || name == library + ".so" ? NativeLibrary.Load(path) : IntPtr.Zero);
+            }
+            catch (InvalidOperationException)
+            {
+                // The assembly set its own resolver; it probes the application's folders.
+            }
         }
     }
 

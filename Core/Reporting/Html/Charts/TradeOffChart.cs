@@ -1,0 +1,59 @@
+using ScottPlot;
+
+namespace SparsePrune;
+
+/// <summary>
+/// Several models on one plane: the metric against what was bought (compression ratio or
+/// sparsity), one point per model, the Pareto-best ones drawn large and joined.
+/// </summary>
+internal static class TradeOffChart
+{
+    public static string Render(IReadOnlyList<ReportSubject> subjects, string xLabel, Func<CompressionReport, double> x, bool logX)
+    {
+        var metricName = subjects.Select(s => s.Report.MetricName).FirstOrDefault(n => n is not null) ?? "metric";
+        var plot = SvgChart.New($"{metricName} against {xLabel}", logX ? $"{xLabel} (log scale)" : xLabel, metricName);
+        var measured = subjects.Where(s => s.Report.Metric is not null).ToList();
+        double Px(CompressionReport r) => logX ? Math.Log10(Math.Max(x(r), 1e-12)) : x(r);
+        var points = measured.Select(s => (X: Px(s.Report), Y: s.Report.Metric!.Value)).ToList();
+        bool higherIsBetter = metricName != "Loss";
+        var front = ParetoFront.Of(points.Select(p => (p.X, higherIsBetter ? p.Y : -p.Y)).ToList());
+        var others = Enumerable.Range(0, points.Count).Where(i => !front[i]).ToList();
+        var best = Enumerable.Range(0, points.Count).Where(i => front[i]).OrderBy(i => points[i].X).ToList();
+        if (others.Count > 0)
+        {
+            var dots = plot.Add.ScatterPoints(others.Select(i => points[i].X).ToArray(), others.Select(i => points[i].Y).ToArray(), SvgChart.Primary);
+            dots.MarkerSize = 9;
+            dots.LegendText = "model";
+        }
+        if (best.Count > 0)
+        {
+            var line = plot.Add.Scatter(best.Select(i => points[i].X).ToArray(), best.Select(i => points[i].Y).ToArray(), SvgChart.Deleted);
+            line.MarkerSize = 13;
+            line.MarkerShape = MarkerShape.FilledDiamond;
+            line.LineWidth = 1.5f;
+            line.LinePattern = LinePattern.Dashed;
+            line.LegendText = "Pareto-best";
+        }
+        for (int i = 0; i < points.Count; i++)
+        {
+            var label = plot.Add.Text(measured[i].Name, points[i].X, points[i].Y);
+            label.LabelFontSize = 11;
+            label.LabelFontColor = Colors.Black.WithAlpha(0.8);
+            label.OffsetX = 8;
+            label.OffsetY = -4;
+        }
+        if (logX && points.Count > 0)
+        {
+            // Decades and their 2 and 5 steps within the data's range: a log axis needs labels a reader knows.
+            double lo = points.Min(p => p.X), hi = points.Max(p => p.X);
+            var ticks = Enumerable.Range((int)Math.Floor(lo) - 1, (int)(Math.Ceiling(hi) - Math.Floor(lo)) + 2)
+                .SelectMany(d => new[] { 1.0, 2.0, 5.0 }.Select(m => d + Math.Log10(m)))
+                .Where(t => t >= lo - 0.15 && t <= hi + 0.15).ToArray();
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, ticks.Select(t => $"{Math.Pow(10, t):G3}×").ToArray());
+        }
+        // Room on the right for the last point's name.
+        plot.Axes.Margins(left: 0.05, right: 0.18, bottom: 0.1, top: 0.1);
+        plot.ShowLegend(higherIsBetter ? Alignment.LowerLeft : Alignment.UpperLeft);
+        return SvgChart.Render(plot, $"{metricName} against {xLabel}, one point per model; Pareto-best models marked with diamonds.");
+    }
+}

@@ -1,0 +1,24 @@
+namespace SparsePrune;
+
+/// <summary>
+/// One model in an HTML compression report: its report, and when the model itself was given,
+/// its history and per-layer weight histograms (a report alone carries neither).
+/// </summary>
+public sealed class ReportSubject
+{
+    public string Name { get; init; } = "";
+    public CompressionReport Report { get; init; } = null!;
+    public IReadOnlyList<HistoryRecord> History { get; init; } = Array.Empty<HistoryRecord>();
+    public IReadOnlyList<WeightHistogram> Histograms { get; init; } = Array.Empty<WeightHistogram>();
+
+    /// <summary>The model's report (evaluated on <paramref name="data"/> when given), history and histograms.</summary>
+    public static ReportSubject FromModel(Mlp model, Dataset? data) => new()
+    {
+        Name = model.Name,
+        Report = CompressionReport.Create(model, data),
+        History = model.History.ToList(),
+        Histograms = model.State.Select((layer, i) => WeightHistogram.Of(layer, i)).ToList(),
+    };
+
+    public static ReportSubject FromReport(CompressionReport report) => new() { Name = report.Model, Report = report };
+}

@@ -1,0 +1,193 @@
+# Export-CompressionReport: the HTML file is self-contained and well-formed, shows the report's own
+# figures, renders in headless Chromium with its charts, and bad input is refused or documented.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+    $data = Get-Dataset Digits
+    # The seed pipeline (fewer epochs), and six models of a ratio comparison.
+    $script:Demo = New-Mlp -Layers 64, 128, 64, 10 -Seed 1 | Invoke-Training -Dataset $data -Epochs 3 |
+        Set-Sparsity -Sparsity 0.8 | Invoke-Pruning -Structure Neuron -Ratio 0.3 -FineTuneEpochs 1
+    $base = New-Mlp -Layers 64, 128, 64, 10 -Seed 2 | Invoke-Training -Dataset $data -Epochs 3
+    $script:Six = foreach ($r in 0.3, 0.5, 0.7, 0.8, 0.9, 0.95) { $base | Copy-Mlp -Name "ratio $r" | Invoke-Pruning -Ratio $r }
+    $script:DemoPath = Join-Path $TestDrive 'demo.html'
+    $script:SixPath = Join-Path $TestDrive 'six.html'
+    $script:Demo | Export-CompressionReport $script:DemoPath
+    $script:Six | Export-CompressionReport $script:SixPath -Title 'Six ratios'
+
+    # The page parsed as XML (it is written XHTML-compatible), after the HTML5 doctype.
+    function script:Read-Page([string] $Path) {
+        $text = Get-Content -Raw -LiteralPath $Path
+        $text | Should -Match '^<!DOCTYPE html>'
+        [xml]($text -replace '^<!DOCTYPE html>\s*', '')
+    }
+
+    # Counts pixels near given colours in a PNG (SkiaSharp, staged with the module, decodes it).
+    $skia = Join-Path (Split-Path $script:ModulePath) 'SkiaSharp.dll'
+    if (-not ('ReportScreenshot' -as [type])) {
+        Add-Type -IgnoreWarnings -ReferencedAssemblies $skia -TypeDefinition @'
+public static class ReportScreenshot
+{
+    public static int[] Size(string path) { using var b = SkiaSharp.SKBitmap.Decode(path); return new[] { b.Width, b.Height }; }
+    // Pixels within 'tolerance' of each colour (0xRRGGBB) per channel; the last count is every non-white pixel.
+    public static long[] Count(string path, int[] colours, int tolerance)
+    {
+        using var b = SkiaSharp.SKBitmap.Decode(path);
+        var counts = new long[colours.Length + 1];
+        foreach (var p in b.Pixels)
+        {
+            if (p.Red < 245 || p.Green < 245 || p.Blue < 245) counts[colours.Length]++;
+            for (int k = 0; k < colours.Length; k++)
+            {
+                int r = (colours[k] >> 16) & 255, g = (colours[k] >> 8) & 255, bl = colours[k] & 255;
+                if (System.Math.Abs(p.Red - r) <= tolerance && System.Math.Abs(p.Green - g) <= tolerance && System.Math.Abs(p.Blue - bl) <= tolerance) counts[k]++;
+            }
+        }
+        return counts;
+    }
+    // The lowest row holding a non-white pixel: how far down the page content reaches.
+    public static int LastContentRow(string path)
+    {
+        using var b = SkiaSharp.SKBitmap.Decode(path);
+        for (int y = b.Height - 1; y >= 0; y--)
+            for (int x = 0; x < b.Width; x++) { var p = b.GetPixel(x, y); if (p.Red < 245 || p.Green < 245 || p.Blue < 245) return y; }
+        return -1;
+    }
+}
+'@
+    }
+    $script:Chromium = (Get-Command chromium -ErrorAction Ignore).Source
+    function script:Get-Screenshot([string] $Html, [string] $Png) {
+        # Headless Chromium as root needs --no-sandbox; a D-Bus complaint on stderr is harmless.
+        $null = & $script:Chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "--screenshot=$Png" --window-size=1280,2400 "file://$Html" 2>&1
+        Test-Path $Png | Should -BeTrue -Because 'Chromium writes the screenshot'
+    }
+}
+
+Describe 'Export-CompressionReport' {
+    It 'writes one self-contained, well-formed HTML5 page: no outside reference, one title, every svg closed' {
+        foreach ($path in $script:DemoPath, $script:SixPath) {
+            $text = Get-Content -Raw -LiteralPath $path
+            # Namespace names are identifiers, not references; nothing else may name a web address.
+            $text -replace 'xmlns(:\w+)?="http://www\.w3\.org/[^"]*"', '' | Should -Not -Match 'https?://'
+            $text | Should -Not -Match '<link\b|<img\b|<iframe\b|@import|<script[^>]*\bsrc='
+            $text | Should -Not -Match 'url\(\s*[''"]?(?!#)'
+            $page = Read-Page $path
+            $page.SelectNodes('/html/head/title').Count | Should -Be 1
+            # The charts' own titles are SVG elements (their namespace); the page has one title.
+            $page.SelectNodes('//title').Count | Should -Be 1
+            $page.SelectNodes('/html/head/meta[@charset="utf-8"]').Count | Should -Be 1
+            ([regex]::Matches($text, '<svg\b')).Count | Should -Be ([regex]::Matches($text, '</svg>')).Count
+            ([regex]::Matches($text, '<svg\b')).Count | Should -BeGreaterThan 0
+        }
+    }
+
+    It 'shows the report''s own figures in the headline and a chart per layer, histogram and history' {
+        $r = $script:Demo | Get-CompressionReport
+        $page = Read-Page $script:DemoPath
+        $page.html.head.title | Should -Be 'SparsePrune compression report'
+        $headline = $page.SelectSingleNode('//dl[@class="headline"]').InnerText
+        $headline | Should -Match ([regex]::Escape(('({0:N0} − {1:N0}) / {0:N0}' -f $r.Weights, $r.NonZeroWeights)))
+        $headline | Should -Match ([regex]::Escape(('M / N₀ = {0:N0} / {1:N0}' -f $r.PrunedWeights, $r.BaselineWeights)))
+        $headline | Should -Match ([regex]::Escape(('{0:N0} stored of {1:N0}' -f $r.StoredBytes, $r.BaselineDenseBytes)))
+        $headline | Should -Match ([regex]::Escape(('{0:0.####} → {1:0.####}' -f $r.BaselineMetric, $r.Metric)))
+        # One layer chart, a histogram per layer, the timeline.
+        $page.SelectNodes('//*[local-name()="svg"]').Count | Should -Be (1 + $script:Demo.LayerCount + 1)
+        # The layer table: a row per layer with its stored bytes; the history table: a row per step.
+        $tables = $page.SelectNodes('//table')
+        $layers = $tables | Where-Object { $_.caption -like 'Layers of*' }
+        @($layers.tbody.tr).Count | Should -Be $script:Demo.LayerCount
+        $layers.tbody.tr[0].td[10].'#text' | Should -Be ('{0:N0}' -f $r.Layers[0].StoredBytes)
+        $history = $tables | Where-Object { $_.caption -like 'History of*' }
+        @($history.tbody.tr).Count | Should -Be @($script:Demo.History).Count
+    }
+
+    It 'compares several models: two trade-off charts, the Pareto-best marked, a row per model' {
+        $page = Read-Page $script:SixPath
+        $page.html.head.title | Should -Be 'Six ratios'
+        $comparison = $page.SelectSingleNode('//section[h2="Comparison"]')
+        $comparison.SelectNodes('.//*[local-name()="svg"]').Count | Should -Be 2
+        $rows = @($comparison.table.tbody.tr)
+        $rows.Count | Should -Be 6
+        # Pareto-best, recomputed: no other model has both a higher ratio and a higher accuracy.
+        $reports = $script:Six | Get-CompressionReport
+        foreach ($row in $rows) {
+            $mine = $reports | Where-Object Model -EQ $row.td[0]
+            $dominated = @($reports | Where-Object { $_.CompressionRatio -ge $mine.CompressionRatio -and $_.Metric -ge $mine.Metric -and
+                    ($_.CompressionRatio -gt $mine.CompressionRatio -or $_.Metric -gt $mine.Metric) }).Count -gt 0
+            ($row.td[10] -eq 'yes') | Should -Be (-not $dominated) -Because $mine.Model
+        }
+        # Each model's section is folded, its charts inside.
+        $page.SelectNodes('//details[not(@open)]').Count | Should -Be 6
+    }
+
+    It 'renders in headless Chromium: not blank, the charts'' colours present, a sensible page size' -Skip:(-not (Get-Command chromium -ErrorAction Ignore)) {
+        # (Skipped without Debian's chromium, which build.ps1 test installs.)
+        foreach ($case in @(@{ Html = $script:DemoPath; Colours = 0x2E7D32, 0xF9A825, 0xC62828, 0x1565C0 }, @{ Html = $script:SixPath; Colours = 0xC62828, 0x1565C0 })) {
+            $png = [IO.Path]::ChangeExtension($case.Html, '.png')
+            Get-Screenshot $case.Html $png
+            [ReportScreenshot]::Size($png) | Should -Be @(1280, 2400)
+            $counts = [ReportScreenshot]::Count($png, [int[]]$case.Colours, 12)
+            $total = 1280 * 2400
+            $counts[-1] / $total | Should -BeGreaterThan 0.02 -Because 'the page is not blank'
+            for ($k = 0; $k -lt $case.Colours.Count; $k++) { $counts[$k] | Should -BeGreaterThan 150 -Because ('colour #{0:X6} is drawn' -f $case.Colours[$k]) }
+            # The content fills the page's width without running off it, and reaches well down the page.
+            [ReportScreenshot]::LastContentRow($png) | Should -BeGreaterThan 500
+        }
+    }
+
+    It 'draws sensitivity curves given by -Sensitivity or piped in' {
+        $rows = $script:Six[0] | Measure-LayerSensitivity -Ratio 0.5, 0.9
+        $a = Join-Path $TestDrive 'sens-a.html'; $b = Join-Path $TestDrive 'sens-b.html'
+        $script:Six[0] | Export-CompressionReport $a -Sensitivity $rows
+        $rows | Export-CompressionReport $b
+        foreach ($path in $a, $b) {
+            $section = (Read-Page $path).SelectSingleNode('//section[h2="Layer sensitivity"]')
+            $section.SelectNodes('.//*[local-name()="svg"]').Count | Should -Be 1
+            @($section.table.tbody.tr).Count | Should -Be @($rows).Count
+        }
+    }
+
+    It 'reports a Get-CompressionReport object without weights, and a model with no data set as "no metric"' {
+        $path = Join-Path $TestDrive 'plain.html'
+        $fresh = New-Mlp -Layers 8, 6, 3 -Seed 1
+        ($fresh | Get-CompressionReport), $fresh | Export-CompressionReport $path
+        $text = Get-Content -Raw $path
+        $text | Should -Match 'no metric'
+        $text | Should -Match 'Built from a compression report alone'
+        (Read-Page $path).SelectNodes('//details').Count | Should -Be 2
+    }
+
+    It '-WhatIf writes nothing, -PassThru gives the file, -Force replaces it, and no temporary file remains' {
+        $folder = Join-Path $TestDrive 'switches'
+        New-Item -ItemType Directory $folder | Out-Null
+        $path = Join-Path $folder 'r.html'
+        $script:Demo | Export-CompressionReport $path -WhatIf
+        Test-Path $path | Should -BeFalse
+        $file = $script:Demo | Export-CompressionReport $path -PassThru
+        $file | Should -BeOfType [IO.FileInfo]
+        $file.FullName | Should -Be $path
+        Set-Content $path 'old'
+        $script:Demo | Export-CompressionReport $path -Force
+        Get-Content -Raw $path | Should -Match '^<!DOCTYPE html>'
+        @(Get-ChildItem -Force $folder).Name | Should -Be @('r.html')
+    }
+
+    It 'refuses <Case> with <ErrorId> and leaves what was there' -ForEach @(
+        @{ Case = 'an existing file without -Force'; ErrorId = 'ReportFileExists'; Setup = { Set-Content (Join-Path $TestDrive 'x.html') 'keep' }; Target = 'x.html'; Given = { $script:Demo } }
+        @{ Case = 'a folder as -Path'; ErrorId = 'PathIsDirectory'; Setup = { New-Item -ItemType Directory -Force (Join-Path $TestDrive 'folder.html') | Out-Null }; Target = 'folder.html'; Given = { $script:Demo } }
+        @{ Case = 'a missing folder'; ErrorId = 'DirectoryNotFound'; Setup = {}; Target = 'missing/x.html'; Given = { $script:Demo } }
+        @{ Case = 'an empty pipeline'; ErrorId = 'NothingToReport'; Setup = {}; Target = 'empty.html'; Given = { @() } }
+        @{ Case = 'something that is not a model'; ErrorId = 'UnsupportedReportInput'; Setup = {}; Target = 'other.html'; Given = { 'a string' } }
+    ) {
+        & $Setup
+        $path = Join-Path $TestDrive $Target
+        $before = if (Test-Path $path -PathType Leaf) { Get-Content -Raw $path }
+        $fingerprint = Get-ModelFingerprint $script:Demo
+        $e = { & $Given | Export-CompressionReport $path } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        $e.Exception.Message | Should -Not -BeNullOrEmpty
+        if ($null -ne $before) { Get-Content -Raw $path | Should -Be $before }
+        elseif (-not (Test-Path $path -PathType Container)) { Test-Path $path | Should -BeFalse }
+        Get-ModelFingerprint $script:Demo | Should -Be $fingerprint
+    }
+}
