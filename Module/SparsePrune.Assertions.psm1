@@ -38,8 +38,14 @@ function New-AssertionInputError {
 # Bounds are numbers within a range; a bad one is an error of the test, not a failed assertion.
 function ConvertTo-AssertedBound {
     param($Value, [string] $Assertion, [string] $Name, [double] $Minimum = 0, [double] $Maximum = [double]::PositiveInfinity, [switch] $ExcludeMinimum)
-    $number = 0.0
-    if ($null -eq $Value -or $Value -is [bool] -or -not [double]::TryParse("$Value", [Globalization.NumberStyles]::Float, [Globalization.CultureInfo]::InvariantCulture, [ref] $number) -or [double]::IsNaN($number)) {
+    # A number as it is (its text would round a double to 15 digits); text parsed invariantly.
+    $number = [double]::NaN
+    if ($Value -is [string]) {
+        $parsed = 0.0
+        if ([double]::TryParse($Value, [Globalization.NumberStyles]::Float, [Globalization.CultureInfo]::InvariantCulture, [ref] $parsed)) { $number = $parsed }
+    }
+    elseif ($Value -is [ValueType] -and $Value -isnot [bool] -and $Value -isnot [char]) { try { $number = [double]$Value } catch { $number = [double]::NaN } }
+    if ([double]::IsNaN($number)) {
         throw (New-AssertionInputError -ErrorId 'BadBound' -Target $Value -Message "$Assertion needs a number for $Name, but got '$Value'.")
     }
     $low = if ($ExcludeMinimum) { $number -le $Minimum } else { $number -lt $Minimum }
@@ -430,19 +436,17 @@ function Register-MlpShouldOperator {
         $PSCmdlet.ThrowTerminatingError([Management.Automation.ErrorRecord]::new([InvalidOperationException]::new($message),
                 'SparsePrune.Assertion.NoPester5', [Management.Automation.ErrorCategory]::ObjectNotFound, $null))
     }
-    $getOperator = $pester.ExportedCommands['Get-ShouldOperator']
-    $taken = @(& $getOperator | ForEach-Object { $_.Name; $_.Alias -split ',\s*' } | Where-Object { $_ })
+    $taken = @(& $pester.ExportedCommands['Get-ShouldOperator'] | ForEach-Object { $_.Name; $_.Alias -split ',\s*' } | Where-Object { $_ })
     foreach ($op in $script:ShouldOperators) {
-        if ($op.Name -in $taken) {
-            # Ours when its help is our function's (Add-ShouldOperator -InternalName below).
-            $help = try { (& $getOperator -Name $op.Name -WarningAction Ignore).Help } catch { $null }
-            if ($help -and $help.Name -eq $op.Function) { Write-Verbose "Should -$($op.Name) is registered already."; continue }
-            Write-Warning "Pester already has a Should operator -$($op.Name) that is not SparsePrune's, so SparsePrune's is not registered: use Should-$($op.Name) ($($op.Function)) instead."
-            continue
-        }
+        # Pester 5 leaves an operator alone when the same test is registered under its name
+        # already (an earlier import of this module, even one that -Force replaced) and refuses
+        # a name another test holds.
         try { & $pester.ExportedCommands['Add-ShouldOperator'] -Name $op.Name -Test $op.Test -InternalName $op.Function }
-        # Pester 5 has room for 32 operators (PowerShell's limit of parameter sets), 26 its own.
-        catch { Write-Warning "Pester could not register Should -$($op.Name) ($_); use Should-$($op.Name) ($($op.Function)) instead." }
+        catch {
+            if ($op.Name -in $taken) { Write-Warning "Pester already has a Should operator -$($op.Name) that is not SparsePrune's, so SparsePrune's is not registered: use Should-$($op.Name) ($($op.Function)) instead." }
+            # Pester 5 has room for 32 operators (PowerShell's limit of parameter sets), 26 its own.
+            else { Write-Warning "Pester could not register Should -$($op.Name) ($_); use Should-$($op.Name) ($($op.Function)) instead." }
+        }
     }
 }
 
