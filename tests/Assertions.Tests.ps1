@@ -99,8 +99,8 @@ Describe 'Should-HaveSparsity' {
     }
 
     It 'asserts every model piped in, and names the one that fails' {
-        $e = Get-ThrownError { $Pruned, $Masked | Should-HaveSparsity $PrunedSparsity -Tolerance 0 }
-        "$e" | Should -BeLike "Expected model 'masked-64-32-10' *"
+        $e = Get-ThrownError { $Pruned, $Classifier | Should-HaveSparsity 0.9 }
+        "$e" | Should -BeLike "Expected model 'digits-64-32-10' *, but it has 0."
     }
 }
 

@@ -24,7 +24,7 @@ Describe 'The staged module' {
         $r = Invoke-InFreshPwsh "`$w = @(Import-Module '$script:ModulePath' -Force 3>&1); 'warnings: ' + `$w.Count; `$w"
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $r.Output | Should -Contain 'warnings: 0' -Because ($r.Output -join "`n")
-        $r.Output -match 'WARNING' | Should -BeNullOrEmpty -Because 'the first import must not warn either'
+        $r.Output -cmatch '^WARNING' | Should -BeNullOrEmpty -Because 'the first import must not warn either'
         $approved = (Get-Verb).Verb
         foreach ($c in Get-Command -Module SparsePrune -CommandType Cmdlet, Function) { $c.Verb | Should -BeIn $approved -Because "$($c.Name) is exported" }
     }
