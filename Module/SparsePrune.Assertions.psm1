@@ -109,15 +109,16 @@ function ConvertTo-ShouldResult {
     }
 }
 
-# What an assertion checks: every object piped in, else -Actual. An empty pipeline is an error,
-# since a test that asserts on nothing would pass without checking anything.
-function Get-AssertedInput {
-    param([string] $Assertion, [object[]] $Piped, [bool] $FromPipeline, $Actual)
-    if (-not $FromPipeline) { return , [object[]]@(, $Actual) }
-    if ($Piped.Count -eq 0) {
+# Asserts the verdict $GetVerdict gives for every object piped in, else for -Actual. An empty
+# pipeline is an error, since a test that asserts on nothing would pass without checking anything.
+function Invoke-Assertion {
+    param([string] $Assertion, [scriptblock] $GetVerdict, [Management.Automation.InvocationInfo] $Invocation, [object[]] $Piped, $Single, [string] $Reason)
+    $items = $Piped
+    if (-not $Invocation.ExpectingInput) { $items = @(, $Single) }
+    if ($items.Count -eq 0) {
         throw (New-AssertionInputError -ErrorId 'NoInput' -Target $null -Message "$Assertion got nothing to assert on: pipe a model in or give -Actual.")
     }
-    , $Piped
+    foreach ($item in $items) { Assert-Verdict (& $GetVerdict $item) $Reason $Invocation }
 }
 
 # ---- the four checks: one verdict each, shared by Assert-Mlp* and the Pester 5 operators -----
@@ -223,11 +224,7 @@ function Assert-MlpSparsity {
         $Tolerance = $script:DefaultSparsityTolerance,
         [string] $Because
     )
-    end {
-        foreach ($item in (Get-AssertedInput 'Should-HaveSparsity' @($input) $MyInvocation.ExpectingInput $Actual)) {
-            Assert-Verdict (Get-SparsityVerdict 'Should-HaveSparsity' $item $Expected -AtLeast:$AtLeast -AtMost:$AtMost -Tolerance $Tolerance) $Because $MyInvocation
-        }
-    }
+    end { Invoke-Assertion 'Should-HaveSparsity' { param($item) Get-SparsityVerdict 'Should-HaveSparsity' $item $Expected -AtLeast:$AtLeast -AtMost:$AtMost -Tolerance $Tolerance } $MyInvocation @($input) $Actual $Because }
 }
 
 function Assert-MlpAccuracy {
@@ -279,11 +276,7 @@ function Assert-MlpAccuracy {
         [switch] $Loss,
         [string] $Because
     )
-    end {
-        foreach ($item in (Get-AssertedInput 'Should-HaveAccuracy' @($input) $MyInvocation.ExpectingInput $Actual)) {
-            Assert-Verdict (Get-AccuracyVerdict 'Should-HaveAccuracy' $item $Expected -On $On -Loss:$Loss) $Because $MyInvocation
-        }
-    }
+    end { Invoke-Assertion 'Should-HaveAccuracy' { param($item) Get-AccuracyVerdict 'Should-HaveAccuracy' $item $Expected -On $On -Loss:$Loss } $MyInvocation @($input) $Actual $Because }
 }
 
 function Assert-MlpStoredSize {
@@ -321,11 +314,7 @@ function Assert-MlpStoredSize {
         [Parameter(Position = 1, ValueFromPipeline)] $Actual,
         [string] $Because
     )
-    end {
-        foreach ($item in (Get-AssertedInput 'Should-BeSmallerThan' @($input) $MyInvocation.ExpectingInput $Actual)) {
-            Assert-Verdict (Get-StoredSizeVerdict 'Should-BeSmallerThan' $item $Expected) $Because $MyInvocation
-        }
-    }
+    end { Invoke-Assertion 'Should-BeSmallerThan' { param($item) Get-StoredSizeVerdict 'Should-BeSmallerThan' $item $Expected } $MyInvocation @($input) $Actual $Because }
 }
 
 function Assert-MlpCompressionRatio {
@@ -361,11 +350,7 @@ function Assert-MlpCompressionRatio {
         [Parameter(Position = 1, ValueFromPipeline)] $Actual,
         [string] $Because
     )
-    end {
-        foreach ($item in (Get-AssertedInput 'Should-HaveCompressionRatio' @($input) $MyInvocation.ExpectingInput $Actual)) {
-            Assert-Verdict (Get-CompressionRatioVerdict 'Should-HaveCompressionRatio' $item $Expected) $Because $MyInvocation
-        }
-    }
+    end { Invoke-Assertion 'Should-HaveCompressionRatio' { param($item) Get-CompressionRatioVerdict 'Should-HaveCompressionRatio' $item $Expected } $MyInvocation @($input) $Actual $Because }
 }
 
 # ---- Pester 5: the same checks as Should operators ----------------------------------------------

@@ -38,6 +38,23 @@ BeforeAll {
         "`$r = Invoke-Pester -Path '$Path' -PassThru -Output None; " +
         "'RESULT ' + (ConvertTo-Json -Compress -Depth 3 -InputObject @(`$r.Tests | ForEach-Object { [pscustomobject]@{ Name = `$_.Name; Result = `"`$(`$_.Result)`"; ErrorId = `"`$(`$_.ErrorRecord | Select-Object -First 1 | ForEach-Object FullyQualifiedErrorId)`"; Message = `"`$(`$_.ErrorRecord | Select-Object -First 1 | ForEach-Object { `$_.Exception.Message })`"; Line = `"`$(`$_.ErrorRecord | Select-Object -First 1 | ForEach-Object { `$_.TargetObject.Line })`" } }))"
     }
+    # Each test of a generated file did what its name says: 'passes', 'fails' (an assertion
+    # failure naming the model, with the -Because text where the name says so) or 'errors'.
+    function script:Assert-ChildTestResult([object[]] $Results, [string] $Reason) {
+        foreach ($t in $Results) {
+            switch -Wildcard ($t.Name) {
+                'passes:*' { $t.Result | Should -Be 'Passed' -Because "$($t.Name): $($t.Message)" }
+                'fails:*' {
+                    $t.Result | Should -Be 'Failed' -Because $t.Name
+                    $t.ErrorId | Should -Be 'PesterAssertionFailed' -Because $t.Name
+                    $t.Message | Should -BeLike "Expected model 'child-*' *, but it *." -Because $t.Name
+                    if ($t.Name -like '*-Because*') { $t.Message | Should -BeLike "* because $Reason, but *" }
+                }
+                'errors:*' { $t.Result | Should -Be 'Failed'; $t.ErrorId | Should -Be 'SparsePrune.Assertion.NotAModel' }
+                default { throw "unexpected test '$($t.Name)'" }
+            }
+        }
+    }
     function script:Get-TestResults($Child) {
         $line = @($Child.Output | Where-Object { $_ -like 'RESULT *' }) | Select-Object -Last 1
         if (-not $line) { return $null }
@@ -310,21 +327,9 @@ Describe 'Should-* functions under Pester 6' {
         $Pester5Results.Count | Should -Be 14 -Because ($r.Output -join "`n")
     }
 
-    It 'Pester 5.7.1: Should -<Operator> passes and fails as the test''s name says, -Not and -Because included' {
+    It 'Pester 5.7.1: the Should operators pass and fail as the test''s name says, -Not and -Because included' {
         $Pester5Results | Should -Not -BeNullOrEmpty
-        foreach ($t in $Pester5Results) {
-            switch -Wildcard ($t.Name) {
-                'passes:*' { $t.Result | Should -Be 'Passed' -Because "$($t.Name): $($t.Message)" }
-                'fails:*' {
-                    $t.Result | Should -Be 'Failed' -Because $t.Name
-                    $t.ErrorId | Should -Be 'PesterAssertionFailed' -Because $t.Name
-                    $t.Message | Should -BeLike "Expected model 'child-*' *, but it *." -Because $t.Name
-                    if ($t.Name -like '*-Because*') { $t.Message | Should -BeLike '* because reason five, but *' }
-                }
-                'errors:*' { $t.Result | Should -Be 'Failed'; $t.ErrorId | Should -Be 'SparsePrune.Assertion.NotAModel' }
-                default { throw "unexpected test '$($t.Name)'" }
-            }
-        }
+        Assert-ChildTestResult $Pester5Results -Reason 'reason five'
         ($Pester5Results | Where-Object Name -EQ 'fails: -Not -HaveSparsity').Message | Should -Be "Expected model 'child-model' not to have overall sparsity 0.9 ± 0.005, but it has $(Format-Value (Get-HandSparsity $Masked @(64, 32, 10)))."
         ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity -AtLeast -Because').Message | Should -BeLike "Expected model 'child-model' to have overall sparsity at least 0.95 (tolerance 0.005) because reason five, but it has 0.*."
     }
@@ -350,19 +355,7 @@ Describe 'Should-* functions under Pester 6' {
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $results = Get-TestResults $r
         $results.Count | Should -Be 9 -Because ($r.Output -join "`n")
-        foreach ($t in $results) {
-            switch -Wildcard ($t.Name) {
-                'passes:*' { $t.Result | Should -Be 'Passed' -Because "$($t.Name): $($t.Message)" }
-                'fails:*' {
-                    $t.Result | Should -Be 'Failed' -Because $t.Name
-                    $t.ErrorId | Should -Be 'PesterAssertionFailed' -Because $t.Name
-                    $t.Message | Should -BeLike "Expected model 'child-*' *, but it *." -Because $t.Name
-                    if ($t.Name -like '*-Because*') { $t.Message | Should -BeLike '* because reason six, but *' }
-                }
-                'errors:*' { $t.Result | Should -Be 'Failed'; $t.ErrorId | Should -Be 'SparsePrune.Assertion.NotAModel' }
-                default { throw "unexpected test '$($t.Name)'" }
-            }
-        }
+        Assert-ChildTestResult $results -Reason 'reason six'
         # The failure points at the assertion's own line of the test file, not the It's.
         ($results | Where-Object Name -EQ 'fails: Should-HaveSparsity -AtLeast -Because').Line | Should -Be "$Pester6FailLine"
     }
