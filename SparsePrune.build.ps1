@@ -122,7 +122,7 @@ task Stage Publish, MamlHelp, AboutHelp, {
     New-Item -ItemType Directory -Force -Path $Stage | Out-Null
     $files = @(Get-ChildItem -LiteralPath $Publish -File | Where-Object {
             $_.Name -notin $UnusedNatives -and $_.Name -notlike '*.deps.json' -and $_.Name -notlike '.*' })
-    $files += Get-Item SparsePrune.psd1, Module/*.ps1xml
+    $files += Get-Item SparsePrune.psd1, Module/*.ps1xml, Module/*.psm1
     foreach ($file in $files) {
         if (Copy-IfChanged $file (Join-Path $Stage $file.Name)) { print Gray "staged $($file.Name)" }
     }

@@ -10,14 +10,18 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('SparsePrune.format.ps1xml')
     TypesToProcess       = @('SparsePrune.types.ps1xml')
+    # Pester assertions for models: functions with approved verbs, exported as Should-* aliases.
+    NestedModules        = @('SparsePrune.Assertions.psm1')
     CmdletsToExport      = @(
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
         'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization',
         'Export-CompressionReport'
     )
-    FunctionsToExport    = @()
-    AliasesToExport      = @()
+    FunctionsToExport    = @(
+        'Assert-MlpSparsity', 'Assert-MlpAccuracy', 'Assert-MlpStoredSize', 'Assert-MlpCompressionRatio', 'Register-MlpShouldOperator'
+    )
+    AliasesToExport      = @('Should-HaveSparsity', 'Should-HaveAccuracy', 'Should-BeSmallerThan', 'Should-HaveCompressionRatio')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

@@ -190,10 +190,11 @@ function Get-ThrownError {
 }
 
 # Starts a fresh pwsh with the staged module imported, without waiting (several can run at
-# once); Receive-FreshPwsh waits and returns what Invoke-InFreshPwsh returns.
+# once); Receive-FreshPwsh waits and returns what Invoke-InFreshPwsh returns. -BeforeImport runs
+# before the module is imported (e.g. to load another module first).
 function Start-FreshPwsh {
-    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
-    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; Import-Module '$script:ModulePath'; $Script"
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [string] $BeforeImport = '')
+    $full = "`$ErrorActionPreference = 'Stop'; `$PSStyle.OutputRendering = 'PlainText'; $BeforeImport; Import-Module '$script:ModulePath'; $Script"
     $psi = [Diagnostics.ProcessStartInfo]::new($script:PwshCommand[0])
     foreach ($a in @($script:PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $full)) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true

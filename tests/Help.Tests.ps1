@@ -1,10 +1,16 @@
-# Get-Help for every exported cmdlet: synopsis, description, examples, every parameter; then
-# help and code agree on every parameter (the help is built from help/*.md, so whoever changes
-# a parameter in Cmdlets/ must change help/ too); then tools/Build-Help.ps1 itself.
+# Get-Help for every exported cmdlet and function: synopsis, description, examples, every
+# parameter; then help and code agree on every parameter of the cmdlets (their help is built
+# from help/*.md, so whoever changes a parameter in Cmdlets/ must change help/ too; a function's
+# comment-based help takes its syntax from the code); then tools/Build-Help.ps1 itself.
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Common.ps1')
-    $script:Cmdlets = @((Import-PowerShellDataFile $script:ModulePath).CmdletsToExport | ForEach-Object { @{ Cmdlet = $_ } })
+    $manifest = Import-PowerShellDataFile $script:ModulePath
+    $script:Cmdlets = @($manifest.CmdletsToExport | ForEach-Object { @{ Cmdlet = $_; Names = @($_) } })
     Import-Module $script:ModulePath -Force
+    # A function's examples may call it by its alias (Should-HaveSparsity for Assert-MlpSparsity).
+    $script:Functions = @($manifest.FunctionsToExport | ForEach-Object {
+            @{ Cmdlet = $_; Names = @($_) + @(Get-Alias -Definition $_ -ErrorAction Ignore | Where-Object Source -EQ 'SparsePrune' | ForEach-Object Name) }
+        })
     # Every parameter but the common ones; -WhatIf and -Confirm are checked like the others.
     $script:DriftCases = foreach ($c in $script:Cmdlets) {
         $names = @((Get-Command $c.Cmdlet -Module SparsePrune).Parameters.Keys | Where-Object { $_ -notin [Management.Automation.PSCmdlet]::CommonParameters })
@@ -59,7 +65,7 @@ BeforeAll {
     }
 }
 
-Describe 'Get-Help <Cmdlet>' -ForEach $Cmdlets {
+Describe 'Get-Help <Cmdlet>' -ForEach ($Cmdlets + $Functions) {
     BeforeAll {
         $script:Help = Get-Help $Cmdlet -Full -ErrorAction Stop
         $script:Command = Get-Command $Cmdlet -Module SparsePrune
@@ -82,13 +88,14 @@ Describe 'Get-Help <Cmdlet>' -ForEach $Cmdlets {
         $examples.Count | Should -BeGreaterThan 0
         foreach ($e in $examples) {
             "$($e.Code)".Trim() | Should -Not -BeNullOrEmpty
-            "$($e.Code)" | Should -Match $Cmdlet
+            "$($e.Code)" | Should -Match (($Names | ForEach-Object { [regex]::Escape($_) }) -join '|')
         }
     }
 
     It 'documents every parameter' {
         $names = @($Command.Parameters.Keys | Where-Object { $_ -notin $Common })
-        $names.Count | Should -BeGreaterThan 0
+        # Every cmdlet takes parameters; a function may take none (Register-MlpShouldOperator).
+        if ($Command.CommandType -eq 'Cmdlet') { $names.Count | Should -BeGreaterThan 0 }
         foreach ($name in $names) {
             $p = Get-Help $Cmdlet -Parameter $name -ErrorAction SilentlyContinue
             $p | Should -Not -BeNullOrEmpty -Because "-$name needs a help entry"

@@ -1,21 +1,29 @@
-# Runs every example of the cmdlets' help as Get-Help shows it: the text after 'PS> ' and '>> '
-# is the code, every other line is output. Each example runs in a fresh runspace with the staged
-# module imported and $ErrorActionPreference = 'Stop', in an empty folder holding a copy of
-# iris.csv, and must not throw or write an error. Examples that need Fashion-MNIST or MNIST are
-# skipped (those data sets are not always installed).
+# Runs every example of the module's help as Get-Help shows it. In the cmdlets' help (MAML, from
+# help/*.md) the text after 'PS> ' and '>> ' is the code, every other line is output; in the
+# functions' comment-based help (Module/*.psm1) the prompt is Get-Help's own and every line of
+# the example's code is code. Each example runs in a fresh runspace with the staged module
+# imported and $ErrorActionPreference = 'Stop', in an empty folder holding a copy of iris.csv,
+# and must not throw or write an error. Examples that need Fashion-MNIST or MNIST are skipped
+# (those data sets are not always installed), and so are those that import Pester 5, which
+# cannot load beside this run's Pester 6 (tests/Assertions.Tests.ps1 runs that case in a fresh pwsh).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
-    $examples = foreach ($cmdlet in (Import-PowerShellDataFile $script:ModulePath).CmdletsToExport) {
+    $manifest = Import-PowerShellDataFile $script:ModulePath
+    $examples = foreach ($cmdlet in @($manifest.CmdletsToExport) + @($manifest.FunctionsToExport)) {
+        $isFunction = $cmdlet -in $manifest.FunctionsToExport
         $number = 0
         foreach ($e in @((Get-Help $cmdlet -Full).examples.example)) {
             $number++
-            $code = @("$($e.code)" -split '\r?\n' | Where-Object { $_ -match '^(PS|>)> ?' } | ForEach-Object { $_ -replace '^(PS|>)> ?', '' }) -join "`n"
-            @{ Cmdlet = $cmdlet; Number = $number; Title = "$($e.title)".Trim(' -') -replace '^Example \d+:\s*'; Code = $code }
+            $lines = "$($e.code)" -split '\r?\n'
+            if (-not $isFunction) { $lines = @($lines | Where-Object { $_ -match '^(PS|>)> ?' } | ForEach-Object { $_ -replace '^(PS|>)> ?', '' }) }
+            $source = if ($isFunction) { "The help of $cmdlet in Module/SparsePrune.Assertions.psm1" } else { "help/$cmdlet.md" }
+            @{ Cmdlet = $cmdlet; Number = $number; Title = "$($e.title)".Trim(' -') -replace '^Example \d+:\s*'; Code = @($lines) -join "`n"; Source = $source }
         }
     }
     $script:NeedData = @($examples | Where-Object { $_.Code -match 'mnist' })
-    $script:Runnable = @($examples | Where-Object { $_.Code -notmatch 'mnist' })
+    $script:NeedPester5 = @($examples | Where-Object { $_.Code -match 'Import-Module Pester' })
+    $script:Runnable = @($examples | Where-Object { $_.Code -notmatch 'mnist|Import-Module Pester' })
 }
 
 BeforeAll {
@@ -71,9 +79,12 @@ Describe 'Help examples' {
         New-Item -ItemType Directory -Path $folder | Out-Null
         Copy-Item -LiteralPath $Iris -Destination $folder
         $result = Invoke-Example -Code $Code -Folder $folder
-        $result.Errors | Should -BeNullOrEmpty -Because "help/$Cmdlet.md, Example ${Number}, must run as written:`n$Code`n---- its output:`n$($result.Output)"
+        $result.Errors | Should -BeNullOrEmpty -Because "$Source, Example ${Number}, must run as written:`n$Code`n---- its output:`n$($result.Output)"
     }
 
     It '<Cmdlet> example <Number>: <Title> (needs Fashion-MNIST or MNIST)' -ForEach $NeedData -Skip {
+    }
+
+    It '<Cmdlet> example <Number>: <Title> (needs Pester 5)' -ForEach $NeedPester5 -Skip {
     }
 }

@@ -28,10 +28,13 @@ function Get-RestoredPackagesFolder {
     $folder = @($json.packageFolders.Keys)[0]
     foreach ($framework in $json.project.frameworks.Values) {
         foreach ($package in $framework['downloadDependencies']) {
-            # Version is a range, '[6.2.0, 6.2.0]'; NuGet writes the .sha512 last, once a package is complete.
+            # Version is one range per version, '[5.7.1, 5.7.1];[6.2.0, 6.2.0]'; NuGet writes the
+            # .sha512 last, once a package is complete.
             $id = $package.name.ToLowerInvariant()
-            $version = ($package.version -replace '^\[([^,\]]+).*$', '$1').ToLowerInvariant()
-            if (-not (Test-Path (Join-Path $folder "$id/$version/$id.$version.nupkg.sha512"))) { return $null }
+            foreach ($range in $package.version -split ';') {
+                $version = ($range -replace '^\[([^,\]]+).*$', '$1').ToLowerInvariant()
+                if (-not (Test-Path (Join-Path $folder "$id/$version/$id.$version.nupkg.sha512"))) { return $null }
+            }
         }
     }
     return $folder
