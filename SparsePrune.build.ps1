@@ -193,12 +193,20 @@ try { `$r = Invoke-Pester -Configuration `$c } catch { Write-Host "Pester failed
     Add-TestCount Pester $r.Passed $r.Failed $r.Skipped
 }
 
+# Runs bench/<Bench>.ps1 -Quick on the staged module into the test results; true when it exits 0
+# and wrote <Bench>.json. $Check may look further at the results folder (false fails the run).
+function Invoke-QuickBench([string] $Bench, [scriptblock] $Check = { $true }) {
+    $results = Join-Path $TestResultsDir "$Bench-quick"
+    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot "bench/$Bench.ps1")' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
+    $ok = $code -eq 0 -and (Test-Path (Join-Path $results "$Bench.json")) -and (& $Check $results)
+    # print writes to the output stream where the host has no colours: keep it out of the result.
+    print Gray "bench/$Bench.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })" | Out-Host
+    $ok
+}
+
 # Synopsis: Every path of the accuracy benchmark on Digits, in a minute or two.
 task QuickAccuracy -If (!$NoQuickBench) Stage, {
-    $results = Join-Path $TestResultsDir 'accuracy-quick'
-    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/accuracy.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
-    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'accuracy.json'))
-    print Gray "bench/accuracy.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    $ok = Invoke-QuickBench accuracy
     Add-TestCount QuickAccuracy ([int]$ok) ([int](-not $ok)) 0
 }
 
@@ -210,34 +218,26 @@ task BareTorch -Inputs { Get-SourceFile bench/BareTorch, Core } -Outputs "$Out/b
 
 # Synopsis: Every path of the performance benchmark on small sizes: it runs, and writes every figure.
 task QuickPerf -If (!$NoQuickBench) Stage, BareTorch, {
-    $results = Join-Path $TestResultsDir 'perf-quick'
-    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/perf.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
-    $json = Join-Path $results 'perf.json'
-    $ok = $code -eq 0 -and (Test-Path $json)
-    if ($ok) {
+    $ok = Invoke-QuickBench perf {
+        param($results)
         # Figures 3, 4 and 5 need nothing but the module; 1 and 2 their data and peers when present.
-        $ids = @((Get-Content -Raw $json | ConvertFrom-Json).Figures.Id)
-        foreach ($id in '3', '4-b1', '4-b64', '5') { if ($ids -notcontains $id) { $ok = $false; print Gray "bench/perf.ps1 -Quick wrote no figure $id" } }
+        $ids = @((Get-Content -Raw (Join-Path $results 'perf.json') | ConvertFrom-Json).Figures.Id)
+        $missing = @('3', '4-b1', '4-b64', '5' | Where-Object { $ids -notcontains $_ })
+        foreach ($id in $missing) { print Gray "bench/perf.ps1 -Quick wrote no figure $id" | Out-Host }
+        $missing.Count -eq 0
     }
-    print Gray "bench/perf.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
     Add-TestCount QuickPerf ([int]$ok) ([int](-not $ok)) 0
 }
 
 # Synopsis: Every path of the compression benchmark on Digits (prune, k-means, linear, the PyTorch peer), in about a minute.
 task QuickCompression -If (!$NoQuickBench) Stage, {
-    $results = Join-Path $TestResultsDir 'compression-quick'
-    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/compression.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
-    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'compression.json'))
-    print Gray "bench/compression.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    $ok = Invoke-QuickBench compression
     Add-TestCount QuickCompression ([int]$ok) ([int](-not $ok)) 0
 }
 
 # Synopsis: The HTML report benchmark on a small model: it runs, and writes its figures.
 task QuickReport -If (!$NoQuickBench) Stage, {
-    $results = Join-Path $TestResultsDir 'report-quick'
-    $code = Invoke-ChildPwsh "& '$(Join-Path $BuildRoot 'bench/report.ps1')' -Quick -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
-    $ok = $code -eq 0 -and (Test-Path (Join-Path $results 'report.json'))
-    print Gray "bench/report.ps1 -Quick: $(if ($ok) { 'passed' } else { "failed (exit code $code)" })"
+    $ok = Invoke-QuickBench report
     Add-TestCount QuickReport ([int]$ok) ([int](-not $ok)) 0
 }
 
