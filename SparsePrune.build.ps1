@@ -267,7 +267,7 @@ task bench Prerequisites, Stage, BareTorch, {
     $results = Join-Path $BuildRoot 'bench/results'
     New-Item -ItemType Directory -Force -Path $results | Out-Null
     $failed = @(foreach ($b in $benches) {
-            print Gray "==> bench $($b.Name)"
+            print Gray "==> bench $($b.Name)" | Out-Host
             $code = Invoke-ChildPwsh "& '$($b.FullName)' -ModulePath '$(Join-Path $Stage 'SparsePrune.psd1')' -ResultsDir '$results'"
             if ($code -ne 0) { $b.Name }
         })

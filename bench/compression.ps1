@@ -241,13 +241,22 @@ function Get-Label($r) {
     $q = if ($r.method -eq 'None') { 'float32' } else { "$($r.method) $($r.bits)-bit$(if ($r.fine_tune_epochs) { ' +FT' })" }
     "$s, $q"
 }
-# What a missed size target is limited by: the bytes a stored weight still costs (codes, positions, codebook).
-$formatNote = 'the bits each stored weight still costs in the .spmlp file (codes, their positions and the codebook; the bits-per-weight column)'
+# What a missed size target is limited by: how the best file within the drop splits into the
+# weights' bytes (StoredBytes: values or codes, positions, codebooks, biases) and the rest
+# (header, metadata and the input normalization's statistics).
+$formatNote = 'the bits each stored weight still costs in the .spmlp file (codes, their positions and the codebook; the weight bits/weight column)'
+function Get-SizeLimit($r) {
+    $weightBytes = $r.stored_bits_per_weight * $r.present_weights / 8
+    $rest = $r.file_bytes - $weightBytes
+    $features = $recipe.Widths[0]
+    $what = if ($Normalize -eq 'Standard') { "metadata and the input normalization ($features means and $features deviations, $('{0:N0}' -f (8 * $features)) B that no coder shrinks much)" } else { 'metadata and the input normalization' }
+    "limit: of its $('{0:N0}' -f $r.file_bytes) B, $('{0:N0}' -f $weightBytes) B are the weights (codes, positions, codebooks, biases: $('{0:0.0}' -f $r.stored_bits_per_weight) bits each) and $('{0:N0}' -f $rest) B the rest of the file: header, $what"
+}
 function Test-SizeTarget([double] $MinRatio, [double] $MaxDrop) {
     $ok = @($runs | Where-Object { $_.ratio -ge $MinRatio -and $_.drop_pt -le $MaxDrop } | Sort-Object ratio -Descending)
     if ($ok) { return @{ met = $true; detail = "$(Get-Label $ok[0]): $('{0:0.0}' -f $ok[0].ratio)×, drop $('{0:0.00}' -f $ok[0].drop_pt) pt" } }
     $best = @($runs | Where-Object { $_.drop_pt -le $MaxDrop } | Sort-Object ratio -Descending)
-    $detail = if ($best) { "best within the drop: $(Get-Label $best[0]) at $('{0:0.0}' -f $best[0].ratio)× ($('{0:0.0}' -f $best[0].bits_per_weight) bits per weight); limit: $formatNote" } else { 'no model within the drop' }
+    $detail = if ($best) { "best within the drop: $(Get-Label $best[0]) at $('{0:0.0}' -f $best[0].ratio)×; $(Get-SizeLimit $best[0])" } else { 'no model within the drop' }
     @{ met = $false; detail = $detail }
 }
 $targets = [ordered]@{}
