@@ -6,7 +6,8 @@
     when nothing they read has changed: a build of an unchanged tree only compares timestamps.
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
-      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport
+      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
+             QuickCallCost
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -241,8 +242,14 @@ task QuickReport -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickReport ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: The per-call cost of training on Digits: it runs, and writes its figures.
+task QuickCallCost -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench callcost
+    Add-TestCount QuickCallCost ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum
