@@ -20,11 +20,21 @@ public abstract class SparsePruneCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    /// <summary>Runs Core work; any failure becomes a terminating error naming <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Whether this cmdlet changes the models it is given: it then takes sole access to a model
+    /// for its work, where a reading cmdlet shares it (ModelBusy otherwise; see Mlp.Enter).
+    /// </summary>
+    protected virtual bool ChangesModel => false;
+
+    /// <summary>
+    /// Runs Core work; any failure becomes a terminating error naming <paramref name="target"/>.
+    /// A model as the target is held for the work: shared by readers, alone by a changing cmdlet.
+    /// </summary>
     protected T Guard<T>(object? target, Func<T> work)
     {
         try
         {
+            using var access = target is Mlp model ? model.Enter(ChangesModel, MyInvocation.MyCommand.Name) : null;
             return work();
         }
         catch (SparsePruneException e)

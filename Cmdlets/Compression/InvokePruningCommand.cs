@@ -7,6 +7,8 @@ namespace SparsePrune.Cmdlets;
 [OutputType(typeof(Mlp))]
 public sealed class InvokePruningCommand : SparsePruneCmdlet
 {
+    protected override bool ChangesModel => true;
+
     // What combines, as Get-Help shows it: a ratio target (on a schedule), an N:M pattern, or a
     // budget (a ratio, if given, is the top of the range searched). Rules the binder cannot
     // express live in Core (PruningSettings.Resolve).

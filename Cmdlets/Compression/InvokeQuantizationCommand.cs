@@ -7,6 +7,8 @@ namespace SparsePrune.Cmdlets;
 [OutputType(typeof(Mlp))]
 public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
 {
+    protected override bool ChangesModel => true;
+
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public Mlp Model { get; set; } = null!;
 

@@ -7,6 +7,8 @@ namespace SparsePrune.Cmdlets;
 [OutputType(typeof(Mlp))]
 public sealed class SetSparsityCommand : SparsePruneCmdlet
 {
+    protected override bool ChangesModel => true;
+
     private const string SparsitySet = "Sparsity";
     private const string ThresholdSet = "Threshold";
 

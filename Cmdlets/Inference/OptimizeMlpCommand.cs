@@ -7,6 +7,8 @@ namespace SparsePrune.Cmdlets;
 [OutputType(typeof(Mlp))]
 public sealed class OptimizeMlpCommand : SparsePruneCmdlet
 {
+    protected override bool ChangesModel => true;
+
     private const string MeasureSet = "Measure";
     private const string KernelSet = "Kernel";
 

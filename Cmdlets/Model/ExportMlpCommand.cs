@@ -44,7 +44,12 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
             : null;
         Guard(full, () => ModelFile.CheckOptions(format, onnx));
         if (!ShouldProcess(full, $"Export model '{Model.Name}' as {format}")) return;
-        Guard(full, () => ModelFile.Save(Model, full, format, Force, onnx));
+        Guard(full, () =>
+        {
+            // The path names the error; the model is held (read) while it is written out.
+            using var access = Model.Enter(false, MyInvocation.MyCommand.Name);
+            ModelFile.Save(Model, full, format, Force, onnx);
+        });
         _written.Add(full);
         // -PassThru emits the model, so that a pipeline can go on after saving it.
         if (PassThru) WriteObject(Model);

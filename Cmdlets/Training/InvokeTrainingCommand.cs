@@ -7,6 +7,8 @@ namespace SparsePrune.Cmdlets;
 [OutputType(typeof(Mlp))]
 public sealed class InvokeTrainingCommand : SparsePruneCmdlet
 {
+    protected override bool ChangesModel => true;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public Mlp Model { get; set; } = null!;
 

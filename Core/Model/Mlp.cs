@@ -17,6 +17,13 @@ public sealed class Mlp
 
     private readonly List<LayerState> _layers;
     private ModelHistory _history = new();
+    private readonly ModelAccess _access = new();
+
+    /// <summary>
+    /// Read (<paramref name="change"/> false) or sole access for <paramref name="operation"/> until
+    /// disposed; ModelBusy when another thread holds the model otherwise (see <see cref="ModelAccess"/>).
+    /// </summary>
+    internal IDisposable Enter(bool change, string operation) => _access.Enter(change, operation, Name);
 
     internal Mlp(string name, Activation activation, TaskKind task, int seed, List<LayerState> layers)
     {
