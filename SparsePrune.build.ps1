@@ -7,7 +7,7 @@
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
       test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
-             QuickCallCost
+             QuickCallCost, QuickSoak
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -248,8 +248,14 @@ task QuickCallCost -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickCallCost ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: Thirty build-to-file cycles in one session: memory and tensors stay flat.
+task QuickSoak -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench soak
+    Add-TestCount QuickSoak ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

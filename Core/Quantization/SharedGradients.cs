@@ -52,8 +52,8 @@ internal sealed class SharedGradients : IDisposable
         using var noGrad = no_grad();
         foreach (var (l, codes, _, k) in _layers)
         {
-            if (parameters[l].W.grad is not { } g) continue;
             using var scope = NewDisposeScope();
+            if (parameters[l].W.grad is not { } g) continue;
             var sums = zeros(k + 1, g.dtype, g.device).index_add_(0, codes, g.reshape(-1), 1);
             sums[k] = 0f; // zeros are no cluster: no step
             g.copy_(sums.index_select(0, codes).reshape(g.shape));

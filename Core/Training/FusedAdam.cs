@@ -47,7 +47,12 @@ internal sealed unsafe class FusedAdam : IStepper
     public void ZeroGrad()
     {
         foreach (var p in _parameters)
-            if (p.grad is { } g) { using var s = NewDisposeScope(); g.zero_(); }
+        {
+            // The gradient's handle is taken inside the scope, which releases it: taken outside,
+            // it outlived the run (one per parameter and training call, never freed).
+            using var s = NewDisposeScope();
+            if (p.grad is { } g) g.zero_();
+        }
     }
 
     public void Step(double learningRate)
