@@ -1,0 +1,76 @@
+# Ctrl+C for real: a child pwsh running long work gets SIGINT, as a terminal's Ctrl+C sends it.
+# It must end promptly, run its finally blocks, and leave a model that exports, loads, predicts
+# and says in its History where it stopped.
+BeforeDiscovery {
+    $script:Cases = @(
+        @{ Case = 'Training'; Work = '$null = $model | Invoke-Training -Dataset $data -Epochs 100000 -BatchSize 16 -Seed 2'; Expect = 'Train'; Note = 'stopped in epoch *' }
+        @{ Case = 'Gradual'; Work = '$null = $model | Invoke-Pruning -Dataset $data -Ratio 0.9 -Schedule Gradual -Epochs 100000 -BatchSize 16'; Expect = 'GradualPrune'; Note = '*stopped in epoch *' }
+        @{ Case = 'Budget'; Work = '$null = $model | Invoke-Pruning -Dataset $data -MaxAccuracyDrop 0.01 -Scope Layer -FineTuneEpochs 2000 -BatchSize 16'; Expect = 'Stop'; Note = '*Ctrl+C*' }
+    )
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+
+    # Starts the child on $Work, waits until the work has begun, sends SIGINT; returns what it left.
+    function script:Invoke-InterruptedChild([string] $Name, [string] $Work) {
+        $out = Join-Path $TestDrive $Name
+        New-Item -ItemType Directory $out | Out-Null
+        $script = Join-Path $out 'child.ps1'
+        Set-Content $script @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$script:ModulePath'
+`$data = Get-Dataset Digits
+`$model = New-Mlp -Layers 64, 256, 128, 10 -Seed 3 | Invoke-Training -Dataset `$data -Epochs 1 -Seed 1
+try {
+    Set-Content '$out/started' 'yes'
+    $Work
+    Set-Content '$out/finished' 'not stopped'
+}
+finally {
+    `$model | Export-Mlp -Path '$out/model.spmlp' -Force
+    Set-Content '$out/cleaned-up' 'yes'
+}
+"@
+        $psi = [Diagnostics.ProcessStartInfo]::new($script:PwshCommand[0])
+        foreach ($a in @($script:PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script)) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $child = [Diagnostics.Process]::Start($psi)
+        try {
+            $wait = [Diagnostics.Stopwatch]::StartNew()
+            while (-not (Test-Path "$out/started") -and -not $child.HasExited -and $wait.Elapsed.TotalSeconds -lt 120) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Seconds 2
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            & kill -s INT $child.Id
+            $exited = $child.WaitForExit(60000)
+            [pscustomobject]@{
+                Exited = $exited; Seconds = $clock.Elapsed.TotalSeconds; Folder = $out
+                Errors = $(if ($exited) { $child.StandardError.ReadToEnd() })
+            }
+        }
+        finally { if (-not $child.HasExited) { $child.Kill($true) } }
+    }
+}
+
+Describe 'SIGINT to a pwsh running <Case>' -ForEach $Cases -Skip:(-not $IsLinux) {
+    BeforeAll { $script:Result = Invoke-InterruptedChild $Case $Work }
+
+    It 'ends within seconds, its finally block run and the work not finished' {
+        $Result.Exited | Should -BeTrue -Because 'a stopped pipeline ends the script'
+        $Result.Seconds | Should -BeLessThan 30
+        Test-Path (Join-Path $Result.Folder 'cleaned-up') | Should -BeTrue
+        Test-Path (Join-Path $Result.Folder 'finished') | Should -BeFalse
+    }
+
+    It 'leaves a model that exports, loads and predicts, its History saying where it stopped' {
+        $model = Import-Mlp (Join-Path $Result.Folder 'model.spmlp')
+        $last = @($model.History)[-1]
+        $last.Operation | Should -Be $Expect
+        $last.Note | Should -BeLike $Note
+        $p = Invoke-Mlp -Model $model -InputObject (@(1..64 | ForEach-Object { ($_ % 5) / 5.0 }))
+        $p.Probabilities.Count | Should -Be 10
+        ($p.Probabilities | Measure-Object -Sum).Sum | Should -BeGreaterThan 0.99
+    }
+}
