@@ -12,12 +12,9 @@ namespace SparsePrune.Tests.Fuzz;
 /// the bytes (invalid UTF-8, NULs); some cases are gzip-compressed (.csv.gz), some of those
 /// with the compressed bytes damaged.
 /// </summary>
-public class CsvFuzzTests : IDisposable
+public class CsvFuzzTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly ITestOutputHelper _output;
     private readonly string _dir = TestKit.TempDir();
-
-    public CsvFuzzTests(ITestOutputHelper output) => _output = output;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -63,7 +60,7 @@ public class CsvFuzzTests : IDisposable
     [Fact]
     public void DamagedCsvFilesLoadOrAreRefused()
     {
-        var summary = new FuzzRunner("csv", MakeCase, Read).Run(_output);
+        var summary = new FuzzRunner("csv", MakeCase, Read).Run(output);
         Assert.True(summary.Loaded > summary.Cases / 20, "fewer than 5 % of the cases loaded");
         Assert.True(summary.Refused.Count >= 4, "the cases reached fewer than four of the loader's error ids");
     }

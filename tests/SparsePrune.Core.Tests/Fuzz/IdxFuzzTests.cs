@@ -12,14 +12,11 @@ namespace SparsePrune.Tests.Fuzz;
 /// folders gzip-compressed (.gz), some of those with the compressed bytes damaged. A case's
 /// bytes are the four files, each after its int32 length, behind a byte saying gzip or not.
 /// </summary>
-public class IdxFuzzTests : IDisposable
+public class IdxFuzzTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string[] Names = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
 
-    private readonly ITestOutputHelper _output;
     private readonly string _dir = TestKit.TempDir();
-
-    public IdxFuzzTests(ITestOutputHelper output) => _output = output;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -125,7 +122,7 @@ public class IdxFuzzTests : IDisposable
     [Fact]
     public void DamagedIdxFoldersLoadOrAreRefused()
     {
-        var summary = new FuzzRunner("idx", MakeCase, Read).Run(_output);
+        var summary = new FuzzRunner("idx", MakeCase, Read).Run(output);
         Assert.True(summary.Loaded > summary.Cases / 20, "fewer than 5 % of the cases loaded");
         Assert.True(summary.Refused.GetValueOrDefault("InvalidIdxFile") > summary.Cases / 10, "fewer than 10 % of the cases were refused as invalid IDX files");
         Assert.True(summary.Refused.Count >= 3, "the cases reached fewer than three of the loader's error ids");

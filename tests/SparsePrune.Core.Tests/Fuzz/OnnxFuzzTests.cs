@@ -10,12 +10,8 @@ namespace SparsePrune.Tests.Fuzz;
 /// protobuf's varints (lengths, dims, data types, op versions) are set to extremes, its
 /// length-delimited fields (nodes, tensors, names, attributes) moved, repeated or dropped.
 /// </summary>
-public class OnnxFuzzTests
+public class OnnxFuzzTests(ITestOutputHelper output)
 {
-    private readonly ITestOutputHelper _output;
-
-    public OnnxFuzzTests(ITestOutputHelper output) => _output = output;
-
     private static readonly Lazy<FuzzSeed[]> Seeds = new(MakeSeeds);
 
     private static FuzzSeed[] MakeSeeds()
@@ -61,7 +57,7 @@ public class OnnxFuzzTests
     [Fact]
     public void DamagedOnnxFilesLoadOrAreRefused()
     {
-        var summary = new FuzzRunner("onnx", MakeCase, (bytes, _) => LoadedModel.Release(OnnxFormat.FromBytes(bytes)), DeclaredWeights).Run(_output);
+        var summary = new FuzzRunner("onnx", MakeCase, (bytes, _) => LoadedModel.Release(OnnxFormat.FromBytes(bytes)), DeclaredWeights).Run(output);
         Assert.True(summary.Loaded > 0, "no case loaded");
         Assert.True(summary.Refused.GetValueOrDefault("CorruptModelFile") > summary.Cases / 4, "fewer than a quarter of the cases were refused as corrupt");
         Assert.True(summary.Refused.Count >= 2, "the cases reached fewer than two of the reader's error ids");

@@ -13,12 +13,8 @@ namespace SparsePrune.Tests.Fuzz;
 /// metadata. The JSON header is mutated as text (dtypes, shapes, offsets, names) with its
 /// length field mostly fixed again; the bytes as a whole as any binary file.
 /// </summary>
-public class SafeTensorsFuzzTests
+public class SafeTensorsFuzzTests(ITestOutputHelper output)
 {
-    private readonly ITestOutputHelper _output;
-
-    public SafeTensorsFuzzTests(ITestOutputHelper output) => _output = output;
-
     private static readonly (string From, string[] To)[] HeaderTokens =
     {
         ("\"F32\"", new[] { "\"F64\"", "\"I8\"", "\"F16\"", "\"BF16\"", "\"U8\"", "\"BOOL\"", "\"f32\"", "\"\"", "\"F32\\u0000\"", "32", "null" }),
@@ -109,7 +105,7 @@ public class SafeTensorsFuzzTests
     {
         // Mostly no -Activation (the file names its own); sometimes one, for the plain state dict and for mismatches.
         var summary = new FuzzRunner("safetensors", MakeCase,
-            (bytes, rng) => LoadedModel.Release(SafeTensorsFormat.FromBytes(bytes, rng.Next(4) == 0 ? Activations[rng.Next(Activations.Length)] : null))).Run(_output);
+            (bytes, rng) => LoadedModel.Release(SafeTensorsFormat.FromBytes(bytes, rng.Next(4) == 0 ? Activations[rng.Next(Activations.Length)] : null))).Run(output);
         Assert.True(summary.Loaded > 0, "no case loaded");
         Assert.True(summary.Refused.GetValueOrDefault("CorruptModelFile") > summary.Cases / 4, "fewer than a quarter of the cases were refused as corrupt");
         Assert.True(summary.Refused.Count >= 4, "the cases reached fewer than four of the reader's error ids");

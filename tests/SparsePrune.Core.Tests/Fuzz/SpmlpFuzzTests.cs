@@ -11,12 +11,8 @@ namespace SparsePrune.Tests.Fuzz;
 /// (quantized by k-means and on a grid, with each coder, compact or not). Most cases get a
 /// fixed payload length and checksum again, so that the damage reaches the sections behind them.
 /// </summary>
-public class SpmlpFuzzTests
+public class SpmlpFuzzTests(ITestOutputHelper output)
 {
-    private readonly ITestOutputHelper _output;
-
-    public SpmlpFuzzTests(ITestOutputHelper output) => _output = output;
-
     private static readonly (string From, string[] To)[] MetadataTokens =
     {
         ("Tanh", new[] { "ReLU", "tanh", "Softmax", "", "7" }),
@@ -133,7 +129,7 @@ public class SpmlpFuzzTests
     public void DamagedModelFilesLoadOrAreRefused()
     {
         var summary = new FuzzRunner("spmlp", MakeCase, (bytes, _) => LoadedModel.Release(SpmlpFormat.FromBytes(bytes)),
-            bytes => SpmlpShapeScan.Scan(bytes).DeclaredWeights).Run(_output);
+            bytes => SpmlpShapeScan.Scan(bytes).DeclaredWeights).Run(output);
         // The damage reaches past the checksum: some cases still load, and most refusals come from the sections.
         Assert.True(summary.Loaded > 0, "no case loaded");
         Assert.True(summary.Refused.GetValueOrDefault("CorruptModelFile") > summary.Cases / 2, "fewer than half the cases were refused as corrupt");
