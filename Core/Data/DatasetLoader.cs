@@ -255,6 +255,10 @@ public static class DatasetLoader
         var testY = ReadIdxLabels(Find("t10k-labels-idx1-ubyte"));
         if (trainY.Length * (long)features != trainX.LongLength || testY.Length * (long)testFeatures != testX.LongLength || features != testFeatures)
             throw SparsePruneException.BadData("IdxMismatch", $"The IDX files in '{folder}' do not agree: image and label counts or image sizes differ.");
+        // Dataset.Build refuses an empty training set too, but only after a feature is named for
+        // every pixel: without images no byte vouches for their size, which may be 2^31.
+        if (trainY.Length == 0)
+            throw SparsePruneException.BadData("EmptyDataset", $"The IDX files in '{folder}' hold no training images.");
         int classes = (int)Math.Max(trainY.DefaultIfEmpty().Max(), testY.DefaultIfEmpty().Max()) + 1;
         var names = classNames is not null && classNames.Length >= classes ? classNames : Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         int side = (int)Math.Round(Math.Sqrt(features));
@@ -286,12 +290,14 @@ public static class DatasetLoader
         int n = BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(4));
         int rows = BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(8));
         int cols = BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(12));
-        long count = (long)n * rows * cols;
-        if (n < 0 || rows <= 0 || cols <= 0 || b.Length - 16 < count)
+        // rows × cols fits a long, n × rows × cols may not: compare against the bytes by division.
+        long pixels = (long)rows * cols;
+        if (n < 0 || rows <= 0 || cols <= 0 || (n > 0 && (b.Length - 16) / pixels < n))
             throw SparsePruneException.BadData("InvalidIdxFile", $"'{path}' is truncated: its header promises {n} images of {rows}x{cols}.");
+        long count = n * pixels;
         var x = new float[count];
         for (long i = 0; i < count; i++) x[i] = b[16 + i];
-        return (x, rows * cols);
+        return (x, (int)pixels);
     }
 
     internal static float[] ReadIdxLabels(string path)

@@ -295,16 +295,6 @@ public class SpmlpPositionCodingTests
 
     // ---- version 1 --------------------------------------------------------------------------
 
-    private static string DataFile(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, "tests", "data", name);
-            if (File.Exists(path)) return path;
-        }
-        throw new FileNotFoundException($"tests/data/{name} was not found above {AppContext.BaseDirectory}");
-    }
-
     /// <summary>The same string as Common.ps1's Get-ModelFingerprint: widths, then the hex of every weight and bias.</summary>
     private static string Fingerprint(Mlp model)
     {
@@ -320,12 +310,12 @@ public class SpmlpPositionCodingTests
     [Fact]
     public void AVersion1FileStillLoadsWithTheSameWeightsAndPredictions()
     {
-        var bytes = File.ReadAllBytes(DataFile("model-v1.spmlp"));
+        var bytes = File.ReadAllBytes(TestKit.DataFile("model-v1.spmlp"));
         Assert.Equal(1, (int)BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(DataFile("model-v1.expected.json")));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestKit.DataFile("model-v1.expected.json")));
         var expected = json.RootElement;
 
-        var model = SpmlpFormat.Load(DataFile("model-v1.spmlp"));
+        var model = SpmlpFormat.Load(TestKit.DataFile("model-v1.spmlp"));
         Assert.Equal(expected.GetProperty("Widths").EnumerateArray().Select(e => e.GetInt32()), model.Widths);
         Assert.Equal(expected.GetProperty("Stored").EnumerateArray().Select(e => e.GetString()), model.Layers.Select(l => l.Stored.ToString()));
         Assert.Equal(expected.GetProperty("Weights").GetInt64(), model.Weights);
@@ -334,7 +324,7 @@ public class SpmlpPositionCodingTests
         Assert.Equal(expected.GetProperty("Fingerprint").GetString(), Fingerprint(model));
         Assert.All(model.State, l => Assert.NotNull(l.Keep));
 
-        using var reader = new StreamReader(DataFile("iris.csv"));
+        using var reader = new StreamReader(TestKit.DataFile("iris.csv"));
         var table = DatasetLoader.ReadCsvRows(reader).Skip(1).ToList();
         var x = table.SelectMany(r => r.Take(4).Select(v => float.Parse(v, CultureInfo.InvariantCulture))).ToArray();
         var predictions = Predictor.Predict(model, x, table.Count).Cast<ClassPrediction>().ToList();

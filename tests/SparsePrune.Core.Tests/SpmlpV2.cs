@@ -27,8 +27,9 @@ internal static class SpmlpV2
     public sealed record Quantized(int Offset, int Method, int Bits, int Levels, int ParametersOffset, int ParameterBytes,
         int CoderOffset, int Coder, int StreamOffset, int StreamLength);
 
+    /// <summary>A layer section; <paramref name="Start"/> is where it starts (its out field), <paramref name="End"/> where the next one does.</summary>
     public sealed record Layer(int Out, int In, byte Flags, PositionList? Present, int ValuesOffset, int ValuesLength,
-        int BiasOffset, PositionList? Masked, int HiddenOffset, Quantized? Quantization = null)
+        int BiasOffset, PositionList? Masked, int HiddenOffset, Quantized? Quantization = null, int Start = 0, int End = 0)
     {
         /// <summary>Values (or codebook/grid + coded codes) + position code stream + biases: what StoredBytes counts.</summary>
         public long WeightBytes => (Quantization is { } q ? q.ParameterBytes + q.StreamLength : ValuesLength) + (Present?.StreamLength ?? 0) + 4L * Out;
@@ -79,6 +80,7 @@ internal static class SpmlpV2
         var layers = new Layer[count];
         for (int i = 0; i < count; i++)
         {
+            int layerStart = at;
             int outF = I32(), inF = I32();
             byte flags = file[at++];
             long n = (long)outF * inF;
@@ -117,7 +119,7 @@ internal static class SpmlpV2
                 hidden = at;
                 at += 4 * masked.Count;
             }
-            layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden, quantized);
+            layers[i] = new Layer(outF, inF, flags, present, values, valuesLength, bias, masked, hidden, quantized, layerStart, at);
         }
         Assert.Equal(file.Length - Hash, at);
         return new File(meta, layers, json, compressed);

@@ -244,6 +244,17 @@ internal static class TestKit
         return Enumerable.Range(0, rows * features).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
     }
 
+    /// <summary>The path of a file in tests/data, found above the test assembly's folder.</summary>
+    public static string DataFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "tests", "data", name);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException($"tests/data/{name} was not found above {AppContext.BaseDirectory}");
+    }
+
     public static string TempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "sparseprune-tests-" + Guid.NewGuid().ToString("N"));
