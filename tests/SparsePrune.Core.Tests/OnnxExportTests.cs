@@ -86,18 +86,6 @@ public class OnnxExportTests
         return file;
     }
 
-    /// <summary>The raw (unnormalized) rows of a data set's test split.</summary>
-    private static float[] RawRows(Dataset data)
-    {
-        var x = data.TestX;
-        var raw = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            int j = i % data.Features;
-            raw[i] = (float)((double)x[i] * data.Scale[j] + data.Offset[j]);
-        }
-        return raw;
-    }
 
     private static Onnx.ModelProto Parse(byte[] file) => Onnx.ModelProto.Parser.ParseFrom(file);
 
@@ -127,7 +115,7 @@ public class OnnxExportTests
         Assert.Equal(Normalization.Standard, data.Normalization);
         var model = Trained(data, new[] { 4, 16, 12, 3 }, activation, seed: 300 + (int)activation);
         Assert.Equal(Normalization.Standard, model.InputNormalization);
-        var file = ExportAndCompare(model, RawRows(data), data.TestCount, new OnnxExportOptions { OpsetVersion = opset }, $"{activation}@{opset}");
+        var file = ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, new OnnxExportOptions { OpsetVersion = opset }, $"{activation}@{opset}");
 
         var proto = Parse(file);
         var ops = proto.Graph.Node.Select(n => n.OpType).ToList();
@@ -213,7 +201,7 @@ public class OnnxExportTests
         }
 
         // Any batch size runs: 1 row, and all the test rows.
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         ExportAndCompare(model, raw, 1);
         ExportAndCompare(model, raw, data.TestCount);
     }
@@ -225,7 +213,7 @@ public class OnnxExportTests
         Assert.Equal(TaskKind.Regression, data.Task);
         var model = Trained(data, new[] { data.Features, 16, 8, 1 }, Activation.Tanh, seed: 350);
         Assert.NotEqual(Normalization.None, model.InputNormalization);
-        var file = ExportAndCompare(model, RawRows(data), data.TestCount, what: "regression");
+        var file = ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, what: "regression");
         var proto = Parse(file);
         Assert.Equal(new[] { "output" }, proto.Graph.Output.Select(o => o.Name));
         Assert.DoesNotContain(proto.Graph.Node, n => n.OpType == "Softmax");
@@ -236,7 +224,7 @@ public class OnnxExportTests
     {
         var data = TestKit.Iris;
         var model = Trained(data, new[] { 4, 10, 3 }, Activation.ReLU, seed: 360);
-        var proto = Parse(ExportAndCompare(model, RawRows(data), data.TestCount, what: "classifier"));
+        var proto = Parse(ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, what: "classifier"));
         Assert.Equal(new[] { "logits", "probabilities" }, proto.Graph.Output.Select(o => o.Name));
         var softmax = Assert.Single(proto.Graph.Node, n => n.OpType == "Softmax");
         Assert.Equal("logits", Assert.Single(softmax.Input));
@@ -249,7 +237,7 @@ public class OnnxExportTests
         var data = DatasetLoader.Iris(new DatasetOptions { Seed = 7, Normalization = Normalization.MinMax });
         var model = Trained(data, new[] { 4, 9, 3 }, Activation.Sigmoid, seed: 370);
         Assert.Equal(Normalization.MinMax, model.InputNormalization);
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         ExportAndCompare(model, raw, data.TestCount, what: "minmax");
 
         // The folding matters: the same weights without it would give other outputs.
@@ -278,7 +266,7 @@ public class OnnxExportTests
         Assert.All(model.State, l => Assert.Equal(LayerStorage.Dense, l.Stored));
         foreach (var sparse in new[] { false, true })
         {
-            var proto = Parse(ExportAndCompare(model, RawRows(data), data.TestCount, new OnnxExportOptions { SparseInitializers = sparse }, "masked"));
+            var proto = Parse(ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, new OnnxExportOptions { SparseInitializers = sparse }, "masked"));
             // A mask is reversible: the layers are not connection-pruned, so they stay dense either way.
             Assert.Empty(proto.Graph.SparseInitializer);
             for (int i = 0; i < model.LayerCount; i++)
@@ -299,7 +287,7 @@ public class OnnxExportTests
         var model = DigitsModel(390);
         TestKit.Prune(model, 0.8, data: data);
         Assert.All(model.State, l => Assert.Equal(LayerStorage.Sparse, l.Stored));
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var dense = Parse(ExportAndCompare(model, raw, data.TestCount, new OnnxExportOptions(), "pruned, dense"));
         var sparse = Parse(ExportAndCompare(model, raw, data.TestCount, new OnnxExportOptions { SparseInitializers = true }, "pruned, sparse"));
 
@@ -353,7 +341,7 @@ public class OnnxExportTests
         TestKit.Prune(model, 0.25, PruneStructure.Neuron, data: data);
         var widths = model.Widths;
         Assert.True(widths[1] < 48 && widths[2] < 32, $"widths {string.Join(",", widths)}");
-        var proto = Parse(ExportAndCompare(model, RawRows(data), data.TestCount, what: "neuron-pruned"));
+        var proto = Parse(ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, what: "neuron-pruned"));
         for (int i = 0; i < model.LayerCount; i++)
         {
             Assert.Equal(new long[] { widths[i + 1], widths[i] }, proto.Graph.Initializer.Single(t => t.Name == $"layer{i}.weight").Dims);
@@ -371,15 +359,15 @@ public class OnnxExportTests
         var plan = Pruner.Plan(model, new PruningRequest { Structure = PruneStructure.NM, KeepN = 2, GroupM = 4 });
         Pruner.Apply(model, plan, data);
         Assert.InRange(1 - (double)model.NonZeroWeights / (64 * 48 + 48 * 32 + 32 * 10), 0.49, 1.0);
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         ExportAndCompare(model, raw, data.TestCount, what: "2:4");
         ExportAndCompare(model, raw, data.TestCount, new OnnxExportOptions { SparseInitializers = true, OpsetVersion = 13 }, "2:4 sparse");
 
         // Trained, masked, connection- and neuron-pruned, masked again (Tanh, Iris).
         var worked = TestKit.WorkedModel(411, "worked-onnx");
         var iris = TestKit.Iris;
-        ExportAndCompare(worked, RawRows(iris), iris.TestCount, what: "worked");
-        ExportAndCompare(worked, RawRows(iris), iris.TestCount, new OnnxExportOptions { SparseInitializers = true, OpsetVersion = 20 }, "worked sparse");
+        ExportAndCompare(worked, TestKit.RawTestRows(iris), iris.TestCount, what: "worked");
+        ExportAndCompare(worked, TestKit.RawTestRows(iris), iris.TestCount, new OnnxExportOptions { SparseInitializers = true, OpsetVersion = 20 }, "worked sparse");
     }
 
     [Fact]

@@ -51,17 +51,6 @@ public class OnnxInt8ExportTests
         }
     }
 
-    private static float[] RawRows(Dataset data)
-    {
-        var x = data.TestX;
-        var raw = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            int j = i % data.Features;
-            raw[i] = (float)((double)x[i] * data.Scale[j] + data.Offset[j]);
-        }
-        return raw;
-    }
 
     private static Onnx.ModelProto Parse(byte[] file) => Onnx.ModelProto.Parser.ParseFrom(file);
 
@@ -164,7 +153,7 @@ public class OnnxInt8ExportTests
         var data = TestKit.Digits;
         var model = LinearQuantized(new[] { 64, 256, 128, 10 }, seed: 600);
         Assert.NotNull(model.FeatureOffset);
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var options = new OnnxExportOptions { OpsetVersion = opset };
         var file = ExportAndCompare(model, raw, data.TestCount, options, $"int8@{opset}");
         var proto = Parse(file);
@@ -197,7 +186,7 @@ public class OnnxInt8ExportTests
         var data = TestKit.Digits;
         var model = LinearQuantized(new[] { 64, 256, 128, 10 }, seed: 610, prune: 0.8);
         Assert.All(model.State, l => Assert.Equal(LayerStorage.Sparse, l.Stored));
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var file = ExportAndCompare(model, raw, data.TestCount, new OnnxExportOptions { SparseInitializers = sparseInitializers }, $"pruned sparse={sparseInitializers}");
         var proto = Parse(file);
         // A sparse tensor's absent entries would be code 0, not the zero point: int8 layers stay dense.
@@ -215,7 +204,7 @@ public class OnnxInt8ExportTests
     {
         var data = TestKit.Digits;
         var model = LinearQuantized(new[] { 64, 40, 24, 10 }, seed: 620, bits: new[] { 4, 8, 2 });
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var proto = Parse(ExportAndCompare(model, raw, data.TestCount, new OnnxExportOptions(), "4,8,2 bits"));
         AssertInt8Layers(model, proto);
         ImportMatches(model, OnnxFormat.ToBytes(model), raw, data.TestCount, "4,8,2 bits");
@@ -238,7 +227,7 @@ public class OnnxInt8ExportTests
     {
         // Import gives raw inputs with an identity normalization: it folds exactly, so no Sub or Div.
         var data = TestKit.Digits;
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var imported = OnnxFormat.FromBytes(OnnxFormat.ToBytes(LinearQuantized(new[] { 64, 32, 10 }, seed: 625, epochs: 1)));
         Assert.NotNull(imported.FeatureOffset);
         Quantizer.Apply(imported, Quantizer.Plan(imported, new QuantizationRequest { Method = QuantizationMethod.Linear }), null);
@@ -255,7 +244,7 @@ public class OnnxInt8ExportTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 1, Seed = 1 });
         var before = Parse(OnnxFormat.ToBytes(model));
         Quantizer.Apply(model, Quantizer.Plan(model, new QuantizationRequest { Method = QuantizationMethod.KMeans, Bits = new[] { 4 } }), null);
-        var proto = Parse(ExportAndCompare(model, RawRows(data), data.TestCount, new OnnxExportOptions(), "kmeans"));
+        var proto = Parse(ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, new OnnxExportOptions(), "kmeans"));
         foreach (var p in new[] { before, proto })
         {
             Assert.DoesNotContain(p.Graph.Node, n => n.OpType is "DequantizeLinear" or "Sub" or "Div");
@@ -275,7 +264,7 @@ public class OnnxInt8ExportTests
         w[k] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(w[k]) + 1);
         TestKit.SetWeight(model, 1, w);
         Assert.NotNull(model.State[1].Quantization); // the layer still claims a grid it is no longer on
-        var proto = Parse(ExportAndCompare(model, RawRows(data), data.TestCount, new OnnxExportOptions(), "off-grid"));
+        var proto = Parse(ExportAndCompare(model, TestKit.RawTestRows(data), data.TestCount, new OnnxExportOptions(), "off-grid"));
         Assert.Equal((int)DataType.Int8, proto.Graph.Initializer.Single(t => t.Name == "layer0.weight_quantized").DataType);
         Assert.Equal((int)DataType.Float, proto.Graph.Initializer.Single(t => t.Name == "layer1.weight").DataType);
         Assert.Single(proto.Graph.Node, n => n.OpType == "DequantizeLinear");

@@ -109,18 +109,6 @@ public class SafeTensorsTests
 
     private static Mlp WorkedModel() => TestKit.WorkedModel(71, "iris-st");
 
-    /// <summary>The raw (unnormalized) rows of a data set's test split.</summary>
-    private static float[] RawRows(Dataset data)
-    {
-        var x = data.TestX;
-        var raw = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            int j = i % data.Features;
-            raw[i] = (float)((double)x[i] * data.Scale[j] + data.Offset[j]);
-        }
-        return raw;
-    }
 
     /// <summary>The network in the file run on raw rows, in double, from the file's own bytes.</summary>
     private static double[][] FileForward(Parsed file, float[] raw, int rows, Activation activation)
@@ -254,7 +242,7 @@ public class SafeTensorsTests
         Assert.Contains(model.FeatureOffset!, v => Math.Abs(v) > 1);
 
         var file = Parse(SafeTensorsFormat.ToBytes(model));
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         int rows = data.TestCount;
         var expected = Probabilities(model, raw, rows);
         var actual = FileForward(file, raw, rows, Activation.ReLU).Select(Softmax).ToArray();
@@ -290,7 +278,7 @@ public class SafeTensorsTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 2, Seed = 3 });
         var file = Parse(SafeTensorsFormat.ToBytes(model));
         Assert.Equal("Regression", file.Meta["task"]);
-        var raw = RawRows(data);
+        var raw = TestKit.RawTestRows(data);
         var expected = Predictor.Predict(model, raw, data.TestCount).Cast<RegressionPrediction>().Select(p => p.Value).ToArray();
         var actual = FileForward(file, raw, data.TestCount, Activation.Sigmoid).Select(o => o[0]).ToArray();
         for (int r = 0; r < expected.Length; r++)
@@ -367,7 +355,7 @@ public class SafeTensorsTests
         Assert.Equal(model.NonZeroWeights, copy.NonZeroWeights);
         Assert.All(copy.Layers, l => Assert.Equal(LayerStorage.Dense, l.Stored));
 
-        var raw = RawRows(TestKit.Iris);
+        var raw = TestKit.RawTestRows(TestKit.Iris);
         int rows = TestKit.Iris.TestCount;
         var a = Probabilities(model, raw, rows);
         var b = Probabilities(copy, raw, rows);

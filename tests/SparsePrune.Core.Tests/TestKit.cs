@@ -238,6 +238,19 @@ internal static class TestKit
         return model.Forward(torch.tensor(x, new long[] { rows, model.InputFeatures })).data<float>().ToArray();
     }
 
+    /// <summary>The raw (unnormalized) rows of a data set's test split, as a file's user would feed them.</summary>
+    public static float[] RawTestRows(Dataset data)
+    {
+        var x = data.TestX;
+        var raw = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int j = i % data.Features;
+            raw[i] = (float)((double)x[i] * data.Scale[j] + data.Offset[j]);
+        }
+        return raw;
+    }
+
     public static float[] RandomRows(int rows, int features, int seed, double scale = 1.0)
     {
         var rng = new Random(seed);
