@@ -16,7 +16,7 @@
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
         'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization',
-        'Export-CompressionReport'
+        'Export-CompressionReport', 'Invoke-PruningSweep', 'Import-SweepResult'
     )
     FunctionsToExport    = @(
         'Assert-MlpSparsity', 'Assert-MlpAccuracy', 'Assert-MlpStoredSize', 'Assert-MlpCompressionRatio', 'Register-MlpShouldOperator'

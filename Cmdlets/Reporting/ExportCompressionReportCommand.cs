@@ -55,12 +55,15 @@ public sealed class ExportCompressionReportCommand : SparsePruneCmdlet
             case CompressionReport report:
                 _subjects.Add(ReportSubject.FromReport(report));
                 break;
+            case SweepResult point:
+                _subjects.Add(point.Model is { } compressed ? Guard(compressed, () => ReportSubject.FromSweep(point)) : ReportSubject.FromSweep(point));
+                break;
             case LayerSensitivity row:
                 _sensitivity.Add(row);
                 break;
             default:
                 Fail("UnsupportedReportInput", ErrorKind.InvalidArgument,
-                    $"Export-CompressionReport takes models, Get-CompressionReport objects and Measure-LayerSensitivity rows; it was given {(InputObject?.BaseObject is null ? "null" : InputObject.BaseObject.GetType().Name)}.", InputObject);
+                    $"Export-CompressionReport takes models, Get-CompressionReport objects, Invoke-PruningSweep results and Measure-LayerSensitivity rows; it was given {(InputObject?.BaseObject is null ? "null" : InputObject.BaseObject.GetType().Name)}.", InputObject);
                 break;
         }
     }

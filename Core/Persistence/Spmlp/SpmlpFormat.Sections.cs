@@ -19,9 +19,9 @@ public static partial class SpmlpFormat
     /// its 784 feature names and the history, about 12 KB of JSON that compresses to about a
     /// seventh: next to a 98 %-pruned, 2-bit model's 8 KB of weights that is most of the file.
     /// </summary>
-    private static void WritePreamble(BinaryWriter w, Mlp model, bool compress)
+    private static void WritePreamble(BinaryWriter w, Mlp model, bool compress, DateTime? saved)
     {
-        var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, quantizationInMetadata: false), Json);
+        var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, quantizationInMetadata: false, saved), Json);
         using var plain = new MemoryStream();
         using (var p = new BinaryWriter(plain, Encoding.UTF8, leaveOpen: true))
         {

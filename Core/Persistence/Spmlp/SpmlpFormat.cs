@@ -119,14 +119,22 @@ public static partial class SpmlpFormat
     /// As <see cref="ToBytes(Mlp)"/>; <paramref name="coder"/> forces the coder of quantized layers' codes (null: the smallest).
     /// <paramref name="compact"/> false writes a version-3 file as the first ones were: plain metadata, packed positions (still read).
     /// </summary>
-    internal static byte[] ToBytes(Mlp model, CodeCoder? coder, bool compact = true)
+    internal static byte[] ToBytes(Mlp model, CodeCoder? coder, bool compact = true) => ToBytes(model, coder, compact, null);
+
+    /// <summary>
+    /// The model's bytes with a fixed save time: one model gives the same bytes in every process
+    /// (a sweep's fingerprint, which its shards must agree on, is taken over them).
+    /// </summary>
+    internal static byte[] CanonicalBytes(Mlp model) => ToBytes(model, null, true, DateTime.UnixEpoch);
+
+    private static byte[] ToBytes(Mlp model, CodeCoder? coder, bool compact, DateTime? saved)
     {
         ushort version = VersionFor(model);
         bool coded = version >= 3 && compact;
         using var payload = new MemoryStream();
         using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
-            WritePreamble(w, model, coded);
+            WritePreamble(w, model, coded, saved);
             w.Write(model.LayerCount);
             foreach (var layer in model.State)
             {

@@ -23,11 +23,11 @@ internal sealed class SpmlpMetadata
     public string Writer { get; set; } = "";
 
     /// <param name="quantizationInMetadata">False for version 3, whose layer sections carry the quantization.</param>
-    public static SpmlpMetadata From(Mlp m, bool quantizationInMetadata) => new()
+    public static SpmlpMetadata From(Mlp m, bool quantizationInMetadata, DateTime? saved = null) => new()
     {
         Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
         InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
-        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = DateTime.UtcNow,
+        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? DateTime.UtcNow,
         NeuronOrigins = m.Ticket.NeuronOrigins.Any(o => o is not null) ? m.Ticket.NeuronOrigins : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
         Quantization = quantizationInMetadata && m.State.Any(l => l.Quantization is not null) ? m.State.Select(l => LayerQuantizationRecord.From(l.Quantization)).ToArray() : null,

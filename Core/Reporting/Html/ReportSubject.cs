@@ -21,4 +21,20 @@ public sealed class ReportSubject
     };
 
     public static ReportSubject FromReport(CompressionReport report) => new() { Name = report.Model, Report = report };
+
+    /// <summary>
+    /// A sweep point, named after its settings: its result's report, and the history and
+    /// histograms of its model when the sweep passed it through (-PassThru).
+    /// </summary>
+    public static ReportSubject FromSweep(SweepResult result)
+    {
+        var report = result.ToReport();
+        return new()
+        {
+            Name = report.Model,
+            Report = report,
+            History = result.Model?.History.ToList() ?? (IReadOnlyList<HistoryRecord>)Array.Empty<HistoryRecord>(),
+            Histograms = result.Model?.State.Select((layer, i) => WeightHistogram.Of(layer, i)).ToList() ?? (IReadOnlyList<WeightHistogram>)Array.Empty<WeightHistogram>(),
+        };
+    }
 }

@@ -1,0 +1,242 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>
+/// Invoke-PruningSweep: runs every point of a grid of Invoke-Pruning / Invoke-Quantization
+/// settings on its own copy of one model, in this session, over worker processes, over SSH
+/// remoting, or as one shard of a batch job; streams one result per point.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PruningSweep", DefaultParameterSetName = SessionSet)]
+[OutputType(typeof(SweepResult))]
+public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
+{
+    private const string SessionSet = "Session";
+    private const string ProcessSet = "Process";
+    private const string RemoteSet = "Remote";
+    private const string Activity = "Invoke-PruningSweep";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public Mlp Model { get; set; } = null!;
+
+    /// <summary>A hashtable of lists (cartesian product), a list of hashtables or scriptblocks (one point each), or a scriptblock.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public object Grid { get; set; } = null!;
+
+    [Parameter] public Dataset? Dataset { get; set; }
+
+    /// <summary>The seed of every point that does not set its own (Seed in the grid).</summary>
+    [Parameter] public int Seed { get; set; }
+
+    /// <summary>Worker processes on this machine; they split its cores.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ProcessSet)]
+    [ValidateRange(1, 256)]
+    public int ThrottleLimit { get; set; }
+
+    /// <summary>Hosts to run the points on over SSH remoting, one worker per entry (name a host twice for two workers there).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = RemoteSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] HostName { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = RemoteSet)] public string? UserName { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)] public string? KeyFilePath { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>SSH options for every host (New-PSSession -Options), e.g. @{ StrictHostKeyChecking = 'no' }.</summary>
+    [Parameter(ParameterSetName = RemoteSet)] public Hashtable? SshOption { get; set; }
+
+    /// <summary>Where the module is on the hosts, when it is not in their PSModulePath.</summary>
+    [Parameter(ParameterSetName = RemoteSet)] public string? ModulePath { get; set; }
+
+    /// <summary>LibTorch threads of each worker (default: the host's cores shared among its workers; in this session: as they are).</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int? ThreadsPerWorker { get; set; }
+
+    /// <summary>"i/n": run only the points whose number modulo n is i (one task of a batch array job).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\s*\d+\s*/\s*\d+\s*$")]
+    public string? Shard { get; set; }
+
+    /// <summary>A folder for one result file per point (atomic writes); points already there are not run again.</summary>
+    [Parameter] public string? ResultPath { get; set; }
+
+    /// <summary>Adds each point's compressed model to its result (Model).</summary>
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var points = Guard(Model, () => SweepGrid.Expand(Grid, Seed));
+        var (shard, shards) = ParseShard();
+        var data = DatasetFor(Model, Dataset);
+        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        else WriteWarning($"Model '{Model.Name}' has no data set and none was given: the results have no metric or latency. Give -Dataset.");
+        var resultPath = ResultPath is null ? null : ResolvePath(ResultPath);
+        if (resultPath is not null && !Directory.Exists(resultPath))
+            Fail("DirectoryNotFound", ErrorKind.ObjectNotFound, $"The result folder '{resultPath}' does not exist; create it first (New-Item -ItemType Directory).", resultPath);
+
+        // What every worker gets: the model and data set as bytes, read under shared access to the model.
+        var modelBytes = Guard(Model, () => SpmlpFormat.CanonicalBytes(Model));
+        var dataBytes = data is null ? null : Guard(data, () => DatasetBytes.ToBytes(data));
+        var sweepId = SweepId(modelBytes, dataBytes, points);
+        var mine = points.Where(p => p.Index % shards == shard).ToList();
+
+        var todo = new List<SweepPoint>();
+        foreach (var point in mine)
+        {
+            var existing = resultPath is null ? null : Guard(resultPath, () => SweepResultFile.TryRead(resultPath, point.Index));
+            if (existing is null) { todo.Add(point); continue; }
+            if (existing.SweepId != sweepId)
+                Fail("SweepResultMismatch", ErrorKind.ResourceExists,
+                    $"'{Path.Combine(resultPath!, SweepResultFile.FileName(point.Index))}' holds a result of another sweep (id {existing.SweepId}; this one is {sweepId}: another model, data set, grid or seed). Give an empty -ResultPath, or the one of this sweep.", resultPath);
+            WriteVerbose($"Point {point.Index} ({point.Describe()}) already has a result in '{resultPath}': not run again.");
+            WriteObject(SweepOutput.Wrap(existing));
+        }
+        if (todo.Count == 0) return;
+
+        var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes,
+            ThreadsPerWorker ?? (ParameterSetName == ProcessSet ? Math.Max(1, Environment.ProcessorCount / ThrottleLimit) : 0),
+            sweepId, points.Count, PassThru);
+        int sessionThreads = TorchSharp.torch.get_num_threads();
+        var dispatcher = new SweepDispatcher(Workers(setup), todo, setup, StopToken);
+        try
+        {
+            Run(dispatcher, todo.Count, resultPath);
+        }
+        catch (OperationCanceledException)
+        {
+            WriteStopped();
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            dispatcher.Dispose();
+            CompleteBar();
+            // The session engine set this process's threads for the sweep: give the session its own back.
+            if (ParameterSetName == SessionSet && TorchSharp.torch.get_num_threads() != sessionThreads) TorchSharp.torch.set_num_threads(sessionThreads);
+        }
+    }
+
+    private int _done, _total;
+
+    private void Run(SweepDispatcher dispatcher, int count, string? resultPath)
+    {
+        _total = count; _done = 0;
+        int alive = _workerCount;
+        Bar($"Starting {_workerCount} worker(s)");
+        foreach (var e in dispatcher.Events.GetConsumingEnumerable(StopToken))
+        {
+            switch (e)
+            {
+                case SweepEvent.WorkerStarted s:
+                    WriteVerbose($"Worker {s.Worker.Name} started on {s.Worker.ComputerName} with {s.Worker.Threads} LibTorch thread(s).");
+                    break;
+                case SweepEvent.PointDone d:
+                    if (resultPath is not null) Guard(resultPath, () => SweepResultFile.Write(resultPath, d.Result));
+                    _done++;
+                    WriteObject(SweepOutput.Wrap(d.Result));
+                    Bar($"Point {d.Result.Point} done on {d.Result.Worker}");
+                    break;
+                case SweepEvent.PointFailed f:
+                    _done++;
+                    WriteError(new ErrorRecord(
+                        new SparsePruneException("SweepPointFailed", ErrorKind.InvalidArgument, $"Point {f.Point.Index} ({f.Point.Describe()}) failed on worker {f.Worker}: {f.Message}"),
+                        "SweepPointFailed", ErrorCategory.InvalidArgument, f.Point.Describe()));
+                    Bar($"Point {f.Point.Index} failed");
+                    break;
+                case SweepEvent.WorkerLost l:
+                    alive--;
+                    WriteWarning(l.Point is null
+                        ? $"Worker {l.Worker.Name} could not start: {l.Reason}"
+                        : $"Worker {l.Worker.Name} was lost while running point {l.Point.Index}: {l.Reason}. The point goes to another worker.");
+                    if (alive == 0 && _done < _total)
+                        Fail("SweepWorkersLost", ErrorKind.InvalidOperation,
+                            $"Every worker of the sweep was lost or could not start (last: {l.Worker.Name}: {l.Reason}); {_total - _done} of {_total} point(s) have no result."
+                            + (resultPath is null ? "" : $" The results so far are in '{resultPath}': run the sweep again with it to do only the rest."), Model);
+                    break;
+            }
+            if (_done == _total) break;
+        }
+    }
+
+    private int _workerCount;
+
+    private IReadOnlyList<SweepWorker> Workers(SweepWorkerSetup setup)
+    {
+        List<SweepWorker> workers = ParameterSetName switch
+        {
+            ProcessSet => Enumerable.Range(1, ThrottleLimit).Select(i => (SweepWorker)new ProcessWorker(i, ThrottleLimit, setup.Threads)).ToList(),
+            RemoteSet => RemoteWorkers(),
+            _ => new List<SweepWorker> { new SessionWorker() },
+        };
+        _workerCount = workers.Count;
+        return workers;
+    }
+
+    private List<SweepWorker> RemoteWorkers()
+    {
+        var target = new SshTarget(UserName, KeyFilePath is null ? null : ResolvePath(KeyFilePath), Port, SshOption);
+        var perHost = HostName.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        return HostName.Select(h =>
+        {
+            seen[h] = seen.GetValueOrDefault(h) + 1;
+            return (SweepWorker)new SshWorker(h, seen[h], perHost[h], target);
+        }).ToList();
+    }
+
+    /// <summary>The module manifest this session loaded, for local workers to import the very same build.</summary>
+    private string LocalModulePath()
+    {
+        var module = MyInvocation.MyCommand.Module;
+        var manifest = module is null ? null : Path.Combine(module.ModuleBase, module.Name + ".psd1");
+        return manifest is not null && File.Exists(manifest) ? manifest : typeof(InvokePruningSweepCommand).Assembly.Location;
+    }
+
+    private (int Shard, int Shards) ParseShard()
+    {
+        if (Shard is null) return (0, 1);
+        var parts = Shard.Split('/');
+        int i = int.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), n = int.Parse(parts[1].Trim(), CultureInfo.InvariantCulture);
+        if (n < 1 || i >= n)
+            Fail("InvalidShard", ErrorKind.InvalidArgument, $"-Shard '{Shard}' is i/n with 0 <= i < n (e.g. 0/3, 1/3, 2/3 for three tasks); for a Kubernetes Indexed Job: -Shard \"$env:JOB_COMPLETION_INDEX/<completions>\".", Shard);
+        return (i, n);
+    }
+
+    /// <summary>The fingerprint of the sweep: its model, data set and every point of the whole grid (shards agree on it).</summary>
+    private static string SweepId(byte[] model, byte[]? data, IReadOnlyList<SweepPoint> points)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(model);
+        hash.AppendData(data ?? Array.Empty<byte>());
+        foreach (var p in points) hash.AppendData(Encoding.UTF8.GetBytes(p.ToJson()));
+        return Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant();
+    }
+
+    private void Bar(string status)
+    {
+        if (StopToken.IsCancellationRequested) return;
+        WriteProgress(new ProgressRecord(1, Activity, $"{_done} of {_total} point(s) done. {status}")
+        {
+            PercentComplete = _total == 0 ? 100 : (int)(100.0 * _done / _total),
+        });
+    }
+
+    private void CompleteBar()
+    {
+        try { WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed }); }
+        catch (PipelineStoppedException) { }
+    }
+
+    private void WriteStopped()
+    {
+        try { WriteWarning($"The sweep was stopped with {_done} of {_total} point(s) done; its workers were ended." + (ResultPath is null ? "" : $" The results so far are in '{ResultPath}': run the sweep again with it to do only the rest.")); }
+        catch (PipelineStoppedException) { }
+    }
+}

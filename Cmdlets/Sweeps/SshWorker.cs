@@ -1,0 +1,33 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace SparsePrune.Cmdlets;
+
+/// <summary>How to reach the hosts of a remote sweep: what New-PSSession -HostName takes.</summary>
+internal sealed record SshTarget(string? UserName, string? KeyFilePath, int? Port, Hashtable? Options);
+
+/// <summary>
+/// A remote worker: a PowerShell session over SSH (New-PSSession -HostName, the remoting of
+/// Invoke-Command -HostName) to a host where SparsePrune is installed.
+/// </summary>
+internal sealed class SshWorker(string host, int number, int workersOnHost, SshTarget target) : SweepWorker($"ssh {host} ({number})")
+{
+    public string Host { get; } = host;
+
+    protected override int WorkersOnHost => workersOnHost;
+
+    protected override Runspace Connect()
+    {
+        using var ps = PowerShell.Create();
+        ps.AddCommand("New-PSSession").AddParameter("HostName", Host);
+        if (target.UserName is { } user) ps.AddParameter("UserName", user);
+        if (target.KeyFilePath is { } key) ps.AddParameter("KeyFilePath", key);
+        if (target.Port is { } port) ps.AddParameter("Port", port);
+        if (target.Options is { } options) ps.AddParameter("Options", options);
+        var sessions = ps.Invoke<PSSession>();
+        if (sessions.Count == 0 || ps.Streams.Error.Count > 0)
+            throw new InvalidOperationException(ps.Streams.Error.Count > 0 ? ps.Streams.Error[0].ToString() : $"no session to {Host}");
+        return sessions[0].Runspace;
+    }
+}
