@@ -14,16 +14,18 @@
                              tests run it on every file they write.
       chromium               headless Chromium: the HTML report tests take screenshots with it.
       fonts-dejavu-core      the fonts the report's charts are measured and drawn with.
+      openssh-server         sshd: the SSH remoting tests of Invoke-PruningSweep run one on 127.0.0.1
+                             (tools/Start-SshTestServer.ps1).
     Without root or apt-get nothing is installed, and the script says what will be skipped: the
     tests and benchmarks that need a missing package skip themselves.
 .PARAMETER Package
-    The packages to make sure of (default: the six above).
+    The packages to make sure of (default: the seven above).
 .EXAMPLE
     ./tools/Install-Prerequisites.ps1
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx', 'chromium', 'fonts-dejavu-core')
+    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx', 'chromium', 'fonts-dejavu-core', 'openssh-server')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest

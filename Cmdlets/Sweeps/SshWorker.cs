@@ -17,9 +17,15 @@ internal sealed class SshWorker(string host, int number, int workersOnHost, SshT
 
     protected override int WorkersOnHost => workersOnHost;
 
+    /// <summary>
+    /// The local runspace that made the session: it owns it (closing it closes the session), so it
+    /// lives as long as the worker.
+    /// </summary>
+    private PowerShell? _owner;
+
     protected override Runspace Connect()
     {
-        using var ps = PowerShell.Create();
+        var ps = _owner = PowerShell.Create();
         ps.AddCommand("New-PSSession").AddParameter("HostName", Host);
         if (target.UserName is { } user) ps.AddParameter("UserName", user);
         if (target.KeyFilePath is { } key) ps.AddParameter("KeyFilePath", key);
@@ -29,5 +35,10 @@ internal sealed class SshWorker(string host, int number, int workersOnHost, SshT
         if (sessions.Count == 0 || ps.Streams.Error.Count > 0)
             throw new InvalidOperationException(ps.Streams.Error.Count > 0 ? ps.Streams.Error[0].ToString() : $"no session to {Host}");
         return sessions[0].Runspace;
+    }
+
+    protected override void Terminate()
+    {
+        try { _owner?.Dispose(); } catch (Exception) { }
     }
 }

@@ -1,0 +1,81 @@
+# Invoke-PruningSweep over SSH remoting: a private sshd on 127.0.0.1 (tools/Start-SshTestServer.ps1,
+# key authentication, a pwsh subsystem) stands in for the hosts. 'localhost' twice in -HostName
+# makes two remote workers, so the points are spread; the results must equal the session's, and
+# when one remote worker is killed mid-sweep every point must still come out exactly once.
+BeforeDiscovery {
+    $script:Server = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1')
+    $script:NoServer = -not $Server.Available
+    $script:Why = if ($NoServer) { " (skipped: $($Server.Reason))" } else { '' }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+    $script:Server = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1')
+    $script:Data = Get-Dataset Digits
+    $script:Model = New-Mlp -Layers 64, 32, 10 -Seed 6 -Name remote-base | Invoke-Training -Dataset $Data -Epochs 3 -Seed 6
+    $script:Remote = @{
+        HostName = 'localhost', 'localhost'; UserName = $Server.UserName; KeyFilePath = $Server.KeyFilePath
+        SshOption = $Server.Options; ModulePath = $script:ModulePath; ThreadsPerWorker = 1
+    }
+    if ($Server.Port -and $Server.Port -ne 22) { $Remote.Port = $Server.Port }
+
+    function script:Get-Comparable($Results) {
+        @($Results | Sort-Object Point | ForEach-Object {
+                ($_.Point, $_.Settings, $_.Seed, $_.SweepId, $_.Metric.ToString('R'), $_.StoredBytes, $_.Weights, $_.NonZeroWeights, $_.Threads) -join '|'
+            })
+    }
+
+    # The pwsh processes sshd started for PowerShell remoting sessions (the -sshs subsystem).
+    function script:Get-RemoteWorker {
+        @(Get-Process -ErrorAction Ignore | Where-Object { $_.CommandLine -match '(^|\s)-sshs(\s|$)' })
+    }
+}
+
+AfterAll {
+    if ($Server.Available) { $null = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1') -Stop }
+}
+
+Describe "A sweep over SSH remoting$Why" -Skip:$NoServer {
+    It 'spreads the points over both sessions and gives the session''s results' {
+        $grid = [ordered]@{ Ratio = 0.5, 0.8; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 1 }
+        $local = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid -ThreadsPerWorker 1)
+        $remote = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote)
+        $remote.Count | Should -Be 4
+        Get-Comparable $remote | Should -Be (Get-Comparable $local)
+        ($remote.Worker | Sort-Object -Unique) | Should -Be @('ssh localhost (1)', 'ssh localhost (2)')
+        Get-RemoteWorker | Should -BeNullOrEmpty -Because 'the sessions end with the sweep'
+    }
+
+    It 'runs every point exactly once when a remote worker is killed mid-sweep' {
+        # Points long enough (a few seconds of fine-tuning each) that both workers are busy when one dies.
+        $grid = [ordered]@{ Ratio = 0.3, 0.5, 0.7; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 8 }
+        $killed = $null
+        $results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote -WarningVariable warned 3>$null | ForEach-Object {
+                if (-not $killed) {
+                    $victim = Get-RemoteWorker | Select-Object -First 1
+                    $victim | Should -Not -BeNullOrEmpty -Because 'two remote workers run while points remain'
+                    $killed = $victim.Id
+                    Stop-Process -Id $victim.Id -Force
+                }
+                $_
+            })
+        ($results.Point | Sort-Object) | Should -Be (0..5) -Because 'no point is lost or run twice'
+        $moved = @($results | Where-Object Attempts -GT 1)
+        $moved.Count | Should -Be 1
+        $moved[0].Note | Should -BeLike 'worker ssh localhost (*) was lost while running it*'
+        "$warned" | Should -BeLike "*Worker ssh localhost (*) was lost while running point $($moved[0].Point)*"
+        $local = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid -ThreadsPerWorker 1)
+        Get-Comparable $results | Should -Be (Get-Comparable $local) -Because 'the point that moved gives what it gives anywhere'
+        Get-RemoteWorker | Should -BeNullOrEmpty
+    }
+
+    It 'says which host could not be reached and runs everything on the others' {
+        $bad = $Remote.Clone()
+        $bad.HostName = 'localhost', 'no-such-host.invalid'
+        $results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Ratio = 0.4, 0.6 } @bad -WarningVariable warned 3>$null)
+        ($results.Point | Sort-Object) | Should -Be @(0, 1)
+        $results.Worker | Sort-Object -Unique | Should -Be 'ssh localhost (1)'
+        "$warned" | Should -BeLike '*Worker ssh no-such-host.invalid (1) could not start*'
+    }
+}
