@@ -4,7 +4,8 @@
 # the example's code is code. Each example runs in a fresh runspace with the staged module
 # imported and $ErrorActionPreference = 'Stop', in an empty folder holding a copy of iris.csv,
 # and must not throw or write an error. Examples that need Fashion-MNIST or MNIST are skipped
-# (those data sets are not always installed), and so are those that import Pester 5, which
+# (those data sets are not always installed), so are those that name remote hosts (-HostName:
+# tests/SweepRemote.Tests.ps1 runs a sweep over SSH), and so are those that import Pester 5, which
 # cannot load beside this run's Pester 6 (tests/Assertions.Tests.ps1 runs that case in a fresh pwsh).
 BeforeDiscovery {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -23,7 +24,9 @@ BeforeDiscovery {
     }
     $script:NeedData = @($examples | Where-Object { $_.Code -match 'mnist' })
     $script:NeedPester5 = @($examples | Where-Object { $_.Code -match 'Import-Module Pester' })
-    $script:Runnable = @($examples | Where-Object { $_.Code -notmatch 'mnist|Import-Module Pester' })
+    # Remote hosts are the reader's (tests/SweepRemote.Tests.ps1 runs a sweep over SSH on a private sshd).
+    $script:NeedHosts = @($examples | Where-Object { $_.Code -match '-HostName' })
+    $script:Runnable = @($examples | Where-Object { $_.Code -notmatch 'mnist|Import-Module Pester|-HostName' })
 }
 
 BeforeAll {
@@ -83,6 +86,9 @@ Describe 'Help examples' {
     }
 
     It '<Cmdlet> example <Number>: <Title> (needs Fashion-MNIST or MNIST)' -ForEach $NeedData -Skip {
+    }
+
+    It '<Cmdlet> example <Number>: <Title> (needs the remote hosts it names)' -ForEach $NeedHosts -Skip {
     }
 
     It '<Cmdlet> example <Number>: <Title> (needs Pester 5)' -ForEach $NeedPester5 -Skip {

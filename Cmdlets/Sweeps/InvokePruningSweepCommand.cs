@@ -73,7 +73,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
     protected override void ProcessRecord()
     {
         var points = Guard(Model, () => SweepGrid.Expand(Grid, Seed));
-        var (shard, shards) = ParseShard();
+        (_shard, _shards) = ParseShard();
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
         else WriteWarning($"Model '{Model.Name}' has no data set and none was given: the results have no metric or latency. Give -Dataset.");
@@ -85,7 +85,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         var modelBytes = Guard(Model, () => SpmlpFormat.CanonicalBytes(Model));
         var dataBytes = data is null ? null : Guard(data, () => DatasetBytes.ToBytes(data));
         var sweepId = SweepId(modelBytes, dataBytes, points);
-        var mine = points.Where(p => p.Index % shards == shard).ToList();
+        var mine = points.Where(p => p.Index % _shards == _shard).ToList();
 
         var todo = new List<SweepPoint>();
         foreach (var point in mine)
@@ -123,7 +123,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         }
     }
 
-    private int _done, _total;
+    private int _done, _total, _shard, _shards = 1;
 
     private void Run(SweepDispatcher dispatcher, int count, string? resultPath)
     {
@@ -173,7 +173,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         {
             ProcessSet => Enumerable.Range(1, ThrottleLimit).Select(i => (SweepWorker)new ProcessWorker(i, ThrottleLimit, setup.Threads)).ToList(),
             RemoteSet => RemoteWorkers(),
-            _ => new List<SweepWorker> { new SessionWorker() },
+            _ => new List<SweepWorker> { new SessionWorker(Shard is null ? "session" : $"shard {_shard}/{_shards}") },
         };
         _workerCount = workers.Count;
         return workers;

@@ -2,8 +2,8 @@ using System.Management.Automation.Runspaces;
 
 namespace SparsePrune.Cmdlets;
 
-/// <summary>The serial engine: a runspace of its own in this process, one point at a time.</summary>
-internal sealed class SessionWorker() : SweepWorker("session")
+/// <summary>The serial engine: a runspace of its own in this process, one point at a time ("session", or "shard i/n" when it runs one).</summary>
+internal sealed class SessionWorker(string name) : SweepWorker(name)
 {
     protected override Runspace Connect()
     {
