@@ -1,6 +1,6 @@
 # Ctrl+C for real: a child pwsh running long work gets SIGINT, as a terminal's Ctrl+C sends it.
 # It must end promptly, run its finally blocks, and leave a model that exports, loads, predicts
-# and says in its History where it stopped.
+# and says in its History where it stopped; a sweep must also end its worker processes.
 BeforeDiscovery {
     $script:Cases = @(
         @{ Case = 'Training'; Work = '$null = $model | Invoke-Training -Dataset $data -Epochs 100000 -BatchSize 16 -Seed 2'; Expect = 'Train'; Note = 'stopped in epoch *' }
@@ -14,7 +14,7 @@ BeforeAll {
     Import-Module $script:ModulePath -Force
 
     # Starts the child on $Work, waits until the work has begun, sends SIGINT; returns what it left.
-    function script:Invoke-InterruptedChild([string] $Name, [string] $Work) {
+    function script:Invoke-InterruptedChild([string] $Name, [string] $Work, [int] $SettleSeconds = 2) {
         $out = Join-Path $TestDrive $Name
         New-Item -ItemType Directory $out | Out-Null
         $script = Join-Path $out 'child.ps1'
@@ -41,12 +41,14 @@ finally {
         try {
             $wait = [Diagnostics.Stopwatch]::StartNew()
             while (-not (Test-Path "$out/started") -and -not $child.HasExited -and $wait.Elapsed.TotalSeconds -lt 120) { Start-Sleep -Milliseconds 100 }
-            Start-Sleep -Seconds 2
+            Start-Sleep -Seconds $SettleSeconds
+            # The processes the child started (a sweep's workers), to check none outlives it.
+            $children = @(& ps -o pid= --ppid $child.Id 2>$null | ForEach-Object { [int]"$_".Trim() })
             $clock = [Diagnostics.Stopwatch]::StartNew()
             & kill -s INT $child.Id
             $exited = $child.WaitForExit(60000)
             [pscustomobject]@{
-                Exited = $exited; Seconds = $clock.Elapsed.TotalSeconds; Folder = $out
+                Exited = $exited; Seconds = $clock.Elapsed.TotalSeconds; Folder = $out; Children = $children
                 Errors = $(if ($exited) { $child.StandardError.ReadToEnd() })
             }
         }
@@ -72,5 +74,34 @@ Describe 'SIGINT to a pwsh running <Case>' -ForEach $Cases -Skip:(-not $IsLinux)
         $p = Invoke-Mlp -Model $model -InputObject (@(1..64 | ForEach-Object { ($_ % 5) / 5.0 }))
         $p.Probabilities.Count | Should -Be 10
         ($p.Probabilities | Measure-Object -Sum).Sum | Should -BeGreaterThan 0.99
+    }
+}
+
+Describe 'SIGINT to a pwsh running a sweep over worker processes' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        # Points of thousands of epochs: both workers are mid-point when the signal comes (after
+        # the few seconds the workers take to start and receive the model).
+        $work = '$null = $model | Invoke-PruningSweep -Dataset $data -ThrottleLimit 2 -ResultPath (New-Item -ItemType Directory "' + '$' + 'PSScriptRoot/results").FullName -Grid @{ Ratio = 0.3, 0.5, 0.7, 0.9; FineTuneEpochs = 100000 }'
+        $script:Result = Invoke-InterruptedChild 'Sweep' $work -SettleSeconds 8
+    }
+
+    It 'ends within seconds, its finally block run and the sweep not finished' {
+        $Result.Exited | Should -BeTrue
+        $Result.Seconds | Should -BeLessThan 30
+        Test-Path (Join-Path $Result.Folder 'cleaned-up') | Should -BeTrue
+        Test-Path (Join-Path $Result.Folder 'finished') | Should -BeFalse
+    }
+
+    It 'had two worker processes, and leaves none behind' {
+        $Result.Children.Count | Should -Be 2 -Because 'the sweep ran two workers when the signal came'
+        $alive = @($Result.Children | Where-Object { Get-Process -Id $_ -ErrorAction Ignore })
+        $alive | Should -BeNullOrEmpty -Because 'a stopped sweep ends its workers'
+    }
+
+    It 'leaves no partial result file, and the model it swept from as it was' {
+        @(Get-ChildItem (Join-Path $Result.Folder 'results') -Force | Where-Object Name -NotLike 'point-*.json') | Should -BeNullOrEmpty
+        $model = Import-Mlp (Join-Path $Result.Folder 'model.spmlp')
+        @($model.History)[-1].Operation | Should -Be 'Train'
+        @($model.History)[-1].Note | Should -Not -BeLike '*stopped*'
     }
 }

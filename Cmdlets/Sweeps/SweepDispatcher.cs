@@ -85,6 +85,10 @@ internal sealed class SweepDispatcher : IDisposable
             }
         }
         catch (OperationCanceledException) { }
+        catch (Exception) when (token.IsCancellationRequested)
+        {
+            // Stopped mid-point (Ctrl+C): the point's call ends with whatever the stop raised.
+        }
     }
 
     private void Complete()
@@ -103,7 +107,8 @@ internal sealed class SweepDispatcher : IDisposable
     {
         _stop.Cancel();
         foreach (var w in _workers) w.Stop();
-        Task.WaitAll(_threads.ToArray(), TimeSpan.FromSeconds(10));
+        try { Task.WaitAll(_threads.ToArray(), TimeSpan.FromSeconds(10)); }
+        catch (AggregateException) { } // a worker thread's own failure: the workers are ended below all the same
         Parallel.ForEach(_workers, w => w.Dispose());
         _stop.Dispose();
     }
