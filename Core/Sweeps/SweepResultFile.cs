@@ -27,13 +27,19 @@ public static class SweepResultFile
         var info = new FileInfo(path);
         if (info.Length > MaxFileBytes)
             throw SparsePruneException.BadData("CorruptSweepResult", $"'{path}' is {info.Length} bytes; a sweep result file is far smaller, so this is not one.");
-        string text;
-        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path)); }
-        catch (DecoderFallbackException) { throw SparsePruneException.BadData("CorruptSweepResult", $"'{path}' is not UTF-8 text, so not a sweep result."); }
-        var result = SweepResult.FromJson(text, $"'{path}'");
+        var result = FromBytes(File.ReadAllBytes(path), $"'{path}'");
         if (Path.GetFileName(path) != FileName(result.Point))
             throw SparsePruneException.BadData("CorruptSweepResult", $"'{path}' holds the result of point {result.Point}, whose file is named '{FileName(result.Point)}'; was it renamed?");
         return result;
+    }
+
+    /// <summary>A result file's bytes as a result; anything else is CorruptSweepResult naming <paramref name="source"/>.</summary>
+    internal static SweepResult FromBytes(byte[] bytes, string source)
+    {
+        string text;
+        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
+        catch (DecoderFallbackException) { throw SparsePruneException.BadData("CorruptSweepResult", $"{source} is not UTF-8 text, so not a sweep result."); }
+        return SweepResult.FromJson(text, source);
     }
 
     /// <summary>
