@@ -7,7 +7,7 @@
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
       test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
-             QuickCallCost, QuickSoak
+             QuickCallCost, QuickSoak, QuickSweep
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -254,8 +254,14 @@ task QuickSoak -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickSoak ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: A sweep in the session and over two worker processes: the bench runs, and the results agree.
+task QuickSweep -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench sweep { param($results) (Get-Content (Join-Path $results 'sweep.json') -Raw | ConvertFrom-Json).workers_equal_one_thread_session }
+    Add-TestCount QuickSweep ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

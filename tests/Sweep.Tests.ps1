@@ -177,6 +177,23 @@ Describe 'Result files' {
     }
 }
 
+Describe 'Shards in separate processes, as a batch scheduler runs them' {
+    It 'agree on the sweep from the same model file, and merge into the session''s results' {
+        $folder = Join-Path $TestDrive 'pods'
+        New-Item -ItemType Directory $folder | Out-Null
+        $file = Join-Path $TestDrive 'trained.spmlp'
+        $Model | Export-Mlp -Path $file
+        $grid = "@{ Ratio = 0.3, 0.6, 0.9; FineTuneEpochs = 1 }"
+        foreach ($shard in '0/2', '1/2') {
+            $run = Invoke-InFreshPwsh "Import-Mlp '$file' | Invoke-PruningSweep -Dataset (Get-Dataset Digits) -Grid $grid -Shard $shard -ResultPath '$folder' -ThreadsPerWorker 1 | Out-Null"
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        }
+        $merged = @(Import-SweepResult $folder)
+        $session = @(Import-Mlp $file | Invoke-PruningSweep -Dataset (Get-Dataset Digits) -Grid (Invoke-Expression $grid) -ThreadsPerWorker 1)
+        Get-Comparable $merged | Should -Be (Get-Comparable $session)
+    }
+}
+
 Describe 'Failures' {
     It 'reports a failing point as a non-terminating error and runs the others' {
         $r = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Ratio = 0.5, 1.5 } -ErrorVariable failed -ErrorAction SilentlyContinue)

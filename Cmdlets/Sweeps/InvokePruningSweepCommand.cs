@@ -100,13 +100,16 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         }
         if (todo.Count == 0) return;
 
-        var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes,
+        // Worker processes read the data set from a private file rather than through remoting.
+        var dataFile = ParameterSetName == ProcessSet && dataBytes is not null ? Guard(data, () => WriteDatasetFile(dataBytes)) : null;
+        var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes, dataFile,
             ThreadsPerWorker ?? (ParameterSetName == ProcessSet ? Math.Max(1, Environment.ProcessorCount / ThrottleLimit) : 0),
             sweepId, points.Count, PassThru);
         int sessionThreads = TorchSharp.torch.get_num_threads();
-        var dispatcher = new SweepDispatcher(Workers(setup), todo, setup, StopToken);
+        SweepDispatcher? dispatcher = null;
         try
         {
+            dispatcher = new SweepDispatcher(Workers(setup), todo, setup, StopToken);
             Run(dispatcher, todo.Count, resultPath);
         }
         catch (OperationCanceledException)
@@ -116,11 +119,23 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         }
         finally
         {
-            dispatcher.Dispose();
+            dispatcher?.Dispose();
+            if (dataFile is not null) File.Delete(dataFile);
             CompleteBar();
             // The session engine set this process's threads for the sweep: give the session its own back.
             if (ParameterSetName == SessionSet && TorchSharp.torch.get_num_threads() != sessionThreads) TorchSharp.torch.set_num_threads(sessionThreads);
         }
+    }
+
+    /// <summary>The data set's bytes in a new file only this user can read, for the worker processes; deleted after the sweep.</summary>
+    private static string WriteDatasetFile(byte[] bytes)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sparseprune-sweep-{Guid.NewGuid():N}.spdata");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var file = new FileStream(path, options);
+        file.Write(bytes);
+        return path;
     }
 
     private int _done, _total, _shard, _shards = 1;

@@ -24,6 +24,8 @@ internal sealed class ProcessWorker(int number, int count, int threads) : SweepW
 
     protected override WaitHandle? Gone => _exited;
 
+    protected override bool ReadsFiles => true;
+
     protected override string GoneReason => _process is { HasExited: true } p ? $"its pwsh process (id {p.Id}) exited with code {p.ExitCode}" : "its pwsh process exited";
 
     protected override Runspace Connect()

@@ -36,6 +36,9 @@ internal abstract class SweepWorker : IDisposable
     public string ComputerName { get; private set; } = "";
     public int Threads { get; private set; }
 
+    /// <summary>Whether the worker reads this machine's files (a worker process does; a remote host does not).</summary>
+    protected virtual bool ReadsFiles => false;
+
     /// <summary>Workers sharing this worker's host (for its share of the cores), when the host decides the threads.</summary>
     protected virtual int WorkersOnHost => 0;
 
@@ -57,7 +60,8 @@ internal abstract class SweepWorker : IDisposable
         Invoke(ps => ps.AddScript(Script.Value));
         var ready = Invoke(ps => ps.AddCommand("Initialize-SparsePruneSweepWorker")
             .AddParameter("ModulePath", setup.ModulePath).AddParameter("ModelBytes", setup.ModelBytes)
-            .AddParameter("DatasetBytes", setup.DatasetBytes).AddParameter("Threads", setup.Threads)
+            .AddParameter("DatasetBytes", ReadsFiles && setup.DatasetFile is not null ? null : setup.DatasetBytes)
+            .AddParameter("DatasetFile", ReadsFiles ? setup.DatasetFile : null).AddParameter("Threads", setup.Threads)
             .AddParameter("WorkersOnHost", WorkersOnHost).AddParameter("SweepId", setup.SweepId)
             .AddParameter("Points", setup.Points).AddParameter("Worker", Name));
         var info = ready.LastOrDefault() ?? throw new InvalidOperationException("the worker did not report when it started");

@@ -9,6 +9,8 @@ function Initialize-SparsePruneSweepWorker {
         [string] $ModulePath,
         [byte[]] $ModelBytes,
         [byte[]] $DatasetBytes,
+        # A worker on the session's machine reads the data set's bytes from this file instead.
+        [string] $DatasetFile,
         [int] $Threads,
         [int] $WorkersOnHost,
         [string] $SweepId,
@@ -20,6 +22,7 @@ function Initialize-SparsePruneSweepWorker {
     # LibTorch's thread pool is per process: the workers of one host share its cores.
     if ($Threads -le 0 -and $WorkersOnHost -gt 0) { $Threads = [Math]::Max(1, [Math]::Floor([Environment]::ProcessorCount / $WorkersOnHost)) }
     if ($Threads -gt 0) { [TorchSharp.torch]::set_num_threads($Threads) }
+    if ($DatasetFile) { $DatasetBytes = [IO.File]::ReadAllBytes($DatasetFile) }
     $global:SparsePruneSweepWorker = @{
         ModelBytes = $ModelBytes
         Dataset    = if ($DatasetBytes) { [SparsePrune.DatasetBytes]::FromBytes($DatasetBytes) } else { $null }
