@@ -56,6 +56,11 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter(ParameterSetName = BudgetSet)]
     public int? RewindEpoch { get; set; }
 
+    /// <summary>Iterative: LearningRate retrains each round with the first training's learning-rate schedule, from its start.</summary>
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public RewindMode? Rewind { get; set; }
+
     /// <summary>Global scope: no layer loses more than this fraction of its baseline (default: Core's, rising with the target).</summary>
     [Parameter(ParameterSetName = RatioSet)]
     [Parameter(ParameterSetName = BudgetSet)]
@@ -89,16 +94,24 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
 
+    /// <summary>A model whose outputs the training of this pruning also matches (knowledge distillation); read, never changed.</summary>
+    [Parameter] public Mlp? Teacher { get; set; }
+    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    [Parameter] public double? Temperature { get; set; }
+    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    [Parameter] public double? DistillationWeight { get; set; }
+
     protected override void ProcessRecord()
     {
         // Parameters not given stay null: Core owns every default and every "does not apply" rule.
         var settings = new PruningSettings
         {
             Ratio = Ratio, Structure = Structure, Criterion = Criterion, Scope = Scope, Schedule = Schedule, Steps = Steps,
-            Epochs = Epochs, UpdateEvery = UpdateEvery, RampFraction = RampFraction, RewindEpoch = RewindEpoch,
+            Epochs = Epochs, UpdateEvery = UpdateEvery, RampFraction = RampFraction, RewindEpoch = RewindEpoch, Rewind = Rewind,
             MaxLayerSparsity = MaxLayerSparsity, Layers = Layer, Pattern = Pattern, N = N, M = M, FineTuneEpochs = FineTuneEpochs,
             FineTuneLearningRate = FineTuneLearningRate, LearningRateSchedule = LearningRateSchedule, BatchSize = BatchSize,
             MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Seed = Seed,
+            Teacher = Teacher, Temperature = Temperature, DistillationWeight = DistillationWeight,
         };
         var job = Guard(Model, settings.Resolve);
         var (request, schedule) = (job.Request, job.Schedule);

@@ -25,9 +25,20 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
 
+    /// <summary>A model whose outputs the fine-tuning also matches (knowledge distillation); read, never changed.</summary>
+    [Parameter] public Mlp? Teacher { get; set; }
+    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    [Parameter] public double? Temperature { get; set; }
+    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    [Parameter] public double? DistillationWeight { get; set; }
+
     protected override void ProcessRecord()
     {
         var request = new QuantizationRequest { Method = Method, Bits = Bits };
+        var distillation = Guard(Model, () => DistillationOptions.From(Teacher, Temperature, DistillationWeight));
+        if (distillation is not null && FineTuneEpochs == 0)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Teacher distils into the fine-tuning of the shared values: give -FineTuneEpochs too.", Model);
+        if (distillation is not null) Guard(Model, () => distillation.Validate(Model));
         Guard(Model, () => Quantizer.CheckFineTune(request, FineTuneEpochs, DatasetFor(Model, Dataset), Model));
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
@@ -37,7 +48,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
             + (FineTuneEpochs > 0 ? $"{Environment.NewLine}  then train the shared values {FineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
         if (!ShouldProcess(description, $"{description}? Quantized, the model can no longer be sparsified or pruned.", "Invoke-Quantization")) return;
         WarnIfBaselineHasNoMetric(Model, data);
-        var training = new TrainingOptions { LearningRate = FineTuneLearningRate, BatchSize = BatchSize, Seed = Seed };
+        var training = new TrainingOptions { LearningRate = FineTuneLearningRate, BatchSize = BatchSize, Seed = Seed, Distillation = distillation };
         var activity = $"Fine-tuning the shared values of '{Model.Name}'";
         var result = RunWithProgress(activity, Model, progress => Quantizer.Apply(Model, plan, data, FineTuneEpochs, training, progress, StopToken));
         WriteVerbose(description);

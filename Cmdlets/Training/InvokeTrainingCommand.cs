@@ -29,17 +29,25 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
     /// <summary>A quantized model: train its weights freely again (the quantization is dropped) instead of training its shared values.</summary>
     [Parameter] public SwitchParameter Dequantize { get; set; }
 
+    /// <summary>A model whose outputs training also matches (knowledge distillation); read, never changed.</summary>
+    [Parameter] public Mlp? Teacher { get; set; }
+    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    [Parameter] public double? Temperature { get; set; }
+    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    [Parameter] public double? DistillationWeight { get; set; }
+
     protected override void ProcessRecord()
     {
         var data = RequireDataset(Model, Dataset, "Invoke-Training");
+        var distillation = Guard(Model, () => DistillationOptions.From(Teacher, Temperature, DistillationWeight));
         var options = new TrainingOptions
         {
             Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer,
             Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed, LearningRateSchedule = LearningRateSchedule,
-            Dequantize = Dequantize,
+            Dequantize = Dequantize, Distillation = distillation,
         };
-        Guard(Model, () => { options.Validate(); Evaluator.CheckCompatible(Model, data); });
-        if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate})"))
+        Guard(Model, () => { options.Validate(); distillation?.Validate(Model); Evaluator.CheckCompatible(Model, data); });
+        if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate}{(distillation is null ? "" : $", distilling from '{distillation.Teacher.Name}'")})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";
         var result = RunWithProgress(activity, Model, progress => Trainer.Train(Model, data, options, progress, StopToken));

@@ -34,6 +34,11 @@ public sealed record PruningSettings
     public double? MaxLossIncrease { get; init; }
     public double? ValidationFraction { get; init; }
     public int? Seed { get; init; }
+    public RewindMode? Rewind { get; init; }
+    /// <summary>Distillation in every training the job does (fine-tuning, Gradual, rounds, the budget search's).</summary>
+    public Mlp? Teacher { get; init; }
+    public double? Temperature { get; init; }
+    public double? DistillationWeight { get; init; }
 
     /// <summary>Checks which settings combine, fills in the defaults and returns the job to run.</summary>
     public PruningJob Resolve()
@@ -62,6 +67,10 @@ public sealed record PruningSettings
             NotApplicable($"-Steps counts the rounds of -Schedule Iterative or LotteryTicket, not of -Schedule {schedule}.");
         if (schedule != PruneSchedule.Gradual && (Epochs is not null || UpdateEvery is not null || RampFraction is not null))
             NotApplicable("-Epochs, -UpdateEvery and -RampFraction shape -Schedule Gradual; other schedules fine-tune with -FineTuneEpochs.");
+        if (Rewind is { } rewind && rewind != RewindMode.None && schedule != PruneSchedule.Iterative)
+            NotApplicable($"-Rewind {rewind} restarts the retraining of each round of -Schedule Iterative; -Schedule LotteryTicket rewinds weights (-RewindEpoch).");
+        if (Rewind == RewindMode.LearningRate && (FineTuneLearningRate is not null || LearningRateSchedule is not null))
+            NotApplicable("-Rewind LearningRate takes the learning rate and its schedule from the model's first training: leave out -FineTuneLearningRate and -LearningRateSchedule.");
         if (schedule != PruneSchedule.LotteryTicket && RewindEpoch is not null)
             NotApplicable("-RewindEpoch applies to -Schedule LotteryTicket.");
         if (MaxAccuracyDrop is not null && MaxLossIncrease is not null)
@@ -69,6 +78,9 @@ public sealed record PruningSettings
         if (!budget && ValidationFraction is not null)
             NotApplicable("-ValidationFraction sets the split an accuracy budget is judged on: give -MaxAccuracyDrop or -MaxLossIncrease too.");
         if (fineTune < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTune}.");
+        var distillation = DistillationOptions.From(Teacher, Temperature, DistillationWeight);
+        if (distillation is not null && fineTune == 0 && schedule != PruneSchedule.Gradual && Rewind != RewindMode.LearningRate)
+            NotApplicable("-Teacher distils into the training pruning does: give -FineTuneEpochs (or -Schedule Gradual).");
 
         var (keepN, groupM) = NMPattern();
         int batchSize = BatchSize ?? new TrainingOptions().BatchSize;
@@ -82,13 +94,14 @@ public sealed record PruningSettings
         {
             LearningRate = FineTuneLearningRate, Seed = Seed, BatchSize = batchSize,
             LearningRateSchedule = LearningRateSchedule ?? SparsePrune.LearningRateSchedule.Constant,
+            Distillation = distillation,
         };
         var scheduleDefaults = new ScheduleOptions();
         var options = new ScheduleOptions
         {
             Schedule = schedule, Steps = Steps ?? scheduleDefaults.Steps, Epochs = Epochs ?? scheduleDefaults.Epochs,
             UpdateEvery = UpdateEvery ?? scheduleDefaults.UpdateEvery, RampFraction = RampFraction ?? scheduleDefaults.RampFraction,
-            RewindEpoch = RewindEpoch ?? 0, FineTuneEpochs = fineTune, Training = training,
+            RewindEpoch = RewindEpoch ?? 0, FineTuneEpochs = fineTune, Training = training, Rewind = Rewind ?? RewindMode.None,
         };
         options.Validate(request);
         var budgetOptions = budget

@@ -55,6 +55,23 @@ public static class PruningScheduler
     private static TrainingOptions FineTune(ScheduleOptions options) =>
         options.Training with { Epochs = options.FineTuneEpochs, Operation = "FineTune" };
 
+    /// <summary>
+    /// The training after each round: fine-tuning, or with learning-rate rewinding the first
+    /// training's learning rate, optimizer and schedule, restarted (every round's run starts its
+    /// schedule at step 0), for -FineTuneEpochs or as many epochs as that training had.
+    /// </summary>
+    private static TrainingOptions RoundTraining(Mlp model, ScheduleOptions options)
+    {
+        if (options.Rewind != RewindMode.LearningRate) return FineTune(options);
+        var first = model.FirstTraining?.Options ?? throw SparsePruneException.Operation("LearningRateScheduleUnknown",
+            $"-Rewind LearningRate retrains with the learning-rate schedule of model '{model.Name}''s first training, but this session has no record of it (a model read from a file, or first trained after it was sparsified). Give -FineTuneEpochs with -FineTuneLearningRate and -LearningRateSchedule instead.");
+        return options.Training with
+        {
+            Epochs = options.FineTuneEpochs > 0 ? options.FineTuneEpochs : first.Epochs, Operation = "FineTune",
+            LearningRate = first.LearningRate, Optimizer = first.Optimizer, Momentum = first.Momentum, LearningRateSchedule = first.LearningRateSchedule,
+        };
+    }
+
     private static ScheduleResult Rounds(Mlp model, PruningRequest request, ScheduleOptions options, Dataset? data,
         Action<WorkProgress>? progress, CancellationToken cancel)
     {
@@ -64,6 +81,7 @@ public static class PruningScheduler
         {
             // The rewind point is found before anything changes (its replay trains a fresh copy).
             if (lottery) rewind = RewindPoint(model, options.RewindEpoch, cancel);
+            var retraining = RoundTraining(model, options);
             var track = new TargetTrack(model, request);
             var rounds = Enumerable.Range(0, options.Steps).Select(r => track.At((s, f) => RoundTargets(s, f, options.Steps)[r])).ToArray();
             var targets = rounds.Select(r => r.Ratio).ToArray();
@@ -95,9 +113,9 @@ public static class PruningScheduler
                     model.Record("Rewind", options.RewindEpoch == 0 ? "To=Initialization" : $"To=Epoch{options.RewindEpoch}", model.Counts, metric,
                         $"survivors set to their values at {(options.RewindEpoch == 0 ? "initialization" : $"the end of epoch {options.RewindEpoch} of the first training")}");
                 }
-                if (options.FineTuneEpochs > 0)
+                if (retraining.Epochs > 0)
                 {
-                    var result = Trainer.Train(model, data!, FineTune(options),
+                    var result = Trainer.Train(model, data!, retraining,
                         p => progress?.Invoke(p.Under(status, r, targets.Length)), cancel);
                     metric = result.Metric;
                     if (result.Stopped)

@@ -16,6 +16,8 @@ public sealed record ScheduleOptions
     public double RampFraction { get; init; } = 0.75;
     /// <summary>LotteryTicket: survivors go back to their values after this epoch of the first training (0: initialization).</summary>
     public int RewindEpoch { get; init; }
+    /// <summary>Iterative: retrain each round with the first training's learning-rate schedule, from its start.</summary>
+    public RewindMode Rewind { get; init; }
     /// <summary>Epochs of training after each round (Iterative, LotteryTicket) or after the step (OneShot, Gradual).</summary>
     public int FineTuneEpochs { get; init; }
     /// <summary>Learning rate, batch size, optimizer, learning-rate schedule and seed of the training the schedule does.</summary>
@@ -23,7 +25,7 @@ public sealed record ScheduleOptions
 
     public string Describe() => Schedule switch
     {
-        PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}",
+        PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}" + (Rewind == RewindMode.None ? "" : $" Rewind={Rewind}"),
         PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
         PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} FineTuneEpochs={FineTuneEpochs}"),
         _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
@@ -37,6 +39,7 @@ public sealed record ScheduleOptions
         ImportanceCriterion.ScoresFromData(request.Criterion) ? $"-Criterion {request.Criterion}"
         : Schedule == PruneSchedule.Gradual ? "-Schedule Gradual"
         : FineTuneEpochs > 0 ? "-FineTuneEpochs"
+        : Rewind != RewindMode.None ? "-Rewind"
         : Schedule == PruneSchedule.LotteryTicket && RewindEpoch > 0 ? "-RewindEpoch"
         : null;
 

@@ -20,6 +20,7 @@ public static class Trainer
         Action<WorkProgress>? progress, CancellationToken cancel, ITrainingHook? hook, string? note = null)
     {
         options.Validate();
+        options.Distillation?.Validate(model);
         Evaluator.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
         var before = model.Counts;
@@ -71,6 +72,8 @@ public static class Trainer
         Tensor? allX = null, allY = null;
         bool sharedData = false;
         IStepper? optimizer = null;
+        // The teacher's outputs for every training row, once: batches index into them.
+        using var teacher = options.Distillation is { } distill ? Distillation.Compute(distill, data, model.TorchDevice) : null;
         // A k-means-quantized model trains its shared values: members' gradients are summed per cluster.
         using var sharing = SharedGradients.For(model);
         try
@@ -176,9 +179,11 @@ public static class Trainer
                     double learningRate = options.LearningRateAt(step, totalSteps);
                     optimizer!.ZeroGrad();
                     var output = model.Forward(xb, forwardParams);
-                    var loss = classification
-                        ? nn.functional.cross_entropy(output, yb)
-                        : nn.functional.mse_loss(output.squeeze(1), yb);
+                    var loss = teacher is not null
+                        ? Distillation.Loss(output, yb, teacher.For(idx), data.Task, teacher.Options.Temperature, teacher.Options.Weight)
+                        : classification
+                            ? nn.functional.cross_entropy(output, yb)
+                            : nn.functional.mse_loss(output.squeeze(1), yb);
                     var objective = loss;
                     if (options.L1 > 0)
                     {

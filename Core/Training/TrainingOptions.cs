@@ -19,6 +19,8 @@ public sealed record TrainingOptions
     public string Operation { get; init; } = "Train";
     /// <summary>Constant, or cosine decay from the learning rate to 0 over the run's optimizer steps.</summary>
     public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>Knowledge distillation from a teacher model (null: labels only).</summary>
+    public DistillationOptions? Distillation { get; init; }
     /// <summary>Train a quantized model's weights freely again (its quantization is dropped, its values kept).</summary>
     public bool Dequantize { get; init; }
     /// <summary>Stops after this many epochs of a run planned for <see cref="Epochs"/> (replaying the start of a run).</summary>
@@ -42,7 +44,8 @@ public sealed record TrainingOptions
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"Epochs={Epochs} BatchSize={BatchSize} Optimizer={Optimizer} LearningRate={EffectiveLearningRate} Momentum={Momentum} WeightDecay={WeightDecay} L1={L1}")
         + (LearningRateSchedule == LearningRateSchedule.Constant ? "" : $" LearningRateSchedule={LearningRateSchedule}")
-        + (Dequantize ? " Dequantize=True" : "");
+        + (Dequantize ? " Dequantize=True" : "")
+        + (Distillation?.Describe() ?? "");
 
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => LearningRateSchedule == LearningRateSchedule.Cosine && totalSteps > 0
