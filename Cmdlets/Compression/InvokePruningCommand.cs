@@ -56,6 +56,11 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter(ParameterSetName = BudgetSet)]
     public int? RewindEpoch { get; set; }
 
+    /// <summary>RigL: the fraction of each layer's weights dropped and regrown at the first update (decaying to 0).</summary>
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public double? RegrowFraction { get; set; }
+
     /// <summary>Iterative: LearningRate retrains each round with the first training's learning-rate schedule, from its start.</summary>
     [Parameter(ParameterSetName = RatioSet)]
     [Parameter(ParameterSetName = BudgetSet)]
@@ -107,7 +112,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         var settings = new PruningSettings
         {
             Ratio = Ratio, Structure = Structure, Criterion = Criterion, Scope = Scope, Schedule = Schedule, Steps = Steps,
-            Epochs = Epochs, UpdateEvery = UpdateEvery, RampFraction = RampFraction, RewindEpoch = RewindEpoch, Rewind = Rewind,
+            Epochs = Epochs, UpdateEvery = UpdateEvery, RampFraction = RampFraction, RewindEpoch = RewindEpoch, Rewind = Rewind, RegrowFraction = RegrowFraction,
             MaxLayerSparsity = MaxLayerSparsity, Layers = Layer, Pattern = Pattern, N = N, M = M, FineTuneEpochs = FineTuneEpochs,
             FineTuneLearningRate = FineTuneLearningRate, LearningRateSchedule = LearningRateSchedule, BatchSize = BatchSize,
             MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Seed = Seed,
@@ -149,7 +154,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         // a schedule finally deletes depend on the training between its steps).
         using var plan = Guard(Model, () => Pruner.Plan(Model, request, data, StopToken));
         var description = $"Prune ({request.Describe()} {schedule.Describe()}) model '{Model.Name}' to {request.Ratio.ToString(System.Globalization.CultureInfo.InvariantCulture)} of its baseline"
-            + (data is not null && (schedule.FineTuneEpochs > 0 || schedule.Schedule == PruneSchedule.Gradual) ? $", training on '{data.Name}'" : "")
+            + (data is not null && (schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.RigL) ? $", training on '{data.Name}'" : "")
             + $"; from the weights as they are now the final target would change:{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;

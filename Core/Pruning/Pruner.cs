@@ -49,6 +49,15 @@ public static class Pruner
         }
     }
 
+    /// <summary>
+    /// Each layer's target (the fraction of its baseline weights deleted) a connection request
+    /// ends at: under ERK allocation, or the request's ratio for the layers in scope; a layer out
+    /// of scope keeps what it has.
+    /// </summary>
+    internal static double[] LayerTargets(Mlp model, PruningRequest request) => request.Scope == PruneScope.ERK
+        ? ErkRatios(model, request)
+        : Enumerable.Range(0, model.LayerCount).Select(l => InScope(model, request).Contains(l) ? request.Ratio : Math.Min(request.StructureImpl.CurrentLayerRatio(model, l), 0.999999)).ToArray();
+
     /// <summary>Each layer's target under ERK allocation of the request's ratio, from the layers' baseline shapes.</summary>
     private static double[] ErkRatios(Mlp model, PruningRequest request)
     {

@@ -35,6 +35,7 @@ public sealed record PruningSettings
     public double? ValidationFraction { get; init; }
     public int? Seed { get; init; }
     public RewindMode? Rewind { get; init; }
+    public double? RegrowFraction { get; init; }
     /// <summary>Distillation in every training the job does (fine-tuning, Gradual, rounds, the budget search's).</summary>
     public Mlp? Teacher { get; init; }
     public double? Temperature { get; init; }
@@ -45,7 +46,8 @@ public sealed record PruningSettings
     {
         var structure = Structure ?? PruneStructure.Connection;
         var schedule = Schedule ?? PruneSchedule.OneShot;
-        var scope = Scope ?? PruneScope.Layer;
+        // RigL starts at the target with ERK allocation unless told otherwise.
+        var scope = Scope ?? (schedule == PruneSchedule.RigL ? PruneScope.ERK : PruneScope.Layer);
         var criterion = Criterion ?? PruneCriterion.L1;
         bool budget = MaxAccuracyDrop is not null || MaxLossIncrease is not null;
         bool pattern = !PrunableStructure.For(structure).HasRatio;
@@ -59,14 +61,19 @@ public sealed record PruningSettings
             NotApplicable("-Structure NM keeps N of every M weights in every layer: leave out -Ratio and -Scope, and give the pattern with -N and -M (e.g. -N 2 -M 4) or -Pattern 2:4.");
         if (Pattern is not null && (N is not null || M is not null))
             NotApplicable("Give the N:M pattern once: -N and -M, or -Pattern.");
-        if (fineTune == 0 && FineTuneLearningRate is not null && schedule != PruneSchedule.Gradual)
+        bool trainsWhilePruning = schedule is PruneSchedule.Gradual or PruneSchedule.RigL;
+        if (fineTune == 0 && FineTuneLearningRate is not null && !trainsWhilePruning)
             NotApplicable("-FineTuneLearningRate applies to fine-tuning: give -FineTuneEpochs too.");
         if (scope != PruneScope.Global && MaxLayerSparsity is not null)
             NotApplicable("-MaxLayerSparsity caps what global ranking takes from one layer: give it with -Scope Global.");
         if (schedule is not (PruneSchedule.Iterative or PruneSchedule.LotteryTicket) && Steps is not null)
             NotApplicable($"-Steps counts the rounds of -Schedule Iterative or LotteryTicket, not of -Schedule {schedule}.");
-        if (schedule != PruneSchedule.Gradual && (Epochs is not null || UpdateEvery is not null || RampFraction is not null))
-            NotApplicable("-Epochs, -UpdateEvery and -RampFraction shape -Schedule Gradual; other schedules fine-tune with -FineTuneEpochs.");
+        if (!trainsWhilePruning && (Epochs is not null || UpdateEvery is not null || RampFraction is not null))
+            NotApplicable("-Epochs, -UpdateEvery and -RampFraction shape -Schedule Gradual and RigL; other schedules fine-tune with -FineTuneEpochs.");
+        if (budget && schedule == PruneSchedule.RigL)
+            NotApplicable("-Schedule RigL trains at one target from the start; an accuracy budget searches for the target. Use -Schedule Gradual with a budget, or give RigL a -Ratio.");
+        if (schedule != PruneSchedule.RigL && RegrowFraction is not null)
+            NotApplicable("-RegrowFraction applies to -Schedule RigL.");
         if (Rewind is { } rewind && rewind != RewindMode.None && schedule != PruneSchedule.Iterative)
             NotApplicable($"-Rewind {rewind} restarts the retraining of each round of -Schedule Iterative; -Schedule LotteryTicket rewinds weights (-RewindEpoch).");
         if (Rewind == RewindMode.LearningRate && (FineTuneLearningRate is not null || LearningRateSchedule is not null))
@@ -79,7 +86,7 @@ public sealed record PruningSettings
             NotApplicable("-ValidationFraction sets the split an accuracy budget is judged on: give -MaxAccuracyDrop or -MaxLossIncrease too.");
         if (fineTune < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTune}.");
         var distillation = DistillationOptions.From(Teacher, Temperature, DistillationWeight);
-        if (distillation is not null && fineTune == 0 && schedule != PruneSchedule.Gradual && Rewind != RewindMode.LearningRate)
+        if (distillation is not null && fineTune == 0 && !trainsWhilePruning && Rewind != RewindMode.LearningRate)
             NotApplicable("-Teacher distils into the training pruning does: give -FineTuneEpochs (or -Schedule Gradual).");
 
         var (keepN, groupM) = NMPattern();
@@ -102,6 +109,7 @@ public sealed record PruningSettings
             Schedule = schedule, Steps = Steps ?? scheduleDefaults.Steps, Epochs = Epochs ?? scheduleDefaults.Epochs,
             UpdateEvery = UpdateEvery ?? scheduleDefaults.UpdateEvery, RampFraction = RampFraction ?? scheduleDefaults.RampFraction,
             RewindEpoch = RewindEpoch ?? 0, FineTuneEpochs = fineTune, Training = training, Rewind = Rewind ?? RewindMode.None,
+            RegrowFraction = RegrowFraction ?? scheduleDefaults.RegrowFraction,
         };
         options.Validate(request);
         var budgetOptions = budget

@@ -1,3 +1,7 @@
 namespace SparsePrune;
 
-public enum PruneSchedule { OneShot, Iterative, Gradual, LotteryTicket }
+/// <summary>
+/// How Invoke-Pruning reaches its target: in one step, in rounds, during training (Gradual), as
+/// a lottery ticket, or by prune-and-regrow during training at the target sparsity (RigL).
+/// </summary>
+public enum PruneSchedule { OneShot, Iterative, Gradual, LotteryTicket, RigL }

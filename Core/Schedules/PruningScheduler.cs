@@ -47,6 +47,7 @@ public static class PruningScheduler
         return options.Schedule switch
         {
             PruneSchedule.Gradual => model.Transact(() => Gradual(model, request, options, data!, progress, cancel)),
+            PruneSchedule.RigL => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
             PruneSchedule.Iterative or PruneSchedule.LotteryTicket => model.Transact(() => Rounds(model, request, options, data, progress, cancel)),
             _ => model.Transact(() => Rounds(model, request, options with { Steps = 1 }, data, progress, cancel)),
         };

@@ -16,6 +16,8 @@ public sealed record ScheduleOptions
     public double RampFraction { get; init; } = 0.75;
     /// <summary>LotteryTicket: survivors go back to their values after this epoch of the first training (0: initialization).</summary>
     public int RewindEpoch { get; init; }
+    /// <summary>RigL: α₀, the fraction of each layer's present weights dropped and regrown at the first update (decaying by cosine to 0).</summary>
+    public double RegrowFraction { get; init; } = 0.3;
     /// <summary>Iterative: retrain each round with the first training's learning-rate schedule, from its start.</summary>
     public RewindMode Rewind { get; init; }
     /// <summary>Epochs of training after each round (Iterative, LotteryTicket) or after the step (OneShot, Gradual).</summary>
@@ -28,6 +30,7 @@ public sealed record ScheduleOptions
         PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}" + (Rewind == RewindMode.None ? "" : $" Rewind={Rewind}"),
         PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
         PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} FineTuneEpochs={FineTuneEpochs}"),
+        PruneSchedule.RigL => string.Create(CultureInfo.InvariantCulture, $"Schedule=RigL Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} RegrowFraction={RegrowFraction} FineTuneEpochs={FineTuneEpochs}"),
         _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
     };
 
@@ -37,7 +40,7 @@ public sealed record ScheduleOptions
     /// </summary>
     public string? DataNeededFor(PruningRequest request) =>
         ImportanceCriterion.ScoresFromData(request.Criterion) ? $"-Criterion {request.Criterion}"
-        : Schedule == PruneSchedule.Gradual ? "-Schedule Gradual"
+        : Schedule is PruneSchedule.Gradual or PruneSchedule.RigL ? $"-Schedule {Schedule}"
         : FineTuneEpochs > 0 ? "-FineTuneEpochs"
         : Rewind != RewindMode.None ? "-Rewind"
         : Schedule == PruneSchedule.LotteryTicket && RewindEpoch > 0 ? "-RewindEpoch"
@@ -51,6 +54,13 @@ public sealed record ScheduleOptions
         if (Epochs < 1) throw SparsePruneException.Argument("InvalidEpochs", $"-Epochs must be at least 1; got {Epochs}.");
         if (UpdateEvery < 1) throw SparsePruneException.Argument("InvalidUpdateEvery", $"-UpdateEvery must be at least 1 optimizer step; got {UpdateEvery}.");
         if (!(RampFraction > 0 && RampFraction <= 1)) throw SparsePruneException.Argument("InvalidRampFraction", $"-RampFraction must be above 0 and at most 1; got {RampFraction.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(RegrowFraction > 0 && RegrowFraction <= 1)) throw SparsePruneException.Argument("InvalidRegrowFraction", $"-RegrowFraction must be above 0 and at most 1 (0.3 moves 30 % of each layer's weights at the first update); got {RegrowFraction.ToString(CultureInfo.InvariantCulture)}.");
+        if (Schedule == PruneSchedule.RigL && request.Structure != PruneStructure.Connection)
+            throw SparsePruneException.Argument("ScheduleNeedsConnections", $"-Schedule RigL drops and regrows single connections; -Structure {request.Structure} removes whole units. Use -Structure Connection, or -Schedule Gradual for neurons.");
+        if (Schedule == PruneSchedule.RigL && request.Scope == PruneScope.Global)
+            throw SparsePruneException.Argument("ParameterNotApplicable", "-Schedule RigL keeps each layer's count of weights constant while it regrows: give -Scope ERK (its default) or Layer, not Global.");
+        if (Schedule == PruneSchedule.RigL && request.Criterion != PruneCriterion.L1)
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"-Schedule RigL drops the smallest weights by magnitude and regrows by gradient; -Criterion {request.Criterion} does not apply. Leave it out.");
         if (RewindEpoch < 0) throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch must be 0 (initialization) or a later epoch of the first training; got {RewindEpoch}.");
         if (FineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {FineTuneEpochs}.");
         Training.Validate();

@@ -69,7 +69,7 @@ public static class BudgetSearch
         // The reference is the model after the same schedule without pruning: a schedule that
         // trains on the training split less the validation rows changes the metric by itself (the
         // model may have learned those rows before), and the budget is for what pruning costs.
-        bool trains = schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket;
+        bool trains = schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket or PruneSchedule.RigL;
         var baseline = trains ? new MetricResult(model.Task == TaskKind.Classification ? "Accuracy" : "Loss", RunCopy(request with { Ratio = 0, LayerRatios = null }))
             : Evaluator.Evaluate(model, validation);
         bool accuracy = baseline.Name == "Accuracy";

@@ -40,6 +40,9 @@ internal sealed unsafe class FusedAdam : IStepper
         }
     }
 
+    /// <summary>Parameter <paramref name="k"/>'s first and second moment estimates (for tests).</summary>
+    internal (Tensor M, Tensor V) Moments(int k) => (_m[k], _v[k]);
+
     /// <summary>Whether the fused path can run on <paramref name="parameters"/> (their gradients are checked at each step).</summary>
     public static bool Supports(IEnumerable<Tensor> parameters) =>
         RawTensor.Available && parameters.All(p => RawTensor.Address(p, ScalarType.Float32, p.numel()) != 0);
