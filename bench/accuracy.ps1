@@ -61,7 +61,8 @@ if ($Quick) {
         @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK' }
         @{ Structure = 'Connection'; Target = 0.9; Criterion = 'Taylor'; Scope = 'Global'; MaxLayerSparsity = 0.98; Schedule = 'Iterative' }
         @{ Structure = 'Connection'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer'; Schedule = 'LotteryTicket' }
-        @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer' }
+        @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer'; Distill = $true }
+        @{ Structure = 'Connection'; Target = 0.9; Criterion = 'L1'; Scope = 'ERK'; Schedule = 'RigL' }
     )
 }
 else {
@@ -72,8 +73,11 @@ else {
 }
 
 function Invoke-Recipe {
-    <# Trains $Model through the recipe's second phase, pruning per $Setting (or not, for the dense twin). #>
-    param($Model, [hashtable] $Setting, [switch] $Dense)
+    <#
+    Trains $Model through the recipe's second phase, pruning per $Setting (or not, for the dense
+    twin). A setting with Distill = $true learns from $Teacher too (the seed's dense twin).
+    #>
+    param($Model, [hashtable] $Setting, [switch] $Dense, $Teacher)
     $schedule = if ($Setting.ContainsKey('Schedule')) { $Setting.Schedule } else { 'Gradual' }
     $epochs = $recipe.PruneEpochs
     if ($Dense) {
@@ -84,8 +88,10 @@ function Invoke-Recipe {
         Scope = $Setting.Scope; Schedule = $schedule; BatchSize = $recipe.BatchSize; LearningRateSchedule = $recipe.LearningRateSchedule
     }
     if ($Setting.ContainsKey('MaxLayerSparsity')) { $common.MaxLayerSparsity = $Setting.MaxLayerSparsity }
+    if ($Setting.ContainsKey('Distill') -and $Setting.Distill) { $common.Teacher = $Teacher }
+    if ($Setting.ContainsKey('RegrowFraction')) { $common.RegrowFraction = $Setting.RegrowFraction }
     switch ($schedule) {
-        'Gradual' {
+        { $_ -in 'Gradual', 'RigL' } {
             return $Model | Invoke-Pruning @common -Epochs $epochs -UpdateEvery $recipe.UpdateEvery -RampFraction $recipe.RampFraction -FineTuneLearningRate $recipe.LearningRate
         }
         default {
@@ -116,6 +122,7 @@ function Get-PairedInterval([double[]] $Differences) {
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $baselines = @{}
 $twins = @{}
+$teacherModels = @{}
 foreach ($seed in $Seeds) {
     Write-Host "seed ${seed}: dense pre-training ($($recipe.DenseEpochs) epochs)"
     $m = New-Mlp -Layers $recipe.Widths -Seed $seed |
@@ -124,13 +131,14 @@ foreach ($seed in $Seeds) {
     $twin = $m | Copy-Mlp -Name "dense-twin-$seed"
     $twin = Invoke-Recipe $twin @{} -Dense
     $twins[$seed] = Get-TestAccuracy $twin
+    $teacherModels[$seed] = $twin
     Write-Host ("seed {0}: dense {1:P2} after {2} epochs, dense twin {3:P2} after {4}" -f $seed, (Get-TestAccuracy $m), $recipe.DenseEpochs, $twins[$seed], ($recipe.DenseEpochs + $recipe.PruneEpochs))
 }
 
 $runs = foreach ($s in $settings) {
     $rows = foreach ($seed in $Seeds) {
         $start = $watch.Elapsed.TotalSeconds
-        $p = Invoke-Recipe ($baselines[$seed] | Copy-Mlp) $s
+        $p = Invoke-Recipe ($baselines[$seed] | Copy-Mlp) $s -Teacher $teacherModels[$seed]
         $report = $p | Get-CompressionReport -Dataset $data
         [pscustomobject]@{
             Seed = $seed; Accuracy = $report.Metric; Twin = $twins[$seed]
@@ -146,6 +154,7 @@ $runs = foreach ($s in $settings) {
         schedule = if ($s.ContainsKey('Schedule')) { $s.Schedule } else { 'Gradual' }
         criterion = $s.Criterion
         scope = $s.Scope
+        distilled = [bool]($s.ContainsKey('Distill') -and $s.Distill)
         target = $s.Target
         overall_sparsity = ($rows.OverallSparsity | Measure-Object -Average).Average
         neuron_fraction = ($rows.NeuronFraction | Measure-Object -Average).Average
@@ -198,13 +207,13 @@ function Get-Verdict($Run) {
 $md = @(
     "LeNet-300-100 on $($data.Name): dense baseline $('{0:P2}' -f $result.baseline.accuracy) after $($result.baseline.epochs) epochs (pruning starts from the dense model after $($recipe.DenseEpochs): $('{0:P2}' -f $result.baseline.pretrained_accuracy)); each pruned model is compared with its dense twin, trained the same $($recipe.DenseEpochs + $recipe.PruneEpochs) epochs through the same calls. Drop: the mean of the $(@($Seeds).Count) paired differences (seeds $($Seeds -join ', ')) with its 95 % confidence interval (t distribution); spread = largest minus smallest drop. A target is met when the mean meets it, clearly met when the interval's upper end does too.",
     '',
-    '| structure | schedule | criterion | scope | overall sparsity | hidden neurons removed | accuracy | dense, same epochs | drop (pt) | 95 % CI (pt) | spread (pt) | target (pt) | s per seed |',
-    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| structure | schedule | criterion | scope | distilled | overall sparsity | hidden neurons removed | accuracy | dense, same epochs | drop (pt) | 95 % CI (pt) | spread (pt) | target (pt) | s per seed |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
 ) + ($runs | ForEach-Object {
         $ci = if ($null -ne $_.drop_ci95_pt[0]) { '{0:0.00} .. {1:0.00}' -f $_.drop_ci95_pt[0], $_.drop_ci95_pt[1] } else { '' }
-        '| {0} | {1} | {2} | {3} | {4:0.00} % | {5:0.0} % | {6:0.00} % | {7:0.00} % | {8:0.00} | {9} | {10:0.00} | {11} | {12:0} |' -f $_.structure, $_.schedule, $_.criterion, $_.scope,
+        '| {0} | {1} | {2} | {3} | {13} | {4:0.00} % | {5:0.0} % | {6:0.00} % | {7:0.00} % | {8:0.00} | {9} | {10:0.00} | {11} | {12:0} |' -f $_.structure, $_.schedule, $_.criterion, $_.scope,
         (100 * $_.overall_sparsity), (100 * $_.neuron_fraction), (100 * $_.accuracy), (100 * $_.dense_same_epochs_accuracy), $_.drop_pt, $ci, $_.spread_pt,
-        (Get-Verdict $_), $_.seconds
+        (Get-Verdict $_), $_.seconds, $(if ($_.distilled) { 'yes' } else { 'no' })
     })
 $md += ''
 $md += "Total: $('{0:0}' -f $result.total_seconds) s."
