@@ -1,0 +1,64 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    A quick look at pruning recipes against each other before the accuracy bench runs them.
+.DESCRIPTION
+    LeNet-300-100 on Fashion-MNIST, the shared recipe (pruning-recipe.psd1): per seed a dense
+    pre-training and its dense twin (the same epochs), then each variant pruned to each target,
+    every drop paired with its seed's twin. Variants: Gradual (the accuracy bench's recipe),
+    GradualKD (the same, distilling from the twin), RigL, RigLKD. Prints a table and writes
+    recipe-probe.json to -ResultsDir. A few seeds give a direction, not a measurement: the
+    accuracy bench's 5-seed intervals decide.
+.EXAMPLE
+    dotnet pwsh -NoProfile -File bench/tools/recipe-probe.ps1 -Targets 0.99,0.995 -Seeds 0,1
+#>
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/SparsePrune/SparsePrune.psd1'),
+    [string] $ResultsDir = (Join-Path $PSScriptRoot '../results'),
+    [double[]] $Targets = @(0.99, 0.995),
+    [int[]] $Seeds = @(0, 1),
+    [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
+    [double] $Temperature = 4,
+    [double] $DistillationWeight = 0.9,
+    [double] $RegrowFraction = 0.3
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+Import-Module $ModulePath -Force
+$recipe = (Import-PowerShellDataFile (Join-Path $PSScriptRoot 'pruning-recipe.psd1')).Full
+$data = Get-Dataset FashionMnist
+$train = @{ Dataset = $data; BatchSize = $recipe.BatchSize; LearningRate = $recipe.LearningRate }
+
+$rows = foreach ($seed in $Seeds) {
+    $start = New-Mlp -Layers $recipe.Widths -Seed $seed | Invoke-Training @train -Epochs $recipe.DenseEpochs
+    $twin = $start | Copy-Mlp | Invoke-Training @train -Epochs $recipe.PruneEpochs
+    $twinAccuracy = ($twin | Get-CompressionReport -Dataset $data).Metric
+    foreach ($target in $Targets) {
+        foreach ($variant in $Variants) {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $prune = @{
+                Dataset = $data; Ratio = $target; Scope = 'ERK'; BatchSize = $recipe.BatchSize; Epochs = $recipe.PruneEpochs
+                UpdateEvery = $recipe.UpdateEvery; RampFraction = $recipe.RampFraction; FineTuneLearningRate = $recipe.LearningRate
+                Schedule = if ($variant -like 'RigL*') { 'RigL' } else { 'Gradual' }
+            }
+            if ($variant -like 'RigL*') { $prune.RegrowFraction = $RegrowFraction }
+            if ($variant -like '*KD') { $prune.Teacher = $twin; $prune.Temperature = $Temperature; $prune.DistillationWeight = $DistillationWeight }
+            $pruned = $start | Copy-Mlp | Invoke-Pruning @prune
+            $accuracy = ($pruned | Get-CompressionReport -Dataset $data).Metric
+            $row = [pscustomobject]@{ Seed = $seed; Target = $target; Variant = $variant; Accuracy = $accuracy; Twin = $twinAccuracy; DropPt = 100 * ($twinAccuracy - $accuracy); Seconds = $clock.Elapsed.TotalSeconds }
+            Write-Host ('seed {0} {1} {2,-10} {3:P2} (twin {4:P2}) drop {5:0.00} pt, {6:0} s' -f $seed, $target, $variant, $accuracy, $twinAccuracy, $row.DropPt, $row.Seconds)
+            $row
+        }
+    }
+}
+$summary = $rows | Group-Object Target, Variant | ForEach-Object {
+    [pscustomobject]@{
+        Target = $_.Group[0].Target; Variant = $_.Group[0].Variant
+        MeanDropPt = ($_.Group.DropPt | Measure-Object -Average).Average
+        PerSeed = ($_.Group | ForEach-Object { '{0:0.00}' -f $_.DropPt }) -join ' '
+    }
+}
+$summary | Format-Table | Out-String | Write-Host
+New-Item -ItemType Directory -Force $ResultsDir | Out-Null
+[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rows = @($rows); summary = @($summary) } |
+    ConvertTo-Json -Depth 5 | Set-Content (Join-Path $ResultsDir 'recipe-probe.json')
