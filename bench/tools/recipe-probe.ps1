@@ -20,7 +20,10 @@ param(
     [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
     [double] $Temperature = 4,
     [double] $DistillationWeight = 0.9,
-    [double] $RegrowFraction = 0.3
+    [double] $RegrowFraction = 0.3,
+    # RigL's own update interval and ramp (default: the recipe's, as Gradual uses them).
+    [int] $RigLUpdateEvery = 0,
+    [double] $RigLRampFraction = 0
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -41,7 +44,11 @@ $rows = foreach ($seed in $Seeds) {
                 UpdateEvery = $recipe.UpdateEvery; RampFraction = $recipe.RampFraction; FineTuneLearningRate = $recipe.LearningRate
                 Schedule = if ($variant -like 'RigL*') { 'RigL' } else { 'Gradual' }
             }
-            if ($variant -like 'RigL*') { $prune.RegrowFraction = $RegrowFraction }
+            if ($variant -like 'RigL*') {
+                $prune.RegrowFraction = $RegrowFraction
+                if ($RigLUpdateEvery -gt 0) { $prune.UpdateEvery = $RigLUpdateEvery }
+                if ($RigLRampFraction -gt 0) { $prune.RampFraction = $RigLRampFraction }
+            }
             if ($variant -like '*KD') { $prune.Teacher = $twin; $prune.Temperature = $Temperature; $prune.DistillationWeight = $DistillationWeight }
             $pruned = $start | Copy-Mlp | Invoke-Pruning @prune
             $accuracy = ($pruned | Get-CompressionReport -Dataset $data).Metric
@@ -58,7 +65,7 @@ $summary = $rows | Group-Object Target, Variant | ForEach-Object {
         PerSeed = ($_.Group | ForEach-Object { '{0:0.00}' -f $_.DropPt }) -join ' '
     }
 }
-$summary | Format-Table | Out-String | Write-Host
+$summary | Format-Table @{ n = 'Target'; e = { '{0:0.###}' -f $_.Target } }, Variant, MeanDropPt, PerSeed | Out-String | Write-Host
 New-Item -ItemType Directory -Force $ResultsDir | Out-Null
-[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rows = @($rows); summary = @($summary) } |
+[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rigl_update_every = $RigLUpdateEvery; rigl_ramp_fraction = $RigLRampFraction; rows = @($rows); summary = @($summary) } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $ResultsDir 'recipe-probe.json')
