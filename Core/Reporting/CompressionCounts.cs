@@ -7,6 +7,18 @@ namespace SparsePrune;
 /// </summary>
 public class CompressionCounts
 {
+    public CompressionCounts() { }
+
+    /// <summary>The same counts as <paramref name="counts"/> (a sweep result carries its report's).</summary>
+    protected CompressionCounts(CompressionCounts counts)
+    {
+        Weights = counts.Weights; NonZeroWeights = counts.NonZeroWeights; BaselineWeights = counts.BaselineWeights;
+        Parameters = counts.Parameters; NonZeroParameters = counts.NonZeroParameters; BaselineParameters = counts.BaselineParameters;
+        Neurons = counts.Neurons; BaselineNeurons = counts.BaselineNeurons;
+        DenseBytes = counts.DenseBytes; BaselineDenseBytes = counts.BaselineDenseBytes; StoredBytes = counts.StoredBytes;
+        Flops = counts.Flops; BaselineFlops = counts.BaselineFlops;
+    }
+
     /// <summary>Weights present now (deleted connections and removed neurons' weights are gone; masked ones count).</summary>
     public long Weights { get; init; }
     public long NonZeroWeights { get; init; }

@@ -3,6 +3,11 @@ namespace SparsePrune;
 /// <summary>What compression bought and cost: totals, per-layer rows and the metric before and now.</summary>
 public sealed class CompressionReport : CompressionCounts
 {
+    public CompressionReport() { }
+
+    /// <summary>A report with the given totals (a sweep result's, read back without its model).</summary>
+    internal CompressionReport(CompressionCounts counts) : base(counts) { }
+
     public string Model { get; init; } = "";
     public string? Dataset { get; init; }
     public IReadOnlyList<LayerReport> Layers { get; init; } = Array.Empty<LayerReport>();

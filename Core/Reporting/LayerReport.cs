@@ -3,6 +3,10 @@ namespace SparsePrune;
 /// <summary>One layer's row of a <see cref="CompressionReport"/>.</summary>
 public sealed class LayerReport : CompressionCounts
 {
+    public LayerReport() { }
+
+    internal LayerReport(CompressionCounts counts) : base(counts) { }
+
     public int Layer { get; init; }
     public int InFeatures { get; init; }
     public int OutFeatures { get; init; }

@@ -12,6 +12,10 @@ namespace SparsePrune;
 /// </summary>
 public sealed class SweepResult : CompressionCounts
 {
+    public SweepResult() { }
+
+    private SweepResult(CompressionCounts counts) : base(counts) { }
+
     /// <summary>
     /// A fingerprint of the sweep (model bytes, data set, every point): results of one sweep carry
     /// the same one, so Import-SweepResult can refuse to merge shards of different sweeps.
@@ -55,15 +59,10 @@ public sealed class SweepResult : CompressionCounts
 
     /// <summary>The result of a point from its compression report and measurements.</summary>
     public static SweepResult Create(string sweepId, int points, SweepPoint point, CompressionReport report, double? latencyMs,
-        double seconds, int threads, string computerName, string worker) => new()
+        double seconds, int threads, string computerName, string worker) => new(report)
     {
         SweepId = sweepId, Point = point.Index, Points = points, Settings = point.Describe(), Seed = point.Seed, Spec = point,
         ModelName = report.Model, Dataset = report.Dataset, Layers = report.Layers,
-        Weights = report.Weights, NonZeroWeights = report.NonZeroWeights, BaselineWeights = report.BaselineWeights,
-        Parameters = report.Parameters, NonZeroParameters = report.NonZeroParameters, BaselineParameters = report.BaselineParameters,
-        Neurons = report.Neurons, BaselineNeurons = report.BaselineNeurons,
-        DenseBytes = report.DenseBytes, BaselineDenseBytes = report.BaselineDenseBytes, StoredBytes = report.StoredBytes,
-        Flops = report.Flops, BaselineFlops = report.BaselineFlops,
         MetricName = report.MetricName, BaselineMetric = report.BaselineMetric, Metric = report.Metric,
         LatencyMs = latencyMs, Seconds = seconds, Threads = threads, ComputerName = computerName, Worker = worker,
     };
@@ -74,13 +73,9 @@ public sealed class SweepResult : CompressionCounts
     /// <summary>This result with its compressed model attached (-PassThru).</summary>
     public SweepResult WithModel(Mlp? model) => Copy(Attempts, Note, model);
 
-    private SweepResult Copy(int attempts, string? note, Mlp? model) => new()
+    private SweepResult Copy(int attempts, string? note, Mlp? model) => new(this)
     {
         SweepId = SweepId, Point = Point, Points = Points, Settings = Settings, Seed = Seed, Spec = Spec, ModelName = ModelName, Dataset = Dataset, Layers = Layers,
-        Weights = Weights, NonZeroWeights = NonZeroWeights, BaselineWeights = BaselineWeights,
-        Parameters = Parameters, NonZeroParameters = NonZeroParameters, BaselineParameters = BaselineParameters,
-        Neurons = Neurons, BaselineNeurons = BaselineNeurons, DenseBytes = DenseBytes, BaselineDenseBytes = BaselineDenseBytes,
-        StoredBytes = StoredBytes, Flops = Flops, BaselineFlops = BaselineFlops,
         MetricName = MetricName, BaselineMetric = BaselineMetric, Metric = Metric,
         LatencyMs = LatencyMs, Seconds = Seconds, Threads = Threads, ComputerName = ComputerName, Worker = Worker,
         Attempts = attempts, Note = note, Model = model,
@@ -90,13 +85,9 @@ public sealed class SweepResult : CompressionCounts
     /// The report this result summarizes (headline and per-layer rows, no history): what
     /// Export-CompressionReport draws for a sweep. Named after the point.
     /// </summary>
-    public CompressionReport ToReport() => new()
+    public CompressionReport ToReport() => new(this)
     {
         Model = $"point {Point}: {Settings}", Dataset = Dataset, Layers = Layers,
-        Weights = Weights, NonZeroWeights = NonZeroWeights, BaselineWeights = BaselineWeights,
-        Parameters = Parameters, NonZeroParameters = NonZeroParameters, BaselineParameters = BaselineParameters,
-        Neurons = Neurons, BaselineNeurons = BaselineNeurons, DenseBytes = DenseBytes, BaselineDenseBytes = BaselineDenseBytes,
-        StoredBytes = StoredBytes, Flops = Flops, BaselineFlops = BaselineFlops,
         MetricName = MetricName, BaselineMetric = BaselineMetric, Metric = Metric,
     };
 
@@ -167,17 +158,15 @@ public sealed class SweepResult : CompressionCounts
             var layers = e.GetProperty("layers").EnumerateArray().Select(l =>
             {
                 var c = ReadCounts(l.GetProperty("counts"));
-                return new LayerReport
+                return new LayerReport(c)
                 {
                     Layer = l.GetProperty("layer").GetInt32(), InFeatures = l.GetProperty("inFeatures").GetInt32(), OutFeatures = l.GetProperty("outFeatures").GetInt32(),
                     Stored = Enum.Parse<LayerStorage>(l.GetProperty("stored").GetString()!),
                     Bits = l.GetProperty("bits").ValueKind == JsonValueKind.Null ? null : l.GetProperty("bits").GetInt32(),
-                    Weights = c[0], NonZeroWeights = c[1], BaselineWeights = c[2], Parameters = c[3], NonZeroParameters = c[4], BaselineParameters = c[5],
-                    Neurons = c[6], BaselineNeurons = c[7], DenseBytes = c[8], BaselineDenseBytes = c[9], StoredBytes = c[10], Flops = c[11], BaselineFlops = c[12],
                 };
             }).ToList();
             var point = SweepPoint.FromJson(e.GetProperty("spec"));
-            return new SweepResult
+            return new SweepResult(counts)
             {
                 SweepId = e.GetProperty("sweepId").GetString()!, Point = e.GetProperty("point").GetInt32(), Points = e.GetProperty("points").GetInt32(),
                 Settings = e.GetProperty("settings").GetString()!, Seed = e.GetProperty("seed").GetInt32(), Spec = point,
@@ -188,8 +177,6 @@ public sealed class SweepResult : CompressionCounts
                 ComputerName = e.GetProperty("computerName").GetString() ?? "", Worker = e.GetProperty("worker").GetString() ?? "",
                 Attempts = e.GetProperty("attempts").GetInt32(), Note = e.GetProperty("note").GetString(),
                 Layers = layers,
-                Weights = counts[0], NonZeroWeights = counts[1], BaselineWeights = counts[2], Parameters = counts[3], NonZeroParameters = counts[4], BaselineParameters = counts[5],
-                Neurons = counts[6], BaselineNeurons = counts[7], DenseBytes = counts[8], BaselineDenseBytes = counts[9], StoredBytes = counts[10], Flops = counts[11], BaselineFlops = counts[12],
             };
         }
         catch (Exception x) when (x is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException)
@@ -216,7 +203,15 @@ public sealed class SweepResult : CompressionCounts
         w.WriteEndObject();
     }
 
-    private static long[] ReadCounts(JsonElement e) => CountNames.Select(n => e.GetProperty(n).GetInt64()).ToArray();
+    private static CompressionCounts ReadCounts(JsonElement e)
+    {
+        var c = CountNames.Select(n => e.GetProperty(n).GetInt64()).ToArray();
+        return new CompressionCounts
+        {
+            Weights = c[0], NonZeroWeights = c[1], BaselineWeights = c[2], Parameters = c[3], NonZeroParameters = c[4], BaselineParameters = c[5],
+            Neurons = c[6], BaselineNeurons = c[7], DenseBytes = c[8], BaselineDenseBytes = c[9], StoredBytes = c[10], Flops = c[11], BaselineFlops = c[12],
+        };
+    }
 
     private static void WriteNumber(Utf8JsonWriter w, string name, double? value)
     {
