@@ -48,20 +48,31 @@ Describe "A sweep over SSH remoting$Why" -Skip:$NoServer {
     It 'spreads the points over both sessions and gives the session''s results' {
         $grid = [ordered]@{ Ratio = 0.5, 0.8; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 1 }
         $local = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid -ThreadsPerWorker 1)
-        $remote = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote)
+        $output = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote -Verbose 4>&1)
+        $remote = @($output | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] })
         $remote.Count | Should -Be 4
         Get-Comparable $remote | Should -Be (Get-Comparable $local)
-        ($remote.Worker | Sort-Object -Unique) | Should -Be @('ssh localhost (1)', 'ssh localhost (2)')
+        # Both sessions start and take points from one queue; which runs how many depends on timing.
+        $started = @($output | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'Worker ssh localhost (*) started*' })
+        $started.Count | Should -Be 2
+        $remote.Worker | ForEach-Object { $_ | Should -BeIn @('ssh localhost (1)', 'ssh localhost (2)') }
         Get-LingeringRemoteWorker | Should -BeNullOrEmpty -Because 'the sessions end with the sweep'
     }
 
     It 'runs every point exactly once when a remote worker is killed mid-sweep' {
-        # Points long enough (a few seconds of fine-tuning each) that both workers are busy when one dies.
-        $grid = [ordered]@{ Ratio = 0.3, 0.5, 0.7; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 8 }
+        # Points long enough (about 1.5 s of fine-tuning each on Digits) that both workers are busy
+        # and points remain queued when one dies.
+        $grid = [ordered]@{ Ratio = 0.3, 0.5, 0.7; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 300 }
         $killed = $null
         $earlier = @(Get-RemoteWorker).Id  # sessions of an earlier test still closing are not this sweep's
-        $results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote -WarningVariable warned 3>$null | ForEach-Object {
-                if (-not $killed) {
+        $started = 0
+        $results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote -Verbose -WarningVariable warned 3>$null 4>&1 | ForEach-Object {
+                if ($_ -is [Management.Automation.VerboseRecord]) {
+                    if ($_.Message -like 'Worker ssh localhost (*) started*') { $started++ }
+                    return
+                }
+                # Once both workers run points: kill one at the first result.
+                if (-not $killed -and $started -eq 2) {
                     $victim = Get-RemoteWorker | Where-Object Id -NotIn $earlier | Select-Object -First 1
                     $victim | Should -Not -BeNullOrEmpty -Because 'two remote workers run while points remain'
                     $killed = $victim.Id
@@ -69,6 +80,7 @@ Describe "A sweep over SSH remoting$Why" -Skip:$NoServer {
                 }
                 $_
             })
+        $killed | Should -Not -BeNullOrEmpty -Because 'both workers started before the last result'
         ($results.Point | Sort-Object) | Should -Be (0..5) -Because 'no point is lost or run twice'
         $moved = @($results | Where-Object Attempts -GT 1)
         $moved.Count | Should -Be 1
