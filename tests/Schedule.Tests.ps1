@@ -339,6 +339,12 @@ Describe 'New error ids: terminating, with the right ErrorId, the model unchange
             Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -ValidationFraction 0.2 -ErrorAction SilentlyContinue } }
         @{ Case = '-MaxAccuracyDrop with -MaxLossIncrease'; ErrorId = 'ParameterNotApplicable'; Hint = 'one budget'
             Act = { param($m) $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -MaxLossIncrease 0.1 -ErrorAction SilentlyContinue } }
+        @{ Case = '-Regrow with -Schedule OneShot'; ErrorId = 'ParameterNotApplicable'; Hint = 'Gradual'
+            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Regrow -ErrorAction SilentlyContinue } }
+        @{ Case = '-Schedule Gradual -Regrow -Structure Neuron'; ErrorId = 'ScheduleNeedsConnections'; Hint = 'Connection'
+            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule Gradual -Regrow -Structure Neuron -Dataset $Digits -ErrorAction SilentlyContinue } }
+        @{ Case = '-RegrowFraction with -Schedule Gradual alone'; ErrorId = 'ParameterNotApplicable'; Hint = '-Regrow'
+            Act = { param($m) $m | Invoke-Pruning -Ratio 0.5 -Schedule Gradual -RegrowFraction 0.2 -Dataset $Digits -ErrorAction SilentlyContinue } }
         @{ Case = '-Structure NM -Schedule Iterative'; ErrorId = 'ScheduleNeedsRatio'; Hint = 'OneShot'
             Act = { param($m) $m | Invoke-Pruning -Structure NM -Schedule Iterative -ErrorAction SilentlyContinue } }
         @{ Case = '-Structure NM with a budget'; ErrorId = 'ScheduleNeedsRatio'; Hint = 'NM'
@@ -609,6 +615,25 @@ Describe 'Progress of a schedule' {
             $present += $w
         }
         $total - $present | Should -Be (Get-FloorCount 0.95 $total)
+    }
+
+    It 'Gradual -Regrow -Scope ERK ends with each layer''s masked weights deleted at its ERK target, and notes the weights it moved' {
+        $m = $Trained | Copy-Mlp
+        $m | Invoke-Pruning -Ratio 0.9 -Schedule Gradual -Regrow -Scope ERK -Epochs 2 -UpdateEvery 5 -BatchSize 32 -Dataset $Digits -Seed 4 | Out-Null
+        $record = $m.History | Where-Object Operation -eq 'GradualPrune' | Select-Object -Last 1
+        $record.Note | Should -Match 'masked at each update'
+        [long]([regex]::Match($record.Note, '(\d+) weights moved').Groups[1].Value) | Should -BeGreaterThan 0
+        # ERK by hand: density of a layer proportional to (in + out) / (in x out), scaled to the total kept.
+        $n = Get-LayerWeightCount $Widths
+        $total = ($n | Measure-Object -Sum).Sum
+        $raw = for ($l = 0; $l -lt $n.Count; $l++) { ($Widths[$l] + $Widths[$l + 1]) / $n[$l] }
+        $weighted = 0.0
+        for ($l = 0; $l -lt $n.Count; $l++) { $weighted += $raw[$l] * $n[$l] }
+        $scale = (1 - 0.9) * $total / $weighted
+        for ($l = 0; $l -lt $n.Count; $l++) {
+            $density = [Math]::Min(1.0, $scale * $raw[$l])
+            $n[$l] - $m.Layers[$l].Weights | Should -Be (Get-FloorCount (1 - $density) $n[$l]) -Because "layer $l ends at its ERK target"
+        }
     }
 
     It 'Iterative writes one parent status per round' {

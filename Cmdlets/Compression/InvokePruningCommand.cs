@@ -61,6 +61,11 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     [Parameter(ParameterSetName = BudgetSet)]
     public double? RegrowFraction { get; set; }
 
+    /// <summary>Gradual: drop and regrow at every target update (masking until the end instead of deleting as it goes).</summary>
+    [Parameter(ParameterSetName = RatioSet)]
+    [Parameter(ParameterSetName = BudgetSet)]
+    public SwitchParameter Regrow { get; set; }
+
     /// <summary>Iterative: LearningRate retrains each round with the first training's learning-rate schedule, from its start.</summary>
     [Parameter(ParameterSetName = RatioSet)]
     [Parameter(ParameterSetName = BudgetSet)]
@@ -113,6 +118,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         {
             Ratio = Ratio, Structure = Structure, Criterion = Criterion, Scope = Scope, Schedule = Schedule, Steps = Steps,
             Epochs = Epochs, UpdateEvery = UpdateEvery, RampFraction = RampFraction, RewindEpoch = RewindEpoch, Rewind = Rewind, RegrowFraction = RegrowFraction,
+            Regrow = Regrow.IsPresent ? true : null,
             MaxLayerSparsity = MaxLayerSparsity, Layers = Layer, Pattern = Pattern, N = N, M = M, FineTuneEpochs = FineTuneEpochs,
             FineTuneLearningRate = FineTuneLearningRate, LearningRateSchedule = LearningRateSchedule, BatchSize = BatchSize,
             MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Seed = Seed,

@@ -36,6 +36,8 @@ public sealed record PruningSettings
     public int? Seed { get; init; }
     public RewindMode? Rewind { get; init; }
     public double? RegrowFraction { get; init; }
+    /// <summary>-Schedule Gradual -Regrow: true when given.</summary>
+    public bool? Regrow { get; init; }
     /// <summary>Distillation in every training the job does (fine-tuning, Gradual, rounds, the budget search's).</summary>
     public Mlp? Teacher { get; init; }
     public double? Temperature { get; init; }
@@ -72,8 +74,11 @@ public sealed record PruningSettings
             NotApplicable("-Epochs, -UpdateEvery and -RampFraction shape -Schedule Gradual and RigL; other schedules fine-tune with -FineTuneEpochs.");
         if (budget && schedule == PruneSchedule.RigL)
             NotApplicable("-Schedule RigL trains at one target from the start; an accuracy budget searches for the target. Use -Schedule Gradual with a budget, or give RigL a -Ratio.");
-        if (schedule != PruneSchedule.RigL && RegrowFraction is not null)
-            NotApplicable("-RegrowFraction applies to -Schedule RigL.");
+        bool regrow = Regrow ?? false;
+        if (regrow && schedule != PruneSchedule.Gradual)
+            NotApplicable(schedule == PruneSchedule.RigL ? "-Schedule RigL always drops and regrows: leave out -Regrow." : $"-Regrow adds drop-and-regrow to -Schedule Gradual's target updates, not to -Schedule {schedule}.");
+        if (schedule != PruneSchedule.RigL && !regrow && RegrowFraction is not null)
+            NotApplicable("-RegrowFraction applies to -Schedule RigL and -Schedule Gradual -Regrow.");
         if (Rewind is { } rewind && rewind != RewindMode.None && schedule != PruneSchedule.Iterative)
             NotApplicable($"-Rewind {rewind} restarts the retraining of each round of -Schedule Iterative; -Schedule LotteryTicket rewinds weights (-RewindEpoch).");
         if (Rewind == RewindMode.LearningRate && (FineTuneLearningRate is not null || LearningRateSchedule is not null))
@@ -109,7 +114,7 @@ public sealed record PruningSettings
             Schedule = schedule, Steps = Steps ?? scheduleDefaults.Steps, Epochs = Epochs ?? scheduleDefaults.Epochs,
             UpdateEvery = UpdateEvery ?? scheduleDefaults.UpdateEvery, RampFraction = RampFraction ?? scheduleDefaults.RampFraction,
             RewindEpoch = RewindEpoch ?? 0, FineTuneEpochs = fineTune, Training = training, Rewind = Rewind ?? RewindMode.None,
-            RegrowFraction = RegrowFraction ?? scheduleDefaults.RegrowFraction,
+            RegrowFraction = RegrowFraction ?? scheduleDefaults.RegrowFraction, Regrow = regrow,
         };
         options.Validate(request);
         var budgetOptions = budget

@@ -46,6 +46,7 @@ public static class PruningScheduler
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
         return options.Schedule switch
         {
+            PruneSchedule.Gradual when options.Regrow => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
             PruneSchedule.Gradual => model.Transact(() => Gradual(model, request, options, data!, progress, cancel)),
             PruneSchedule.RigL => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
             PruneSchedule.Iterative or PruneSchedule.LotteryTicket => model.Transact(() => Rounds(model, request, options, data, progress, cancel)),

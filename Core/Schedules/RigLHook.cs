@@ -12,6 +12,9 @@ namespace SparsePrune;
 /// from α₀ to 0 by cosine: α_t = α₀/2·(1 + cos(π t / end)). Regrown weights start at 0; their
 /// Adam moments are 0 already, since the fused Adam zeroes a masked weight's moments every step.
 /// Each layer's count of present weights never changes; masks hold between updates.
+/// With rising targets (-Schedule Gradual -Regrow) each update first masks every layer to its
+/// target at that step (Zhu and Gupta's ramp, ending at step <c>end</c>), then moves weights
+/// the same way: the count then changes only by the ramp, never by the regrowth.
 /// </summary>
 internal sealed class RigLHook : ITrainingHook, IDisposable
 {
@@ -19,11 +22,16 @@ internal sealed class RigLHook : ITrainingHook, IDisposable
     private readonly long _end;
     private readonly int _every;
     private readonly double _alpha;
+    /// <summary>Rising targets: each layer's target at a step, and the layers they cover (null: the masks start at the target).</summary>
+    private readonly Func<long, double[]>? _targetsAt;
+    private readonly int[] _layers;
     private List<Tensor>? _gradients;
 
-    public RigLHook(Mlp model, long end, int every, double regrowFraction)
+    public RigLHook(Mlp model, long end, int every, double regrowFraction, Func<long, double[]>? targetsAt = null, int[]? layers = null)
     {
         _model = model; _end = end; _every = every; _alpha = regrowFraction;
+        _targetsAt = targetsAt;
+        _layers = layers ?? Array.Empty<int>();
     }
 
     /// <summary>Per update: the step, and per layer how many weights moved (dropped and regrown) and how many are present after it.</summary>
@@ -32,7 +40,8 @@ internal sealed class RigLHook : ITrainingHook, IDisposable
     /// <summary>α_t: the fraction of each layer's present weights that moves at step <paramref name="step"/>.</summary>
     public double FractionAt(long step) => step >= _end ? 0 : _alpha / 2 * (1 + Math.Cos(Math.PI * step / _end));
 
-    public bool Due(int step) => step % _every == 0 && step < _end;
+    /// <summary>Every <c>every</c> steps before the end; with rising targets the end's update too (it reaches the final target).</summary>
+    public bool Due(int step) => (step % _every == 0 && step < _end) || (_targetsAt is not null && step == _end);
 
     /// <summary>At a due step: the dense gradient of every weight (masked ones too), for the regrowth.</summary>
     public void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters)
@@ -43,7 +52,14 @@ internal sealed class RigLHook : ITrainingHook, IDisposable
             _gradients = parameters.Select(p => p.W.grad is { } g ? g.abs().detach().clone().DetachFromDisposeScope() : zeros_like(p.W).DetachFromDisposeScope()).ToList();
     }
 
-    public void Update(int step) => Move(step, _gradients ?? throw new InvalidOperationException("RigL update without the step's gradients"));
+    public void Update(int step)
+    {
+        if (_targetsAt is not null) RigLSchedule.MaskAtTargets(_model, _targetsAt(step), _layers);
+        Move(step, _gradients ?? throw new InvalidOperationException("RigL update without the step's gradients"));
+    }
+
+    /// <summary>True once the update at the end (the final target, with rising targets) has run.</summary>
+    public bool ReachedEnd => Updates.Count > 0 && Updates[^1].Step >= _end;
 
     /// <summary>Drops and regrows in every masked layer by the magnitudes now and <paramref name="gradients"/>.</summary>
     internal void Move(long step, IReadOnlyList<Tensor> gradients)

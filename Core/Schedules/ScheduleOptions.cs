@@ -18,6 +18,10 @@ public sealed record ScheduleOptions
     public int RewindEpoch { get; init; }
     /// <summary>RigL: α₀, the fraction of each layer's present weights dropped and regrown at the first update (decaying by cosine to 0).</summary>
     public double RegrowFraction { get; init; } = 0.3;
+    /// <summary>Gradual: drop and regrow as RigL does at every target update, masking instead of deleting until the end.</summary>
+    public bool Regrow { get; init; }
+    /// <summary>True when the schedule drops and regrows weights (RigL, or Gradual with <see cref="Regrow"/>).</summary>
+    public bool Regrows => Schedule == PruneSchedule.RigL || (Schedule == PruneSchedule.Gradual && Regrow);
     /// <summary>Iterative: retrain each round with the first training's learning-rate schedule, from its start.</summary>
     public RewindMode Rewind { get; init; }
     /// <summary>Epochs of training after each round (Iterative, LotteryTicket) or after the step (OneShot, Gradual).</summary>
@@ -29,7 +33,8 @@ public sealed record ScheduleOptions
     {
         PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}" + (Rewind == RewindMode.None ? "" : $" Rewind={Rewind}"),
         PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
-        PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} FineTuneEpochs={FineTuneEpochs}"),
+        PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction}")
+            + (Regrow ? string.Create(CultureInfo.InvariantCulture, $" Regrow=True RegrowFraction={RegrowFraction}") : "") + $" FineTuneEpochs={FineTuneEpochs}",
         PruneSchedule.RigL => string.Create(CultureInfo.InvariantCulture, $"Schedule=RigL Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} RegrowFraction={RegrowFraction} FineTuneEpochs={FineTuneEpochs}"),
         _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
     };
@@ -55,12 +60,13 @@ public sealed record ScheduleOptions
         if (UpdateEvery < 1) throw SparsePruneException.Argument("InvalidUpdateEvery", $"-UpdateEvery must be at least 1 optimizer step; got {UpdateEvery}.");
         if (!(RampFraction > 0 && RampFraction <= 1)) throw SparsePruneException.Argument("InvalidRampFraction", $"-RampFraction must be above 0 and at most 1; got {RampFraction.ToString(CultureInfo.InvariantCulture)}.");
         if (!(RegrowFraction > 0 && RegrowFraction <= 1)) throw SparsePruneException.Argument("InvalidRegrowFraction", $"-RegrowFraction must be above 0 and at most 1 (0.3 moves 30 % of each layer's weights at the first update); got {RegrowFraction.ToString(CultureInfo.InvariantCulture)}.");
-        if (Schedule == PruneSchedule.RigL && request.Structure != PruneStructure.Connection)
-            throw SparsePruneException.Argument("ScheduleNeedsConnections", $"-Schedule RigL drops and regrows single connections; -Structure {request.Structure} removes whole units. Use -Structure Connection, or -Schedule Gradual for neurons.");
-        if (Schedule == PruneSchedule.RigL && request.Scope == PruneScope.Global)
-            throw SparsePruneException.Argument("ParameterNotApplicable", "-Schedule RigL keeps each layer's count of weights constant while it regrows: give -Scope ERK (its default) or Layer, not Global.");
-        if (Schedule == PruneSchedule.RigL && request.Criterion != PruneCriterion.L1)
-            throw SparsePruneException.Argument("ParameterNotApplicable", $"-Schedule RigL drops the smallest weights by magnitude and regrows by gradient; -Criterion {request.Criterion} does not apply. Leave it out.");
+        string regrowing = Schedule == PruneSchedule.RigL ? "-Schedule RigL" : "-Schedule Gradual -Regrow";
+        if (Regrows && request.Structure != PruneStructure.Connection)
+            throw SparsePruneException.Argument("ScheduleNeedsConnections", $"{regrowing} drops and regrows single connections; -Structure {request.Structure} removes whole units. Use -Structure Connection, or -Schedule Gradual without -Regrow for neurons.");
+        if (Regrows && request.Scope == PruneScope.Global)
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"{regrowing} keeps each layer's count of weights constant while it regrows: give -Scope ERK or Layer, not Global.");
+        if (Regrows && request.Criterion != PruneCriterion.L1)
+            throw SparsePruneException.Argument("ParameterNotApplicable", $"{regrowing} drops the smallest weights by magnitude and regrows by gradient; -Criterion {request.Criterion} does not apply. Leave it out.");
         if (RewindEpoch < 0) throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch must be 0 (initialization) or a later epoch of the first training; got {RewindEpoch}.");
         if (FineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {FineTuneEpochs}.");
         Training.Validate();
