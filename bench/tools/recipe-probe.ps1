@@ -6,7 +6,8 @@
     LeNet-300-100 on Fashion-MNIST, the shared recipe (pruning-recipe.psd1): per seed a dense
     pre-training and its dense twin (the same epochs), then each variant pruned to each target,
     every drop paired with its seed's twin. Variants: Gradual (the accuracy bench's recipe),
-    GradualKD (the same, distilling from the twin), RigL, RigLKD. Prints a table and writes
+    GradualKD (the same, distilling from the twin), GradualRegrow (-Schedule Gradual -Regrow),
+    RigL, RigLKD. Prints a table and writes
     recipe-probe.json to -ResultsDir. A few seeds give a direction, not a measurement: the
     accuracy bench's 5-seed intervals decide.
 .EXAMPLE
@@ -17,40 +18,61 @@ param(
     [string] $ResultsDir = (Join-Path $PSScriptRoot '../results'),
     [double[]] $Targets = @(0.99, 0.995),
     [int[]] $Seeds = @(0, 1),
-    [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
+    [ValidateSet('Gradual', 'GradualKD', 'GradualRegrow', 'RigL', 'RigLKD')] [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
     [double] $Temperature = 4,
     [double] $DistillationWeight = 0.9,
     [double] $RegrowFraction = 0.3,
     # RigL's own update interval and ramp (default: the recipe's, as Gradual uses them).
     [int] $RigLUpdateEvery = 0,
-    [double] $RigLRampFraction = 0
+    [double] $RigLRampFraction = 0,
+    # Recipe overrides for the twin and every variant alike (0/empty: the shared recipe's).
+    [int] $PruneEpochs = 0,
+    [string] $LearningRateSchedule = '',
+    [double] $LearningRate = 0,
+    [double] $RampFraction = 0,
+    [int] $UpdateEvery = 0,
+    [ValidateSet('Connection', 'Neuron')] [string] $Structure = 'Connection',
+    [string] $Criterion = 'L1',
+    [string] $Scope = 'ERK',
+    # Above 0: every variant first deletes this fraction of each hidden layer's neurons (one shot,
+    # by L1 row norm), so the connections left spread over fewer, denser neurons.
+    [double] $NeuronFirst = 0
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 Import-Module $ModulePath -Force
 $recipe = (Import-PowerShellDataFile (Join-Path $PSScriptRoot 'pruning-recipe.psd1')).Full
+if ($PruneEpochs -gt 0) { $recipe.PruneEpochs = $PruneEpochs }
+if ($LearningRateSchedule) { $recipe.LearningRateSchedule = $LearningRateSchedule }
+if ($LearningRate -gt 0) { $recipe.LearningRate = $LearningRate }
+if ($RampFraction -gt 0) { $recipe.RampFraction = $RampFraction }
+if ($UpdateEvery -gt 0) { $recipe.UpdateEvery = $UpdateEvery }
 $data = Get-Dataset FashionMnist
 $train = @{ Dataset = $data; BatchSize = $recipe.BatchSize; LearningRate = $recipe.LearningRate }
 
 $rows = foreach ($seed in $Seeds) {
     $start = New-Mlp -Layers $recipe.Widths -Seed $seed | Invoke-Training @train -Epochs $recipe.DenseEpochs
-    $twin = $start | Copy-Mlp | Invoke-Training @train -Epochs $recipe.PruneEpochs
+    $twin = $start | Copy-Mlp | Invoke-Training @train -Epochs $recipe.PruneEpochs -LearningRateSchedule $recipe.LearningRateSchedule
     $twinAccuracy = ($twin | Get-CompressionReport -Dataset $data).Metric
     foreach ($target in $Targets) {
         foreach ($variant in $Variants) {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $prune = @{
-                Dataset = $data; Ratio = $target; Scope = 'ERK'; BatchSize = $recipe.BatchSize; Epochs = $recipe.PruneEpochs
+                Dataset = $data; Ratio = $target; Structure = $Structure; Criterion = $Criterion; Scope = $Scope
+                LearningRateSchedule = $recipe.LearningRateSchedule; BatchSize = $recipe.BatchSize; Epochs = $recipe.PruneEpochs
                 UpdateEvery = $recipe.UpdateEvery; RampFraction = $recipe.RampFraction; FineTuneLearningRate = $recipe.LearningRate
                 Schedule = if ($variant -like 'RigL*') { 'RigL' } else { 'Gradual' }
             }
+            if ($variant -eq 'GradualRegrow') { $prune.Regrow = $true; $prune.RegrowFraction = $RegrowFraction }
             if ($variant -like 'RigL*') {
                 $prune.RegrowFraction = $RegrowFraction
                 if ($RigLUpdateEvery -gt 0) { $prune.UpdateEvery = $RigLUpdateEvery }
                 if ($RigLRampFraction -gt 0) { $prune.RampFraction = $RigLRampFraction }
             }
             if ($variant -like '*KD') { $prune.Teacher = $twin; $prune.Temperature = $Temperature; $prune.DistillationWeight = $DistillationWeight }
-            $pruned = $start | Copy-Mlp | Invoke-Pruning @prune
+            $copy = $start | Copy-Mlp
+            if ($NeuronFirst -gt 0) { $copy = $copy | Invoke-Pruning -Structure Neuron -Ratio $NeuronFirst -Criterion L1 }
+            $pruned = $copy | Invoke-Pruning @prune
             $accuracy = ($pruned | Get-CompressionReport -Dataset $data).Metric
             $row = [pscustomobject]@{ Seed = $seed; Target = $target; Variant = $variant; Accuracy = $accuracy; Twin = $twinAccuracy; DropPt = 100 * ($twinAccuracy - $accuracy); Seconds = $clock.Elapsed.TotalSeconds }
             Write-Host ('seed {0} {1} {2,-10} {3:P2} (twin {4:P2}) drop {5:0.00} pt, {6:0} s' -f $seed, $target, $variant, $accuracy, $twinAccuracy, $row.DropPt, $row.Seconds)
@@ -67,5 +89,5 @@ $summary = $rows | Group-Object Target, Variant | ForEach-Object {
 }
 $summary | Format-Table @{ n = 'Target'; e = { '{0:0.###}' -f $_.Target } }, Variant, MeanDropPt, PerSeed | Out-String | Write-Host
 New-Item -ItemType Directory -Force $ResultsDir | Out-Null
-[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rigl_update_every = $RigLUpdateEvery; rigl_ramp_fraction = $RigLRampFraction; rows = @($rows); summary = @($summary) } |
+[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rigl_update_every = $RigLUpdateEvery; rigl_ramp_fraction = $RigLRampFraction; structure = $Structure; neuron_first = $NeuronFirst; criterion = $Criterion; scope = $Scope; rows = @($rows); summary = @($summary) } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $ResultsDir 'recipe-probe.json')
