@@ -77,17 +77,15 @@ internal sealed class RigLHook : ITrainingHook, IDisposable
             if (k <= 0) continue;
             var flatKeep = keep.flatten();
             var flatWeight = layer.Weight.flatten();
-            // Lowest magnitudes among the present; ties go to the lower index (a stable order).
+            // Lowest magnitudes among the present; ties go to the lower index (Ranking.LowestK:
+            // linear time, the set a stable sort would give).
             var dropScores = flatWeight.abs().masked_fill(flatKeep.logical_not(), float.PositiveInfinity);
-            var drop = dropScores.sort(0, descending: false, stable: true).Indices.narrow(0, 0, k);
+            var drop = Ranking.LowestK(dropScores, k).to_type(ScalarType.Bool);
             // Largest dense gradients among the masked (not deleted, not present before this update).
             var candidates = layer.Deleted is { } deleted ? flatKeep.logical_or(deleted.flatten()) : flatKeep;
-            var growScores = gradients[l].flatten().masked_fill(candidates, float.NegativeInfinity);
-            var grow = growScores.sort(0, descending: true, stable: true).Indices.narrow(0, 0, k);
-            var newKeep = flatKeep.clone();
-            newKeep.index_fill_(0, drop, false);
-            newKeep.index_fill_(0, grow, true);
-            newKeep = newKeep.reshape(keep.shape);
+            var growScores = gradients[l].flatten().neg().masked_fill(candidates, float.PositiveInfinity);
+            var grow = Ranking.LowestK(growScores, k).to_type(ScalarType.Bool);
+            var newKeep = flatKeep.logical_and(drop.logical_not()).logical_or(grow).reshape(keep.shape);
             // Dropped weights leave at 0 and regrown ones start at 0 (nothing is kept behind the mask).
             var weight = layer.Weight.masked_fill(newKeep.logical_not(), 0f).masked_fill(newKeep.logical_and(keep.logical_not()), 0f);
             layer.SetWeight(weight.DetachFromDisposeScope());

@@ -76,10 +76,10 @@ internal static class RigLSchedule
             using var scope = NewDisposeScope();
             long keepCount = layer.PresentWeights - Math.Max(0, Ranking.FloorCount(targets[l], baseline[l]) - (baseline[l] - layer.PresentWeights));
             var values = layer.Underlying();
-            var scores = values.abs().flatten();
-            if (layer.Deleted is { } deleted) scores = scores.masked_fill(deleted.flatten(), float.NegativeInfinity);
-            var kept = scores.sort(0, descending: true, stable: true).Indices.narrow(0, 0, keepCount);
-            var keep = zeros(scores.shape[0], dtype: ScalarType.Bool).index_fill_(0, kept, true).reshape(layer.Weight.shape);
+            // The largest magnitudes are the lowest negated ones (ties: the lower index).
+            var scores = values.abs().flatten().neg();
+            if (layer.Deleted is { } deleted) scores = scores.masked_fill(deleted.flatten(), float.PositiveInfinity);
+            var keep = Ranking.LowestK(scores, keepCount).to_type(ScalarType.Bool).reshape(layer.Weight.shape);
             layer.SetWeight(values.masked_fill(keep.logical_not(), 0f).DetachFromDisposeScope());
             layer.SetMask(keep.DetachFromDisposeScope(), zeros_like(values).DetachFromDisposeScope());
         }
