@@ -4,7 +4,7 @@
     How much SparsePrune can remove before accuracy falls: LeNet-300-100 on Fashion-MNIST.
 .DESCRIPTION
     A dense LeNet-300-100 (784-300-100-10, ReLU, Adam) is trained, then pruned
-      - by connections to 95, 98, 99 and 99.5 % overall sparsity, and
+      - by connections to 95, 98, 99, 99.5 and 99.8 % overall sparsity (99.8: reported, no target), and
       - by neurons, removing 50 % and 80 % of the hidden neurons,
     each with the schedule and criterion below. Every pruned model is compared with its dense
     twin: the same model trained through the same calls (same epochs, same learning-rate
@@ -40,14 +40,18 @@ Import-Module $ModulePath -Force
 # L1 (half) or L2 (80 %) row norm. The dense twin
 # gets the same training calls with nothing pruned. A cosine learning rate helped the dense
 # twin more than the pruned models, and global magnitude ranking with a per-layer cap did
-# worse than ERK at 98 % and above.
+# worse than ERK at 98 % and above. Connections also drop and regrow on the ramp (-Regrow, the
+# RigL update at every target update, a_0 0.3): on probe seeds 2 and 3 it lost about half a point
+# less at 99 % and 0.4 less at 99.5 % than plain Gradual, and no more at 95 and 98 %. Distillation from the twin, RigL from the target, a cosine
+# rate, longer schedules and removing neurons first did not help (README, "What was tried").
 $recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
 $recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
 $settings = @(
-    @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK' }
-    @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'ERK' }
-    @{ Structure = 'Connection'; Target = 0.99; Criterion = 'L1'; Scope = 'ERK' }
-    @{ Structure = 'Connection'; Target = 0.995; Criterion = 'L1'; Scope = 'ERK' }
+    @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
+    @{ Structure = 'Connection'; Target = 0.98; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
+    @{ Structure = 'Connection'; Target = 0.99; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
+    @{ Structure = 'Connection'; Target = 0.995; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
+    @{ Structure = 'Connection'; Target = 0.998; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
     @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer' }
     @{ Structure = 'Neuron'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer' }
 )
@@ -63,6 +67,7 @@ if ($Quick) {
         @{ Structure = 'Connection'; Target = 0.8; Criterion = 'L2'; Scope = 'Layer'; Schedule = 'LotteryTicket' }
         @{ Structure = 'Neuron'; Target = 0.5; Criterion = 'L1'; Scope = 'Layer'; Distill = $true }
         @{ Structure = 'Connection'; Target = 0.9; Criterion = 'L1'; Scope = 'ERK'; Schedule = 'RigL' }
+        @{ Structure = 'Connection'; Target = 0.9; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }
     )
 }
 else {
@@ -89,6 +94,7 @@ function Invoke-Recipe {
     }
     if ($Setting.ContainsKey('MaxLayerSparsity')) { $common.MaxLayerSparsity = $Setting.MaxLayerSparsity }
     if ($Setting.ContainsKey('Distill') -and $Setting.Distill) { $common.Teacher = $Teacher }
+    if ($Setting.ContainsKey('Regrow') -and $Setting.Regrow) { $common.Regrow = $true }
     if ($Setting.ContainsKey('RegrowFraction')) { $common.RegrowFraction = $Setting.RegrowFraction }
     switch ($schedule) {
         { $_ -in 'Gradual', 'RigL' } {
@@ -155,6 +161,7 @@ $runs = foreach ($s in $settings) {
         criterion = $s.Criterion
         scope = $s.Scope
         distilled = [bool]($s.ContainsKey('Distill') -and $s.Distill)
+        regrow = [bool]($s.ContainsKey('Regrow') -and $s.Regrow) -or ($s.ContainsKey('Schedule') -and $s.Schedule -eq 'RigL')
         target = $s.Target
         overall_sparsity = ($rows.OverallSparsity | Measure-Object -Average).Average
         neuron_fraction = ($rows.NeuronFraction | Measure-Object -Average).Average
@@ -200,20 +207,21 @@ $result = [ordered]@{
 $targets = @{ 'Connection 0.95' = 0.2; 'Connection 0.98' = 0.4; 'Connection 0.99' = 0.7; 'Connection 0.995' = 1.5; 'Neuron 0.5' = 0.3; 'Neuron 0.8' = 1.0 }
 function Get-Verdict($Run) {
     $t = $targets["$($Run.structure) $($Run.target)"]
-    if ($null -eq $t -or $Quick) { return '' }
+    if ($Quick) { return '' }
+    if ($null -eq $t) { return 'reported, no target' }
     $verdict = if ($null -ne $Run.drop_ci95_pt[1] -and $Run.drop_ci95_pt[1] -le $t) { 'clearly met' } elseif ($Run.drop_pt -le $t) { 'met' } else { 'missed' }
     "≤ $t $verdict"
 }
 $md = @(
     "LeNet-300-100 on $($data.Name): dense baseline $('{0:P2}' -f $result.baseline.accuracy) after $($result.baseline.epochs) epochs (pruning starts from the dense model after $($recipe.DenseEpochs): $('{0:P2}' -f $result.baseline.pretrained_accuracy)); each pruned model is compared with its dense twin, trained the same $($recipe.DenseEpochs + $recipe.PruneEpochs) epochs through the same calls. Drop: the mean of the $(@($Seeds).Count) paired differences (seeds $($Seeds -join ', ')) with its 95 % confidence interval (t distribution); spread = largest minus smallest drop. A target is met when the mean meets it, clearly met when the interval's upper end does too.",
     '',
-    '| structure | schedule | criterion | scope | distilled | overall sparsity | hidden neurons removed | accuracy | dense, same epochs | drop (pt) | 95 % CI (pt) | spread (pt) | target (pt) | s per seed |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    '| structure | schedule | criterion | scope | distilled | regrowth | overall sparsity | hidden neurons removed | accuracy | dense, same epochs | drop (pt) | 95 % CI (pt) | spread (pt) | target (pt) | s per seed |',
+    '|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
 ) + ($runs | ForEach-Object {
         $ci = if ($null -ne $_.drop_ci95_pt[0]) { '{0:0.00} .. {1:0.00}' -f $_.drop_ci95_pt[0], $_.drop_ci95_pt[1] } else { '' }
-        '| {0} | {1} | {2} | {3} | {13} | {4:0.00} % | {5:0.0} % | {6:0.00} % | {7:0.00} % | {8:0.00} | {9} | {10:0.00} | {11} | {12:0} |' -f $_.structure, $_.schedule, $_.criterion, $_.scope,
+        '| {0} | {1} | {2} | {3} | {13} | {14} | {4:0.00} % | {5:0.0} % | {6:0.00} % | {7:0.00} % | {8:0.00} | {9} | {10:0.00} | {11} | {12:0} |' -f $_.structure, $_.schedule, $_.criterion, $_.scope,
         (100 * $_.overall_sparsity), (100 * $_.neuron_fraction), (100 * $_.accuracy), (100 * $_.dense_same_epochs_accuracy), $_.drop_pt, $ci, $_.spread_pt,
-        (Get-Verdict $_), $_.seconds, $(if ($_.distilled) { 'yes' } else { 'no' })
+        (Get-Verdict $_), $_.seconds, $(if ($_.distilled) { 'yes' } else { 'no' }), $(if ($_.regrow) { 'yes' } else { 'no' })
     })
 $md += ''
 $md += "Total: $('{0:0}' -f $result.total_seconds) s."
