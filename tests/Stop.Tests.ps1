@@ -111,12 +111,13 @@ Describe 'Stopping the long paths of Invoke-Pruning and Measure-LayerSensitivity
 
         # Runs $Script on a copy of the trained model in a second runspace, stops it (what Ctrl+C
         # does) once it has written $Records progress records, and returns what a user would see.
-        function script:Invoke-AndStop([scriptblock] $Script, [int] $Records = 2) {
+        # $Arguments reaches the script as a fourth argument.
+        function script:Invoke-AndStop([scriptblock] $Script, [int] $Records = 2, [hashtable] $Arguments = @{}) {
             $model = $Trained | Copy-Mlp
             $before = [pscustomobject]@{ Print = Get-ModelFingerprint $model; History = $model.History.Count }
             $shell = [powershell]::Create()
             try {
-                $null = $shell.AddScript($Script).AddArgument($script:ModulePath).AddArgument($model).AddArgument($Digits)
+                $null = $shell.AddScript($Script).AddArgument($script:ModulePath).AddArgument($model).AddArgument($Digits).AddArgument($Arguments)
                 $handle = $shell.BeginInvoke()
                 $wait = [Diagnostics.Stopwatch]::StartNew()
                 while ($shell.Streams.Progress.Count -lt $Records -and -not $handle.IsCompleted -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
@@ -183,6 +184,25 @@ Describe 'Stopping the long paths of Invoke-Pruning and Measure-LayerSensitivity
         $r.Model.History[-1].Operation | Should -Be 'GradualPrune'
         $r.Model.History[-1].Note | Should -Match 'stopped in epoch'
         $r.Model.Weights | Should -BeLessThan $r.Model.Baseline.Weights -Because 'the updates before the stop pruned'
+        Assert-Usable $r.Model
+    }
+
+    It '<Schedule>: the weights stay masked at the last target reached, and the history says where it stopped' -ForEach @(
+        @{ Schedule = 'Gradual -Regrow'; Operation = 'GradualPrune'; Arguments = @{ Schedule = 'Gradual'; Regrow = $true } }
+        @{ Schedule = 'RigL'; Operation = 'RigLPrune'; Arguments = @{ Schedule = 'RigL' } }
+    ) {
+        $r = Invoke-AndStop -Records 4 -Arguments $Arguments {
+            param($ModulePath, $Model, $Data, $Arguments)
+            Import-Module $ModulePath
+            $Model | Invoke-Pruning @Arguments -Ratio 0.9 -Scope ERK -Epochs 500 -UpdateEvery 5 -Dataset $Data -Seed 2
+        }
+        $r.Started | Should -BeTrue
+        $r.State | Should -Be 'Stopped'
+        $r.StopSeconds | Should -BeLessThan 10
+        $r.Model.History[-1].Operation | Should -Be $Operation
+        $r.Model.History[-1].Note | Should -Match 'stopped in epoch'
+        $r.Model.Weights | Should -Be $r.Model.Baseline.Weights -Because 'regrowing schedules mask until their end; a stop deletes nothing'
+        ($r.Model.Layers.NonZeroWeights | Measure-Object -Sum).Sum | Should -BeLessThan $r.Model.Baseline.Weights -Because 'the updates before the stop masked weights'
         Assert-Usable $r.Model
     }
 
