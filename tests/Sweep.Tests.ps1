@@ -229,6 +229,49 @@ Describe 'Failures' {
     }
 }
 
+Describe 'A sweep with -Teacher' {
+    BeforeAll {
+        # Another width than the model: distillation needs only the same inputs and outputs.
+        $script:Teacher = New-Mlp -Layers 64, 48, 10 -Seed 9 -Name teacher | Invoke-Training -Dataset $Data -Epochs 4 -Seed 9
+        $script:TeacherPrint = Get-ModelFingerprint $Teacher
+        $script:KdGrid = [ordered]@{ Ratio = 0.5, 0.8; FineTuneEpochs = 1; Temperature = 2, 4 }
+        $script:Distilled = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $KdGrid -Teacher $Teacher)
+    }
+
+    It 'distils every point: each result is what Invoke-Pruning -Teacher gives run by hand' {
+        $Distilled.Count | Should -Be 4
+        foreach ($r in $Distilled) {
+            $direct = $Model | Copy-Mlp | Invoke-Pruning -Dataset $Data -Ratio $r.Ratio -FineTuneEpochs 1 -Temperature $r.Temperature -Teacher $Teacher -Seed 0 |
+                Get-CompressionReport -Dataset $Data
+            $r.Metric.ToString('R') | Should -Be $direct.Metric.ToString('R') -Because "point $($r.Point) ($($r.Settings)) distils as the cmdlet does"
+        }
+        Get-ModelFingerprint $Teacher | Should -BeExactly $TeacherPrint -Because 'the teacher is only read'
+    }
+
+    It 'gives the same results over worker processes, and a sweep id of its own' {
+        $session = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $KdGrid -Teacher $Teacher -ThreadsPerWorker 1)
+        $workers = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $KdGrid -Teacher $Teacher -ThrottleLimit 2)
+        Get-Comparable $workers | Should -Be (Get-Comparable $session)
+        ($workers.Temperature | Sort-Object -Unique) | Should -Be @(2, 4)
+        $other = New-Mlp -Layers 64, 16, 10 -Seed 10 | Invoke-Training -Dataset $Data -Epochs 1 -Seed 10
+        $withOther = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Ratio = 0.5; FineTuneEpochs = 1 } -Teacher $other)
+        $without = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Ratio = 0.5; FineTuneEpochs = 1 })
+        $withOther[0].SweepId | Should -Not -Be $without[0].SweepId -Because 'result files of a sweep with another teacher must not be taken for this one'
+        Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+
+    It 'fails a point whose pruning does not train, saying what to give, and runs the others' {
+        $r = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @(@{ Ratio = 0.5 }, @{ Ratio = 0.5; FineTuneEpochs = 1 }) -Teacher $Teacher -ErrorVariable failed -ErrorAction SilentlyContinue)
+        $r.Point | Should -Be @(1)
+        $failed.Count | Should -Be 1
+        "$($failed[0])" | Should -BeLike '*-FineTuneEpochs*'
+    }
+
+    It 'refuses Teacher as a grid key: the sweep gives it' {
+        { $Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Teacher = 'x' } } | Should -Throw -ErrorId 'UnknownSweepParameter,*'
+    }
+}
+
 Describe 'Results in the pipeline' {
     BeforeAll { $script:Results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid @{ Ratio = 0.3, 0.7; Bits = 4 }) }
 

@@ -67,6 +67,9 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
     /// <summary>A folder for one result file per point (atomic writes); points already there are not run again.</summary>
     [Parameter] public string? ResultPath { get; set; }
 
+    /// <summary>Every point's pruning (and its quantization when that fine-tunes) distils from this model.</summary>
+    [Parameter] public Mlp? Teacher { get; set; }
+
     /// <summary>Adds each point's compressed model to its result (Model).</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -84,7 +87,8 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         // What every worker gets: the model and data set as bytes, read under shared access to the model.
         var modelBytes = Guard(Model, () => SpmlpFormat.CanonicalBytes(Model));
         var dataBytes = data is null ? null : Guard(data, () => DatasetBytes.ToBytes(data));
-        var sweepId = SweepId(modelBytes, dataBytes, points);
+        var teacherBytes = Teacher is null ? null : Guard(Teacher, () => SpmlpFormat.CanonicalBytes(Teacher));
+        var sweepId = SweepId(modelBytes, dataBytes, teacherBytes, points);
         var mine = points.Where(p => p.Index % _shards == _shard).ToList();
 
         var todo = new List<SweepPoint>();
@@ -94,7 +98,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
             if (existing is null) { todo.Add(point); continue; }
             if (existing.SweepId != sweepId)
                 Fail("SweepResultMismatch", ErrorKind.ResourceExists,
-                    $"'{Path.Combine(resultPath!, SweepResultFile.FileName(point.Index))}' holds a result of another sweep (id {existing.SweepId}; this one is {sweepId}: another model, data set, grid or seed). Give an empty -ResultPath, or the one of this sweep.", resultPath);
+                    $"'{Path.Combine(resultPath!, SweepResultFile.FileName(point.Index))}' holds a result of another sweep (id {existing.SweepId}; this one is {sweepId}: another model, data set, teacher, grid or seed). Give an empty -ResultPath, or the one of this sweep.", resultPath);
             WriteVerbose($"Point {point.Index} ({point.Describe()}) already has a result in '{resultPath}': not run again.");
             WriteObject(SweepOutput.Wrap(existing));
         }
@@ -104,7 +108,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         var dataFile = ParameterSetName == ProcessSet && dataBytes is not null ? Guard(data, () => WriteDatasetFile(dataBytes)) : null;
         var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes, dataFile,
             ThreadsPerWorker ?? (ParameterSetName == ProcessSet ? Math.Max(1, Environment.ProcessorCount / ThrottleLimit) : 0),
-            sweepId, points.Count, PassThru);
+            sweepId, points.Count, PassThru, teacherBytes);
         int sessionThreads = TorchSharp.torch.get_num_threads();
         SweepDispatcher? dispatcher = null;
         try
@@ -224,12 +228,14 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         return (i, n);
     }
 
-    /// <summary>The fingerprint of the sweep: its model, data set and every point of the whole grid (shards agree on it).</summary>
-    private static string SweepId(byte[] model, byte[]? data, IReadOnlyList<SweepPoint> points)
+    /// <summary>The fingerprint of the sweep: its model, data set, teacher and every point of the whole grid (shards agree on it).</summary>
+    private static string SweepId(byte[] model, byte[]? data, byte[]? teacher, IReadOnlyList<SweepPoint> points)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(model);
         hash.AppendData(data ?? Array.Empty<byte>());
+        // No bytes without a teacher: the ids of sweeps without one stay as they were.
+        hash.AppendData(teacher ?? Array.Empty<byte>());
         foreach (var p in points) hash.AppendData(Encoding.UTF8.GetBytes(p.ToJson()));
         return Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant();
     }

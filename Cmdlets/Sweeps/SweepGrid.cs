@@ -16,7 +16,7 @@ namespace SparsePrune.Cmdlets;
 /// </summary>
 internal static class SweepGrid
 {
-    private static readonly string[] NotInGrid = { "Model", "Dataset" };
+    private static readonly string[] NotInGrid = { "Model", "Dataset", "Teacher" };
     private static readonly IReadOnlyDictionary<string, Type> PruningParameters = ParametersOf(typeof(InvokePruningCommand));
     private static readonly IReadOnlyDictionary<string, Type> QuantizationParameters = ParametersOf(typeof(InvokeQuantizationCommand));
 
@@ -124,7 +124,7 @@ internal static class SweepGrid
         var known = PruningParameters.Keys.Concat(QuantizationParameters.Keys).Except(NotInGrid).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase);
         throw SparsePruneException.Argument("UnknownSweepParameter",
             $"-Grid key '{name}' is not a parameter of Invoke-Pruning or Invoke-Quantization. A point's keys are {string.Join(", ", known)}, 'Seed' and 'Script' "
-            + "(prefix 'Quantization.' for a parameter both cmdlets have, e.g. 'Quantization.FineTuneEpochs'); the sweep gives -Dataset itself.");
+            + "(prefix 'Quantization.' for a parameter both cmdlets have, e.g. 'Quantization.FineTuneEpochs'); the sweep gives -Dataset and -Teacher itself.");
     }
 
     private static IReadOnlyDictionary<string, Type> ParametersOf(Type cmdlet) =>

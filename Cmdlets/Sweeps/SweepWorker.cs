@@ -63,7 +63,7 @@ internal abstract class SweepWorker : IDisposable
             .AddParameter("DatasetBytes", ReadsFiles && setup.DatasetFile is not null ? null : setup.DatasetBytes)
             .AddParameter("DatasetFile", ReadsFiles ? setup.DatasetFile : null).AddParameter("Threads", setup.Threads)
             .AddParameter("WorkersOnHost", WorkersOnHost).AddParameter("SweepId", setup.SweepId)
-            .AddParameter("Points", setup.Points).AddParameter("Worker", Name));
+            .AddParameter("Points", setup.Points).AddParameter("Worker", Name).AddParameter("TeacherBytes", setup.TeacherBytes));
         var info = ready.LastOrDefault() ?? throw new InvalidOperationException("the worker did not report when it started");
         ComputerName = info.Properties["ComputerName"]?.Value?.ToString() ?? "";
         Threads = Convert.ToInt32(info.Properties["Threads"]?.Value ?? 0);

@@ -15,7 +15,9 @@ function Initialize-SparsePruneSweepWorker {
         [int] $WorkersOnHost,
         [string] $SweepId,
         [int] $Points,
-        [string] $Worker
+        [string] $Worker,
+        # The model every point distils from (Invoke-PruningSweep -Teacher), as .spmlp bytes.
+        [byte[]] $TeacherBytes
     )
     $ErrorActionPreference = 'Stop'
     if ($ModulePath) { Import-Module -Name $ModulePath } else { Import-Module -Name SparsePrune }
@@ -29,6 +31,8 @@ function Initialize-SparsePruneSweepWorker {
         SweepId    = $SweepId
         Points     = $Points
         Worker     = $Worker
+        # Read once: distillation only reads the teacher, so every point may share it.
+        Teacher    = if ($TeacherBytes) { [SparsePrune.SpmlpFormat]::FromBytes($TeacherBytes, 'the sweep''s teacher') } else { $null }
     }
     [pscustomobject]@{ ComputerName = [Environment]::MachineName; ProcessId = $PID; Threads = [TorchSharp.torch]::get_num_threads() }
 }
@@ -49,6 +53,8 @@ function Invoke-SparsePruneSweepPoint {
             if ($splat.Count -eq 0) { continue }
             $splat.Seed = $point.Seed
             if ($Dataset) { $splat.Dataset = $Dataset }
+            # Pruning always distils from the teacher; quantization when it fine-tunes (else it does not train).
+            if ($state.Teacher -and ($step -eq 'Pruning' -or $splat.FineTuneEpochs -gt 0)) { $splat.Teacher = $state.Teacher }
             $out = if ($step -eq 'Pruning') {
                 Invoke-Pruning -Model $model @splat -Confirm:$false -WarningAction SilentlyContinue
             } else {
