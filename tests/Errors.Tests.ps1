@@ -55,11 +55,11 @@ Describe 'Bad input' {
             Act = { param($c) $c.Model | Set-Sparsity -Sparsity 1.5 } }
         @{ Case = 'Invoke-Pruning -Ratio 1'; ErrorId = 'InvalidRatio'; Category = 'InvalidArgument'; Hint = 'below 1'
             Act = { param($c) $c.Model | Invoke-Pruning -Ratio 1 } }
-        @{ Case = 'Invoke-Training on a data set with other features'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+        @{ Case = 'Invoke-Training on a data set with other features'; ErrorId = 'FeatureMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) $c.Model | Invoke-Training -Dataset $c.Digits -Epochs 1 } }
-        @{ Case = 'Invoke-Pruning -FineTuneEpochs on a data set with other features'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+        @{ Case = 'Invoke-Pruning -FineTuneEpochs on a data set with other features'; ErrorId = 'FeatureMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 1 -Dataset $c.Digits } }
-        @{ Case = 'Measure-Mlp on a data set with other features'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+        @{ Case = 'Measure-Mlp on a data set with other features'; ErrorId = 'FeatureMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) Measure-Mlp $c.Model -Dataset $c.Digits } }
         @{ Case = 'Invoke-Mlp with a row of 3 values for 4 inputs'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '4'
             Act = { param($c) Invoke-Mlp -Model $c.Model -InputObject ([double[]](1, 2, 3)) } }
@@ -95,7 +95,7 @@ Describe 'Bad input' {
             Act = { param($c) New-Mlp 4, 3 -Seed 1 | Invoke-Training -Epochs 1 } }
         @{ Case = 'Invoke-Training -Epochs -1'; ErrorId = 'InvalidEpochs'; Category = 'InvalidArgument'; Hint = '0 or more'
             Act = { param($c) $c.Model | Invoke-Training -Epochs -1 } }
-        @{ Case = 'Set-Sparsity with a data set with other features'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+        @{ Case = 'Set-Sparsity with a data set with other features'; ErrorId = 'FeatureMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) $c.Model | Set-Sparsity 0.5 -Dataset $c.Digits } }
         @{ Case = 'Set-Sparsity -Layer of a layer that does not exist'; ErrorId = 'LayerOutOfRange'; Category = 'InvalidArgument'; Hint = '0..1'
             Act = { param($c) $c.Model | Set-Sparsity 0.5 -Layer 2 } }
@@ -135,7 +135,7 @@ Describe 'Bad input' {
             Act = { param($c) Get-Dataset Digits -Path (Split-Path $c.Missing) } }
         @{ Case = 'Get-Dataset FashionMnist -TestFraction'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = 'official'
             Act = { param($c) Get-Dataset FashionMnist -TestFraction 0.5 } }
-        @{ Case = 'Import-Mlp -Dataset that does not fit the model'; ErrorId = 'FeatureCountMismatch'; Category = 'InvalidArgument'; Hint = '64'
+        @{ Case = 'Import-Mlp -Dataset that does not fit the model'; ErrorId = 'FeatureMismatch'; Category = 'InvalidArgument'; Hint = '64'
             Act = { param($c) Import-Mlp $c.Valid -Dataset $c.Digits } }
         @{ Case = 'Invoke-Pruning -FineTuneLearningRate without -FineTuneEpochs'; ErrorId = 'ParameterNotApplicable'; Category = 'InvalidArgument'; Hint = '-FineTuneEpochs'
             Act = { param($c) $c.Model | Invoke-Pruning -Ratio 0.5 -FineTuneLearningRate 0.01 } }

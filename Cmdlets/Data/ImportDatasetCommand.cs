@@ -15,6 +15,8 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
 
     /// <summary>The target column (CSV; default: the last column).</summary>
     [Parameter] public string? TargetColumn { get; set; }
+    /// <summary>CSV columns that are not features (an ID, a date): left out of the data set.</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string[]? ExcludeColumn { get; set; }
     [Parameter] public TaskKind? Task { get; set; }
     [Parameter] public double TestFraction { get; set; } = 0.2;
     [Parameter] public int Seed { get; set; } = 42;
@@ -31,9 +33,11 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"IDX files keep their official train/test split, so -TestFraction does not apply to '{full}'.", full);
         if (idx && TargetColumn is not null)
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-TargetColumn names a CSV column; '{full}' holds IDX files, whose labels are the target.", full);
+        if (idx && ExcludeColumn is not null)
+            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-ExcludeColumn names CSV columns; '{full}' holds IDX files, whose pixels are all features.", full);
         var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
         WriteObject(Guard(full, () => idx
             ? DatasetLoader.FromIdxFolder(full, options, Name)
-            : DatasetLoader.FromCsv(full, TargetColumn, options, Name)));
+            : DatasetLoader.FromCsv(full, TargetColumn, options, Name, ExcludeColumn)));
     }
 }

@@ -5,22 +5,40 @@ using System.Management.Automation;
 namespace SparsePrune.Cmdlets;
 
 /// <summary>Invoke-Mlp: predictions for raw input rows (arrays of numbers or objects with the feature properties).</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "Mlp")]
+[Cmdlet(VerbsLifecycle.Invoke, "Mlp", DefaultParameterSetName = ModelSet)]
 [OutputType(typeof(ClassPrediction), typeof(RegressionPrediction))]
 public sealed class InvokeMlpCommand : SparsePruneCmdlet
 {
+    /// <summary>Rows from the pipeline, the model named: Import-Csv x.csv | Invoke-Mlp $model.</summary>
+    private const string RowsSet = "Rows";
+    /// <summary>The model from the pipeline, as every other model cmdlet takes it: $model | Invoke-Mlp -InputObject $rows.</summary>
+    private const string ModelSet = "Model";
+
     private const int BatchRows = 1024;
     private readonly List<float> _pending = new();
     private int _pendingRows;
     private long _row;
 
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = RowsSet)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ModelSet)]
     public Mlp Model { get; set; } = null!;
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = RowsSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ModelSet)]
     public PSObject InputObject { get; set; } = null!;
 
     protected override void ProcessRecord()
+    {
+        AddRows();
+        // Each piped model predicts the same rows, numbered from 0: flush before the next model comes.
+        if (ParameterSetName == ModelSet)
+        {
+            Flush();
+            _row = 0;
+        }
+    }
+
+    private void AddRows()
     {
         // -InputObject @(1,2,3) is one row; -InputObject $rows (arrays or objects) is many.
         if (InputObject.BaseObject is IEnumerable many and not string)

@@ -34,6 +34,12 @@ public sealed class Dataset
     public Normalization Normalization { get; }
     public string? Source { get; }
     public IReadOnlyList<string> FeatureNames { get; }
+    /// <summary>
+    /// Whether <see cref="FeatureNames"/> come with the data (a CSV header, object properties, the
+    /// embedded sets' documented names): a model then reads the columns by name. False for IDX
+    /// images, whose names only number the pixels: such a set meets a model by position.
+    /// </summary>
+    public bool HasFeatureNames { get; internal init; } = true;
     public IReadOnlyList<string> ClassNames { get; }
 
     internal float[] TrainX { get; }
@@ -45,22 +51,27 @@ public sealed class Dataset
     internal float[] Scale { get; }
 
     /// <summary>
-    /// Rows of this set as <paramref name="model"/> expects them: a model keeps the normalization
-    /// it was first trained with, so rows normalized otherwise (another -Normalize, another
+    /// Rows of this set as <paramref name="model"/> expects them: columns in the model's input
+    /// order (<see cref="FeatureMap"/>: by name where both know names), and in the normalization
+    /// the model was first trained with, so rows normalized otherwise (another -Normalize, another
     /// split) are mapped back to raw values and through the model's statistics. The same array
-    /// when the statistics agree or the model has none yet.
+    /// when the columns are in the model's order and the statistics agree or the model has none yet.
     /// </summary>
     internal float[] InputsFor(Mlp model, float[] x)
     {
-        var (mo, ms) = (model.FeatureOffset, model.FeatureScale);
-        if (mo is null || ms is null || (mo.AsSpan().SequenceEqual(Offset) && ms.AsSpan().SequenceEqual(Scale))) return x;
+        var columns = FeatureMap.Between(model, this).Columns;
         int f = Features;
+        int Column(int j) => columns is null ? j : columns[j];
+        var (mo, ms) = (model.FeatureOffset, model.FeatureScale);
+        // Columns whose statistics agree are only moved, not re-normalized: bit for bit the same inputs.
+        bool rescale = mo is not null && ms is not null && Enumerable.Range(0, f).Any(j => Offset[Column(j)] != mo[j] || Scale[Column(j)] != ms[j]);
+        if (columns is null && !rescale) return x;
         var mapped = new float[x.Length];
         for (long i = 0; i < x.LongLength; i++)
         {
-            int j = (int)(i % f);
-            double raw = (double)x[i] * Scale[j] + Offset[j];
-            mapped[i] = (float)((raw - mo[j]) / ms[j]);
+            int j = (int)(i % f), c = Column(j);
+            float value = x[i - j + c];
+            mapped[i] = rescale ? (float)(((double)value * Scale[c] + Offset[c] - mo![j]) / ms![j]) : value;
         }
         return mapped;
     }
@@ -112,7 +123,7 @@ public sealed class Dataset
         var (valX, valY, fitX, fitY) = ShuffleSplit(TrainX, TrainY, f, nVal, seed);
         // A split lives for one search: it keeps no native copy that would outlast it until the GC runs.
         return new Dataset($"{Name} (validation split)", Task, FeatureNames.ToArray(), ClassNames.ToArray(),
-            fitX, fitY, valX, valY, Normalization, Offset, Scale, Source) { KeepsNativeCopy = false };
+            fitX, fitY, valX, valY, Normalization, Offset, Scale, Source) { KeepsNativeCopy = false, HasFeatureNames = HasFeatureNames };
     }
 
     public override string ToString() =>
@@ -126,7 +137,7 @@ public sealed class Dataset
     /// </summary>
     internal static Dataset Build(string name, TaskKind task, string[] featureNames, string[] classNames,
         float[] x, float[] y, double testFraction, int seed, Normalization normalization, string? source,
-        (float[] X, float[] Y)? officialTest = null)
+        (float[] X, float[] Y)? officialTest = null, bool hasFeatureNames = true)
     {
         int f = featureNames.Length;
         int n = y.Length;
@@ -152,7 +163,8 @@ public sealed class Dataset
         var (offset, scale) = Statistics(trainX, f, normalization);
         Apply(trainX, f, offset, scale, featureNames);
         Apply(testX, f, offset, scale, featureNames);
-        return new Dataset(name, task, featureNames, classNames, trainX, trainY, testX, testY, normalization, offset, scale, source);
+        return new Dataset(name, task, featureNames, classNames, trainX, trainY, testX, testY, normalization, offset, scale, source)
+            { HasFeatureNames = hasFeatureNames };
     }
 
     /// <summary>Rows in a seeded shuffled order: the first <paramref name="first"/> of them, then the rest.</summary>

@@ -16,12 +16,13 @@ public static class DatasetBytes
     private static readonly byte[] Magic = "SPDSET1\n"u8.ToArray();
     private const int MaxHeaderBytes = 64 << 20;
 
-    private sealed record Header(string Name, string Task, string[] Features, string[] Classes, string Normalization, string? Source, int Train, int Test);
+    private sealed record Header(string Name, string Task, string[] Features, string[] Classes, string Normalization, string? Source, int Train, int Test,
+        bool Positional = false);
 
     public static byte[] ToBytes(Dataset data)
     {
         var header = JsonSerializer.SerializeToUtf8Bytes(new Header(data.Name, data.Task.ToString(), data.FeatureNames.ToArray(), data.ClassNames.ToArray(),
-            data.Normalization.ToString(), data.Source, data.TrainCount, data.TestCount));
+            data.Normalization.ToString(), data.Source, data.TrainCount, data.TestCount, !data.HasFeatureNames));
         using var buffer = new MemoryStream();
         buffer.Write(Magic);
         Span<byte> length = stackalloc byte[4];
@@ -63,7 +64,8 @@ public static class DatasetBytes
             arrays[i] = MemoryMarshal.Cast<byte, float>(span.Slice(at, (int)(lengths[i] * 4))).ToArray();
             at += (int)(lengths[i] * 4);
         }
-        return new Dataset(h.Name, task, h.Features, h.Classes, arrays[2], arrays[3], arrays[4], arrays[5], normalization, arrays[0], arrays[1], h.Source);
+        return new Dataset(h.Name, task, h.Features, h.Classes, arrays[2], arrays[3], arrays[4], arrays[5], normalization, arrays[0], arrays[1], h.Source)
+            { HasFeatureNames = !h.Positional };
     }
 
     private static SparsePruneException Corrupt(string why) => SparsePruneException.BadData("CorruptDatasetBytes", $"The data set bytes are damaged: {why}.");

@@ -88,8 +88,11 @@ public static class DatasetLoader
 
     // ---- CSV ----------------------------------------------------------------------------
 
-    /// <summary>Reads a CSV file with a header row; the target is <paramref name="targetColumn"/> (default: the last column).</summary>
-    public static Dataset FromCsv(string path, string? targetColumn, DatasetOptions options, string? name = null)
+    /// <summary>
+    /// Reads a CSV file with a header row; the target is <paramref name="targetColumn"/> (default:
+    /// the last column); <paramref name="excludeColumns"/> (an ID, a date) are left out of the features.
+    /// </summary>
+    public static Dataset FromCsv(string path, string? targetColumn, DatasetOptions options, string? name = null, IReadOnlyCollection<string>? excludeColumns = null)
     {
         if (!File.Exists(path)) throw new SparsePruneException("FileNotFound", ErrorKind.ObjectNotFound, $"There is no file '{path}'.");
         List<string[]> rows;
@@ -104,10 +107,30 @@ public static class DatasetLoader
         }
         if (rows.Count == 0) throw SparsePruneException.BadData("EmptyDataset", $"'{path}' is empty: a CSV needs a header row and at least one data row.");
         var header = rows[0];
-        int target = targetColumn is null ? header.Length - 1 : Array.FindIndex(header, h => string.Equals(h.Trim(), targetColumn, StringComparison.OrdinalIgnoreCase));
-        if (target < 0)
+        // The exact name first, then ignoring case (as PowerShell matches names).
+        int Column(string wanted) => Array.FindIndex(header, h => string.Equals(h.Trim(), wanted.Trim(), StringComparison.Ordinal)) is var exact and >= 0
+            ? exact : Array.FindIndex(header, h => string.Equals(h.Trim(), wanted.Trim(), StringComparison.OrdinalIgnoreCase));
+        var excluded = new HashSet<int>();
+        foreach (var column in excludeColumns ?? Array.Empty<string>())
+        {
+            int c = Column(column);
+            if (c < 0)
+                throw SparsePruneException.Argument("ExcludedColumnNotFound", $"'{path}' has no column '{column}' to exclude. Its columns are: {string.Join(", ", header)}.");
+            excluded.Add(c);
+        }
+        int target = targetColumn is null ? LastNotExcluded(header.Length, excluded) : Column(targetColumn);
+        if (target < 0 && targetColumn is not null)
             throw SparsePruneException.Argument("TargetColumnNotFound", $"'{path}' has no column '{targetColumn}'. Its columns are: {string.Join(", ", header)}.");
-        return FromTable(name ?? Path.GetFileNameWithoutExtension(path), header, rows.Skip(1).ToList(), target, options, Path.GetFullPath(path));
+        if (target < 0 || excluded.Contains(target))
+            throw SparsePruneException.Argument("TargetColumnExcluded", $"-ExcludeColumn leaves out the target column '{(target < 0 ? header[^1] : header[target])}' of '{path}'; name another target with -TargetColumn, or exclude only feature columns.");
+        return FromTable(name ?? Path.GetFileNameWithoutExtension(path), header, rows.Skip(1).ToList(), target, options, Path.GetFullPath(path), excluded);
+    }
+
+    /// <summary>The last column that is not excluded (the default target), or -1.</summary>
+    private static int LastNotExcluded(int columns, HashSet<int> excluded)
+    {
+        for (int c = columns - 1; c >= 0; c--) if (!excluded.Contains(c)) return c;
+        return -1;
     }
 
     private static StreamReader OpenText(string path)
@@ -159,11 +182,17 @@ public static class DatasetLoader
     /// Builds a data set from text cells (a header and rows). Every feature must be a finite
     /// number; the target may be text (classes) or numbers.
     /// </summary>
-    public static Dataset FromTable(string name, IReadOnlyList<string> header, IReadOnlyList<string[]> rows, int targetIndex, DatasetOptions options, string? source = null)
+    public static Dataset FromTable(string name, IReadOnlyList<string> header, IReadOnlyList<string[]> rows, int targetIndex, DatasetOptions options, string? source = null,
+        IReadOnlySet<int>? excludedColumns = null)
     {
         if (rows.Count == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{name}' has no rows: give at least two rows of data.");
         int columns = header.Count;
-        var featureColumns = Enumerable.Range(0, columns).Where(c => c != targetIndex).ToArray();
+        var featureColumns = Enumerable.Range(0, columns).Where(c => c != targetIndex && excludedColumns?.Contains(c) != true).ToArray();
+        // A model reads its inputs by name (FeatureMap): two columns of one name could not be told apart.
+        var duplicate = featureColumns.Append(targetIndex).GroupBy(c => header[c].Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw SparsePruneException.BadData("DuplicateColumn",
+                $"The data set '{name}' has {duplicate.Count()} columns named '{duplicate.Key}' (names are compared ignoring case); a model matches its inputs by name. Rename them, or leave one out with -ExcludeColumn.");
         var x = new float[(long)rows.Count * featureColumns.Length];
         var target = new string[rows.Count];
         for (int i = 0; i < rows.Count; i++)
@@ -269,7 +298,7 @@ public static class DatasetLoader
             throw SparsePruneException.Argument("TaskNotSupported", "IDX image sets are classifications; leave -Task out or give Classification.");
         var defaultName = prefix.Trim('-', '_', '.') is { Length: > 0 } p ? p : Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
         return Dataset.Build(name ?? defaultName, TaskKind.Classification, featureNames, names,
-            trainX, trainY, 0, options.Seed, options.Normalization, Path.GetFullPath(folder), (testX, testY));
+            trainX, trainY, 0, options.Seed, options.Normalization, Path.GetFullPath(folder), (testX, testY), hasFeatureNames: false);
     }
 
     private static byte[] ReadAll(string path)

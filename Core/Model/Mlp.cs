@@ -250,8 +250,10 @@ public sealed class Mlp
     /// </summary>
     internal void AdoptInputs(Dataset data)
     {
-        FeatureNames = data.FeatureNames.ToArray();
-        ClassNames = data.Task == TaskKind.Classification ? data.ClassNames.ToArray() : null;
+        // Names are the model's from its first named data set on: later sets are matched to them
+        // (FeatureMap), in whatever column order they come. Positional sets (IDX) name nothing.
+        if (data.HasFeatureNames) FeatureNames ??= data.FeatureNames.ToArray();
+        if (data.Task == TaskKind.Classification) ClassNames ??= data.ClassNames.ToArray();
         Scaling ??= new InputScaling(data.Normalization, data.Offset.ToArray(), data.Scale.ToArray());
         Dataset = data;
     }

@@ -9,17 +9,24 @@ public static class Evaluator
 {
     private const int Chunk = 4096;
 
+    /// <summary>
+    /// Refuses a data set that does not fit the model: other features (by name where both know
+    /// them, see <see cref="FeatureMap"/>), another task, other classes.
+    /// </summary>
     public static void CheckCompatible(Mlp model, Dataset data)
     {
-        if (data.Features != model.InputFeatures)
-            throw SparsePruneException.Argument("FeatureCountMismatch",
-                $"The data set '{data.Name}' has {data.Features} features but model '{model.Name}' takes {model.InputFeatures} inputs. Build the model with -Layers {data.Features},… or use a matching data set.");
         if (data.Task != model.Task)
             throw SparsePruneException.Argument("TaskMismatch",
-                $"The data set '{data.Name}' is a {data.Task} but model '{model.Name}' is a {model.Task}. Build the model with New-Mlp -Task {data.Task}.");
+                $"The data set '{data.Name}' is a {data.Task} but model '{model.Name}' is a {model.Task}: give the model a {model.Task.ToString().ToLowerInvariant()} data set"
+                + (model.Task == TaskKind.Classification ? " (one whose target holds classes)" : " (one whose target is a number)")
+                + $", or build a new model for this one with New-Mlp -Task {data.Task}.");
+        FeatureMap.Between(model, data);
         if (data.Task == TaskKind.Classification && data.Classes != model.Outputs)
             throw SparsePruneException.Argument("ClassCountMismatch",
                 $"The data set '{data.Name}' has {data.Classes} classes but model '{model.Name}' has {model.Outputs} outputs. Make the last width {data.Classes}.");
+        if (data.Task == TaskKind.Classification && data.HasFeatureNames && model.ClassNames is { } classes && !classes.SequenceEqual(data.ClassNames, StringComparer.Ordinal))
+            throw SparsePruneException.Argument("ClassMismatch",
+                $"The classes of data set '{data.Name}' ({string.Join(", ", data.ClassNames.Take(12))}) are not the ones model '{model.Name}' was trained on ({string.Join(", ", classes.Take(12))}): its outputs would be read as the wrong labels. Give a data set with the model's classes.");
         if (data.Task == TaskKind.Regression && model.Outputs != 1)
             throw SparsePruneException.Argument("OutputCountMismatch",
                 $"Model '{model.Name}' has {model.Outputs} outputs; a regression on '{data.Name}' needs 1. Make the last width 1.");

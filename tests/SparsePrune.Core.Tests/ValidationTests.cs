@@ -92,12 +92,12 @@ public class ValidationTests
         var model = UsedModel();
         var before = TestKit.Snap(model);
         var iris = TestKit.Iris;
-        TestKit.Throws("FeatureCountMismatch", () => Trainer.Train(model, iris, new TrainingOptions { Epochs = 1 }));
+        TestKit.Throws("FeatureMismatch", () => Trainer.Train(model, iris, new TrainingOptions { Epochs = 1 }));
         TestKit.SameState(before, model);
-        TestKit.Throws("FeatureCountMismatch", () => Evaluator.Evaluate(model, iris));
-        TestKit.Throws("FeatureCountMismatch", () => CompressionReport.Create(model, iris));
+        TestKit.Throws("FeatureMismatch", () => Evaluator.Evaluate(model, iris));
+        TestKit.Throws("FeatureMismatch", () => CompressionReport.Create(model, iris));
         using (var plan = Pruner.Plan(model, new PruningRequest { Ratio = 0.5 }))
-            TestKit.Throws("FeatureCountMismatch", () => Pruner.Apply(model, plan, iris));
+            TestKit.Throws("FeatureMismatch", () => Pruner.Apply(model, plan, iris));
         TestKit.SameState(before, model);
         TestKit.Throws("FeatureCountMismatch", () => Predictor.Predict(model, new float[10], 1));
         TestKit.SameState(before, model);
