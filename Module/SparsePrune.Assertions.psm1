@@ -6,8 +6,14 @@
 # for the checks themselves: a failure is the error record Pester's own assertions throw.
 Set-StrictMode -Version Latest
 
-# Sparsity targets become floor(fraction × N) weights, so a model "at 0.9" may read 0.8998.
+# The two-sided sparsity check allows this much unless given -Tolerance: sparsity targets become
+# floor(fraction × N) weights, so a model "at 0.9" may read 0.8998. One-sided checks allow nothing.
 $script:DefaultSparsityTolerance = 0.005
+
+# "Exactly" still allows a few units in the last place of the values' scale: a bound such as 0.9
+# is not a binary fraction, and the sum or product that brings it to the found value rounds. A
+# count over a baseline of N weights moves in steps of 1/N, far above this.
+$script:Ulps = 8 * [Math]::Pow(2, -52)
 
 # ---- what every assertion shares ------------------------------------------------------------
 
@@ -46,7 +52,8 @@ function ConvertTo-AssertedBound {
     }
     elseif ($Value -is [ValueType] -and $Value -isnot [bool] -and $Value -isnot [char]) { try { $number = [double]$Value } catch { $number = [double]::NaN } }
     if ([double]::IsNaN($number)) {
-        throw (New-AssertionInputError -ErrorId 'BadBound' -Target $Value -Message "$Assertion needs a number for $Name, but got '$Value'.")
+        $got = if ($null -eq $Value) { '$null' } else { "'$Value'" }
+        throw (New-AssertionInputError -ErrorId 'BadBound' -Target $Value -Message "$Assertion needs a number for $Name, but got $got.")
     }
     $low = if ($ExcludeMinimum) { $number -le $Minimum } else { $number -lt $Minimum }
     if ($low -or $number -gt $Maximum) {
@@ -66,6 +73,22 @@ function Format-Found([double] $Found, [double] $Expected) {
     if ($Found -ne $Expected -and $short -eq (Format-Number $Expected)) { return $Found.ToString('R', [Globalization.CultureInfo]::InvariantCulture) }
     $short
 }
+
+# How far the value found lies from the one it is held against: '0.004 below', '12 bytes above'.
+function Format-Difference([double] $Found, [double] $Expected, [string] $Unit) {
+    $d = $Found - $Expected
+    if ($d -eq 0) { return 'exactly that' }
+    $size = Format-Number ([Math]::Abs($d))
+    # A difference too small for four decimals still shows.
+    if ($size -eq '0') { $size = [Math]::Abs($d).ToString('G3', [Globalization.CultureInfo]::InvariantCulture) }
+    "$size$(if ($Unit) { " $Unit" }) $(if ($d -gt 0) { 'above' } else { 'below' })"
+}
+
+# Found at least (at most) the bound, exactly but for a few units in the last place of $Scale,
+# the size of the values compared (see $script:Ulps).
+function Test-AtLeast([double] $Found, [double] $Bound, [double] $Scale = 1) { $Found -ge $Bound - $script:Ulps * $Scale }
+function Test-AtMost([double] $Found, [double] $Bound, [double] $Scale = 1) { $Found -le $Bound + $script:Ulps * $Scale }
+function Get-Scale([double[]] $Values) { [Math]::Max(1, ($Values | ForEach-Object { [Math]::Abs($_) } | Measure-Object -Maximum).Maximum) }
 
 # What an assertion found: whether it holds, and the words of its message.
 function New-Verdict([bool] $Succeeded, [string] $Model, [string] $Claim, [string] $Found) {
@@ -121,44 +144,117 @@ function Invoke-Assertion {
     foreach ($item in $items) { Assert-Verdict (& $GetVerdict $item) $Reason $Invocation }
 }
 
-# ---- the four checks: one verdict each, shared by Assert-Mlp* and the Pester 5 operators -----
+# ---- the checks: one verdict each, shared by Assert-Mlp* and the Pester 5 operators ----------
 
+# -Tolerance applies when given; without it the two-sided check allows the default and -AtLeast /
+# -AtMost allow nothing, so that '-AtLeast 0.9' never passes a model at 0.896.
 function Get-SparsityVerdict {
-    param([string] $Assertion, $Actual, $Expected, [switch] $AtLeast, [switch] $AtMost, $Tolerance = $script:DefaultSparsityTolerance)
+    param([string] $Assertion, $Actual, $Expected, [switch] $AtLeast, [switch] $AtMost, $Tolerance)
     if ($AtLeast -and $AtMost) {
         throw (New-AssertionInputError -ErrorId 'AtLeastAndAtMost' -Target $Expected -Message "$Assertion takes -AtLeast or -AtMost, not both (without either it checks the sparsity within -Tolerance).")
     }
     $want = ConvertTo-AssertedBound $Expected $Assertion 'a sparsity' -Maximum 1
-    $tol = ConvertTo-AssertedBound $Tolerance $Assertion '-Tolerance' -Maximum 1
+    $tol = if ($PSBoundParameters.ContainsKey('Tolerance')) { ConvertTo-AssertedBound $Tolerance $Assertion '-Tolerance' -Maximum 1 }
+    elseif ($AtLeast -or $AtMost) { 0.0 } else { $script:DefaultSparsityTolerance }
     $report = Get-AssertedReport $Actual $Assertion
-    $found = $report.OverallSparsity
-    $ok = if ($AtLeast) { $found -ge $want - $tol } elseif ($AtMost) { $found -le $want + $tol } else { [Math]::Abs($found - $want) -le $tol }
-    $claim = if ($AtLeast) { "have overall sparsity at least $(Format-Number $want) (tolerance $(Format-Number $tol))" }
-    elseif ($AtMost) { "have overall sparsity at most $(Format-Number $want) (tolerance $(Format-Number $tol))" }
+    # Zeros over baseline, one rounding: the report's 1 - NonZero/Baseline loses the last digits
+    # of a small sparsity to the subtraction.
+    $found = if ($report.BaselineWeights -gt 0) { [double]($report.BaselineWeights - $report.NonZeroWeights) / $report.BaselineWeights } else { 0.0 }
+    $ok = if ($AtLeast) { Test-AtLeast $found ($want - $tol) } elseif ($AtMost) { Test-AtMost $found ($want + $tol) }
+    else { Test-AtMost ([Math]::Abs($found - $want)) $tol }
+    $allowing = if ($tol -gt 0) { " (tolerance $(Format-Number $tol))" }
+    $claim = if ($AtLeast) { "have overall sparsity at least $(Format-Number $want)$allowing" }
+    elseif ($AtMost) { "have overall sparsity at most $(Format-Number $want)$allowing" }
     else { "have overall sparsity $(Format-Number $want) ± $(Format-Number $tol)" }
-    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want)"
+    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want): $(Format-Difference $found $want)"
+}
+
+# A report's metric, checked to be the one the assertion names (-Loss for a regression).
+function Get-AssertedMetric {
+    param($Report, $Actual, [string] $Assertion, [switch] $Loss)
+    $metric = if ($Loss) { 'Loss' } else { 'Accuracy' }
+    if ($null -eq $Report.Metric) {
+        throw (New-AssertionInputError -ErrorId 'NoMetric' -Target $Actual -Message "$Assertion cannot measure model '$($Report.Model)': it has no data set. Give one with -On (e.g. -On (Get-Dataset Digits)).")
+    }
+    if ($Report.MetricName -ne $metric) {
+        $use = if ($Report.MetricName -eq 'Loss') { 'a regression, measured by its loss: add -Loss (lower is better)' } else { "measured by its $($Report.MetricName.ToLowerInvariant()): leave -Loss out" }
+        throw (New-AssertionInputError -ErrorId 'WrongMetric' -Target $Actual -Message "$Assertion$(if ($Loss) { ' -Loss' }): model '$($Report.Model)' is $use.")
+    }
+    [double]$Report.Metric
+}
+
+function Assert-DatasetArgument([string] $Assertion, $On) {
+    if ($null -ne $On -and $On -isnot [SparsePrune.Dataset]) {
+        throw (New-AssertionInputError -ErrorId 'NotADataset' -Target $On -Message "$Assertion -On takes a data set (e.g. -On (Get-Dataset Digits)), but got a $($On.GetType().FullName).")
+    }
 }
 
 function Get-AccuracyVerdict {
     param([string] $Assertion, $Actual, $Expected, $On, [switch] $Loss)
     $want = if ($Loss) { ConvertTo-AssertedBound $Expected $Assertion 'a loss' } else { ConvertTo-AssertedBound $Expected $Assertion 'an accuracy' -Maximum 1 }
-    if ($null -ne $On -and $On -isnot [SparsePrune.Dataset]) {
-        throw (New-AssertionInputError -ErrorId 'NotADataset' -Target $On -Message "$Assertion -On takes a data set (e.g. -On (Get-Dataset Digits)), but got a $($On.GetType().FullName).")
-    }
+    Assert-DatasetArgument $Assertion $On
     # A report given as it is was measured on its own data set; -On needs the model.
     $report = Get-AssertedReport $Actual $Assertion -Dataset $On -ModelOnly:($null -ne $On)
-    $metric = if ($Loss) { 'Loss' } else { 'Accuracy' }
-    if ($null -eq $report.Metric) {
-        throw (New-AssertionInputError -ErrorId 'NoMetric' -Target $Actual -Message "$Assertion cannot measure model '$($report.Model)': it has no data set. Give one with -On (e.g. -On (Get-Dataset Digits)).")
+    $found = Get-AssertedMetric $report $Actual $Assertion -Loss:$Loss
+    $ok = if ($Loss) { Test-AtMost $found $want (Get-Scale $found, $want) } else { Test-AtLeast $found $want }
+    $metric = if ($Loss) { 'loss' } else { 'accuracy' }
+    $claim = "have $metric at $(if ($Loss) { 'most' } else { 'least' }) $(Format-Number $want)$(if ($report.Dataset) { " on '$($report.Dataset)'" })"
+    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want): $(Format-Difference $found $want)"
+}
+
+# The relative form: the model against a reference (the dense model it was made from), both
+# measured on the same rows. -Within is accuracy points below the reference, or with -Loss the
+# share by which the loss may rise above the reference's (0.1: 10 %); doing better always passes.
+function Get-RelativeAccuracyVerdict {
+    param([string] $Assertion, $Actual, $Within, $Of, $On, [switch] $Loss)
+    $allowed = if ($Loss) { ConvertTo-AssertedBound $Within $Assertion '-Within (the share the loss may rise, 0.1 for 10 %)' }
+    else { ConvertTo-AssertedBound $Within $Assertion '-Within (the accuracy the model may lose, 0.01 for one point)' -Maximum 1 }
+    if ($Of -isnot [SparsePrune.Mlp]) {
+        $what = if ($null -eq $Of) { '$null' } else { "a $($Of.GetType().FullName)" }
+        throw (New-AssertionInputError -ErrorId 'ReferenceNotAModel' -Target $Of -Message "$Assertion -Of takes the model to compare with (a SparsePrune.Mlp, e.g. the dense model before pruning), but got $what.")
     }
-    if ($report.MetricName -ne $metric) {
-        $use = if ($report.MetricName -eq 'Loss') { 'a regression, measured by its loss: add -Loss (lower is better)' } else { "measured by its $($report.MetricName.ToLowerInvariant()): leave -Loss out" }
-        throw (New-AssertionInputError -ErrorId 'WrongMetric' -Target $Actual -Message "$Assertion$(if ($Loss) { ' -Loss' }): model '$($report.Model)' is $use.")
+    Assert-DatasetArgument $Assertion $On
+    if ($Actual -is [SparsePrune.CompressionReport]) {
+        throw (New-AssertionInputError -ErrorId 'ReportWithReference' -Target $Actual -Message "$Assertion -Of measures the model and the reference on the same rows, but got a CompressionReport, which was measured already: pipe the model in.")
     }
-    $found = [double]$report.Metric
-    $ok = if ($Loss) { $found -le $want } else { $found -ge $want }
-    $claim = "have $($metric.ToLowerInvariant()) at $(if ($Loss) { 'most' } else { 'least' }) $(Format-Number $want)$(if ($report.Dataset) { " on '$($report.Dataset)'" })"
-    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want)"
+    if ($Actual -is [SparsePrune.Mlp]) {
+        $a = "'$($Actual.Name)'"; $r = "'$($Of.Name)'"
+        $differ = @(
+            if ($Actual.Task -ne $Of.Task) { "$a is a $($Actual.Task), $r a $($Of.Task)" }
+            if ($Actual.InputFeatures -ne $Of.InputFeatures) { "$a takes $($Actual.InputFeatures) inputs, $r $($Of.InputFeatures)" }
+            if ($Actual.Outputs -ne $Of.Outputs) { "$a has $($Actual.Outputs) outputs, $r $($Of.Outputs)" }
+        ) -replace '\b1 (input|output)s\b', '1 $1'
+        if ($differ) {
+            throw (New-AssertionInputError -ErrorId 'ReferenceMismatch' -Target $Of -Message "$Assertion -Of compares models of the same task, inputs and outputs on the same data, but $($differ -join '; '). Give -Of the model this one was made from (e.g. the dense model before pruning).")
+        }
+        # Without -On both are measured on the model's own data set, which must be the reference's too.
+        if ($null -eq $On -and $null -ne $Actual.Dataset) {
+            if ($null -eq $Of.Dataset) {
+                throw (New-AssertionInputError -ErrorId 'NoReferenceDataset' -Target $Of -Message "$Assertion -Of: the reference model '$($Of.Name)' carries no data set, so it cannot be measured on the rows of model '$($Actual.Name)' without -On. Give -On to measure both on the same data set (e.g. -On (Get-Dataset $($Actual.Dataset.Name))).")
+            }
+            if (-not [object]::ReferenceEquals($Actual.Dataset, $Of.Dataset)) {
+                throw (New-AssertionInputError -ErrorId 'DifferentDatasets' -Target $Of -Message "$Assertion -Of: model '$($Actual.Name)' and the reference '$($Of.Name)' carry different data sets ('$($Actual.Dataset.Name)' and '$($Of.Dataset.Name)', two separate loads, which may split or scale the rows differently). Give -On to measure both on the same rows (e.g. -On `$digits).")
+            }
+        }
+    }
+    $data = if ($null -ne $On) { $On } elseif ($Actual -is [SparsePrune.Mlp]) { $Actual.Dataset }
+    $report = Get-AssertedReport $Actual $Assertion -Dataset $data -ModelOnly
+    $found = Get-AssertedMetric $report $Actual $Assertion -Loss:$Loss
+    $base = [double](Get-CompressionReport -Model $Of -Dataset $data -ErrorAction Stop).Metric
+    $on = if ($report.Dataset) { " on '$($report.Dataset)'" }
+    if ($Loss) {
+        $bound = $base * (1 + $allowed)
+        $ok = Test-AtMost $found $bound (Get-Scale $found, $bound)
+        $claim = "have loss within $(Format-Number (100 * $allowed)) % of model '$($Of.Name)' ($(Format-Number $base), so at most $(Format-Number $bound))$on"
+        $rise = if ($base -ne 0 -and $found -ne $base) { " ($(([Math]::Abs(100 * ($found - $base) / $base)).ToString('0.##', [Globalization.CultureInfo]::InvariantCulture)) %)" }
+        $has = "has $(Format-Found $found $base): $(Format-Difference $found $base)$rise"
+    }
+    else {
+        $ok = Test-AtLeast ($found - $base) (-$allowed)
+        $claim = "have accuracy within $(Format-Number $allowed) of model '$($Of.Name)' ($(Format-Number $base))$on"
+        $has = "has $(Format-Found $found $base): $(Format-Difference $found $base)"
+    }
+    New-Verdict $ok $report.Model $claim $has
 }
 
 function Get-StoredSizeVerdict {
@@ -166,7 +262,7 @@ function Get-StoredSizeVerdict {
     $want = ConvertTo-AssertedBound $Expected $Assertion 'a size in bytes' -ExcludeMinimum
     $report = Get-AssertedReport $Actual $Assertion
     $found = [long]$report.StoredBytes
-    New-Verdict ($found -lt $want) $report.Model "store its weights in fewer than $(Format-Number $want) bytes" "stores them in $found bytes"
+    New-Verdict ($found -lt $want) $report.Model "store its weights in fewer than $(Format-Number $want) bytes" "stores them in $found bytes: $(Format-Difference $found $want 'bytes')"
 }
 
 function Get-CompressionRatioVerdict {
@@ -174,7 +270,7 @@ function Get-CompressionRatioVerdict {
     $want = ConvertTo-AssertedBound $Expected $Assertion 'a compression ratio' -ExcludeMinimum
     $report = Get-AssertedReport $Actual $Assertion
     $found = [double]$report.CompressionRatio
-    New-Verdict ($found -ge $want) $report.Model "have a compression ratio of at least $(Format-Number $want)" "has $(Format-Found $found $want)"
+    New-Verdict (Test-AtLeast $found $want (Get-Scale $found, $want)) $report.Model "have a compression ratio of at least $(Format-Number $want)" "has $(Format-Found $found $want): $(Format-Difference $found $want)"
 }
 
 # ---- the assertions ----------------------------------------------------------------------------
@@ -187,20 +283,34 @@ function Assert-MlpSparsity {
         Reads OverallSparsity from Get-CompressionReport: the share of the model's original
         weights that are zero or deleted (1 − NonZeroWeights / BaselineWeights), so it counts
         masked weights (Set-Sparsity) and deleted connections and neurons (Invoke-Pruning) alike.
-        Without -AtLeast or -AtMost the sparsity must be the value within -Tolerance. A failure
-        throws the error Pester's own assertions throw (PesterAssertionFailed), saying the value
-        found, the value expected and the model's name. Under Pester 5 the same check is
-        'Should -HaveSparsity' (see Register-MlpShouldOperator).
+
+        Without -AtLeast or -AtMost it passes when the sparsity is within -Tolerance of the value
+        (|sparsity − value| ≤ tolerance), 0.005 unless given. With -AtLeast it passes when the
+        sparsity is at least the value (sparsity ≥ value), with -AtMost when it is at most the
+        value (sparsity ≤ value): exactly, unless -Tolerance is given, which then moves the
+        bound by that much (sparsity ≥ value − tolerance, sparsity ≤ value + tolerance).
+        "Exactly" counts: the zero or deleted weights over the baseline's are compared with the
+        value, allowing only for floating-point rounding, so 900 zeros of 1,000 weights pass
+        -AtLeast 0.9 and -AtMost 0.9, and 899 fail -AtLeast 0.9.
+
+        Set-Sparsity and Invoke-Pruning take floor(fraction × N) weights, so a model sparsified
+        to 0.9 may sit just below 0.9 and fail -AtLeast 0.9: check such a target with the
+        two-sided form, or give -Tolerance.
+
+        A failure throws the error Pester's own assertions throw (PesterAssertionFailed), giving
+        the model's name, the value expected, the value found and the difference. Under Pester 5
+        the same check is 'Should -HaveSparsity' (see Register-MlpShouldOperator).
     .PARAMETER Expected
         The sparsity, from 0 to 1.
     .PARAMETER Actual
         The model (SparsePrune.Mlp) or its CompressionReport; usually piped in.
     .PARAMETER AtLeast
-        Passes when the sparsity is at least the value (less the tolerance).
+        Passes when the sparsity is at least the value: exactly, or less -Tolerance when given.
     .PARAMETER AtMost
-        Passes when the sparsity is at most the value (plus the tolerance).
+        Passes when the sparsity is at most the value: exactly, or plus -Tolerance when given.
     .PARAMETER Tolerance
-        How far the sparsity may miss the value: 0.005 unless given.
+        How far the sparsity may miss the value, from 0 to 1. Without -AtLeast or -AtMost it is
+        0.005 unless given; with either, 0 unless given.
     .PARAMETER Because
         Why the test expects it; it goes into the failure message.
     .EXAMPLE
@@ -208,9 +318,15 @@ function Assert-MlpSparsity {
         $model | Should-HaveSparsity 0.9
         $model | Should-HaveSparsity 0.8 -AtLeast -Because 'the model must fit the device'
 
-        Both pass: 90 % of the weights are masked. 'Should-HaveSparsity 0.95 -AtLeast' would fail
-        with: Expected model 'mlp-64-32-10' to have overall sparsity at least 0.95 (tolerance
-        0.005), but it has 0.8999.
+        Both pass: 2,131 of the 2,368 weights are masked (floor(0.9 × 2,368)), a sparsity of
+        0.89992, within 0.005 of 0.9 and above 0.8. 'Should-HaveSparsity 0.9 -AtLeast' would fail
+        with: Expected model 'mlp-64-32-10' to have overall sparsity at least 0.9, but it has
+        0.8999: 0.0001 below.
+    .EXAMPLE
+        $model = New-Mlp 64,32,10 -Seed 1 | Set-Sparsity -Sparsity 0.9
+        $model | Should-HaveSparsity 0.9 -AtLeast -Tolerance 0.001
+
+        Passes: -Tolerance lets the one-sided check accept a sparsity down to 0.899.
     .LINK
         Get-CompressionReport
     #>
@@ -221,33 +337,63 @@ function Assert-MlpSparsity {
         [Parameter(Position = 1, ValueFromPipeline)] $Actual,
         [switch] $AtLeast,
         [switch] $AtMost,
-        $Tolerance = $script:DefaultSparsityTolerance,
+        $Tolerance,
         [string] $Because
     )
-    end { Invoke-Assertion 'Should-HaveSparsity' { param($item) Get-SparsityVerdict 'Should-HaveSparsity' $item $Expected -AtLeast:$AtLeast -AtMost:$AtMost -Tolerance $Tolerance } $MyInvocation @($input) $Actual $Because }
+    end {
+        # Only a -Tolerance given reaches the check: the default depends on the form.
+        $toleranceGiven = @{}
+        if ($PSBoundParameters.ContainsKey('Tolerance')) { $toleranceGiven.Tolerance = $Tolerance }
+        Invoke-Assertion 'Should-HaveSparsity' { param($item) Get-SparsityVerdict 'Should-HaveSparsity' $item $Expected -AtLeast:$AtLeast -AtMost:$AtMost @toleranceGiven } $MyInvocation @($input) $Actual $Because
+    }
 }
 
 function Assert-MlpAccuracy {
     <#
     .SYNOPSIS
-        Asserts a model's accuracy on a data set, or its loss with -Loss (Should-HaveAccuracy).
+        Asserts a model's accuracy, or a regression's loss, as a value or against another model (Should-HaveAccuracy).
     .DESCRIPTION
-        Reads the metric Get-CompressionReport -Dataset gives: the accuracy on the data set's
-        test split for a classifier, which must be at least the value; with -Loss, the loss (mean
-        squared error) of a regression model, which must be at most the value (lower is better).
-        Without -On the model is measured on the data set it was trained on, and a
-        CompressionReport may be given instead of a model (its metric is used as it is). A
-        failure throws the error Pester's own assertions throw (PesterAssertionFailed), saying
-        the value found, the value expected and the model's name. Under Pester 5 the same check
-        is 'Should -HaveAccuracy' (see Register-MlpShouldOperator).
+        Measures the model as Get-CompressionReport -Dataset does: the accuracy on the data set's
+        test split for a classifier; with -Loss, the loss (mean squared error) of a regression
+        model, where lower is better. Without -On the model is measured on the data set it was
+        trained on.
+
+        Should-HaveAccuracy 0.85 passes when the accuracy is at least 0.85 (accuracy ≥ 0.85);
+        with -Loss, when the loss is at most the value (loss ≤ value). In this form a
+        CompressionReport may be given instead of a model when -On is not: its metric is used
+        as it is.
+
+        Should-HaveAccuracy -Within 0.01 -Of $dense compares the model with a reference model,
+        usually the dense model it was pruned from, and passes when its accuracy is at most
+        0.01 below the reference's (accuracy ≥ reference accuracy − 0.01). With -Loss, -Within
+        is the share by which the loss may rise: -Within 0.1 passes when the loss is at most 10 %
+        above the reference's (loss ≤ reference loss × 1.1). A model that does better than the
+        reference passes. Both models are measured on the same rows: those of -On, or else the
+        model's own data set, which must then be the reference's as well (Copy-Mlp keeps it);
+        a reference without a data set, or with another one, needs -On.
+
+        Both forms compare exactly, allowing only for floating-point rounding. A failure throws
+        the error Pester's own assertions throw (PesterAssertionFailed), giving the model's name,
+        the value expected (and the reference's name and value), the value found and the
+        difference. Under Pester 5 the same check is 'Should -HaveAccuracy' (see
+        Register-MlpShouldOperator).
     .PARAMETER Expected
         The lowest accuracy (0 to 1) or, with -Loss, the highest loss.
     .PARAMETER Actual
-        The model (SparsePrune.Mlp), or its CompressionReport when -On is not given; usually piped in.
+        The model (SparsePrune.Mlp), or its CompressionReport when neither -On nor -Of is given;
+        usually piped in.
+    .PARAMETER Within
+        With -Of: how much accuracy the model may lose against the reference (0.01 for one
+        point, from 0 to 1); with -Loss, the share by which its loss may rise (0.1 for 10 %).
+    .PARAMETER Of
+        The reference model (SparsePrune.Mlp) to compare with, of the same task, inputs and
+        outputs; usually the dense model before pruning (keep it with Copy-Mlp).
     .PARAMETER On
-        The data set to measure on (Get-Dataset, Import-Dataset, ConvertTo-Dataset).
+        The data set to measure on (Get-Dataset, Import-Dataset, ConvertTo-Dataset); with -Of,
+        both models are measured on it.
     .PARAMETER Loss
-        For a regression model: the value is the highest loss allowed.
+        For a regression model: the value is the highest loss allowed; with -Of, -Within is the
+        share by which the loss may rise above the reference's.
     .PARAMETER Because
         Why the test expects it; it goes into the failure message.
     .EXAMPLE
@@ -262,21 +408,51 @@ function Assert-MlpAccuracy {
         $model | Should-HaveAccuracy -Loss 10 -On $data
 
         A regression model: passes when its loss on the test split is at most 10.
+    .EXAMPLE
+        $digits = Get-Dataset Digits
+        $dense = New-Mlp 64,32,10 -Seed 1 -Name 'dense' | Invoke-Training -Dataset $digits -Epochs 5
+        $pruned = $dense | Copy-Mlp -Name 'pruned' | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 2
+        $pruned | Should-HaveAccuracy -Within 0.02 -Of $dense -Because 'pruning may cost two points'
+
+        Passes when the pruned copy's accuracy on Digits (the data set both models carry) is at
+        most 0.02 below the dense model's, or above it. A failure gives both accuracies and the
+        difference, e.g.: Expected model 'pruned' to have accuracy within 0.02 of model 'dense'
+        (0.85) on 'Digits' because pruning may cost two points, but it has 0.82: 0.03 below.
+    .EXAMPLE
+        $data = Get-Dataset Synthetic -Seed 1
+        $dense = New-Mlp 10,16,1 -Seed 1 -Name 'dense' | Invoke-Training -Dataset $data -Epochs 5
+        $pruned = $dense | Copy-Mlp -Name 'pruned' | Invoke-Pruning -Ratio 0.5
+        $pruned | Should-HaveAccuracy -Loss -Within 0.1 -Of $dense -On $data
+
+        A regression model: passes when the pruned copy's loss on the test split is at most 10 %
+        above the dense model's.
     .LINK
         Get-CompressionReport
     .LINK
         Measure-Mlp
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'Value')]
     [Alias('Should-HaveAccuracy')]
     param(
-        [Parameter(Mandatory, Position = 0)] $Expected,
-        [Parameter(Position = 1, ValueFromPipeline)] $Actual,
+        [Parameter(Mandatory, Position = 0, ParameterSetName = 'Value')] $Expected,
+        # Positional only beside -Expected, so that a value given with -Of is refused as such.
+        [Parameter(Position = 1, ValueFromPipeline, ParameterSetName = 'Value')]
+        [Parameter(ValueFromPipeline, ParameterSetName = 'Reference')] $Actual,
+        [Parameter(Mandatory, ParameterSetName = 'Reference')] [AllowNull()] $Within,
+        # A $null reference (a misspelt variable) gets the assertion's own error, not the binder's.
+        [Parameter(Mandatory, ParameterSetName = 'Reference')] [AllowNull()] $Of,
         $On,
         [switch] $Loss,
         [string] $Because
     )
-    end { Invoke-Assertion 'Should-HaveAccuracy' { param($item) Get-AccuracyVerdict 'Should-HaveAccuracy' $item $Expected -On $On -Loss:$Loss } $MyInvocation @($input) $Actual $Because }
+    end {
+        $relative = $PSCmdlet.ParameterSetName -eq 'Reference'
+        Invoke-Assertion 'Should-HaveAccuracy' {
+            param($item)
+            if ($relative) { Get-RelativeAccuracyVerdict 'Should-HaveAccuracy' $item $Within $Of -On $On -Loss:$Loss }
+            else { Get-AccuracyVerdict 'Should-HaveAccuracy' $item $Expected -On $On -Loss:$Loss }
+        } $MyInvocation @($input) $Actual $Because
+    }
 }
 
 function Assert-MlpStoredSize {
@@ -285,10 +461,11 @@ function Assert-MlpStoredSize {
         Asserts that a model's stored weights take fewer bytes than a size (Should-BeSmallerThan).
     .DESCRIPTION
         Reads StoredBytes from Get-CompressionReport: the bytes a model file (Export-Mlp) spends
-        on the layers' weights and biases, which must be below the value (1MB, 200KB, …).
-        Metadata, header and checksum are not counted. A failure throws the error Pester's own
-        assertions throw (PesterAssertionFailed), saying the value found, the value expected
-        and the model's name. Under Pester 5 the same check is 'Should -BeSmallerThan' (see
+        on the layers' weights and biases, which must be below the value (1MB, 200KB, …): a
+        count of bytes, compared exactly (StoredBytes < value). Metadata, header and checksum
+        are not counted. A failure throws the error Pester's own assertions throw
+        (PesterAssertionFailed), giving the model's name, the value expected, the value found
+        and the difference. Under Pester 5 the same check is 'Should -BeSmallerThan' (see
         Register-MlpShouldOperator).
     .PARAMETER Expected
         The size in bytes the stored weights must stay below.
@@ -324,10 +501,11 @@ function Assert-MlpCompressionRatio {
     .DESCRIPTION
         Reads CompressionRatio from Get-CompressionReport: the dense float32 bytes of the model
         before any pruning over the bytes its weights are stored in now (StoredBytes), which must
-        be at least the value. A failure throws the error Pester's own assertions throw
-        (PesterAssertionFailed), saying the value found, the value expected and the model's
-        name. Under Pester 5 the same check is 'Should -HaveCompressionRatio' (see
-        Register-MlpShouldOperator).
+        be at least the value (CompressionRatio ≥ value): exactly, allowing only for
+        floating-point rounding, with no tolerance. A failure throws the error Pester's own
+        assertions throw (PesterAssertionFailed), giving the model's name, the value expected,
+        the value found and the difference. Under Pester 5 the same check is
+        'Should -HaveCompressionRatio' (see Register-MlpShouldOperator).
     .PARAMETER Expected
         The lowest compression ratio (10 for 10×).
     .PARAMETER Actual
@@ -360,13 +538,25 @@ function Assert-MlpCompressionRatio {
 # ExpectedValue (the name Pester's operators share), takes the positional value.
 $script:ShouldOperators = @(
     [pscustomobject]@{ Name = 'HaveSparsity'; Function = 'Assert-MlpSparsity'; Test = {
-            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, [switch] $AtLeast, [switch] $AtMost, $Tolerance = $script:DefaultSparsityTolerance)
-            ConvertTo-ShouldResult (Get-SparsityVerdict 'Should -HaveSparsity' $ActualValue $ExpectedValue -AtLeast:$AtLeast -AtMost:$AtMost -Tolerance $Tolerance) $Because -Negate:$Negate
+            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, [switch] $AtLeast, [switch] $AtMost, $Tolerance)
+            $toleranceGiven = @{}
+            if ($PSBoundParameters.ContainsKey('Tolerance')) { $toleranceGiven.Tolerance = $Tolerance }
+            ConvertTo-ShouldResult (Get-SparsityVerdict 'Should -HaveSparsity' $ActualValue $ExpectedValue -AtLeast:$AtLeast -AtMost:$AtMost @toleranceGiven) $Because -Negate:$Negate
         }
     }
     [pscustomobject]@{ Name = 'HaveAccuracy'; Function = 'Assert-MlpAccuracy'; Test = {
-            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, $On, [switch] $Loss)
-            ConvertTo-ShouldResult (Get-AccuracyVerdict 'Should -HaveAccuracy' $ActualValue $ExpectedValue -On $On -Loss:$Loss) $Because -Negate:$Negate
+            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, $On, [switch] $Loss, $Within, $Of)
+            # Should has no parameter sets per operator: the forms are told apart here.
+            $relative = $PSBoundParameters.ContainsKey('Within') -or $PSBoundParameters.ContainsKey('Of')
+            if ($relative -and $PSBoundParameters.ContainsKey('ExpectedValue')) {
+                throw (New-AssertionInputError -ErrorId 'ValueAndReference' -Target $ExpectedValue -Message "Should -HaveAccuracy takes a value (Should -HaveAccuracy 0.9) or -Within and -Of (Should -HaveAccuracy -Within 0.01 -Of `$dense), not both.")
+            }
+            if ($relative -and -not ($PSBoundParameters.ContainsKey('Within') -and $PSBoundParameters.ContainsKey('Of'))) {
+                throw (New-AssertionInputError -ErrorId 'WithinWithoutOf' -Target $null -Message "Should -HaveAccuracy compares with another model given both -Within and -Of (Should -HaveAccuracy -Within 0.01 -Of `$dense): add the missing one.")
+            }
+            $verdict = if ($relative) { Get-RelativeAccuracyVerdict 'Should -HaveAccuracy' $ActualValue $Within $Of -On $On -Loss:$Loss }
+            else { Get-AccuracyVerdict 'Should -HaveAccuracy' $ActualValue $ExpectedValue -On $On -Loss:$Loss }
+            ConvertTo-ShouldResult $verdict $Because -Negate:$Negate
         }
     }
     [pscustomobject]@{ Name = 'BeSmallerThan'; Function = 'Assert-MlpStoredSize'; Test = {
@@ -392,8 +582,9 @@ function Register-MlpShouldOperator {
         Registers SparsePrune's assertions as Pester 5 Should operators.
     .DESCRIPTION
         Adds -HaveSparsity, -HaveAccuracy, -BeSmallerThan and -HaveCompressionRatio to Pester 5's
-        Should (Add-ShouldOperator), so that tests write '$model | Should -HaveSparsity 0.9',
-        with -Not and -Because; each takes the parameters of its function (Assert-MlpSparsity,
+        Should (Add-ShouldOperator), so that tests write '$model | Should -HaveSparsity 0.9' or
+        '$pruned | Should -HaveAccuracy -Within 0.01 -Of $dense', with -Not and -Because; each
+        takes the parameters of its function and compares as it does (Assert-MlpSparsity,
         Assert-MlpAccuracy, Assert-MlpStoredSize, Assert-MlpCompressionRatio) and 'Get-ShouldOperator
         -Name HaveSparsity' shows that function's help.
 

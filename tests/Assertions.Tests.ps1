@@ -1,8 +1,9 @@
 # The Pester assertions (Module/SparsePrune.Assertions.psm1): Should-HaveSparsity,
-# Should-HaveAccuracy, Should-BeSmallerThan and Should-HaveCompressionRatio under this run's
-# Pester 6 directly; as Should operators under Pester 5.7.1 and as functions under Pester 6.2.0,
-# each in a fresh pwsh running a generated test file; and the README's workflow test as written.
-# Expected values are recomputed from the model (GetWeight, Measure-Mlp), not copied from a run.
+# Should-HaveAccuracy (also -Within -Of another model), Should-BeSmallerThan and
+# Should-HaveCompressionRatio under this run's Pester 6 directly; as Should operators under Pester
+# 5.7.1 and as functions under Pester 6.2.0, each in a fresh pwsh running a generated test file;
+# and the README's workflow test as written. Expected values are recomputed from the model
+# (GetWeight, Measure-Mlp, the report's counts), not copied from a run.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
@@ -50,10 +51,25 @@ BeforeAll {
                     $t.Message | Should -BeLike "Expected model 'child-*' *, but it *." -Because $t.Name
                     if ($t.Name -like '*-Because*') { $t.Message | Should -BeLike "* because $Reason, but *" }
                 }
-                'errors:*' { $t.Result | Should -Be 'Failed'; $t.ErrorId | Should -Be 'SparsePrune.Assertion.NotAModel' }
+                # 'errors (Id): …' names the error id; plain 'errors: …' means NotAModel.
+                'errors*' {
+                    $id = if ($t.Name -match '^errors \((\w+)\)') { $Matches[1] } else { 'NotAModel' }
+                    $t.Result | Should -Be 'Failed' -Because $t.Name
+                    $t.ErrorId | Should -Be "SparsePrune.Assertion.$id" -Because "$($t.Name): $($t.Message)"
+                }
                 default { throw "unexpected test '$($t.Name)'" }
             }
         }
+    }
+    # A failure of the relative form names both accuracies and the difference: the difference
+    # must be theirs (to the four decimals shown) and beyond -Within, or within it for -Not.
+    function script:Assert-RelativeMessage([string] $Message, [string] $Pattern, [switch] $Beyond) {
+        $Message -match $Pattern | Should -BeTrue -Because "'$Message' must match $Pattern"
+        $n = @{}
+        foreach ($k in 'within', 'reference', 'found', 'difference') { $n[$k] = [double]::Parse($Matches[$k], $Invariant) }
+        [Math]::Abs(($n.reference - $n.found) - $n.difference) | Should -BeLessOrEqual 0.00016 -Because $Message
+        if ($Beyond) { $n.difference | Should -BeGreaterThan $n.within -Because $Message }
+        else { $n.difference | Should -BeLessOrEqual $n.within -Because $Message }
     }
     function script:Get-TestResults($Child) {
         $line = @($Child.Output | Where-Object { $_ -like 'RESULT *' }) | Select-Object -Last 1
@@ -81,28 +97,29 @@ Describe 'Should-HaveSparsity' {
         ($Pruned | Get-CompressionReport).Sparsity | Should -BeLessThan 0.01 -Because 'Sparsity counts only the weights still present, which is why the assertion reads OverallSparsity'
     }
 
-    It 'fails outside -Tolerance (0.005 unless given), saying what it found, expected and why' {
+    It 'fails outside -Tolerance (0.005 unless given), saying what it found, expected, the difference and why' {
         $Masked | Should-HaveSparsity ($MaskedSparsity + 0.004)
         $e = Get-ThrownError { $Masked | Should-HaveSparsity ($MaskedSparsity + 0.004) -Tolerance 0.001 -Because 'the target is exact' }
         $e | Should -Not -BeNullOrEmpty
-        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity $(Format-Value ($MaskedSparsity + 0.004)) ± 0.001 because the target is exact, but it has $(Format-Value $MaskedSparsity)."
+        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity $(Format-Value ($MaskedSparsity + 0.004)) ± 0.001 because the target is exact, but it has $(Format-Value $MaskedSparsity): 0.004 below."
         $e = Get-ThrownError { $Masked | Should-HaveSparsity 0.5 }
-        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity 0.5 ± 0.005, but it has $(Format-Value $MaskedSparsity)."
+        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity 0.5 ± 0.005, but it has $(Format-Value $MaskedSparsity): $(Format-Value ($MaskedSparsity - 0.5)) above."
     }
 
-    It '-AtLeast passes at or above the value (less the tolerance) and fails below' {
+    It '-AtLeast passes at or above the value and fails below it, by less than 0.005 too' {
         $Masked | Should-HaveSparsity 0.5 -AtLeast
-        $Masked | Should-HaveSparsity ($MaskedSparsity + 0.004) -AtLeast
+        $Masked | Should-HaveSparsity $MaskedSparsity -AtLeast
+        Get-ThrownError { $Masked | Should-HaveSparsity ($MaskedSparsity + 0.004) -AtLeast } | Should -Not -BeNullOrEmpty -Because 'a one-sided check has no default tolerance'
         $e = Get-ThrownError { $Masked | Should-HaveSparsity 0.95 -AtLeast -Because 'it must fit the device' }
-        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity at least 0.95 (tolerance 0.005) because it must fit the device, but it has $(Format-Value $MaskedSparsity)."
-        Get-ThrownError { $Masked | Should-HaveSparsity ($MaskedSparsity + 0.004) -AtLeast -Tolerance 0 } | Should -Not -BeNullOrEmpty
+        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity at least 0.95 because it must fit the device, but it has $(Format-Value $MaskedSparsity): $(Format-Value (0.95 - $MaskedSparsity)) below."
     }
 
-    It '-AtMost passes at or below the value (plus the tolerance) and fails above' {
+    It '-AtMost passes at or below the value and fails above it, by less than 0.005 too' {
         $Masked | Should-HaveSparsity 0.95 -AtMost
-        $Masked | Should-HaveSparsity ($MaskedSparsity - 0.004) -AtMost
+        $Masked | Should-HaveSparsity $MaskedSparsity -AtMost
+        Get-ThrownError { $Masked | Should-HaveSparsity ($MaskedSparsity - 0.004) -AtMost } | Should -Not -BeNullOrEmpty -Because 'a one-sided check has no default tolerance'
         $e = Get-ThrownError { $Masked | Should-HaveSparsity 0.5 -AtMost -Because 'half the weights must stay' }
-        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity at most 0.5 (tolerance 0.005) because half the weights must stay, but it has $(Format-Value $MaskedSparsity)."
+        "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity at most 0.5 because half the weights must stay, but it has $(Format-Value $MaskedSparsity): $(Format-Value ($MaskedSparsity - 0.5)) above."
     }
 
     It 'fails as Pester''s own assertions do: PesterAssertionFailed, at the assertion''s line' {
@@ -117,7 +134,64 @@ Describe 'Should-HaveSparsity' {
 
     It 'asserts every model piped in, and names the one that fails' {
         $e = Get-ThrownError { $Pruned, $Classifier | Should-HaveSparsity 0.9 }
-        "$e" | Should -BeLike "Expected model 'digits-64-32-10' *, but it has 0."
+        "$e" | Should -BeLike "Expected model 'digits-64-32-10' *, but it has 0: 0.9 below."
+    }
+}
+
+Describe 'Should-HaveSparsity -AtLeast and -AtMost compare exactly' {
+    BeforeAll {
+        # One layer of 10 x 100: 1000 weights, so Set-Sparsity s zeroes exactly s x 1000 of them.
+        function script:New-ExactModel([double] $Sparsity) {
+            New-Mlp 10, 100 -Seed 1 -Name "exact-$($Sparsity.ToString($Invariant))" | Set-Sparsity -Sparsity $Sparsity -WarningAction Ignore
+        }
+        $script:At896 = New-ExactModel 0.896
+        $script:At904 = New-ExactModel 0.904
+    }
+
+    It '-AtLeast 0.9 fails at 0.896 (896 of 1000 weights zero), by 0.004, where the two-sided form passes' {
+        ($At896 | Get-CompressionReport).NonZeroWeights | Should -Be 104
+        $e = Get-ThrownError { $At896 | Should-HaveSparsity 0.9 -AtLeast -Because 'the target is 90 %' }
+        $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
+        "$e" | Should -Be "Expected model 'exact-0.896' to have overall sparsity at least 0.9 because the target is 90 %, but it has 0.896: 0.004 below."
+        $At896 | Should-HaveSparsity 0.9
+        $At896 | Should-HaveSparsity 0.896 -AtLeast
+    }
+
+    It '-AtMost 0.9 fails at 0.904, by 0.004, where the two-sided form passes' {
+        ($At904 | Get-CompressionReport).NonZeroWeights | Should -Be 96
+        $e = Get-ThrownError { $At904 | Should-HaveSparsity 0.9 -AtMost }
+        "$e" | Should -Be "Expected model 'exact-0.904' to have overall sparsity at most 0.9, but it has 0.904: 0.004 above."
+        $At904 | Should-HaveSparsity 0.9
+        $At904 | Should-HaveSparsity 0.904 -AtMost
+    }
+
+    It 'an explicit -Tolerance widens a one-sided check by that much and no more' {
+        $At896 | Should-HaveSparsity 0.9 -AtLeast -Tolerance 0.005
+        $At896 | Should-HaveSparsity 0.9 -AtLeast -Tolerance 0.004
+        $e = Get-ThrownError { $At896 | Should-HaveSparsity 0.9 -AtLeast -Tolerance 0.003 }
+        "$e" | Should -Be "Expected model 'exact-0.896' to have overall sparsity at least 0.9 (tolerance 0.003), but it has 0.896: 0.004 below."
+        $At904 | Should-HaveSparsity 0.9 -AtMost -Tolerance 0.004
+        $e = Get-ThrownError { $At904 | Should-HaveSparsity 0.9 -AtMost -Tolerance 0.003 }
+        "$e" | Should -Be "Expected model 'exact-0.904' to have overall sparsity at most 0.9 (tolerance 0.003), but it has 0.904: 0.004 above."
+        # And the two-sided default is only a default.
+        Get-ThrownError { $At896 | Should-HaveSparsity 0.9 -Tolerance 0.003 } | Should -Not -BeNullOrEmpty
+    }
+
+    It 'a sparsity of exactly <_> of 1000 weights passes -AtLeast <_> and -AtMost <_>, and one weight either way fails' -ForEach @(0.1, 0.3, 0.9) {
+        $model = New-ExactModel $_
+        $zeros = [int][Math]::Round($_ * 1000)
+        ($model | Get-CompressionReport).NonZeroWeights | Should -Be (1000 - $zeros)
+        $model | Should-HaveSparsity $_ -AtLeast
+        $model | Should-HaveSparsity $_ -AtMost
+        $model | Should-HaveSparsity $_ -Tolerance 0
+        Get-ThrownError { $model | Should-HaveSparsity (($zeros + 1) / 1000) -AtLeast } | Should -Not -BeNullOrEmpty
+        Get-ThrownError { $model | Should-HaveSparsity (($zeros - 1) / 1000) -AtMost } | Should -Not -BeNullOrEmpty
+    }
+
+    It 'those cases are where 1 - NonZero/Baseline in floating point misses the decimal value' {
+        # Without exact counting, -AtLeast 0.1 would fail at 0.1 and -AtMost 0.3 at 0.3.
+        (New-ExactModel 0.1 | Get-CompressionReport).OverallSparsity | Should -BeLessThan 0.1
+        (New-ExactModel 0.3 | Get-CompressionReport).OverallSparsity | Should -BeGreaterThan 0.3
     }
 }
 
@@ -134,7 +208,7 @@ Describe 'Should-HaveAccuracy' {
         Should-HaveAccuracy 0.5 -On $Digits -Actual $Classifier
         $e = Get-ThrownError { $Classifier | Should-HaveAccuracy ($Accuracy + 0.01) -On $Digits -Because 'pruning must not cost the model its use' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'digits-64-32-10' to have accuracy at least $(Format-Value ($Accuracy + 0.01)) on 'Digits' because pruning must not cost the model its use, but it has $(Format-Value $Accuracy)."
+        "$e" | Should -Be "Expected model 'digits-64-32-10' to have accuracy at least $(Format-Value ($Accuracy + 0.01)) on 'Digits' because pruning must not cost the model its use, but it has $(Format-Value $Accuracy): 0.01 below."
     }
 
     It 'measures on the model''s own data set without -On, and takes a report' {
@@ -148,7 +222,7 @@ Describe 'Should-HaveAccuracy' {
         $Regressor | Should-HaveAccuracy -Loss ($Loss * 2)
         $e = Get-ThrownError { $Regressor | Should-HaveAccuracy -Loss ($Loss / 2) -On $Synthetic -Because 'the forecast must be close' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'synthetic-10-16-1' to have loss at most $(Format-Value ($Loss / 2)) on 'Synthetic' because the forecast must be close, but it has $(Format-Value $Loss)."
+        "$e" | Should -Be "Expected model 'synthetic-10-16-1' to have loss at most $(Format-Value ($Loss / 2)) on 'Synthetic' because the forecast must be close, but it has $(Format-Value $Loss): $(Format-Value ($Loss / 2)) above."
     }
 
     It 'says which metric fits when -Loss is given to a classifier or left out for a regression' {
@@ -171,6 +245,133 @@ Describe 'Should-HaveAccuracy' {
     }
 }
 
+Describe 'Should-HaveAccuracy -Within -Of another model' {
+    BeforeAll {
+        # A copy of the classifier with 70 % of its connections cut and no fine-tuning: it keeps
+        # the classifier's data set and loses accuracy on it.
+        $script:Cut = $Classifier | Copy-Mlp -Name 'digits-cut' | Invoke-Pruning -Ratio 0.7 -WarningAction Ignore
+        $script:DenseAccuracy = (Measure-Mlp $Classifier -Dataset $Digits -Repeat 1).Accuracy
+        $script:CutAccuracy = (Measure-Mlp $Cut -Dataset $Digits -Repeat 1).Accuracy
+        $script:Drop = $DenseAccuracy - $CutAccuracy
+        $script:RegressorCut = $Regressor | Copy-Mlp -Name 'synthetic-cut' | Invoke-Pruning -Ratio 0.9 -WarningAction Ignore
+        $script:DenseLoss = (Measure-Mlp $Regressor -Dataset $Synthetic -Repeat 1).Loss
+        $script:CutLoss = (Measure-Mlp $RegressorCut -Dataset $Synthetic -Repeat 1).Loss
+        $script:Rise = ($CutLoss - $DenseLoss) / $DenseLoss
+    }
+
+    It 'the cut copies really do worse, on the data set they share with their dense models' {
+        $Drop | Should -BeGreaterThan 0.05
+        $Rise | Should -BeGreaterThan 0.02
+        [object]::ReferenceEquals($Cut.Dataset, $Classifier.Dataset) | Should -BeTrue
+        [object]::ReferenceEquals($RegressorCut.Dataset, $Regressor.Dataset) | Should -BeTrue
+    }
+
+    It 'passes while the accuracy lost is at most -Within, the measured drop itself included' {
+        $Cut | Should-HaveAccuracy -Within $Drop -Of $Classifier
+        $Cut | Should-HaveAccuracy -Within ($Drop + 0.01) -Of $Classifier -On $Digits
+        Should-HaveAccuracy -Within $Drop -Of $Classifier -Actual $Cut
+        Get-ThrownError { $Cut | Should-HaveAccuracy -Within ($Drop - 0.001) -Of $Classifier } | Should -Not -BeNullOrEmpty
+    }
+
+    It 'fails beyond -Within, giving both accuracies and the difference' {
+        $e = Get-ThrownError { $Cut | Should-HaveAccuracy -Within 0.01 -Of $Classifier -Because 'pruning may cost one point' }
+        $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
+        "$e" | Should -Be "Expected model 'digits-cut' to have accuracy within 0.01 of model 'digits-64-32-10' ($(Format-Value $DenseAccuracy)) on 'Digits' because pruning may cost one point, but it has $(Format-Value $CutAccuracy): $(Format-Value $Drop) below."
+    }
+
+    It 'passes a model that does better than the reference, and one equal to it with -Within 0' {
+        $Classifier | Should-HaveAccuracy -Within 0 -Of $Cut
+        $Cut | Should-HaveAccuracy -Within 0 -Of $Cut
+        $e = Get-ThrownError { $Cut | Should-HaveAccuracy -Within 0 -Of $Classifier }
+        "$e" | Should -BeLike "*, but it has $(Format-Value $CutAccuracy): $(Format-Value $Drop) below."
+    }
+
+    It 'measures both models on -On when given' {
+        $other = Get-Dataset Digits -Seed 7
+        $denseOnOther = (Measure-Mlp $Classifier -Dataset $other -Repeat 1).Accuracy
+        $cutOnOther = (Measure-Mlp $Cut -Dataset $other -Repeat 1).Accuracy
+        $denseOnOther | Should -BeGreaterThan $cutOnOther
+        $Cut | Should-HaveAccuracy -Within ($denseOnOther - $cutOnOther) -Of $Classifier -On $other
+        $e = Get-ThrownError { $Cut | Should-HaveAccuracy -Within 0 -Of $Classifier -On $other }
+        "$e" | Should -Be "Expected model 'digits-cut' to have accuracy within 0 of model 'digits-64-32-10' ($(Format-Value $denseOnOther)) on 'Digits', but it has $(Format-Value $cutOnOther): $(Format-Value ($denseOnOther - $cutOnOther)) below."
+    }
+
+    It 'needs -On when the reference has no data set or another one, and then measures both on it' {
+        $untrained = New-Mlp 64, 32, 10 -Seed 3 -Name 'untrained-64-32-10'
+        $e = Get-ThrownError { $Cut | Should-HaveAccuracy -Within 0.01 -Of $untrained }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.NoReferenceDataset'
+        "$e" | Should -BeLike "*'untrained-64-32-10'*no data set*Give -On*"
+        $chance = (Measure-Mlp $untrained -Dataset $Digits -Repeat 1).Accuracy
+        $CutAccuracy | Should -BeGreaterThan $chance
+        $Cut | Should-HaveAccuracy -Within 0 -Of $untrained -On $Digits
+
+        # Another load of Digits: the same name, but nothing proves the same rows.
+        $retrained = $Classifier | Copy-Mlp -Name 'retrained' | Invoke-Training -Dataset (Get-Dataset Digits) -Epochs 1
+        $e = Get-ThrownError { $Cut | Should-HaveAccuracy -Within 1 -Of $retrained }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.DifferentDatasets'
+        "$e" | Should -BeLike "*'digits-cut'*'retrained'*different data sets*Give -On*"
+        $Cut | Should-HaveAccuracy -Within 1 -Of $retrained -On $Digits
+    }
+
+    It '-Loss: -Within is the share by which a regression''s loss may rise above the reference''s' {
+        $RegressorCut | Should-HaveAccuracy -Loss -Within $Rise -Of $Regressor
+        $RegressorCut | Should-HaveAccuracy -Loss -Within ($Rise * 2) -Of $Regressor -On $Synthetic
+        $Regressor | Should-HaveAccuracy -Loss -Within 0 -Of $RegressorCut
+        Get-ThrownError { $RegressorCut | Should-HaveAccuracy -Loss -Within ($Rise * 0.99) -Of $Regressor } | Should -Not -BeNullOrEmpty
+        $e = Get-ThrownError { $RegressorCut | Should-HaveAccuracy -Loss -Within 0.01 -Of $Regressor -Because 'the forecast must hold' }
+        $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
+        "$e" | Should -Be ("Expected model 'synthetic-cut' to have loss within 1 % of model 'synthetic-10-16-1' ($(Format-Value $DenseLoss), so at most $(Format-Value ($DenseLoss * (1 + 0.01)))) on 'Synthetic' " +
+            "because the forecast must hold, but it has $(Format-Value $CutLoss): $(Format-Value ($CutLoss - $DenseLoss)) above ($((100 * $Rise).ToString('0.##', $Invariant)) %).")
+    }
+
+    It 'says which metric fits when -Loss is given to a classifier or left out for a regression' {
+        (Get-ThrownError { $Cut | Should-HaveAccuracy -Loss -Within 0.1 -Of $Classifier }).FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.WrongMetric'
+        (Get-ThrownError { $RegressorCut | Should-HaveAccuracy -Within 0.1 -Of $Regressor }).FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.WrongMetric'
+    }
+}
+
+Describe 'Bad input to Should-HaveAccuracy -Within -Of' {
+    BeforeAll { $script:Copy = $Classifier | Copy-Mlp -Name 'digits-copy' }
+
+    It 'refuses a negative, an out-of-range or a non-numeric -Within' {
+        foreach ($bad in @(-0.01, 1.5, 'much', $null)) {
+            $e = Get-ThrownError { param($w) $Copy | Should-HaveAccuracy -Within $w -Of $Classifier } -ArgumentList @(, $bad)
+            $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.BadBound' -Because "'$bad' is no -Within"
+            "$e" | Should -BeLike 'Should-HaveAccuracy needs *-Within (the accuracy the model may lose*'
+        }
+        # A loss may rise by more than 100 %, but not fall by a negative share.
+        $Regressor | Should-HaveAccuracy -Loss -Within 1.5 -Of $Regressor
+        (Get-ThrownError { $Regressor | Should-HaveAccuracy -Loss -Within -0.1 -Of $Regressor }).FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.BadBound'
+    }
+
+    It 'refuses a <_> as -Of' -ForEach @('string', 'null', 'report', 'data set') {
+        $value = switch ($_) { 'string' { 'digits-64-32-10' } 'null' { $null } 'report' { $Classifier | Get-CompressionReport } 'data set' { $Digits } }
+        $e = Get-ThrownError { param($v) $Copy | Should-HaveAccuracy -Within 0.01 -Of $v } -ArgumentList @(, $value)
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.ReferenceNotAModel'
+        "$e" | Should -BeLike 'Should-HaveAccuracy -Of takes the model to compare with (a SparsePrune.Mlp*), but got *'
+    }
+
+    It 'refuses an -Of of another task, input or output count' {
+        $e = Get-ThrownError { $Copy | Should-HaveAccuracy -Within 0.01 -Of $Regressor }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.ReferenceMismatch'
+        "$e" | Should -BeLike "*'digits-copy' is a Classification, 'synthetic-10-16-1' a Regression*'digits-copy' takes 64 inputs, 'synthetic-10-16-1' 10*Give -Of the model this one was made from*"
+        $e = Get-ThrownError { $Copy | Should-HaveAccuracy -Within 0.01 -Of (New-Mlp 4, 8, 10 -Seed 1 -Name 'four-inputs') -On $Digits }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.ReferenceMismatch'
+        "$e" | Should -BeLike "*'digits-copy' takes 64 inputs, 'four-inputs' 4.*"
+        $e = Get-ThrownError { $Copy | Should-HaveAccuracy -Within 0.01 -Of (New-Mlp 64, 8, 3 -Seed 1 -Name 'three-classes') }
+        "$e" | Should -BeLike "*'digits-copy' has 10 outputs, 'three-classes' 3.*"
+    }
+
+    It 'refuses a report, a value beside -Of, and an -On that is no data set' {
+        $e = Get-ThrownError { $Copy | Get-CompressionReport | Should-HaveAccuracy -Within 0.01 -Of $Classifier }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.ReportWithReference'
+        $e = Get-ThrownError { $Copy | Should-HaveAccuracy 0.5 -Within 0.01 -Of $Classifier }
+        $e.FullyQualifiedErrorId | Should -BeLike 'PositionalParameterNotFound*'
+        $e = Get-ThrownError { $Copy | Should-HaveAccuracy -Within 0.01 -Of $Classifier -On 'Digits' }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.NotADataset'
+    }
+}
+
 Describe 'Should-BeSmallerThan' {
     BeforeAll { $script:Stored = ($Pruned | Get-CompressionReport).StoredBytes }
 
@@ -181,7 +382,8 @@ Describe 'Should-BeSmallerThan' {
         $Pruned | Get-CompressionReport | Should-BeSmallerThan ($Stored + 1)
         $e = Get-ThrownError { Should-BeSmallerThan $Stored -Actual $Pruned -Because 'it ships in the firmware' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than $Stored bytes because it ships in the firmware, but it stores them in $Stored bytes."
+        "$e" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than $Stored bytes because it ships in the firmware, but it stores them in $Stored bytes: exactly that."
+        "$(Get-ThrownError { $Pruned | Should-BeSmallerThan 1000 })" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than 1000 bytes, but it stores them in $Stored bytes: $($Stored - 1000) bytes above."
     }
 }
 
@@ -197,7 +399,7 @@ Describe 'Should-HaveCompressionRatio' {
         $Pruned | Get-CompressionReport | Should-HaveCompressionRatio 5
         $e = Get-ThrownError { $Pruned | Should-HaveCompressionRatio ($Ratio + 1) -Because 'the link is slow' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a compression ratio of at least $(Format-Value ($Ratio + 1)) because the link is slow, but it has $(Format-Value $Ratio)."
+        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a compression ratio of at least $(Format-Value ($Ratio + 1)) because the link is slow, but it has $(Format-Value $Ratio): 1 below."
         Get-ThrownError { $Masked | Should-HaveCompressionRatio 1.5 } | Should -Not -BeNullOrEmpty -Because 'masks save no bytes'
     }
 }
@@ -248,12 +450,21 @@ Describe 'Registration of the Should operators' {
 
 Describe 'In fresh pwsh processes' {
     BeforeAll {
-        # One model per test file: 90 % masked; a classifier trained on Digits.
+        # The models of each test file: 90 % masked (floor(0.9 x 2368) weights, just below 0.9); a
+        # classifier trained on Digits and a regression on Synthetic, each with a cut copy that
+        # does measurably worse ($drop in accuracy, $rise as a share of the loss).
         $setup = @'
 BeforeAll {
     $m = New-Mlp 64,32,10 -Seed 1 -Name 'child-model' | Set-Sparsity -Sparsity 0.9 -WarningAction Ignore
     $d = Get-Dataset Digits
     $t = New-Mlp 64,16,10 -Seed 1 -Name 'child-classifier' | Invoke-Training -Dataset $d -Epochs 2
+    $p = $t | Copy-Mlp -Name 'child-pruned' | Invoke-Pruning -Ratio 0.7 -WarningAction Ignore
+    $drop = (Measure-Mlp $t -Repeat 1).Accuracy - (Measure-Mlp $p -Repeat 1).Accuracy
+    $r = New-Mlp 10,16,1 -Seed 1 -Name 'child-regressor' | Invoke-Training -Dataset (Get-Dataset Synthetic -Seed 1) -Epochs 2
+    $rp = $r | Copy-Mlp -Name 'child-regressor-cut' | Invoke-Pruning -Ratio 0.9 -WarningAction Ignore
+    $loss = (Measure-Mlp $r -Repeat 1).Loss
+    $rise = ((Measure-Mlp $rp -Repeat 1).Loss - $loss) / $loss
+    if (-not ($drop -gt 0.02 -and $rise -gt 0.02)) { throw "the cut copies must do worse: accuracy drop $drop, loss rise $rise" }
 }
 '@
         # Test names say what must happen: 'passes', 'fails' (an assertion failure) or 'errors'.
@@ -274,6 +485,17 @@ Describe 'Should operators under Pester 5' {
     It 'passes: HaveCompressionRatio of a report' { `$m | Get-CompressionReport | Should -HaveCompressionRatio 1 }
     It 'fails: HaveCompressionRatio' { `$m | Should -HaveCompressionRatio 10 -Because 'reason five' }
     It 'errors: HaveSparsity of a string' { 'child-model' | Should -HaveSparsity 0.9 }
+    It 'fails: HaveSparsity 0.9 -AtLeast just below 0.9' { `$m | Should -HaveSparsity 0.9 -AtLeast }
+    It 'passes: HaveSparsity 0.9 -AtLeast -Tolerance' { `$m | Should -HaveSparsity 0.9 -AtLeast -Tolerance 0.001 }
+    It 'passes: HaveAccuracy -Within -Of' { `$p | Should -HaveAccuracy -Within `$drop -Of `$t }
+    It 'fails: HaveAccuracy -Within -Of -Because' { `$p | Should -HaveAccuracy -Within (`$drop / 2) -Of `$t -Because 'reason five' }
+    It 'passes: -Not -HaveAccuracy -Within -Of' { `$p | Should -Not -HaveAccuracy -Within (`$drop / 2) -Of `$t }
+    It 'fails: -Not -HaveAccuracy -Within -Of' { `$p | Should -Not -HaveAccuracy -Within `$drop -Of `$t -On `$d }
+    It 'passes: HaveAccuracy -Loss -Within -Of' { `$rp | Should -HaveAccuracy -Loss -Within `$rise -Of `$r }
+    It 'fails: HaveAccuracy -Loss -Within -Of' { `$rp | Should -HaveAccuracy -Loss -Within (`$rise / 2) -Of `$r }
+    It 'errors (ReferenceNotAModel): HaveAccuracy -Of a string' { `$p | Should -HaveAccuracy -Within 0.01 -Of 'child-classifier' }
+    It 'errors (WithinWithoutOf): HaveAccuracy -Within alone' { `$p | Should -HaveAccuracy -Within 0.01 }
+    It 'errors (ValueAndReference): HaveAccuracy with a value and -Of' { `$p | Should -HaveAccuracy 0.5 -Within 0.01 -Of `$t }
     It 'passes: a built-in operator still works' { 1 | Should -Be 1 }
 }
 "@
@@ -292,6 +514,12 @@ Describe 'Should-* functions under Pester 6' {
     It 'passes: Should-HaveCompressionRatio' { `$m | Should-HaveCompressionRatio 1 }
     It 'fails: Should-HaveCompressionRatio' { `$m | Should-HaveCompressionRatio 10 -Because 'reason six' }
     It 'errors: Should-HaveSparsity of a string' { 'child-model' | Should-HaveSparsity 0.9 }
+    It 'fails: Should-HaveSparsity 0.9 -AtLeast just below 0.9' { `$m | Should-HaveSparsity 0.9 -AtLeast }
+    It 'passes: Should-HaveAccuracy -Within -Of' { `$p | Should-HaveAccuracy -Within `$drop -Of `$t }
+    It 'fails: Should-HaveAccuracy -Within -Of -Because' { `$p | Should-HaveAccuracy -Within (`$drop / 2) -Of `$t -Because 'reason six' }
+    It 'passes: Should-HaveAccuracy -Loss -Within -Of' { `$rp | Should-HaveAccuracy -Loss -Within `$rise -Of `$r }
+    It 'fails: Should-HaveAccuracy -Loss -Within -Of' { `$rp | Should-HaveAccuracy -Loss -Within (`$rise / 2) -Of `$r }
+    It 'errors (ReferenceNotAModel): Should-HaveAccuracy -Of a string' { `$p | Should-HaveAccuracy -Within 0.01 -Of 'child-classifier' }
 }
 "@
         $script:Pester6FailLine = (Select-String -LiteralPath $pester6File -SimpleMatch 'Should-HaveSparsity 0.95 -AtLeast').LineNumber
@@ -306,6 +534,9 @@ Describe 'Should-* functions under Pester 6' {
         $countOperators = "'OPERATORS ' + @(Get-ShouldOperator).Count + ' ' + (@(Get-ShouldOperator | Where-Object Name -In $ourOperators | ForEach-Object Name | Sort-Object) -join ',')"
         # Import-Module SparsePrune by name, as a user does.
         $modulePath = @{ PSModulePath = (Split-Path (Split-Path $script:ModulePath)) + [IO.Path]::PathSeparator + $env:PSModulePath }
+        # The children run at once, each training its models: on a busy machine that takes
+        # minutes, and the wait is for a process that hangs, not a measure of speed.
+        $script:ChildTimeout = 600
         $script:Children = @{
             # Pester 5 first: the import registers the operators; importing again changes nothing.
             Pester5      = Start-FreshPwsh -BeforeImport "Import-Module '$Pester5'" -Script "$countOperators; Import-Module '$script:ModulePath' -Force; $countOperators; $(Get-RunTestsScript $pester5File)"
@@ -319,23 +550,34 @@ Describe 'Should-* functions under Pester 6' {
     }
 
     It 'Pester 5.7.1: the import registers the four operators once, beside Pester''s 26' {
-        $r = $Children.Pester5 | Receive-FreshPwsh
+        $r = $Children.Pester5 | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         @($r.Output -like 'OPERATORS *') | Should -Be @('OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity', 'OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity')
         @($r.Output -like 'WARNING*') | Should -BeNullOrEmpty
         $script:Pester5Results = Get-TestResults $r
-        $Pester5Results.Count | Should -Be 14 -Because ($r.Output -join "`n")
+        $Pester5Results.Count | Should -Be 25 -Because ($r.Output -join "`n")
     }
 
     It 'Pester 5.7.1: the Should operators pass and fail as the test''s name says, -Not and -Because included' {
         $Pester5Results | Should -Not -BeNullOrEmpty
         Assert-ChildTestResult $Pester5Results -Reason 'reason five'
-        ($Pester5Results | Where-Object Name -EQ 'fails: -Not -HaveSparsity').Message | Should -Be "Expected model 'child-model' not to have overall sparsity 0.9 ± 0.005, but it has $(Format-Value (Get-HandSparsity $Masked @(64, 32, 10)))."
-        ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity -AtLeast -Because').Message | Should -BeLike "Expected model 'child-model' to have overall sparsity at least 0.95 (tolerance 0.005) because reason five, but it has 0.*."
+        $sparsity = Get-HandSparsity $Masked @(64, 32, 10)
+        ($Pester5Results | Where-Object Name -EQ 'fails: -Not -HaveSparsity').Message | Should -Be "Expected model 'child-model' not to have overall sparsity 0.9 ± 0.005, but it has $(Format-Value $sparsity): $(Format-Value (0.9 - $sparsity)) below."
+        ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity -AtLeast -Because').Message | Should -Be "Expected model 'child-model' to have overall sparsity at least 0.95 because reason five, but it has $(Format-Value $sparsity): $(Format-Value (0.95 - $sparsity)) below."
+        ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity 0.9 -AtLeast just below 0.9').Message | Should -Be "Expected model 'child-model' to have overall sparsity at least 0.9, but it has $(Format-Value $sparsity): $(Format-Value (0.9 - $sparsity)) below."
+    }
+
+    It 'Pester 5.7.1: Should -HaveAccuracy -Within -Of gives both accuracies and a difference that is theirs, -Not included' {
+        $fails = ($Pester5Results | Where-Object Name -EQ 'fails: HaveAccuracy -Within -Of -Because').Message
+        Assert-RelativeMessage $fails -Pattern "^Expected model 'child-pruned' to have accuracy within (?<within>[\d.]+) of model 'child-classifier' \((?<reference>[\d.]+)\) on 'Digits' because reason five, but it has (?<found>[\d.]+): (?<difference>[\d.]+) below\.$" -Beyond
+        $not = ($Pester5Results | Where-Object Name -EQ 'fails: -Not -HaveAccuracy -Within -Of').Message
+        Assert-RelativeMessage $not -Pattern "^Expected model 'child-pruned' not to have accuracy within (?<within>[\d.]+) of model 'child-classifier' \((?<reference>[\d.]+)\) on 'Digits', but it has (?<found>[\d.]+): (?<difference>[\d.]+) below\.$"
+        $loss = ($Pester5Results | Where-Object Name -EQ 'fails: HaveAccuracy -Loss -Within -Of').Message
+        $loss | Should -Match "^Expected model 'child-regressor-cut' to have loss within [\d.]+ % of model 'child-regressor' \([\d.]+, so at most [\d.]+\) on 'Synthetic', but it has [\d.]+: [\d.]+ above \([\d.]+ %\)\.$"
     }
 
     It 'Pester 5.7.1 imported after SparsePrune: Register-MlpShouldOperator adds them, once' {
-        $r = $Children.Pester5Later | Receive-FreshPwsh
+        $r = $Children.Pester5Later | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         @($r.Output -like 'OPERATORS *') | Should -Be @('OPERATORS 26 ', 'OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity')
         $r.Output | Should -Contain 'LATE PASSED'
@@ -343,7 +585,7 @@ Describe 'Should-* functions under Pester 6' {
     }
 
     It 'Pester 5.7.1: an operator name already taken is left to its owner, with a warning' {
-        $r = $Children.Pester5Taken | Receive-FreshPwsh
+        $r = $Children.Pester5Taken | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         @($r.Output -like 'WARNING*HaveSparsity*not SparsePrune''s*Should-HaveSparsity*').Count | Should -Be 1 -Because ($r.Output -join "`n")
         $r.Output | Should -Contain 'OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity'
@@ -351,18 +593,20 @@ Describe 'Should-* functions under Pester 6' {
     }
 
     It 'Pester 6.2.0: the Should-* functions pass and fail as the test''s name says, reported as assertion failures' {
-        $r = $Children.Pester6 | Receive-FreshPwsh
+        $r = $Children.Pester6 | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $results = Get-TestResults $r
-        $results.Count | Should -Be 9 -Because ($r.Output -join "`n")
+        $results.Count | Should -Be 15 -Because ($r.Output -join "`n")
         Assert-ChildTestResult $results -Reason 'reason six'
+        $fails = ($results | Where-Object Name -EQ 'fails: Should-HaveAccuracy -Within -Of -Because').Message
+        Assert-RelativeMessage $fails -Pattern "^Expected model 'child-pruned' to have accuracy within (?<within>[\d.]+) of model 'child-classifier' \((?<reference>[\d.]+)\) on 'Digits' because reason six, but it has (?<found>[\d.]+): (?<difference>[\d.]+) below\.$" -Beyond
         # The failure points at the assertion's own line of the test file, not the It's.
         ($results | Where-Object Name -EQ 'fails: Should-HaveSparsity -AtLeast -Because').Line | Should -Be "$Pester6FailLine"
     }
 
     It 'the README''s workflow test passes as written' {
         $ReadmeBlock | Should -Match 'Describe' -Because 'README.md must hold the block after its assertions-workflow marker'
-        $r = $Children.Readme | Receive-FreshPwsh
+        $r = $Children.Readme | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $results = Get-TestResults $r
         $results.Count | Should -Be ([regex]::Matches($ReadmeBlock, '(?m)^\s*It ').Count) -Because ($r.Output -join "`n")
