@@ -166,7 +166,16 @@ function Get-SparsityVerdict {
     $claim = if ($AtLeast) { "have overall sparsity at least $(Format-Number $want)$allowing" }
     elseif ($AtMost) { "have overall sparsity at most $(Format-Number $want)$allowing" }
     else { "have overall sparsity $(Format-Number $want) ± $(Format-Number $tol)" }
-    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want): $(Format-Difference $found $want)"
+    # Set-Sparsity and Invoke-Pruning count floor(fraction x N) per layer: a shortfall of less than
+    # one weight per layer is that rounding, which the user should hear about, not puzzle over.
+    $note = ''
+    if (-not $ok -and $AtLeast -and $report.BaselineWeights -gt 0) {
+        $short = ($want - $tol) * $report.BaselineWeights - ($report.BaselineWeights - $report.NonZeroWeights)
+        if ($short -lt @($report.Layers).Count) {
+            $note = " That is less than one weight per layer: Set-Sparsity and Invoke-Pruning zero floor(fraction x weights) in each layer, so a model set to $(Format-Number $want) sits just below it. Check it two-sided (without -AtLeast), or give -Tolerance."
+        }
+    }
+    New-Verdict $ok $report.Model $claim "has $(Format-Found $found $want): $(Format-Difference $found $want).$note".TrimEnd('.')
 }
 
 # A report's metric, checked to be the one the assertion names (-Loss for a regression).

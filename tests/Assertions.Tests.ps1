@@ -114,6 +114,14 @@ Describe 'Should-HaveSparsity' {
         "$e" | Should -Be "Expected model 'masked-64-32-10' to have overall sparsity at least 0.95 because it must fit the device, but it has $(Format-Value $MaskedSparsity): $(Format-Value (0.95 - $MaskedSparsity)) below."
     }
 
+    It '-AtLeast at the value Set-Sparsity was given explains the floor rounding when that is all that is missing' {
+        $MaskedSparsity | Should -BeLessThan 0.9 -Because 'Set-Sparsity 0.9 masks floor(0.9 N) weights per layer'
+        $e = Get-ThrownError { $Masked | Should-HaveSparsity 0.9 -AtLeast }
+        "$e" | Should -BeLike "*: $(Format-Value (0.9 - $MaskedSparsity)) below. That is less than one weight per layer: * floor(fraction x weights) *Check it two-sided*"
+        "$(Get-ThrownError { $Masked | Should-HaveSparsity 0.95 -AtLeast })" | Should -Not -BeLike '*floor*' -Because 'a shortfall of many weights is not rounding'
+        $Masked | Should-HaveSparsity 0.9
+    }
+
     It '-AtMost passes at or below the value and fails above it, by less than 0.005 too' {
         $Masked | Should-HaveSparsity 0.95 -AtMost
         $Masked | Should-HaveSparsity $MaskedSparsity -AtMost
@@ -564,7 +572,7 @@ Describe 'Should-* functions under Pester 6' {
         $sparsity = Get-HandSparsity $Masked @(64, 32, 10)
         ($Pester5Results | Where-Object Name -EQ 'fails: -Not -HaveSparsity').Message | Should -Be "Expected model 'child-model' not to have overall sparsity 0.9 ± 0.005, but it has $(Format-Value $sparsity): $(Format-Value (0.9 - $sparsity)) below."
         ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity -AtLeast -Because').Message | Should -Be "Expected model 'child-model' to have overall sparsity at least 0.95 because reason five, but it has $(Format-Value $sparsity): $(Format-Value (0.95 - $sparsity)) below."
-        ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity 0.9 -AtLeast just below 0.9').Message | Should -Be "Expected model 'child-model' to have overall sparsity at least 0.9, but it has $(Format-Value $sparsity): $(Format-Value (0.9 - $sparsity)) below."
+        ($Pester5Results | Where-Object Name -EQ 'fails: HaveSparsity 0.9 -AtLeast just below 0.9').Message | Should -BeLike "Expected model 'child-model' to have overall sparsity at least 0.9, but it has $(Format-Value $sparsity): $(Format-Value (0.9 - $sparsity)) below. That is less than one weight per layer: *"
     }
 
     It 'Pester 5.7.1: Should -HaveAccuracy -Within -Of gives both accuracies and a difference that is theirs, -Not included' {
