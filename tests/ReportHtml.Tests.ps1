@@ -85,6 +85,11 @@ Describe 'Export-CompressionReport' {
         $r = $script:Demo | Get-CompressionReport
         $page = Read-Page $script:DemoPath
         $page.html.head.title | Should -Be 'SparsePrune compression report'
+        # The first figure is the overall sparsity, from the report's own counts; then the pruning ratio and the sparsity of the weights left.
+        $terms = @($page.SelectNodes('//dl[@class="headline"]/dt') | ForEach-Object InnerText)
+        $terms[0..2] | Should -Be @('Overall sparsity (of the original weights)', 'Pruning ratio (deleted)', 'Sparsity of the weights left')
+        $first = $page.SelectSingleNode('//dl[@class="headline"]/dd[1]').InnerText
+        $first | Should -Be ('1 − K / N₀ = 1 − {0:N0} / {1:N0} = {2:0.00} %' -f $r.NonZeroWeights, $r.BaselineWeights, (100 * (1 - $r.NonZeroWeights / $r.BaselineWeights)))
         $headline = $page.SelectSingleNode('//dl[@class="headline"]').InnerText
         $headline | Should -Match ([regex]::Escape(('({0:N0} − {1:N0}) / {0:N0}' -f $r.Weights, $r.NonZeroWeights)))
         $headline | Should -Match ([regex]::Escape(('M / N₀ = {0:N0} / {1:N0}' -f $r.PrunedWeights, $r.BaselineWeights)))
@@ -96,7 +101,11 @@ Describe 'Export-CompressionReport' {
         $tables = $page.SelectNodes('//table')
         $layers = $tables | Where-Object { $_.caption -like 'Layers of*' }
         @($layers.tbody.tr).Count | Should -Be $script:Demo.LayerCount
-        $layers.tbody.tr[0].td[10].'#text' | Should -Be ('{0:N0}' -f $r.Layers[0].StoredBytes)
+        $k = [array]::IndexOf([string[]]@($layers.thead.tr.th | ForEach-Object InnerText), 'stored bytes')
+        $layers.tbody.tr[0].td[$k].'#text' | Should -Be ('{0:N0}' -f $r.Layers[0].StoredBytes)
+        # Overall sparsity leads the ratios there too.
+        $layers.thead.tr.th[2].InnerText | Should -Be 'overall sparsity'
+        $layers.tbody.tr[0].td[2].'#text' | Should -Be ('{0:0.00} %' -f (100 * $r.Layers[0].OverallSparsity))
         $history = $tables | Where-Object { $_.caption -like 'History of*' }
         @($history.tbody.tr).Count | Should -Be @($script:Demo.History).Count
     }
