@@ -55,6 +55,52 @@ public static class ReportScreenshot
 }
 '@
     }
+    # Reports made up for a comparison: overall sparsity 1 - NonZero / 1000, compression 400 / StoredBytes.
+    function script:New-MadeUpReport([string] $Name, [long] $NonZero, [long] $StoredBytes, [double] $Accuracy) {
+        [SparsePrune.CompressionReport]@{
+            Model = $Name; MetricName = 'Accuracy'; BaselineMetric = 0.95; Metric = $Accuracy
+            Weights = 1000; NonZeroWeights = $NonZero; BaselineWeights = 1000
+            BaselineDenseBytes = 400; StoredBytes = $StoredBytes; Flops = 10; BaselineFlops = 20
+        }
+    }
+    # The models a table column marks 'yes', by name.
+    function script:Get-Marked($Table, [string] $Header) {
+        $k = [array]::IndexOf([string[]]@($Table.thead.tr.th | ForEach-Object InnerText), $Header)
+        $k | Should -BeGreaterOrEqual 0 -Because "the table has a column '$Header'"
+        @($Table.tbody.tr | Where-Object { $_.td[$k] -eq 'yes' } | ForEach-Object { $_.td[0] } | Sort-Object)
+    }
+    # The trade-off charts of a page's comparison, by what they plot the metric against: their
+    # description (the svg's title) and the diamonds drawn (one per Pareto-best model and one in
+    # the legend; a diamond is a closed path of four points at equal distance from its centre).
+    function script:Get-TradeOffChart($Page) {
+        foreach ($svg in $Page.SelectNodes('//section[h2="Comparison"]//*[local-name()="svg"]')) {
+            $title = $svg.SelectSingleNode('*[local-name()="title"]').InnerText
+            $diamonds = @($svg.SelectNodes('.//*[local-name()="path"][@fill="#C62828"]') | Where-Object {
+                    $m = [regex]::Match($_.d, '^M([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L\1 \2Z$')
+                    if (-not $m.Success) { return $false }
+                    $v = @(1..8 | ForEach-Object { [double]$m.Groups[$_].Value })
+                    $r = $v[0] - $v[2]
+                    $r -gt 0 -and [Math]::Abs($v[3] - $v[1] - $r) -lt 0.01 -and [Math]::Abs($v[0] - $v[4] - 2 * $r) -lt 0.01 -and
+                    [Math]::Abs($v[5] - $v[1]) -lt 0.01 -and [Math]::Abs($v[6] - $v[2]) -lt 0.01 -and [Math]::Abs($v[1] - $v[7] - $r) -lt 0.01
+                })
+            [pscustomobject]@{
+                Axis     = if ($title -match ' against (.+?), one point per model') { $Matches[1] }
+                Best     = if ($title -match 'Pareto-best models marked with diamonds: (.+)\.$') { @($Matches[1] -split ', ' | Where-Object { $_ -ne 'none' } | Sort-Object) }
+                Diamonds = $diamonds.Count
+                Svg      = $svg
+            }
+        }
+    }
+    # Pareto-best on (x, accuracy), recomputed: no other report has both an x and an accuracy at
+    # least as high, one of them higher.
+    function script:Get-ParetoBest($Reports, [scriptblock] $X) {
+        @(foreach ($mine in $Reports) {
+                $dominated = @($Reports | Where-Object { (& $X $_) -ge (& $X $mine) -and $_.Metric -ge $mine.Metric -and
+                        ((& $X $_) -gt (& $X $mine) -or $_.Metric -gt $mine.Metric) }).Count -gt 0
+                if (-not $dominated) { $mine.Model }
+            }) | Sort-Object
+    }
+
     $script:Chromium = (Get-Command chromium -ErrorAction Ignore).Source
     function script:Get-Screenshot([string] $Html, [string] $Png) {
         # Headless Chromium as root needs --no-sandbox; a D-Bus complaint on stderr is harmless.
@@ -117,16 +163,45 @@ Describe 'Export-CompressionReport' {
         $comparison.SelectNodes('.//*[local-name()="svg"]').Count | Should -Be 2
         $rows = @($comparison.table.tbody.tr)
         $rows.Count | Should -Be 6
-        # Pareto-best, recomputed: no other model has both a higher ratio and a higher accuracy.
+        # Pareto-best, recomputed per axis, in the table and on the chart of that axis.
         $reports = $script:Six | Get-CompressionReport
-        foreach ($row in $rows) {
-            $mine = $reports | Where-Object Model -EQ $row.td[0]
-            $dominated = @($reports | Where-Object { $_.CompressionRatio -ge $mine.CompressionRatio -and $_.Metric -ge $mine.Metric -and
-                    ($_.CompressionRatio -gt $mine.CompressionRatio -or $_.Metric -gt $mine.Metric) }).Count -gt 0
-            ($row.td[10] -eq 'yes') | Should -Be (-not $dominated) -Because $mine.Model
+        $charts = @(Get-TradeOffChart $page)
+        foreach ($axis in @{ Name = 'compression ratio'; X = { $args[0].CompressionRatio } }, @{ Name = 'overall sparsity'; X = { $args[0].OverallSparsity } }) {
+            $expected = Get-ParetoBest $reports $axis.X
+            Get-Marked $comparison.table "Pareto-best by $($axis.Name)" | Should -Be $expected -Because $axis.Name
+            $chart = $charts | Where-Object Axis -EQ $axis.Name
+            $chart.Best | Should -Be $expected -Because "the $($axis.Name) chart"
+            $chart.Diamonds | Should -Be ($expected.Count + 1) -Because "a diamond per Pareto-best model on the $($axis.Name) chart, and the legend's"
         }
         # Each model's section is folded, its charts inside.
         $page.SelectNodes('//details[not(@open)]').Count | Should -Be 6
+    }
+
+    It 'marks the same Pareto-best models in each chart and the table, when the two axes disagree' {
+        # On compression ratio 'quantized' (8×, 0.92) beats every other model; on overall sparsity
+        # 'churn-budget-1pt' and 'churn-budget-2pt' are Pareto-best too (sparser, if less accurate).
+        $reports = @(
+            New-MadeUpReport 'churn-budget-1pt' -NonZero 100 -StoredBytes 100 -Accuracy 0.90
+            New-MadeUpReport 'quantized' -NonZero 500 -StoredBytes 50 -Accuracy 0.92
+            New-MadeUpReport 'churn-budget-2pt' -NonZero 50 -StoredBytes 200 -Accuracy 0.85
+            New-MadeUpReport 'dominated' -NonZero 600 -StoredBytes 400 -Accuracy 0.80
+        )
+        $path = Join-Path $TestDrive 'axes.html'
+        $reports | Export-CompressionReport $path
+        $page = Read-Page $path
+        $table = $page.SelectSingleNode('//section[h2="Comparison"]').table
+        $charts = @(Get-TradeOffChart $page)
+        $charts.Axis | Should -Be @('compression ratio', 'overall sparsity')
+        $byRatio = Get-ParetoBest $reports { $args[0].CompressionRatio }
+        $bySparsity = Get-ParetoBest $reports { $args[0].OverallSparsity }
+        $byRatio | Should -Be @('quantized')
+        $bySparsity | Should -Be @('churn-budget-1pt', 'churn-budget-2pt', 'quantized')
+        foreach ($case in @{ Axis = 'compression ratio'; Best = $byRatio }, @{ Axis = 'overall sparsity'; Best = $bySparsity }) {
+            Get-Marked $table "Pareto-best by $($case.Axis)" | Should -Be $case.Best -Because $case.Axis
+            $chart = $charts | Where-Object Axis -EQ $case.Axis
+            $chart.Best | Should -Be $case.Best -Because "the $($case.Axis) chart's description"
+            $chart.Diamonds | Should -Be ($case.Best.Count + 1) -Because "the $($case.Axis) chart draws a diamond per Pareto-best model and one in its legend"
+        }
     }
 
     It 'renders in headless Chromium: not blank, the charts'' colours present, a sensible page size' -Skip:(-not (Get-Command chromium -ErrorAction Ignore)) {
