@@ -44,6 +44,13 @@ public static class ReportScreenshot
         }
         return counts;
     }
+    // The advance of a text in a font at a size, as Skia (which draws the charts) measures it.
+    public static float Advance(string text, string family, float size)
+    {
+        using var typeface = SkiaSharp.SKTypeface.FromFamilyName(family);
+        using var font = new SkiaSharp.SKFont(typeface, size);
+        return font.MeasureText(text);
+    }
     // The lowest row holding a non-white pixel: how far down the page content reaches.
     public static int LastContentRow(string path)
     {
@@ -201,6 +208,50 @@ Describe 'Export-CompressionReport' {
             $chart = $charts | Where-Object Axis -EQ $case.Axis
             $chart.Best | Should -Be $case.Best -Because "the $($case.Axis) chart's description"
             $chart.Diamonds | Should -Be ($case.Best.Count + 1) -Because "the $($case.Axis) chart draws a diamond per Pareto-best model and one in its legend"
+        }
+    }
+
+    It 'draws every model''s name whole inside the plot area, or shortened with its full name as a tooltip' {
+        # 'churn-budget-1pt' is the rightmost point on both charts: drawn right of it, it was cut at the edge.
+        $long = 'a model with a long, descriptive name that no chart of 600 pixels has room for beside its point'
+        $reports = @(
+            New-MadeUpReport 'churn-budget-1pt' -NonZero 20 -StoredBytes 40 -Accuracy 0.88
+            New-MadeUpReport 'churn-budget-5pt' -NonZero 300 -StoredBytes 200 -Accuracy 0.93
+            New-MadeUpReport $long -NonZero 500 -StoredBytes 300 -Accuracy 0.91
+        )
+        $path = Join-Path $TestDrive 'labels.html'
+        $reports | Export-CompressionReport $path
+        $page = Read-Page $path
+        $charts = @(Get-TradeOffChart $page)
+        $charts.Count | Should -Be 2
+        foreach ($chart in $charts) {
+            $texts = @($chart.Svg.SelectNodes('.//*[local-name()="text"]'))
+            foreach ($name in $reports.Model) {
+                # The name as drawn: whole, or a start of it and an ellipsis with the name as the text's title.
+                $label = @($texts | Where-Object {
+                        $shown = (@($_.ChildNodes | Where-Object NodeType -EQ 'Text').Value -join '').Trim()
+                        $shown -eq $name -or ($shown.EndsWith('…') -and $name.StartsWith($shown.TrimEnd('…')) -and
+                            $_.SelectSingleNode('*[local-name()="title"]').InnerText -eq $name)
+                    })
+                $label.Count | Should -Be 1 -Because "'$name' is drawn once on the $($chart.Axis) chart"
+                $label = $label[0]
+                $shown = (@($label.ChildNodes | Where-Object NodeType -EQ 'Text').Value -join '').Trim()
+                if ($name -ne $long) { $shown | Should -Be $name -Because 'a short name fits on one side of its point' }
+                # Its extent: the translation, the first glyph's start and the last glyph's start and advance.
+                $translate = [regex]::Match($label.transform, '^translate\(([-\d.]+) ([-\d.]+)\)$')
+                $translate.Success | Should -BeTrue -Because "'$shown' is placed by a translation ($($label.transform))"
+                $tx = [double]$translate.Groups[1].Value
+                $glyphs = @($label.x -split ' ' | ForEach-Object { [double]$_ })
+                $glyphs.Count | Should -Be $shown.Length
+                $left = $tx + $glyphs[0]
+                $right = $tx + $glyphs[-1] + [ReportScreenshot]::Advance($shown.Substring($shown.Length - 1), $label.'font-family', [float]$label.'font-size')
+                # The plot area is the clip rectangle of the group the name is drawn in.
+                $clipId = $label.ParentNode.'clip-path' -replace '^url\(#(.+)\)$', '$1'
+                $rect = $chart.Svg.SelectSingleNode(".//*[local-name()='clipPath'][@id='$clipId']/*[local-name()='rect']")
+                $rect | Should -Not -BeNullOrEmpty -Because "'$name' is drawn clipped to the plot area"
+                $left | Should -BeGreaterOrEqual ([double]$rect.x) -Because "'$shown' starts inside the $($chart.Axis) chart"
+                $right | Should -BeLessOrEqual ([double]$rect.x + [double]$rect.width) -Because "'$shown' ends inside the $($chart.Axis) chart"
+            }
         }
     }
 

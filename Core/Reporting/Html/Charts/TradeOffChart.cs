@@ -34,14 +34,7 @@ internal static class TradeOffChart
             line.LinePattern = LinePattern.Dashed;
             line.LegendText = "Pareto-best";
         }
-        for (int i = 0; i < points.Count; i++)
-        {
-            var label = plot.Add.Text(measured[i].Name, points[i].X, points[i].Y);
-            label.LabelFontSize = 11;
-            label.LabelFontColor = Colors.Black.WithAlpha(0.8);
-            label.OffsetX = 8;
-            label.OffsetY = -4;
-        }
+        var labels = Enumerable.Range(0, points.Count).Select(i => PointLabels.Add(plot, measured[i].Name, points[i].X, points[i].Y)).ToList();
         if (logX && points.Count > 0)
         {
             // Decades and their 2 and 5 steps within the data's range: a log axis needs labels a reader knows.
@@ -51,12 +44,14 @@ internal static class TradeOffChart
                 .Where(t => t >= lo - 0.15 && t <= hi + 0.15).ToArray();
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, ticks.Select(t => $"{Math.Pow(10, t):G3}×").ToArray());
         }
-        // Room on the right for the last point's name.
+        // Room on the right for a short name beside the last point; longer ones go left or are shortened (PointLabels).
         plot.Axes.Margins(left: 0.05, right: 0.18, bottom: 0.1, top: 0.1);
         plot.ShowLegend(comparison.HigherIsBetter ? Alignment.LowerLeft : Alignment.UpperLeft);
+        var shortened = PointLabels.Fit(plot, labels, SvgChart.Width, SvgChart.Height);
         // The description names the Pareto-best models: what the diamonds show, for a screen reader.
         var names = best.Select(i => measured[i].Name).ToList();
         return SvgChart.Render(plot,
-            $"{metricName} against {axis.Label}, one point per model; Pareto-best models marked with diamonds: {(names.Count == 0 ? "none" : string.Join(", ", names))}.");
+            $"{metricName} against {axis.Label}, one point per model; Pareto-best models marked with diamonds: {(names.Count == 0 ? "none" : string.Join(", ", names))}.",
+            tooltips: shortened);
     }
 }
