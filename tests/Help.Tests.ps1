@@ -197,6 +197,44 @@ Describe 'Help of <Cmdlet> agrees with its code' -ForEach $DriftCases {
     }
 }
 
+Describe 'about_SparsePrune' {
+    BeforeAll {
+        # The staged copy, as Get-Help reads it.
+        $script:About = Get-Content -Raw -LiteralPath (Join-Path (Split-Path $script:ModulePath) 'en-US/about_SparsePrune.help.txt')
+        $script:Manifest = Import-PowerShellDataFile $script:ModulePath
+        # A section's text: from its heading (a line in capitals at the margin) to the next heading.
+        function Get-AboutSection([string] $Heading) {
+            $m = [regex]::Match($script:About, "(?ms)^$([regex]::Escape($Heading))\r?\n(.*?)(?=^\S|\z)")
+            $m.Success | Should -BeTrue -Because "the topic has a section '$Heading'"
+            $m.Groups[1].Value
+        }
+    }
+
+    It 'lists every cmdlet the manifest exports in THE CMDLETS, one entry each, and no other' {
+        # An entry starts a line at the list's indent: the cmdlet's name, then a column of text or a
+        # line break (the text under the list, 'Get-Help <cmdlet> -Full ...', is no entry).
+        $entries = @([regex]::Matches((Get-AboutSection 'THE CMDLETS'), '(?m)^ {4}([A-Z][A-Za-z]+-[A-Za-z]+)(?= {2,}\S|\r?$)') | ForEach-Object { $_.Groups[1].Value })
+        @($entries | Sort-Object) | Should -Be @($Manifest.CmdletsToExport | Sort-Object)
+    }
+
+    It 'names every exported cmdlet in SEE ALSO' {
+        $named = @([regex]::Matches((Get-AboutSection 'SEE ALSO'), '\b[A-Z][A-Za-z]+-[A-Za-z]+\b') | ForEach-Object Value)
+        foreach ($cmdlet in $Manifest.CmdletsToExport) { $named | Should -Contain $cmdlet }
+    }
+
+    It 'documents every exported function' {
+        foreach ($function in $Manifest.FunctionsToExport) { $About | Should -Match "\b$([regex]::Escape($function))\b" }
+    }
+
+    It 'names ONNX where it lists what Export-Mlp and Import-Mlp write and read' {
+        $list = Get-AboutSection 'THE CMDLETS'
+        foreach ($cmdlet in 'Export-Mlp', 'Import-Mlp') {
+            $entry = [regex]::Match($list, "(?ms)^ {4}$cmdlet\b(.*?)(?=^ {4}\S|\z)").Groups[1].Value
+            $entry | Should -Match '\bONNX\b' -Because "$cmdlet's entry names its formats"
+        }
+    }
+}
+
 Describe 'tools/Build-Help.ps1' {
     BeforeAll {
         $BuildHelp = Join-Path $PSScriptRoot '../tools/Build-Help.ps1'

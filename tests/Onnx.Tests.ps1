@@ -208,7 +208,8 @@ Describe 'Import-Mlp of ONNX files written by torch.onnx.export' {
     It 'prunes an imported model to 90 %, exports it as ONNX and reads it back with the same outputs (skipped while the ONNX writer is not written)' -Skip:(-not $HasTorch) {
         $m = Import-Mlp $Manifest['ReLU-opset17-dynamic'].path | Invoke-Pruning -Ratio 0.9 -WarningAction SilentlyContinue
         $path = Join-Path $TestDrive 'pruned-90.onnx'
-        $e = Get-ThrownError { $m | Export-Mlp $path }
+        # (The -SparseInitializers hint is tested below; here it would only be noise.)
+        $e = Get-ThrownError { $m | Export-Mlp $path -WarningAction SilentlyContinue }
         if ($e -and $e.FullyQualifiedErrorId -like 'NotImplemented,*') {
             Set-ItResult -Skipped -Because 'Export-Mlp to ONNX is not written on this branch (OnnxWriter throws NotImplemented); the comparison with ONNX Runtime comes with it'
             return
@@ -270,5 +271,54 @@ Describe 'Import-Mlp refuses ONNX files that are not MLPs or are damaged' {
         $fresh = New-Mlp 4, 5, 3 -Seed 3
         @($Rows | Invoke-Mlp -Model $fresh).Count | Should -Be $Rows.Count
         if ($Good) { (Import-Mlp $Good).Name | Should -Be 'Tanh-opset13-dynamic' }
+    }
+}
+
+Describe 'Export-Mlp -Format Onnx: a hint at -SparseInitializers when a pruned model''s file would be much smaller' {
+    BeforeAll {
+        $script:Hint = Join-Path $TestDrive 'hint'
+        New-Item -ItemType Directory -Path $Hint | Out-Null
+        $script:Invariant = [Globalization.CultureInfo]::InvariantCulture
+        # 90 % of the connections deleted: their zeros are most of a dense file.
+        $script:Pruned = New-Mlp 64, 32, 10 -Seed 4 | Invoke-Pruning -Ratio 0.9 -WarningAction SilentlyContinue
+    }
+
+    It 'warns once, with the file''s size, the saving -SparseInitializers would make and its trade-off' {
+        $dense = Join-Path $Hint 'pruned.onnx'
+        $Pruned | Export-Mlp $dense -WarningVariable w -WarningAction SilentlyContinue
+        @($w).Count | Should -Be 1
+        $message = "$($w[0])"
+        $size = (Get-Item $dense).Length
+        $message | Should -BeLike ("*'$dense' is {0} bytes*" -f $size.ToString('N0', $Invariant))
+        $message | Should -BeLike '*-SparseInitializers*smaller*'
+        $message | Should -BeLike '*ONNX Runtime expands sparse initializers to dense tensors when it loads the file*'
+        # What it promises holds: the sparse file is smaller by at least the saving it names.
+        $m = [regex]::Match($message, 'at least ([\d,]+) bytes')
+        $m.Success | Should -BeTrue -Because $message
+        $saving = [long]::Parse($m.Groups[1].Value, [Globalization.NumberStyles]::AllowThousands, $Invariant)
+        $saving | Should -BeGreaterThan (0.1 * $size)
+        $sparse = Join-Path $Hint 'pruned-sparse.onnx'
+        $Pruned | Export-Mlp $sparse -SparseInitializers -WarningVariable w2
+        @($w2).Count | Should -Be 0 -Because '-SparseInitializers was given'
+        $size - (Get-Item $sparse).Length | Should -BeGreaterOrEqual $saving
+    }
+
+    It 'keeps quiet when <Case>' -ForEach @(
+        @{ Case = '-SparseInitializers:$false chooses dense'; Make = { $Pruned }; Extra = @{ SparseInitializers = $false }; Path = 'chosen-dense.onnx' }
+        @{ Case = 'the model is dense'; Make = { New-Mlp 64, 32, 10 -Seed 4 }; Extra = @{}; Path = 'dense.onnx' }
+        @{ Case = 'too few connections are deleted for the indices to pay'; Make = { New-Mlp 64, 32, 10 -Seed 4 | Invoke-Pruning -Ratio 0.3 -WarningAction SilentlyContinue }; Extra = @{}; Path = 'light.onnx' }
+        @{ Case = 'the format is not ONNX'; Make = { $Pruned }; Extra = @{}; Path = 'pruned.spmlp' }
+    ) {
+        $model = & $Make
+        $path = Join-Path $Hint $Path
+        $model | Export-Mlp $path @Extra -WarningVariable w
+        Test-Path $path | Should -BeTrue
+        @($w).Count | Should -Be 0
+        if ($Path -eq 'light.onnx') {
+            # Quiet because it would not help: the sparse file saves less than a tenth, if anything.
+            $sparse = Join-Path $Hint 'light-sparse.onnx'
+            $model | Export-Mlp $sparse -SparseInitializers
+            (Get-Item $sparse).Length | Should -BeGreaterThan (0.9 * (Get-Item $path).Length)
+        }
     }
 }

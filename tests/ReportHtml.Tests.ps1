@@ -44,6 +44,13 @@ public static class ReportScreenshot
         }
         return counts;
     }
+    // The advance of a text in a font at a size, as Skia (which draws the charts) measures it.
+    public static float Advance(string text, string family, float size)
+    {
+        using var typeface = SkiaSharp.SKTypeface.FromFamilyName(family);
+        using var font = new SkiaSharp.SKFont(typeface, size);
+        return font.MeasureText(text);
+    }
     // The lowest row holding a non-white pixel: how far down the page content reaches.
     public static int LastContentRow(string path)
     {
@@ -55,6 +62,52 @@ public static class ReportScreenshot
 }
 '@
     }
+    # Reports made up for a comparison: overall sparsity 1 - NonZero / 1000, compression 400 / StoredBytes.
+    function script:New-MadeUpReport([string] $Name, [long] $NonZero, [long] $StoredBytes, [double] $Accuracy) {
+        [SparsePrune.CompressionReport]@{
+            Model = $Name; MetricName = 'Accuracy'; BaselineMetric = 0.95; Metric = $Accuracy
+            Weights = 1000; NonZeroWeights = $NonZero; BaselineWeights = 1000
+            BaselineDenseBytes = 400; StoredBytes = $StoredBytes; Flops = 10; BaselineFlops = 20
+        }
+    }
+    # The models a table column marks 'yes', by name.
+    function script:Get-Marked($Table, [string] $Header) {
+        $k = [array]::IndexOf([string[]]@($Table.thead.tr.th | ForEach-Object InnerText), $Header)
+        $k | Should -BeGreaterOrEqual 0 -Because "the table has a column '$Header'"
+        @($Table.tbody.tr | Where-Object { $_.td[$k] -eq 'yes' } | ForEach-Object { $_.td[0] } | Sort-Object)
+    }
+    # The trade-off charts of a page's comparison, by what they plot the metric against: their
+    # description (the svg's title) and the diamonds drawn (one per Pareto-best model and one in
+    # the legend; a diamond is a closed path of four points at equal distance from its centre).
+    function script:Get-TradeOffChart($Page) {
+        foreach ($svg in $Page.SelectNodes('//section[h2="Comparison"]//*[local-name()="svg"]')) {
+            $title = $svg.SelectSingleNode('*[local-name()="title"]').InnerText
+            $diamonds = @($svg.SelectNodes('.//*[local-name()="path"][@fill="#C62828"]') | Where-Object {
+                    $m = [regex]::Match($_.d, '^M([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L([-\d.]+) ([-\d.]+)L\1 \2Z$')
+                    if (-not $m.Success) { return $false }
+                    $v = @(1..8 | ForEach-Object { [double]$m.Groups[$_].Value })
+                    $r = $v[0] - $v[2]
+                    $r -gt 0 -and [Math]::Abs($v[3] - $v[1] - $r) -lt 0.01 -and [Math]::Abs($v[0] - $v[4] - 2 * $r) -lt 0.01 -and
+                    [Math]::Abs($v[5] - $v[1]) -lt 0.01 -and [Math]::Abs($v[6] - $v[2]) -lt 0.01 -and [Math]::Abs($v[1] - $v[7] - $r) -lt 0.01
+                })
+            [pscustomobject]@{
+                Axis     = if ($title -match ' against (.+?), one point per model') { $Matches[1] }
+                Best     = if ($title -match 'Pareto-best models marked with diamonds: (.+)\.$') { @($Matches[1] -split ', ' | Where-Object { $_ -ne 'none' } | Sort-Object) }
+                Diamonds = $diamonds.Count
+                Svg      = $svg
+            }
+        }
+    }
+    # Pareto-best on (x, accuracy), recomputed: no other report has both an x and an accuracy at
+    # least as high, one of them higher.
+    function script:Get-ParetoBest($Reports, [scriptblock] $X) {
+        @(foreach ($mine in $Reports) {
+                $dominated = @($Reports | Where-Object { (& $X $_) -ge (& $X $mine) -and $_.Metric -ge $mine.Metric -and
+                        ((& $X $_) -gt (& $X $mine) -or $_.Metric -gt $mine.Metric) }).Count -gt 0
+                if (-not $dominated) { $mine.Model }
+            }) | Sort-Object
+    }
+
     $script:Chromium = (Get-Command chromium -ErrorAction Ignore).Source
     function script:Get-Screenshot([string] $Html, [string] $Png) {
         # Headless Chromium as root needs --no-sandbox; a D-Bus complaint on stderr is harmless.
@@ -85,6 +138,11 @@ Describe 'Export-CompressionReport' {
         $r = $script:Demo | Get-CompressionReport
         $page = Read-Page $script:DemoPath
         $page.html.head.title | Should -Be 'SparsePrune compression report'
+        # The first figure is the overall sparsity, from the report's own counts; then the pruning ratio and the sparsity of the weights left.
+        $terms = @($page.SelectNodes('//dl[@class="headline"]/dt') | ForEach-Object InnerText)
+        $terms[0..2] | Should -Be @('Overall sparsity (of the original weights)', 'Pruning ratio (deleted)', 'Sparsity of the weights left')
+        $first = $page.SelectSingleNode('//dl[@class="headline"]/dd[1]').InnerText
+        $first | Should -Be ('1 − K / N₀ = 1 − {0:N0} / {1:N0} = {2:0.00} %' -f $r.NonZeroWeights, $r.BaselineWeights, (100 * (1 - $r.NonZeroWeights / $r.BaselineWeights)))
         $headline = $page.SelectSingleNode('//dl[@class="headline"]').InnerText
         $headline | Should -Match ([regex]::Escape(('({0:N0} − {1:N0}) / {0:N0}' -f $r.Weights, $r.NonZeroWeights)))
         $headline | Should -Match ([regex]::Escape(('M / N₀ = {0:N0} / {1:N0}' -f $r.PrunedWeights, $r.BaselineWeights)))
@@ -96,7 +154,11 @@ Describe 'Export-CompressionReport' {
         $tables = $page.SelectNodes('//table')
         $layers = $tables | Where-Object { $_.caption -like 'Layers of*' }
         @($layers.tbody.tr).Count | Should -Be $script:Demo.LayerCount
-        $layers.tbody.tr[0].td[10].'#text' | Should -Be ('{0:N0}' -f $r.Layers[0].StoredBytes)
+        $k = [array]::IndexOf([string[]]@($layers.thead.tr.th | ForEach-Object InnerText), 'stored bytes')
+        $layers.tbody.tr[0].td[$k].'#text' | Should -Be ('{0:N0}' -f $r.Layers[0].StoredBytes)
+        # Overall sparsity leads the ratios there too.
+        $layers.thead.tr.th[2].InnerText | Should -Be 'overall sparsity'
+        $layers.tbody.tr[0].td[2].'#text' | Should -Be ('{0:0.00} %' -f (100 * $r.Layers[0].OverallSparsity))
         $history = $tables | Where-Object { $_.caption -like 'History of*' }
         @($history.tbody.tr).Count | Should -Be @($script:Demo.History).Count
     }
@@ -108,16 +170,89 @@ Describe 'Export-CompressionReport' {
         $comparison.SelectNodes('.//*[local-name()="svg"]').Count | Should -Be 2
         $rows = @($comparison.table.tbody.tr)
         $rows.Count | Should -Be 6
-        # Pareto-best, recomputed: no other model has both a higher ratio and a higher accuracy.
+        # Pareto-best, recomputed per axis, in the table and on the chart of that axis.
         $reports = $script:Six | Get-CompressionReport
-        foreach ($row in $rows) {
-            $mine = $reports | Where-Object Model -EQ $row.td[0]
-            $dominated = @($reports | Where-Object { $_.CompressionRatio -ge $mine.CompressionRatio -and $_.Metric -ge $mine.Metric -and
-                    ($_.CompressionRatio -gt $mine.CompressionRatio -or $_.Metric -gt $mine.Metric) }).Count -gt 0
-            ($row.td[10] -eq 'yes') | Should -Be (-not $dominated) -Because $mine.Model
+        $charts = @(Get-TradeOffChart $page)
+        foreach ($axis in @{ Name = 'compression ratio'; X = { $args[0].CompressionRatio } }, @{ Name = 'overall sparsity'; X = { $args[0].OverallSparsity } }) {
+            $expected = Get-ParetoBest $reports $axis.X
+            Get-Marked $comparison.table "Pareto-best by $($axis.Name)" | Should -Be $expected -Because $axis.Name
+            $chart = $charts | Where-Object Axis -EQ $axis.Name
+            $chart.Best | Should -Be $expected -Because "the $($axis.Name) chart"
+            $chart.Diamonds | Should -Be ($expected.Count + 1) -Because "a diamond per Pareto-best model on the $($axis.Name) chart, and the legend's"
         }
         # Each model's section is folded, its charts inside.
         $page.SelectNodes('//details[not(@open)]').Count | Should -Be 6
+    }
+
+    It 'marks the same Pareto-best models in each chart and the table, when the two axes disagree' {
+        # On compression ratio 'quantized' (8×, 0.92) beats every other model; on overall sparsity
+        # 'churn-budget-1pt' and 'churn-budget-2pt' are Pareto-best too (sparser, if less accurate).
+        $reports = @(
+            New-MadeUpReport 'churn-budget-1pt' -NonZero 100 -StoredBytes 100 -Accuracy 0.90
+            New-MadeUpReport 'quantized' -NonZero 500 -StoredBytes 50 -Accuracy 0.92
+            New-MadeUpReport 'churn-budget-2pt' -NonZero 50 -StoredBytes 200 -Accuracy 0.85
+            New-MadeUpReport 'dominated' -NonZero 600 -StoredBytes 400 -Accuracy 0.80
+        )
+        $path = Join-Path $TestDrive 'axes.html'
+        $reports | Export-CompressionReport $path
+        $page = Read-Page $path
+        $table = $page.SelectSingleNode('//section[h2="Comparison"]').table
+        $charts = @(Get-TradeOffChart $page)
+        $charts.Axis | Should -Be @('compression ratio', 'overall sparsity')
+        $byRatio = Get-ParetoBest $reports { $args[0].CompressionRatio }
+        $bySparsity = Get-ParetoBest $reports { $args[0].OverallSparsity }
+        $byRatio | Should -Be @('quantized')
+        $bySparsity | Should -Be @('churn-budget-1pt', 'churn-budget-2pt', 'quantized')
+        foreach ($case in @{ Axis = 'compression ratio'; Best = $byRatio }, @{ Axis = 'overall sparsity'; Best = $bySparsity }) {
+            Get-Marked $table "Pareto-best by $($case.Axis)" | Should -Be $case.Best -Because $case.Axis
+            $chart = $charts | Where-Object Axis -EQ $case.Axis
+            $chart.Best | Should -Be $case.Best -Because "the $($case.Axis) chart's description"
+            $chart.Diamonds | Should -Be ($case.Best.Count + 1) -Because "the $($case.Axis) chart draws a diamond per Pareto-best model and one in its legend"
+        }
+    }
+
+    It 'draws every model''s name whole inside the plot area, or shortened with its full name as a tooltip' {
+        # 'churn-budget-1pt' is the rightmost point on both charts: drawn right of it, it was cut at the edge.
+        $long = 'a model with a long, descriptive name that no chart of 600 pixels has room for beside its point'
+        $reports = @(
+            New-MadeUpReport 'churn-budget-1pt' -NonZero 20 -StoredBytes 40 -Accuracy 0.88
+            New-MadeUpReport 'churn-budget-5pt' -NonZero 300 -StoredBytes 200 -Accuracy 0.93
+            New-MadeUpReport $long -NonZero 500 -StoredBytes 300 -Accuracy 0.91
+        )
+        $path = Join-Path $TestDrive 'labels.html'
+        $reports | Export-CompressionReport $path
+        $page = Read-Page $path
+        $charts = @(Get-TradeOffChart $page)
+        $charts.Count | Should -Be 2
+        foreach ($chart in $charts) {
+            $texts = @($chart.Svg.SelectNodes('.//*[local-name()="text"]'))
+            foreach ($name in $reports.Model) {
+                # The name as drawn: whole, or a start of it and an ellipsis with the name as the text's title.
+                $label = @($texts | Where-Object {
+                        $shown = (@($_.ChildNodes | Where-Object NodeType -EQ 'Text').Value -join '').Trim()
+                        $shown -eq $name -or ($shown.EndsWith('…') -and $name.StartsWith($shown.TrimEnd('…')) -and
+                            $_.SelectSingleNode('*[local-name()="title"]').InnerText -eq $name)
+                    })
+                $label.Count | Should -Be 1 -Because "'$name' is drawn once on the $($chart.Axis) chart"
+                $label = $label[0]
+                $shown = (@($label.ChildNodes | Where-Object NodeType -EQ 'Text').Value -join '').Trim()
+                if ($name -ne $long) { $shown | Should -Be $name -Because 'a short name fits on one side of its point' }
+                # Its extent: the translation, the first glyph's start and the last glyph's start and advance.
+                $translate = [regex]::Match($label.transform, '^translate\(([-\d.]+) ([-\d.]+)\)$')
+                $translate.Success | Should -BeTrue -Because "'$shown' is placed by a translation ($($label.transform))"
+                $tx = [double]$translate.Groups[1].Value
+                $glyphs = @($label.x -split ' ' | ForEach-Object { [double]$_ })
+                $glyphs.Count | Should -Be $shown.Length
+                $left = $tx + $glyphs[0]
+                $right = $tx + $glyphs[-1] + [ReportScreenshot]::Advance($shown.Substring($shown.Length - 1), $label.'font-family', [float]$label.'font-size')
+                # The plot area is the clip rectangle of the group the name is drawn in.
+                $clipId = $label.ParentNode.'clip-path' -replace '^url\(#(.+)\)$', '$1'
+                $rect = $chart.Svg.SelectSingleNode(".//*[local-name()='clipPath'][@id='$clipId']/*[local-name()='rect']")
+                $rect | Should -Not -BeNullOrEmpty -Because "'$name' is drawn clipped to the plot area"
+                $left | Should -BeGreaterOrEqual ([double]$rect.x) -Because "'$shown' starts inside the $($chart.Axis) chart"
+                $right | Should -BeLessOrEqual ([double]$rect.x + [double]$rect.width) -Because "'$shown' ends inside the $($chart.Axis) chart"
+            }
+        }
     }
 
     It 'renders in headless Chromium: not blank, the charts'' colours present, a sensible page size' -Skip:(-not (Get-Command chromium -ErrorAction Ignore)) {

@@ -44,13 +44,19 @@ public sealed class ExportMlpCommand : SparsePruneCmdlet
             : null;
         Guard(full, () => ModelFile.CheckOptions(format, onnx));
         if (!ShouldProcess(full, $"Export model '{Model.Name}' as {format}")) return;
+        // Dense initializers are the default (see -SparseInitializers in the help); a user who did
+        // not choose gets told when the pruned layers' zeros make the file much larger than it need be.
+        bool hint = format == ModelFileFormat.Onnx && !MyInvocation.BoundParameters.ContainsKey(nameof(SparseInitializers));
+        string? note = null;
         Guard(full, () =>
         {
             // The path names the error; the model is held (read) while it is written out.
             using var access = Model.Enter(false, MyInvocation.MyCommand.Name);
             ModelFile.Save(Model, full, format, Force, onnx);
+            if (hint) note = OnnxFormat.SparseInitializerHint(Model, full, new FileInfo(full).Length);
         });
         _written.Add(full);
+        if (note is not null) WriteWarning(note);
         // -PassThru emits the model, so that a pipeline can go on after saving it.
         if (PassThru) WriteObject(Model);
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Xunit;
@@ -63,6 +64,44 @@ public class CompressionReportDocumentTests
         // Every x or y attribute is a space-separated list of numbers: no trailing separators.
         foreach (var a in root.Descendants().Attributes().Where(a => a.Name.LocalName is "x" or "y"))
             Assert.Matches(new Regex(@"^-?[0-9.eE+-]+( -?[0-9.eE+-]+)*$"), a.Value);
+    }
+
+    [Fact]
+    public void ShortenedTextsKeepWholeCharactersAndAreTheLongestThatFit()
+    {
+        // 10 pixels a character (a text element: a surrogate pair or a letter with its accent is one).
+        float Measure(string t) => 10f * new StringInfo(t).LengthInTextElements;
+        var text = "churn-\U0001F600\U0001F600-budge\u0301t-1pt";
+        for (float room = 10; room <= 10 * new StringInfo(text).LengthInTextElements; room += 10)
+        {
+            var shown = PointLabels.Shorten(text, room, Measure);
+            Assert.EndsWith(PointLabels.Ellipsis, shown);
+            Assert.True(Measure(shown) <= room, $"'{shown}' in {room} px");
+            var start = shown[..^PointLabels.Ellipsis.Length];
+            Assert.StartsWith(start, text, StringComparison.Ordinal);
+            // Cut between text elements: no half of a surrogate pair, no accent without its letter.
+            var boundaries = StringInfo.ParseCombiningCharacters(text);
+            Assert.Contains(start.Length, boundaries);
+            // The longest: one more character (and the ellipsis) would not fit.
+            var more = boundaries.Where(i => i > start.Length).DefaultIfEmpty(text.Length).First();
+            if (more < text.Length) Assert.True(Measure(text[..more].TrimEnd() + PointLabels.Ellipsis) > room, $"'{shown}' in {room} px");
+        }
+    }
+
+    [Fact]
+    public void AChartTitleWiderThanTheChartIsShortenedAndItsDescriptionKeepsTheWholeName()
+    {
+        var name = string.Concat(Enumerable.Repeat("a-very-long-model-name-", 6));
+        var history = new[] { new HistoryRecord { Step = 1, Operation = "Train", WeightsAfter = 10, NonZeroAfter = 10 } };
+        var root = XElement.Parse(HistoryChart.Render(name, history));
+        Assert.Contains(name, root.Elements().First(e => e.Name.LocalName == "title").Value);
+        var title = root.Descendants().Where(e => e.Name.LocalName == "text").Single(e => e.Value.Trim().StartsWith("History: ", StringComparison.Ordinal));
+        Assert.EndsWith(PointLabels.Ellipsis, title.Value.Trim());
+        // Inside the chart: the glyphs start right of 0 and the last one well before the right edge.
+        double x = double.Parse(Regex.Match(title.Attribute("transform")!.Value, @"translate\(([-\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        var glyphs = title.Attribute("x")!.Value.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(x + glyphs[0] >= 0, $"starts at {x + glyphs[0]}");
+        Assert.True(x + glyphs[^1] + 15 <= SvgChart.Width, $"last glyph at {x + glyphs[^1]}");
     }
 
     [Fact]

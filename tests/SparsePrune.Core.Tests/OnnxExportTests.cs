@@ -385,6 +385,35 @@ public class OnnxExportTests
         Assert.InRange(dense.Length, 4 * weights, 4 * weights + 8192);
     }
 
+    [Fact]
+    public void TheSavingExportMlpPromisesForSparseInitializersIsNeverMoreThanTheFilesShow()
+    {
+        // Masked zeros, connection pruning from light to nearly total, and linear-quantized
+        // layers (they stay dense even with sparse initializers).
+        foreach (var (ratio, masked, quantize) in new[] { (0.3, 0.0, false), (0.5, 0.2, false), (0.9, 0.0, false), (0.999, 0.0, false), (0.9, 0.0, true) })
+        {
+            var model = Mlp.Create(new[] { 200, 120, 30, 10 }, seed: 17, name: "saving");
+            if (masked > 0) TestKit.Sparsify(model, masked);
+            TestKit.Prune(model, ratio);
+            if (quantize) Quantizer.Apply(model, Quantizer.Plan(model, new QuantizationRequest { Method = QuantizationMethod.Linear, Bits = new[] { 8, 8, 8 } }), null);
+            var dense = OnnxFormat.ToBytes(model).Length;
+            var sparse = OnnxFormat.ToBytes(model, new OnnxExportOptions { SparseInitializers = true }).Length;
+            var (saving, layers) = OnnxWriter.SparseInitializerSaving(model);
+            string what = $"ratio {ratio}, masked {masked}, quantized {quantize}: dense {dense}, sparse {sparse}, promised {saving}";
+            Assert.Equal(quantize ? 0 : 3, layers);
+            Assert.True(saving <= dense - sparse || saving == 0, what);
+            // Close to what it is: the bound counts the entries exactly and errs only in a few bytes per layer.
+            if (saving > 0) Assert.True(dense - sparse - saving <= 100 * layers, what);
+            // The hint speaks exactly when the promised saving is a tenth of the file or more.
+            var hint = OnnxFormat.SparseInitializerHint(model, "/x/saving.onnx", dense);
+            Assert.Equal(layers > 0 && saving >= OnnxFormat.HintShare * dense, hint is not null);
+        }
+        // A dense model: nothing to promise, no hint.
+        var plain = Mlp.Create(new[] { 20, 10, 3 }, seed: 1);
+        Assert.Equal((0L, 0), OnnxWriter.SparseInitializerSaving(plain));
+        Assert.Null(OnnxFormat.SparseInitializerHint(plain, "/x/plain.onnx", OnnxFormat.ToBytes(plain).Length));
+    }
+
     // ---- metadata -----------------------------------------------------------------------------
 
     [Fact]

@@ -24,6 +24,30 @@ public static class OnnxFormat
         ModelFile.WriteAtomically(full, force, s => s.Write(bytes));
     }
 
+    /// <summary>
+    /// The share of a dense-initializer file that <see cref="OnnxExportOptions.SparseInitializers"/>
+    /// must save at least before <see cref="SparseInitializerHint"/> speaks: a warning on every
+    /// export for a few per cent would be noise.
+    /// </summary>
+    public const double HintShare = 0.1;
+
+    /// <summary>
+    /// A note for a file written with dense initializers (<paramref name="fileBytes"/> long at
+    /// <paramref name="path"/>) when sparse ones would make it at least <see cref="HintShare"/>
+    /// smaller: the size, the saving and the trade-off. Null when they would not help (no
+    /// connection-pruned layer, or too few zeros in them for the indices to pay).
+    /// </summary>
+    public static string? SparseInitializerHint(Mlp model, string path, long fileBytes)
+    {
+        var (saving, layers) = OnnxWriter.SparseInitializerSaving(model);
+        if (layers == 0 || fileBytes <= 0 || saving < HintShare * fileBytes) return null;
+        return FormattableString.Invariant(
+            $"'{path}' is {fileBytes:N0} bytes: {layers} connection-pruned layer(s) of model '{model.Name}' are written as dense tensors, zeros included. ") +
+            FormattableString.Invariant($"With -SparseInitializers they keep only their non-zero weights and positions, and the file would be at least {saving:N0} bytes ({100.0 * saving / fileBytes:0} %) smaller. ") +
+            "ONNX Runtime expands sparse initializers to dense tensors when it loads the file, so the model runs no faster and takes as much memory either way; " +
+            "give -SparseInitializers for the smaller file, or -SparseInitializers:$false to keep it dense without this warning.";
+    }
+
     public static Mlp Load(string path, Activation? activation = null)
     {
         var full = Path.GetFullPath(path);

@@ -64,6 +64,43 @@ internal static class OnnxWriter
         _ => 10,
     };
 
+    /// <summary>Whether a layer goes out as int8 codes: linear-quantized to 8 bits or fewer (it stays dense even with sparse initializers).</summary>
+    internal static bool WritesInt8(LayerState layer) => layer.Quantization is { Method: QuantizationMethod.Linear, Bits: <= 8 };
+
+    /// <summary>
+    /// At least how many bytes <see cref="OnnxExportOptions.SparseInitializers"/> saves on this
+    /// model's file, and how many layers it changes: per connection-pruned float layer, the dense
+    /// tensor's 4 bytes per weight less what its non-zero entries cost as a sparse initializer
+    /// (4 value bytes each, and each row-major index as the varint it is written as) and
+    /// <see cref="SparseTensorOverhead"/> for the second tensor's name, type and shapes. The
+    /// overhead is counted from above, so the saving is never overstated.
+    /// </summary>
+    internal static (long Bytes, int Layers) SparseInitializerSaving(Mlp model)
+    {
+        long saving = 0;
+        int layers = 0;
+        foreach (var l in model.State)
+        {
+            if (l.Stored != LayerStorage.Sparse || WritesInt8(l)) continue;
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var flat = l.Weight.reshape(-1);
+            long n = l.DenseWeights, sparse = SparseTensorOverhead, start = 0;
+            // A varint takes 1 byte below 2^7, 2 below 2^14, ...: count the non-zero entries per width.
+            for (int width = 1; start < n; width++)
+            {
+                long end = Math.Min(n, 1L << (7 * width));
+                sparse += (4 + width) * flat.slice(0, start, end, 1).count_nonzero().item<long>();
+                start = end;
+            }
+            saving += 4 * n - sparse;
+            layers++;
+        }
+        return (Math.Max(0, saving), layers);
+    }
+
+    /// <summary>What a sparse initializer adds to a dense one besides its entries: the index tensor's name ("layer{i}.weight.indices"), type, shapes and the fields' tags and lengths.</summary>
+    internal const int SparseTensorOverhead = 64;
+
     public static byte[] Write(Mlp model, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -72,7 +109,7 @@ internal static class OnnxWriter
         var state = model.State;
         var sparse = state.Select(l => options.SparseInitializers && l.Stored == LayerStorage.Sparse).ToArray();
         // Linear-quantized layers (up to 8 bits) can go out as int8 codes: decided from the live weights.
-        var candidates = state.Select(l => l.Quantization is { Method: QuantizationMethod.Linear, Bits: <= 8 }).ToArray();
+        var candidates = state.Select(WritesInt8).ToArray();
         CheckSize(model, sparse, candidates);
 
         // The report before the folding: a cheap pass over counts; it reads the live tensors only.

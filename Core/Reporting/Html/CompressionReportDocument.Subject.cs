@@ -12,11 +12,16 @@ public sealed partial class CompressionReportDocument
         AppendHeadline(html, r);
         html.Append("<h3>Layers</h3><div class=\"charts\">").Append(chart(LayerWeightsChart.Render(r))).Append("</div>");
         Html.Table(html, $"Layers of {s.Name}",
-            new[] { "layer", "shape", "stored", "weights", "non-zero", "baseline weights", "sparsity", "pruning ratio", "neurons", "bits", "stored bytes", "bits/weight", "FLOPs" },
+            new[]
+            {
+                "layer", "shape", "overall sparsity", "pruning ratio (deleted)", "sparsity of the weights left", "stored", "weights", "non-zero", "baseline weights",
+                "neurons", "bits", "stored bytes", "bits/weight", "FLOPs",
+            },
             r.Layers.Select(l => (IReadOnlyList<Html.Cell>)new Html.Cell[]
             {
-                Html.Num(l.Layer), $"{l.InFeatures}→{l.OutFeatures}", l.Stored.ToString(), Html.Num(l.Weights), Html.Num(l.NonZeroWeights), Html.Num(l.BaselineWeights),
-                Html.Num(l.Sparsity, Html.Percent(l.Sparsity)), Html.Num(l.PruningRatio, Html.Percent(l.PruningRatio)),
+                Html.Num(l.Layer), $"{l.InFeatures}→{l.OutFeatures}",
+                Html.Num(l.OverallSparsity, Html.Percent(l.OverallSparsity)), Html.Num(l.PruningRatio, Html.Percent(l.PruningRatio)), Html.Num(l.Sparsity, Html.Percent(l.Sparsity)),
+                l.Stored.ToString(), Html.Num(l.Weights), Html.Num(l.NonZeroWeights), Html.Num(l.BaselineWeights),
                 new($"{Html.Count(l.Neurons)} of {Html.Count(l.BaselineNeurons)}", l.Neurons),
                 l.Bits is { } b ? Html.Num(b) : "32 (float)", Html.Num(l.StoredBytes), Html.Num(l.BitsPerWeight, Html.Number(l.BitsPerWeight, "0.00")), Html.Num(l.Flops),
             }));
@@ -42,14 +47,21 @@ public sealed partial class CompressionReportDocument
         html.Append("</details></section>\n");
     }
 
-    /// <summary>The headline: each figure with its formula and the values that went in (DESIGN's definitions).</summary>
+    /// <summary>
+    /// The headline: each figure with its formula and the values that went in (DESIGN's
+    /// definitions). Overall sparsity comes first: it is the share of the original weights that
+    /// are gone or zero, the figure a reader of a pruned model asks for. Sparsity alone counts
+    /// only the weights still present, so a model pruned by 90 % with no zeros among the rest
+    /// shows 0 % there.
+    /// </summary>
     private static void AppendHeadline(StringBuilder html, CompressionReport r)
     {
         html.Append("<dl class=\"headline\">");
         void Row(string term, string value) => html.Append("<dt>").Append(Html.Escape(term)).Append("</dt><dd>").Append(Html.Escape(value)).Append("</dd>");
-        Row("Sparsity", $"(N − K) / N = ({Html.Count(r.Weights)} − {Html.Count(r.NonZeroWeights)}) / {Html.Count(r.Weights)} = {Html.Percent(r.Sparsity)}");
-        Row("Pruning ratio", $"M / N₀ = {Html.Count(r.PrunedWeights)} / {Html.Count(r.BaselineWeights)} = {Html.Percent(r.PruningRatio)}");
-        Row("Overall sparsity", $"1 − K / N₀ = 1 − {Html.Count(r.NonZeroWeights)} / {Html.Count(r.BaselineWeights)} = {Html.Percent(r.OverallSparsity)}");
+        Row("Overall sparsity (of the original weights)", $"1 − K / N₀ = 1 − {Html.Count(r.NonZeroWeights)} / {Html.Count(r.BaselineWeights)} = {Html.Percent(r.OverallSparsity)}");
+        Row("Pruning ratio (deleted)", $"M / N₀ = {Html.Count(r.PrunedWeights)} / {Html.Count(r.BaselineWeights)} = {Html.Percent(r.PruningRatio)}");
+        Row("Sparsity of the weights left", $"(N − K) / N = ({Html.Count(r.Weights)} − {Html.Count(r.NonZeroWeights)}) / {Html.Count(r.Weights)} = {Html.Percent(r.Sparsity)}");
+        Row("Weights", $"N₀ = {Html.Count(r.BaselineWeights)} at baseline, M = {Html.Count(r.PrunedWeights)} deleted, N = {Html.Count(r.Weights)} left, K = {Html.Count(r.NonZeroWeights)} non-zero");
         Row("Neurons", $"{Html.Count(r.Neurons)} of {Html.Count(r.BaselineNeurons)}");
         Row("Bytes", $"{Html.Count(r.StoredBytes)} stored of {Html.Count(r.BaselineDenseBytes)} dense float32; compression ratio {Html.Count(r.BaselineDenseBytes)} / {Html.Count(r.StoredBytes)} = {Html.Ratio(r.CompressionRatio)}; {Html.Number(r.BitsPerWeight, "0.00")} bits per weight");
         Row("FLOPs", $"{Html.Count(r.Flops)} of {Html.Count(r.BaselineFlops)}; speedup {Html.Count(r.BaselineFlops)} / {Html.Count(r.Flops)} = {Html.Ratio(r.Speedup)}");

@@ -47,30 +47,33 @@ public sealed partial class CompressionReportDocument
     private void AppendComparison(StringBuilder html, Func<string, string> chart)
     {
         html.Append("<section><h2>Comparison</h2>");
-        if (Subjects.All(s => s.Report.Metric is null))
+        // One computation of the Pareto-best models for the charts and the table alike.
+        var comparison = new TradeOffComparison(Subjects);
+        if (comparison.Measured.Count == 0)
             html.Append("<p class=\"none\">No model has a metric, so there is no trade-off to draw: give -Dataset.</p>");
         else
         {
-            html.Append("<div class=\"charts\">")
-                .Append(chart(TradeOffChart.Render(Subjects, "compression ratio", r => r.CompressionRatio, logX: true)))
-                .Append(chart(TradeOffChart.Render(Subjects, "overall sparsity", r => r.OverallSparsity, logX: false)))
-                .Append("</div>");
+            html.Append("<div class=\"charts\">");
+            foreach (var axis in comparison.Axes) html.Append(chart(TradeOffChart.Render(comparison, axis)));
+            html.Append("</div>");
         }
-        var measured = Subjects.Where(s => s.Report.Metric is not null).ToList();
-        bool higher = measured.FirstOrDefault()?.Report.MetricName != "Loss";
-        var front = ParetoFront.Of(measured.Select(s => (s.Report.CompressionRatio, higher ? s.Report.Metric!.Value : -s.Report.Metric!.Value)).ToList());
-        var best = measured.Where((s, i) => front[i]).ToHashSet();
-        Html.Table(html, "Models (Pareto-best: no other model is both smaller and better)",
-            new[] { "model", "weights", "non-zero", "sparsity", "overall sparsity", "stored bytes", "compression ratio", "speedup", "metric", "change", "Pareto-best" },
+        Html.Table(html, "Models (Pareto-best by an axis: no other model is at least as good on that axis and on the metric, and better on one of them; each chart marks the same models)",
+            new[]
+            {
+                "model", "overall sparsity", "pruning ratio (deleted)", "sparsity of the weights left", "weights", "non-zero", "stored bytes",
+                "compression ratio", "speedup", "metric", "change", "Pareto-best by compression ratio", "Pareto-best by overall sparsity",
+            },
             Subjects.Select(s => (IReadOnlyList<Html.Cell>)new Html.Cell[]
             {
-                s.Name, Html.Num(s.Report.Weights), Html.Num(s.Report.NonZeroWeights),
-                Html.Num(s.Report.Sparsity, Html.Percent(s.Report.Sparsity)), Html.Num(s.Report.OverallSparsity, Html.Percent(s.Report.OverallSparsity)),
+                s.Name, Html.Num(s.Report.OverallSparsity, Html.Percent(s.Report.OverallSparsity)),
+                Html.Num(s.Report.PruningRatio, Html.Percent(s.Report.PruningRatio)), Html.Num(s.Report.Sparsity, Html.Percent(s.Report.Sparsity)),
+                Html.Num(s.Report.Weights), Html.Num(s.Report.NonZeroWeights),
                 Html.Num(s.Report.StoredBytes), Html.Num(s.Report.CompressionRatio, Html.Ratio(s.Report.CompressionRatio)),
                 Html.Num(s.Report.Speedup, Html.Ratio(s.Report.Speedup)),
                 s.Report.Metric is { } m ? Html.Num(m, $"{s.Report.MetricName} {Html.Number(m)}") : "no metric",
                 s.Report.MetricChange is { } c ? Html.Num(c, Html.Number(c, "+0.####;-0.####;0")) : "",
-                best.Contains(s) ? "yes" : "",
+                comparison.CompressionRatio.Best.Contains(s) ? "yes" : "",
+                comparison.OverallSparsity.Best.Contains(s) ? "yes" : "",
             }));
         html.Append("</section>\n");
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text.RegularExpressions;
 using ScottPlot;
 
@@ -38,19 +39,65 @@ internal static partial class SvgChart
         return plot;
     }
 
-    /// <summary>The plot rendered as an &lt;svg&gt; element with a title for screen readers.</summary>
-    public static string Render(Plot plot, string description, int width = Width, int height = Height)
+    /// <summary>
+    /// The plot rendered as an &lt;svg&gt; element with a title for screen readers. A chart title
+    /// wider than the chart (a long model name in it) is shortened with an ellipsis: the
+    /// description keeps the whole text. <paramref name="tooltips"/> (text shown, full text), in
+    /// drawing order, give shortened texts their full text as an SVG &lt;title&gt;.
+    /// </summary>
+    public static string Render(Plot plot, string description, int width = Width, int height = Height,
+        IReadOnlyList<(string Shown, string Full)>? tooltips = null)
     {
+        FitTitle(plot, width, height);
         var svg = plot.GetSvgXml(width, height);
         svg = XmlDeclaration().Replace(svg, "");
         // Skia writes per-glyph positions as "x0, x1, " (a trailing separator SVG's grammar rejects).
         svg = PositionList().Replace(svg, m => $"{m.Groups[1].Value}=\"{string.Join(' ', m.Groups[2].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}\"");
+        if (tooltips is { Count: > 0 }) svg = AddTooltips(svg, tooltips);
         int open = svg.IndexOf("<svg", StringComparison.Ordinal), close = svg.IndexOf('>', open);
         var head = svg[..close];
         if (!head.Contains("viewBox", StringComparison.Ordinal))
             head += string.Create(CultureInfo.InvariantCulture, $" viewBox=\"0 0 {width} {height}\" role=\"img\"");
         return head + ">" + $"<title>{Html.Escape(description)}</title>" + svg[(close + 1)..].Trim();
     }
+
+    /// <summary>
+    /// Shortens the plot's title, if need be, to fit the chart with a margin on each side. ScottPlot
+    /// centres the title over the data area, which sits right of the chart's centre (the left axis
+    /// is wider than the right), so the room is twice the distance from that centre to the nearer edge.
+    /// </summary>
+    private static void FitTitle(Plot plot, int width, int height)
+    {
+        var title = plot.Axes.Title.Label;
+        if (string.IsNullOrEmpty(title.Text)) return;
+        using var paint = Paint.NewDisposablePaint();
+        // A title under half the chart's width fits wherever the data area is: no layout needed.
+        if (title.Measure(title.Text, paint).Width <= width / 2f) return;
+        plot.RenderInMemory(width, height);
+        float centre = plot.RenderManager.LastRender.DataRect.HorizontalCenter;
+        float room = 2 * (Math.Min(centre, width - centre) - TitleMargin);
+        if (title.Measure(title.Text, paint).Width > room)
+            title.Text = PointLabels.Shorten(title.Text, room, s => title.Measure(s, paint).Width);
+    }
+
+    private const float TitleMargin = 10;
+
+    /// <summary>
+    /// Puts &lt;title&gt;full text&lt;/title&gt; into each &lt;text&gt; element that shows a
+    /// shortened text, matched in drawing order (two long names may shorten to the same text).
+    /// </summary>
+    private static string AddTooltips(string svg, IReadOnlyList<(string Shown, string Full)> tooltips)
+    {
+        int next = 0;
+        return TextElement().Replace(svg, m =>
+        {
+            if (next >= tooltips.Count || WebUtility.HtmlDecode(m.Groups[2].Value).Trim() != tooltips[next].Shown) return m.Value;
+            return m.Groups[1].Value + "<title>" + Html.Escape(tooltips[next++].Full) + "</title>" + m.Groups[2].Value + "</text>";
+        });
+    }
+
+    [GeneratedRegex(@"(<text\b[^>]*>)([^<]*)</text>")]
+    private static partial Regex TextElement();
 
     [GeneratedRegex(@"<\?xml[^>]*\?>\s*")]
     private static partial Regex XmlDeclaration();

@@ -4,21 +4,21 @@ namespace SparsePrune;
 
 /// <summary>
 /// Several models on one plane: the metric against what was bought (compression ratio or
-/// sparsity), one point per model, the Pareto-best ones drawn large and joined.
+/// sparsity), one point per model, the Pareto-best ones drawn large and joined. Which are
+/// Pareto-best comes from <see cref="TradeOffComparison"/>, the computation the models table lists.
 /// </summary>
 internal static class TradeOffChart
 {
-    public static string Render(IReadOnlyList<ReportSubject> subjects, string xLabel, Func<CompressionReport, double> x, bool logX)
+    public static string Render(TradeOffComparison comparison, TradeOffComparison.Axis axis)
     {
-        var metricName = subjects.Select(s => s.Report.MetricName).FirstOrDefault(n => n is not null) ?? "metric";
-        var plot = SvgChart.New($"{metricName} against {xLabel}", logX ? $"{xLabel} (log scale)" : xLabel, metricName);
-        var measured = subjects.Where(s => s.Report.Metric is not null).ToList();
-        double Px(CompressionReport r) => logX ? Math.Log10(Math.Max(x(r), 1e-12)) : x(r);
+        var metricName = comparison.MetricName;
+        bool logX = axis.LogX;
+        var plot = SvgChart.New($"{metricName} against {axis.Label}", logX ? $"{axis.Label} (log scale)" : axis.Label, metricName);
+        var measured = comparison.Measured;
+        double Px(CompressionReport r) => logX ? Math.Log10(Math.Max(axis.X(r), 1e-12)) : axis.X(r);
         var points = measured.Select(s => (X: Px(s.Report), Y: s.Report.Metric!.Value)).ToList();
-        bool higherIsBetter = metricName != "Loss";
-        var front = ParetoFront.Of(points.Select(p => (p.X, higherIsBetter ? p.Y : -p.Y)).ToList());
-        var others = Enumerable.Range(0, points.Count).Where(i => !front[i]).ToList();
-        var best = Enumerable.Range(0, points.Count).Where(i => front[i]).OrderBy(i => points[i].X).ToList();
+        var others = Enumerable.Range(0, points.Count).Where(i => !axis.Best.Contains(measured[i])).ToList();
+        var best = Enumerable.Range(0, points.Count).Where(i => axis.Best.Contains(measured[i])).OrderBy(i => points[i].X).ToList();
         if (others.Count > 0)
         {
             var dots = plot.Add.ScatterPoints(others.Select(i => points[i].X).ToArray(), others.Select(i => points[i].Y).ToArray(), SvgChart.Primary);
@@ -34,14 +34,7 @@ internal static class TradeOffChart
             line.LinePattern = LinePattern.Dashed;
             line.LegendText = "Pareto-best";
         }
-        for (int i = 0; i < points.Count; i++)
-        {
-            var label = plot.Add.Text(measured[i].Name, points[i].X, points[i].Y);
-            label.LabelFontSize = 11;
-            label.LabelFontColor = Colors.Black.WithAlpha(0.8);
-            label.OffsetX = 8;
-            label.OffsetY = -4;
-        }
+        var labels = Enumerable.Range(0, points.Count).Select(i => PointLabels.Add(plot, measured[i].Name, points[i].X, points[i].Y)).ToList();
         if (logX && points.Count > 0)
         {
             // Decades and their 2 and 5 steps within the data's range: a log axis needs labels a reader knows.
@@ -51,9 +44,14 @@ internal static class TradeOffChart
                 .Where(t => t >= lo - 0.15 && t <= hi + 0.15).ToArray();
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, ticks.Select(t => $"{Math.Pow(10, t):G3}×").ToArray());
         }
-        // Room on the right for the last point's name.
+        // Room on the right for a short name beside the last point; longer ones go left or are shortened (PointLabels).
         plot.Axes.Margins(left: 0.05, right: 0.18, bottom: 0.1, top: 0.1);
-        plot.ShowLegend(higherIsBetter ? Alignment.LowerLeft : Alignment.UpperLeft);
-        return SvgChart.Render(plot, $"{metricName} against {xLabel}, one point per model; Pareto-best models marked with diamonds.");
+        plot.ShowLegend(comparison.HigherIsBetter ? Alignment.LowerLeft : Alignment.UpperLeft);
+        var shortened = PointLabels.Fit(plot, labels, SvgChart.Width, SvgChart.Height);
+        // The description names the Pareto-best models: what the diamonds show, for a screen reader.
+        var names = best.Select(i => measured[i].Name).ToList();
+        return SvgChart.Render(plot,
+            $"{metricName} against {axis.Label}, one point per model; Pareto-best models marked with diamonds: {(names.Count == 0 ? "none" : string.Join(", ", names))}.",
+            tooltips: shortened);
     }
 }
