@@ -28,17 +28,24 @@ BeforeAll {
     }
     # For each parameter set of the code, the help's syntax line that fits it best: Exact when
     # it has exactly the set's parameters (else the one sharing the most, so that one parameter
-    # too many or too few is reported once, not as a failure of every other parameter).
+    # too many or too few is reported once, not as a failure of every other parameter). Sets
+    # with the same parameters (Invoke-Mlp's model or rows from the pipeline) are told apart by
+    # how many of them agree with the line on position and pipeline input.
     function Get-SyntaxBySet($Command, $Help) {
         $bySet = @{}
         foreach ($set in $Command.ParameterSets) {
             $want = Get-NonCommonName $set.Parameters
-            $best = $null; $bestScore = [int]::MinValue
+            $best = $null; $bestScore = [int]::MinValue; $bestAgree = -1
             foreach ($item in @($Help.syntax.syntaxItem)) {
                 $have = Get-NonCommonName @($item.parameter)
                 $shared = @($have | Where-Object { $_ -in $want }).Count
                 $score = 2 * $shared - $have.Count - $want.Count
-                if ($score -gt $bestScore) { $best = $item; $bestScore = $score }
+                $agree = @(foreach ($p in @($item.parameter)) {
+                        $code = $set.Parameters | Where-Object Name -EQ $p.name
+                        if ($code -and "$($p.position)" -eq (Format-Position $code.Position) -and
+                            ("$($p.pipelineInput)" -like 'True*') -eq ($code.ValueFromPipeline -or $code.ValueFromPipelineByPropertyName)) { 1 }
+                    }).Count
+                if ($score -gt $bestScore -or ($score -eq $bestScore -and $agree -gt $bestAgree)) { $best = $item; $bestScore = $score; $bestAgree = $agree }
             }
             $bySet[$set.Name] = [pscustomobject]@{ Item = $best; Exact = $null -ne $best -and $bestScore -eq 0 }
         }

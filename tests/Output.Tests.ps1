@@ -128,6 +128,22 @@ Describe 'Formatting and exporting' {
         }
     }
 
+    It 'shows a pruned model, its measurement and its sweep rows by their overall sparsity, not the sparsity of what is left' {
+        $pruned = $Ctx.Model | Copy-Mlp -Name 'pruned-90' | Invoke-Pruning -Ratio 0.9 -WarningAction SilentlyContinue
+        $want = '{0:0.0} %' -f (100 * (1 - $pruned.NonZeroWeights / $pruned.Baseline.Weights))
+        $want | Should -Not -Be ('{0:0.0} %' -f (100 * $pruned.Sparsity)) -Because 'the two ratios must differ for the test to mean anything'
+        $pruned.OverallSparsity | Should -Be (1 - $pruned.NonZeroWeights / $pruned.Baseline.Weights)
+
+        $model = ConvertFrom-FormattedTable ($pruned | Out-String -Width 200)
+        $model.Rows[0].OverallSparsity | Should -Be $want
+        ($pruned | Format-List | Out-String -Width 200) | Should -Match ('OverallSparsity\s*:\s*' + [regex]::Escape($want) + ' of the original weights')
+        $m = Measure-Mlp $pruned -Dataset $Ctx.Data
+        $m.OverallSparsity | Should -Be $pruned.OverallSparsity
+        (ConvertFrom-FormattedTable ($m | Out-String -Width 200)).Rows[0].OverallSparsity | Should -Be $want
+        $sweep = @($Ctx.Model | Invoke-PruningSweep -Dataset $Ctx.Data -Grid @{ Ratio = 0.9 })
+        (ConvertFrom-FormattedTable ($sweep | Out-String -Width 200)).Rows[0].OverallSparsity | Should -Be ('{0:0.0} %' -f (100 * $sweep[0].OverallSparsity))
+    }
+
     It 'fits the report''s table and its -ByLayer rows in 80 columns, with a model name of 16 characters' {
         $model = $Ctx.Model | Copy-Mlp -Name 'sixteen-chars-ok'
         foreach ($case in @(

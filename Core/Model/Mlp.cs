@@ -63,7 +63,13 @@ public sealed class Mlp
 
     public long Weights => _layers.Sum(l => l.PresentWeights);
     public long NonZeroWeights => _layers.Sum(l => l.NonZeroWeights);
+    /// <summary>Zeros among the weights present now: a model whose pruned connections are deleted reads 0 here.</summary>
     public double Sparsity { get { var w = Weights; return w == 0 ? 0 : (double)(w - NonZeroWeights) / w; } }
+    /// <summary>
+    /// The share of the original weights (before the first sparsify or prune step) that are zero
+    /// or deleted: 1 − NonZeroWeights / baseline weights, the figure a pruned model is judged by.
+    /// </summary>
+    public double OverallSparsity { get { long n = Baseline?.Weights ?? Weights; return n == 0 ? 0 : 1 - (double)NonZeroWeights / n; } }
     /// <summary>Weights and biases present now.</summary>
     public long Parameters => _layers.Sum(l => l.PresentWeights + l.OutFeatures);
     public long NonZeroParameters => _layers.Sum(l => l.NonZeroWeights + l.NonZeroBiases);

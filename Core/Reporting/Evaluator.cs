@@ -108,6 +108,7 @@ public static class Evaluator
             BatchSize = (int)pool.shape[0],
             Samples = samples,
             Sparsity = model.Sparsity,
+            OverallSparsity = model.OverallSparsity,
             Parameters = model.Parameters,
         };
     }

@@ -17,6 +17,9 @@ public sealed class Measurement
     public double Throughput { get; init; }
     public int BatchSize { get; init; }
     public int Samples { get; init; }
+    /// <summary>Zeros among the weights present now.</summary>
     public double Sparsity { get; init; }
+    /// <summary>Zero or deleted share of the model's original weights (see Mlp.OverallSparsity).</summary>
+    public double OverallSparsity { get; init; }
     public long Parameters { get; init; }
 }
