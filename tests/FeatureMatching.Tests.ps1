@@ -143,6 +143,21 @@ Describe 'Import-Dataset -ExcludeColumn' {
         (Measure-Mlp $m -Dataset $Original).Accuracy | Should -Be (Measure-Mlp $m -Dataset $d).Accuracy
     }
 
+    It 'warns of a column that counts rows, as an ID does, until it is left out' {
+        $withId = Join-Path $TestDrive 'with-id.csv'
+        $rows | Select-Object @{ n = 'customer_id'; e = { 1000 + $rows.IndexOf($_) } }, * | Export-Csv -Path $withId
+        $null = Import-Dataset $withId -WarningVariable warned -WarningAction SilentlyContinue
+        @($warned).Count | Should -Be 1
+        "$($warned[0])" | Should -BeLike "*'customer_id'*identifier*-ExcludeColumn customer_id*"
+        $null = Import-Dataset $withId -ExcludeColumn customer_id -WarningVariable quiet -WarningAction SilentlyContinue
+        @($quiet).Count | Should -Be 0
+        $null = $rows | Select-Object @{ n = 'n'; e = { $rows.IndexOf($_) } }, * | ConvertTo-Dataset -TargetProperty species -WarningVariable fromObjects -WarningAction SilentlyContinue
+        "$($fromObjects[0])" | Should -BeLike "*'n'*identifier*-FeatureProperty*"
+        # Whole numbers that repeat (a count, a category) are measurements, not identifiers.
+        $null = Import-Dataset (Join-Path $TestDrive 'original.csv') -TargetColumn species -WarningVariable none -WarningAction SilentlyContinue
+        @($none).Count | Should -Be 0
+    }
+
     It 'refuses a column that is not there, the target, and IDX folders' {
         { Import-Dataset $iris -ExcludeColumn nope } | Should -Throw -ErrorId 'ExcludedColumnNotFound,*'
         { Import-Dataset $iris -ExcludeColumn species -TargetColumn species } | Should -Throw -ErrorId 'TargetColumnExcluded,*'

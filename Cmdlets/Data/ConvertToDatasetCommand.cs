@@ -58,7 +58,10 @@ public sealed class ConvertToDatasetCommand : SparsePruneCmdlet
             targets.Add(Unwrap(row.Properties[TargetProperty]?.Value));
         }
         var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
-        WriteObject(Guard(Name, () => DatasetLoader.FromObjects(Name, features, TargetProperty, featureValues, targets, options)));
+        var data = Guard(Name, () => DatasetLoader.FromObjects(Name, features, TargetProperty, featureValues, targets, options));
+        foreach (var property in data.IdentifierLikeFeatures)
+            WriteWarning($"Property '{property}' holds a different whole number on every object, counting up: it looks like an identifier, and a model would learn noise from it. If it is one, name the features with -FeatureProperty and leave it out.");
+        WriteObject(data);
     }
 
     private static object? Unwrap(object? value) => value is PSObject p ? p.BaseObject : value;

@@ -36,8 +36,11 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
         if (idx && ExcludeColumn is not null)
             Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-ExcludeColumn names CSV columns; '{full}' holds IDX files, whose pixels are all features.", full);
         var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
-        WriteObject(Guard(full, () => idx
+        var data = Guard(full, () => idx
             ? DatasetLoader.FromIdxFolder(full, options, Name)
-            : DatasetLoader.FromCsv(full, TargetColumn, options, Name, ExcludeColumn)));
+            : DatasetLoader.FromCsv(full, TargetColumn, options, Name, ExcludeColumn));
+        foreach (var column in data.IdentifierLikeFeatures)
+            WriteWarning($"Column '{column}' of '{full}' holds a different whole number on every row, counting up: it looks like an identifier, and a model would learn noise from it. If it is one, leave it out with -ExcludeColumn {column}.");
+        WriteObject(data);
     }
 }

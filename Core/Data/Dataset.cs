@@ -41,6 +41,8 @@ public sealed class Dataset
     /// </summary>
     public bool HasFeatureNames { get; internal init; } = true;
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>Features that look like row identifiers (see DatasetLoader): Import-Dataset and ConvertTo-Dataset warn of them.</summary>
+    internal IReadOnlyList<string> IdentifierLikeFeatures { get; set; } = Array.Empty<string>();
 
     internal float[] TrainX { get; }
     /// <summary>Class index (classification) or target value (regression), one per row.</summary>

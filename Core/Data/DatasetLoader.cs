@@ -211,8 +211,39 @@ public static class DatasetLoader
             target[i] = row[targetIndex].Trim();
         }
         var (task, classes, y) = Dataset.EncodeTarget(target, options.Task, header[targetIndex]);
-        return Dataset.Build(name, task, featureColumns.Select(c => header[c].Trim()).ToArray(), classes, x, y,
-            options.TestFraction, options.Seed, options.Normalization, source);
+        var names = featureColumns.Select(c => header[c].Trim()).ToArray();
+        var identifiers = IdentifierLikeColumns(x, names, rows.Count);
+        var data = Dataset.Build(name, task, names, classes, x, y, options.TestFraction, options.Seed, options.Normalization, source);
+        data.IdentifierLikeFeatures = identifiers;
+        return data;
+    }
+
+    /// <summary>
+    /// Feature columns that count rows (every value a different whole number, together a run of
+    /// consecutive numbers: 1000, 1001, …): an ID or a row number, not a measurement. A model
+    /// would fit noise to them, so the cmdlets warn; they are kept, since the data may mean it.
+    /// </summary>
+    private static string[] IdentifierLikeColumns(float[] x, string[] names, int rows)
+    {
+        const int MinRows = 20;
+        if (rows < MinRows) return Array.Empty<string>();
+        int f = names.Length;
+        var found = new List<string>();
+        var seen = new HashSet<float>();
+        for (int j = 0; j < f; j++)
+        {
+            seen.Clear();
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
+            bool counts = true;
+            for (int i = 0; i < rows && counts; i++)
+            {
+                float v = x[(long)i * f + j];
+                counts = v == MathF.Round(v) && Math.Abs(v) < 1 << 24 && seen.Add(v);
+                min = Math.Min(min, v); max = Math.Max(max, v);
+            }
+            if (counts && max - min + 1 == rows) found.Add(names[j]);
+        }
+        return found.ToArray();
     }
 
     /// <summary>
