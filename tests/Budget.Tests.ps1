@@ -27,7 +27,7 @@ BeforeAll {
 Describe 'The warning when the validation split is too small for the budget' {
     It 'warns for 143 rows and a one-point budget, and says what to do' {
         $m = $Trained | Copy-Mlp
-        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
+        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -ValidationFraction 0.1 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
         $w.Count | Should -Be 1
         $text = "$($w[0])"
         # floor(0.1 x 1438) = 143 rows; 540 are needed at 95 % (1 + 1.645^2 x 0.995 / 0.005, rounded up)
@@ -39,17 +39,17 @@ Describe 'The warning when the validation split is too small for the budget' {
         $m.History[-1].Note | Should -Match 'too few rows for the budget: it needs 540'
     }
 
-    It 'asks for more data when no fraction of the training split would do (Iris: 12 of 120 rows)' {
+    It 'asks for more data when no fraction of the training split would do (Iris: 60 of 120 rows)' {
         $m = New-Mlp -Layers 4, 8, 3 -Seed 1 | Invoke-Training -Dataset $Iris -Epochs 2 -Seed 1
         $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
         $w.Count | Should -Be 1
-        "$($w[0])" | Should -Match 'has 12 rows'
+        "$($w[0])" | Should -Match 'has 60 rows' -Because 'without training the search holds out half the training rows'
         "$($w[0])" | Should -Match 'more data \(about 540 validation rows; the training split has 120\)'
     }
 
     It 'at -Confidence 0.5 still warns when one row is worth more than half the budget (200 rows for one point)' {
         $m = $Trained | Copy-Mlp
-        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Confidence 0.5 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
+        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Confidence 0.5 -ValidationFraction 0.1 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
         $w.Count | Should -Be 1
         "$($w[0])" | Should -Match 'needs at least 200 rows'
         "$($w[0])" | Should -Match 'may be off by more than the budget'
@@ -60,6 +60,24 @@ Describe 'The warning when the validation split is too small for the budget' {
         $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.05 -ValidationFraction 0.5 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
         $w.Count | Should -Be 0
         $m.History[-1].Note | Should -Not -Match 'too few rows'
+    }
+
+    It 'holds out half the training rows by default when nothing trains (719 rows: enough for two points)' {
+        $m = $Trained | Copy-Mlp
+        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.02 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
+        $w.Count | Should -Be 0
+        $m.History[-1].ParameterValues.ValidationFraction | Should -Be '0.5'
+        $m.History[-1].ParameterValues.ValidationRows | Should -Be '719'
+    }
+
+    It 'holds out a tenth by default when the schedule trains (the rest fine-tunes), and warns for one point' {
+        $m = $Trained | Copy-Mlp
+        $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 1 -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
+        $m.History[-1].ParameterValues.ValidationFraction | Should -Be '0.1'
+        $m.History[-1].ParameterValues.ValidationRows | Should -Be '143'
+        $w.Count | Should -Be 1
+        # a schedule that trains gives up at most half its rows: 540 of 1438 is a fraction of 0.38
+        "$($w[0])" | Should -Match '-ValidationFraction 0\.38 or more'
     }
 
     It 'does not warn with the rows needed: 575 rows for a one-point budget (540 needed)' {

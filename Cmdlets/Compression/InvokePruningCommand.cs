@@ -184,7 +184,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         Guard(Model, () => BudgetSearch.Validate(Model, request, schedule, options));
         var limit = (options.MaxAccuracyDrop is { } d ? $"validation accuracy drops at most {d:0.####}" : $"validation loss rises at most {options.MaxLossIncrease:P1}")
             + (options.Confidence == PairedBound.MinConfidence ? " as measured" : $" with {options.Confidence:0.####} confidence");
-        var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {options.ValidationFraction:P0} of the training split of '{data.Name}')";
+        var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {options.ValidationFractionFor(schedule):P0} of the training split of '{data.Name}')";
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         var activity = $"Pruning '{Model.Name}' within a budget";
         // Warnings come as the search finds them (a split too small for the budget is known before the first try).

@@ -122,7 +122,7 @@ public sealed record PruningSettings
         };
         options.Validate(request);
         var budgetOptions = budget
-            ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction ?? new BudgetOptions().ValidationFraction,
+            ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction,
                 Confidence = Confidence ?? new BudgetOptions().Confidence, Seed = Seed }
             : null;
         string? dataFor = budget ? "An accuracy budget" : options.DataNeededFor(request);

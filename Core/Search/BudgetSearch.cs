@@ -28,8 +28,8 @@ public static class BudgetSearch
             throw SparsePruneException.Argument("ScheduleNeedsRatio", "An accuracy budget searches for a -Ratio; -Structure NM has a fixed pattern instead.");
         schedule.Validate(request);
         Pruner.Check(model, request);
-        if (!(budget.ValidationFraction > 0 && budget.ValidationFraction < 1))
-            throw SparsePruneException.Argument("InvalidValidationFraction", $"-ValidationFraction must be above 0 and below 1 (0.1 holds out 10 % of the training rows); got {budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}.");
+        if (budget.ValidationFraction is { } vf && !(vf > 0 && vf < 1))
+            throw SparsePruneException.Argument("InvalidValidationFraction", $"-ValidationFraction must be above 0 and below 1 (0.1 holds out 10 % of the training rows); got {vf.ToString(CultureInfo.InvariantCulture)}.");
         if (!(budget.Confidence >= PairedBound.MinConfidence && budget.Confidence <= PairedBound.MaxConfidence))
             throw SparsePruneException.Argument("InvalidConfidence", $"-Confidence is the one-sided confidence that a try stays within the budget, from 0.5 (the measured drop alone) to 0.9999 (0.95 is the default); got {budget.Confidence.ToString(CultureInfo.InvariantCulture)}.");
     }
@@ -50,11 +50,12 @@ public static class BudgetSearch
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
 
         int splitSeed = budget.Seed ?? model.NextSeed();
-        var validation = data.SplitValidation(budget.ValidationFraction, splitSeed);
+        double validationFraction = budget.ValidationFractionFor(schedule);
+        var validation = data.SplitValidation(validationFraction, splitSeed);
         int validationRows = validation.TestCount;
         int rowsNeeded = budget.MaxAccuracyDrop is { } asked ? PairedBound.RowsNeeded(asked, budget.Confidence) : 0;
         // Said before the tries start, which can take minutes: the row count alone decides it.
-        string? splitWarning = budget.MaxAccuracyDrop is { } d ? AccuracyWarning(d, validationRows, budget, data.TrainCount) : null;
+        string? splitWarning = budget.MaxAccuracyDrop is { } d ? AccuracyWarning(d, validationRows, budget, data.TrainCount, Trains(schedule)) : null;
         if (splitWarning is not null) warn?.Invoke(splitWarning);
         double start = Pruner.CurrentRatio(model, request);
         var probes = new List<BudgetProbe>();
@@ -78,7 +79,7 @@ public static class BudgetSearch
         // The reference is the model after the same schedule without pruning: a schedule that
         // trains on the training split less the validation rows changes the metric by itself (the
         // model may have learned those rows before), and the budget is for what pruning costs.
-        bool trains = schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket or PruneSchedule.RigL;
+        bool trains = Trains(schedule);
         string metricName = model.Task == TaskKind.Classification ? "Accuracy" : "Loss";
         var (referenceValue, referenceRows) = trains ? RunCopy(request with { Ratio = 0, LayerRatios = null })
             : (Evaluator.Evaluate(model, validation).Value, RowScores.Of(model, validation));
@@ -133,7 +134,7 @@ public static class BudgetSearch
             var grid = (request.Structure == PruneStructure.Neuron ? NeuronLevels : ConnectionLevels)
                 .Where(g => request.Ratio <= 0 || g <= request.Ratio).ToArray();
             if (grid.Length == 0) grid = new[] { request.Ratio };
-            var rows = SensitivityAnalysis.Measure(model, data, grid, request.Structure, request.Criterion, budget.ValidationFraction, splitSeed, null, cancel);
+            var rows = SensitivityAnalysis.Measure(model, data, grid, request.Structure, request.Criterion, validationFraction, splitSeed, null, cancel);
             int layers = request.StructureImpl.PrunableLayers(model);
             var inScope = request.Layers?.ToHashSet() ?? Enumerable.Range(0, layers).ToHashSet();
             var tolerances = rows.Where(r => inScope.Contains(r.Layer)).Select(r => Math.Max(0, r.Drop)).Distinct().OrderBy(t => t).ToArray();
@@ -174,7 +175,7 @@ public static class BudgetSearch
         var warnings = new List<string>(splitWarning is null ? 0 : 1);
         if (splitWarning is not null) warnings.Add(splitWarning);
         double resolution = accuracy ? PairedBound.OneRowBound(validationRows, budget.Confidence) : probes.Count > 0 ? probes[^1].Width : 0;
-        if (!accuracy && LossWarning(probes, limit, validationRows, budget, data.TrainCount) is { } lossWarning)
+        if (!accuracy && LossWarning(probes, limit, validationRows, budget, data.TrainCount, trains) is { } lossWarning)
         {
             warnings.Add(lossWarning);
             warn?.Invoke(lossWarning);
@@ -204,7 +205,7 @@ public static class BudgetSearch
             model.AttachDataset(data);
             var metric = Evaluator.Evaluate(model, validation);
             model.Record("PruneBudget", (budget.MaxAccuracyDrop is { } drop ? string.Create(CultureInfo.InvariantCulture, $"MaxAccuracyDrop={drop}") : string.Create(CultureInfo.InvariantCulture, $"MaxLossIncrease={budget.MaxLossIncrease}"))
-                + $" {(chosen ?? request).Describe()} {schedule.Describe()} ValidationFraction={budget.ValidationFraction.ToString(CultureInfo.InvariantCulture)}"
+                + $" {(chosen ?? request).Describe()} {schedule.Describe()} ValidationFraction={validationFraction.ToString(CultureInfo.InvariantCulture)}"
                 + string.Create(CultureInfo.InvariantCulture, $" ValidationRows={validationRows} Confidence={budget.Confidence}"), before, metric, note);
             return new BudgetResult
             {
@@ -220,7 +221,7 @@ public static class BudgetSearch
     /// Why an accuracy budget is finer than an n-row validation split can resolve, and what to do;
     /// null when the split has the rows PairedBound.RowsNeeded asks for.
     /// </summary>
-    internal static string? AccuracyWarning(double maxAccuracyDrop, int rows, BudgetOptions budget, int trainRows)
+    internal static string? AccuracyWarning(double maxAccuracyDrop, int rows, BudgetOptions budget, int trainRows, bool trains)
     {
         int needed = PairedBound.RowsNeeded(maxAccuracyDrop, budget.Confidence);
         if (rows >= needed) return null;
@@ -235,7 +236,7 @@ public static class BudgetSearch
             + (budget.Confidence == PairedBound.MinConfidence
                 ? "A drop measured on so few rows may be off by more than the budget on rows the model has not been judged on. "
                 : "The search will stop short of the budget, or prune nothing. ")
-            + $"Give {MoreRows(needed, trainRows, "a larger -ValidationFraction")}, or a budget of at least {F(smallest)}.";
+            + $"Give {MoreRows(needed, trainRows, trains)}, or a budget of at least {F(smallest)}.";
     }
 
     /// <summary>
@@ -243,7 +244,7 @@ public static class BudgetSearch
     /// the error over the rows. The sign of too few rows is a try the bound turned down though its
     /// measured rise was within the budget, because the bound was wider than half the budget.
     /// </summary>
-    internal static string? LossWarning(IReadOnlyList<BudgetProbe> probes, double maxLossIncrease, int rows, BudgetOptions budget, int trainRows)
+    internal static string? LossWarning(IReadOnlyList<BudgetProbe> probes, double maxLossIncrease, int rows, BudgetOptions budget, int trainRows, bool trains)
     {
         var doubtful = probes.Where(p => !p.WithinBudget && p.Cost <= maxLossIncrease && p.Width > maxLossIncrease / 2).MinBy(p => p.Cost);
         if (doubtful is null) return null;
@@ -254,15 +255,20 @@ public static class BudgetSearch
         int needed = (int)Math.Min(int.MaxValue, Math.Ceiling(rows * factor * factor - 1e-9));
         return $"The validation split has {rows} rows: it measured a try ({(doubtful.LayerRatios is { } lr ? "layers " + string.Join(",", lr.Select(Show)) : Show(doubtful.Ratio))}) "
             + $"at a rise of {F(doubtful.Cost)}, within -MaxLossIncrease {F(maxLossIncrease)}, but at {F(budget.Confidence)} confidence only to within {F(doubtful.Width)}, more than half the budget, so the search turned it down. "
-            + $"Give {MoreRows(needed, trainRows, "a larger -ValidationFraction")}, or a larger budget.";
+            + $"Give {MoreRows(needed, trainRows, trains)}, or a larger budget.";
     }
 
+    /// <summary>The schedules that train a copy on the training rows less the validation rows.</summary>
+    internal static bool Trains(ScheduleOptions schedule) =>
+        schedule.FineTuneEpochs > 0 || schedule.Schedule is PruneSchedule.Gradual or PruneSchedule.LotteryTicket or PruneSchedule.RigL;
+
     /// <summary>What to ask for to get <paramref name="needed"/> validation rows out of <paramref name="trainRows"/>.</summary>
-    private static string MoreRows(int needed, int trainRows, string what)
+    private static string MoreRows(int needed, int trainRows, bool trains)
     {
-        // Half the training split is as much as a validation split should take: beyond it the
-        // schedule's training (when it trains) loses more than the judgement gains.
-        if (needed > trainRows / 2) return $"more data (about {needed} validation rows; the training split has {trainRows})";
+        // A schedule that trains loses its validation rows from training: half the training split
+        // is as much as it should give up. Without training the rows only judge, up to 0.9 of them.
+        double most = trains ? 0.5 : 0.9;
+        if (needed > Math.Floor(trainRows * most)) return $"more data (about {needed} validation rows; the training split has {trainRows})";
         double fraction = Math.Ceiling((double)needed / trainRows * 100) / 100;
         while (Math.Floor(trainRows * fraction) < needed) fraction += 0.01;
         return string.Create(CultureInfo.InvariantCulture, $"-ValidationFraction {Math.Round(fraction, 2)} or more ({needed} of the {trainRows} training rows), more data");

@@ -86,7 +86,7 @@ public class BudgetTests
     }
 
     private static void AssertBudgetResult(Mlp original, Mlp model, Dataset data, BudgetResult result, PruningRequest request, double limit, int validationSeed,
-        double confidence = 0.95, double validationFraction = 0.1)
+        double confidence = 0.95, double validationFraction = 0.5)
     {
         var validation = data.SplitValidation(validationFraction, validationSeed);
         bool accuracy = data.Task == TaskKind.Classification;
@@ -219,6 +219,7 @@ public class BudgetTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 0.01, Seed = 3 });
         var original = model.Clone();
         var request = new PruningRequest { Ratio = 0.9, Scope = scope };
+        // No -ValidationFraction and a schedule that does not train: half the training rows judge.
         var budget = new BudgetOptions { MaxLossIncrease = limit, Seed = 12, Probes = 5 };
 
         var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
@@ -376,22 +377,26 @@ public class BudgetTests
     {
         var budget = new BudgetOptions { MaxAccuracyDrop = 0.01 };
         // The case: 320 of 3200 training rows, a one-point budget; 540 rows are needed.
-        var text = BudgetSearch.AccuracyWarning(0.01, 320, budget, 3200);
+        var text = BudgetSearch.AccuracyWarning(0.01, 320, budget, 3200, trains: false);
         Assert.NotNull(text);
         Assert.Contains("320 rows", text);
         Assert.Contains("at least 540 rows", text);
         Assert.Contains("-ValidationFraction 0.17 or more (540 of the 3200 training rows)", text);
         // The smallest budget 320 rows suit: 2·2.7055/(319 + 2.7055) = 0.01682, rounded up.
         Assert.Contains("a budget of at least 0.0169", text);
-        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 540, budget, 3200));
-        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 6000, budget, 60000));
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 540, budget, 3200, trains: false));
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 6000, budget, 60000, trains: true));
         // Too few training rows for any fraction: more data, or a larger budget.
-        var tiny = BudgetSearch.AccuracyWarning(0.01, 12, budget, 120);
+        var tiny = BudgetSearch.AccuracyWarning(0.01, 12, budget, 120, trains: false);
         Assert.Contains("more data (about 540 validation rows; the training split has 120)", tiny);
+        // A schedule that trains gives up at most half its rows, one that does not up to 0.9 of
+        // them: 1000 training rows give 900 without training (540 fit), 500 with (they do not).
+        Assert.Contains("-ValidationFraction 0.54 or more", BudgetSearch.AccuracyWarning(0.01, 100, budget, 1000, trains: false));
+        Assert.Contains("more data (about 540 validation rows", BudgetSearch.AccuracyWarning(0.01, 100, budget, 1000, trains: true));
         // At 0.5 only a row's worth counts: 200 rows for one point.
         var estimate = budget with { Confidence = 0.5 };
-        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 200, estimate, 3200));
-        Assert.Contains("at least 200 rows", BudgetSearch.AccuracyWarning(0.01, 199, estimate, 3200));
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 200, estimate, 3200, trains: false));
+        Assert.Contains("at least 200 rows", BudgetSearch.AccuracyWarning(0.01, 199, estimate, 3200, trains: false));
     }
 
     private static BudgetProbe Probe(double ratio, double cost, double bound, double limit) =>
@@ -403,16 +408,18 @@ public class BudgetTests
         var budget = new BudgetOptions { MaxLossIncrease = 0.1 };
         // The try at 0.5 measured 0.06 (within 0.1) but its bound 0.2 (width 0.14 > 0.05) is over.
         var probes = new[] { Probe(0.9, 0.8, 0.9, 0.1), Probe(0.5, 0.06, 0.2, 0.1), Probe(0.25, 0.01, 0.03, 0.1) };
-        var text = BudgetSearch.LossWarning(probes, 0.1, 200, budget, 2000);
+        var text = BudgetSearch.LossWarning(probes, 0.1, 200, budget, 2000, trains: true);
         Assert.NotNull(text);
         Assert.Contains("(0.5)", text);
         Assert.Contains("only to within 0.14", text);
         // The width shrinks as 1/√n: 200·(0.14/0.05)² = 1568 rows, more than half the training split.
         Assert.Contains("about 1568 validation rows", text);
         // Turned down because the measured rise is over too: the split is not what stopped it.
-        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.9, 0.8, 0.9, 0.1), Probe(0.5, 0.15, 0.2, 0.1) }, 0.1, 200, budget, 2000));
+        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.9, 0.8, 0.9, 0.1), Probe(0.5, 0.15, 0.2, 0.1) }, 0.1, 200, budget, 2000, trains: true));
         // Turned down by a narrow bound: the split resolved it.
-        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.5, 0.08, 0.12, 0.1) }, 0.1, 200, budget, 2000));
+        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.5, 0.08, 0.12, 0.1) }, 0.1, 200, budget, 2000, trains: true));
+        // Without training 0.9 of the rows may judge: 1568 of 2000 is a fraction of 0.79.
+        Assert.Contains("-ValidationFraction 0.79 or more (1568 of the 2000 training rows)", BudgetSearch.LossWarning(probes, 0.1, 200, budget, 2000, trains: false));
     }
 
     [Theory]
@@ -446,7 +453,7 @@ public class BudgetTests
         var warned = new List<string>();
         // 10 % of Digits' 1438 training rows: 143, too few for 2 points (269 needed at 95 %).
         var result = BudgetSearch.Run(model, new PruningRequest { Scope = PruneScope.Global }, new ScheduleOptions(), data,
-            new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 14, Probes = 2 }, warn: warned.Add);
+            new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 14, Probes = 2, ValidationFraction = 0.1 }, warn: warned.Add);
         Assert.Equal(143, result.ValidationRows);
         Assert.Equal(0.95, result.Confidence);
         Assert.Equal(PairedBound.OneRowBound(143, 0.95), result.Resolution);
@@ -484,5 +491,16 @@ public class BudgetTests
             new BudgetOptions { MaxAccuracyDrop = 0.01, Confidence = confidence }));
         Assert.Contains("0.5", e.Message);
         TestKit.SameState(snap, model);
+    }
+
+    [Fact]
+    public void TheDefaultSplitIsHalfTheTrainingRowsWithoutTrainingAndATenthWithIt()
+    {
+        var none = new BudgetOptions { MaxAccuracyDrop = 0.01 };
+        Assert.Null(none.ValidationFraction);
+        Assert.Equal(0.5, none.ValidationFractionFor(new ScheduleOptions()));
+        Assert.Equal(0.1, none.ValidationFractionFor(new ScheduleOptions { FineTuneEpochs = 1 }));
+        Assert.Equal(0.1, none.ValidationFractionFor(new ScheduleOptions { Schedule = PruneSchedule.Gradual }));
+        Assert.Equal(0.3, (none with { ValidationFraction = 0.3 }).ValidationFractionFor(new ScheduleOptions { FineTuneEpochs = 1 }));
     }
 }
