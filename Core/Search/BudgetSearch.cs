@@ -53,6 +53,10 @@ public static class BudgetSearch
         double validationFraction = budget.ValidationFractionFor(schedule);
         var validation = data.SplitValidation(validationFraction, splitSeed);
         int validationRows = validation.TestCount;
+        // A paired bound needs a spread, and one row has none.
+        if (validationRows < 2)
+            throw SparsePruneException.BadData("TooFewValidationRows", string.Create(CultureInfo.InvariantCulture,
+                $"-ValidationFraction {validationFraction} of the {data.TrainCount} training rows of '{data.Name}' leaves {validationRows} validation row; a budget needs at least 2, and hundreds to resolve a drop of a point: give a larger -ValidationFraction or more data."));
         int rowsNeeded = budget.MaxAccuracyDrop is { } asked ? PairedBound.RowsNeeded(asked, budget.Confidence) : 0;
         // Said before the tries start, which can take minutes: the row count alone decides it.
         string? splitWarning = budget.MaxAccuracyDrop is { } d ? AccuracyWarning(d, validationRows, budget, data.TrainCount, Trains(schedule)) : null;

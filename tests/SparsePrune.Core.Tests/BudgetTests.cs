@@ -503,4 +503,18 @@ public class BudgetTests
         Assert.Equal(0.1, none.ValidationFractionFor(new ScheduleOptions { Schedule = PruneSchedule.Gradual }));
         Assert.Equal(0.3, (none with { ValidationFraction = 0.3 }).ValidationFractionFor(new ScheduleOptions { FineTuneEpochs = 1 }));
     }
+
+    [Fact]
+    public void OneValidationRowIsRefusedAndLeavesTheModelUnchanged()
+    {
+        // floor(0.01 × 120) = 1 row of Iris: nothing to bound.
+        var model = Mlp.Create(new[] { 4, 8, 3 }, seed: 98);
+        var snap = TestKit.Snap(model);
+        int records = model.History.Count;
+        var e = TestKit.Throws("TooFewValidationRows", () => BudgetSearch.Run(model, new PruningRequest(), new ScheduleOptions(), TestKit.Iris,
+            new BudgetOptions { MaxAccuracyDrop = 0.01, ValidationFraction = 0.01 }));
+        Assert.Contains("-ValidationFraction", e.Message);
+        TestKit.SameState(snap, model);
+        Assert.Equal(records, model.History.Count);
+    }
 }
