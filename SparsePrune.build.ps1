@@ -7,7 +7,7 @@
       build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
              users get it)
       test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
-             QuickCallCost, QuickSoak, QuickSweep
+             QuickCallCost, QuickSoak, QuickSweep, QuickBudget
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -260,8 +260,14 @@ task QuickSweep -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickSweep ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: The accuracy budget on Digits, before and after the paired bound, two seeds: it runs, and writes its table.
+task QuickBudget -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench budget
+    Add-TestCount QuickBudget ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, {
+task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

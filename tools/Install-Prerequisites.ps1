@@ -16,16 +16,19 @@
       fonts-dejavu-core      the fonts the report's charts are measured and drawn with.
       openssh-server         sshd: the SSH remoting tests of Invoke-PruningSweep run one on 127.0.0.1
                              (tools/Start-SshTestServer.ps1).
+      python3-sklearn        only for its data files: bench/budget.ps1 reads breast_cancer.csv (569
+                             rows, 30 features; BSD-3, UCI origin) from its datasets/data folder as
+                             its real tabular set.
     Without root or apt-get nothing is installed, and the script says what will be skipped: the
     tests and benchmarks that need a missing package skip themselves.
 .PARAMETER Package
-    The packages to make sure of (default: the seven above).
+    The packages to make sure of (default: the eight above).
 .EXAMPLE
     ./tools/Install-Prerequisites.ps1
 #>
 [CmdletBinding()]
 param(
-    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx', 'chromium', 'fonts-dejavu-core', 'openssh-server')
+    [string[]] $Package = @('dataset-fashion-mnist', 'python3-torch', 'libopenblas0-pthread', 'python3-onnx', 'chromium', 'fonts-dejavu-core', 'openssh-server', 'python3-sklearn')
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest

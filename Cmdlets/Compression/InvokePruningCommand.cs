@@ -100,6 +100,8 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     /// <summary>Loss budget (regression): the validation loss rises at most this fraction (0.1 = 10 %).</summary>
     [Parameter(ParameterSetName = BudgetSet)] public double? MaxLossIncrease { get; set; }
     [Parameter(ParameterSetName = BudgetSet)] public double? ValidationFraction { get; set; }
+    /// <summary>Budget: the one-sided confidence that each accepted try keeps within the budget on rows like the validation rows (0.95; 0.5 judges the measured drop alone).</summary>
+    [Parameter(ParameterSetName = BudgetSet)] public double? Confidence { get; set; }
 
     [Parameter] public Dataset? Dataset { get; set; }
     [Parameter] public int? Seed { get; set; }
@@ -121,7 +123,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
             Regrow = Regrow.IsPresent ? true : null,
             MaxLayerSparsity = MaxLayerSparsity, Layers = Layer, Pattern = Pattern, N = N, M = M, FineTuneEpochs = FineTuneEpochs,
             FineTuneLearningRate = FineTuneLearningRate, LearningRateSchedule = LearningRateSchedule, BatchSize = BatchSize,
-            MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Seed = Seed,
+            MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction, Confidence = Confidence, Seed = Seed,
             Teacher = Teacher, Temperature = Temperature, DistillationWeight = DistillationWeight,
         };
         var job = Guard(Model, settings.Resolve);
@@ -180,12 +182,15 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     private void RunBudget(PruningRequest request, ScheduleOptions schedule, BudgetOptions options, Dataset data)
     {
         Guard(Model, () => BudgetSearch.Validate(Model, request, schedule, options));
-        var limit = options.MaxAccuracyDrop is { } d ? $"validation accuracy drops at most {d:0.####}" : $"validation loss rises at most {options.MaxLossIncrease:P1}";
-        var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {options.ValidationFraction:P0} of the training split of '{data.Name}')";
+        var limit = (options.MaxAccuracyDrop is { } d ? $"validation accuracy drops at most {d:0.####}" : $"validation loss rises at most {options.MaxLossIncrease:P1}")
+            + (options.Confidence == PairedBound.MinConfidence ? " as measured" : $" with {options.Confidence:0.####} confidence");
+        var description = $"Prune model '{Model.Name}' ({request.Structure}, {request.Scope}, {schedule.Schedule}) as far as its {limit} (validation: {options.ValidationFractionFor(schedule):P0} of the training split of '{data.Name}')";
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         var activity = $"Pruning '{Model.Name}' within a budget";
-        var result = RunWithProgress(activity, Model, progress => BudgetSearch.Run(Model, request, schedule, data, options, progress, StopToken));
-        WriteVerbose($"{description}: chose ratio {result.ChosenRatio:0.####} after {result.Probes.Count} tries; validation {result.MetricName} {result.BaselineMetric:0.####} -> {result.Metric:0.####}.");
+        // Warnings come as the search finds them (a split too small for the budget is known before the first try).
+        var result = RunWithProgress(activity, Model, progress => BudgetSearch.Run(Model, request, schedule, data, options, progress, StopToken, WriteWarning));
+        WriteVerbose($"{description}: chose ratio {result.ChosenRatio:0.####} after {result.Probes.Count} tries; validation {result.MetricName} {result.BaselineMetric:0.####} -> {result.Metric:0.####} "
+            + $"on {result.ValidationRows} rows, each try judged by a {result.Confidence:0.####} one-sided bound (resolution {result.Resolution:0.####}).");
         WriteObject(Model);
     }
 }

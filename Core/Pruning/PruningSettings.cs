@@ -33,6 +33,8 @@ public sealed record PruningSettings
     public double? MaxAccuracyDrop { get; init; }
     public double? MaxLossIncrease { get; init; }
     public double? ValidationFraction { get; init; }
+    /// <summary>The one-sided confidence of the bound a budget's tries are judged by (BudgetOptions.Confidence).</summary>
+    public double? Confidence { get; init; }
     public int? Seed { get; init; }
     public RewindMode? Rewind { get; init; }
     public double? RegrowFraction { get; init; }
@@ -89,6 +91,8 @@ public sealed record PruningSettings
             NotApplicable("Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
         if (!budget && ValidationFraction is not null)
             NotApplicable("-ValidationFraction sets the split an accuracy budget is judged on: give -MaxAccuracyDrop or -MaxLossIncrease too.");
+        if (!budget && Confidence is not null)
+            NotApplicable("-Confidence sets how sure an accuracy budget must be of each try: give -MaxAccuracyDrop or -MaxLossIncrease too.");
         if (fineTune < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTune}.");
         var distillation = DistillationOptions.From(Teacher, Temperature, DistillationWeight);
         if (distillation is not null && fineTune == 0 && !trainsWhilePruning && Rewind != RewindMode.LearningRate)
@@ -118,7 +122,8 @@ public sealed record PruningSettings
         };
         options.Validate(request);
         var budgetOptions = budget
-            ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction ?? new BudgetOptions().ValidationFraction, Seed = Seed }
+            ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction,
+                Confidence = Confidence ?? new BudgetOptions().Confidence, Seed = Seed }
             : null;
         string? dataFor = budget ? "An accuracy budget" : options.DataNeededFor(request);
         return new PruningJob(request, options, budgetOptions, dataFor);

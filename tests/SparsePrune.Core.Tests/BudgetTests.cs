@@ -5,7 +5,8 @@ namespace SparsePrune.Tests;
 /// <summary>
 /// Measure-LayerSensitivity (the model is not changed; each row deletes floor(level × baseline)
 /// in its layer) and the accuracy budget (the chosen ratio is the largest probe within budget,
-/// probes judged on the validation split, the model pruned exactly to the choice).
+/// probes judged by a paired bound on the validation split, the model pruned exactly to the
+/// choice); the bound's arithmetic on hand-computed cases, and the warning for a split too small.
 /// </summary>
 public class BudgetTests
 {
@@ -84,9 +85,10 @@ public class BudgetTests
         return copy;
     }
 
-    private static void AssertBudgetResult(Mlp original, Mlp model, Dataset data, BudgetResult result, PruningRequest request, double limit, int validationSeed)
+    private static void AssertBudgetResult(Mlp original, Mlp model, Dataset data, BudgetResult result, PruningRequest request, double limit, int validationSeed,
+        double confidence = 0.95, double validationFraction = 0.5)
     {
-        var validation = data.SplitValidation(0.1, validationSeed);
+        var validation = data.SplitValidation(validationFraction, validationSeed);
         bool accuracy = data.Task == TaskKind.Classification;
         var baseline = Evaluator.Evaluate(original, validation).Value;
         Assert.Equal(baseline, result.BaselineMetric);
@@ -94,15 +96,28 @@ public class BudgetTests
         Assert.NotEmpty(result.Probes);
         bool perLayer = request.Scope == PruneScope.Layer;
         Assert.All(result.Probes, p => Assert.Equal(perLayer, p.LayerRatios is not null));
+        Assert.Equal(validation.TestCount, result.ValidationRows);
+        Assert.Equal(confidence, result.Confidence);
+        var referenceRows = RowScores.Of(original, validation);
 
-        // Every probe: its metric is that of the model pruned one-shot as it says, judged on validation.
+        // Every probe: its metric is that of the model pruned one-shot as it says, judged on
+        // validation, and it is within budget when the paired bound over the same rows is.
         foreach (var probe in result.Probes)
         {
-            double metric = Evaluator.Evaluate(PrunedAs(original, request, probe), validation).Value;
+            var pruned = PrunedAs(original, request, probe);
+            double metric = Evaluator.Evaluate(pruned, validation).Value;
             Assert.Equal(metric, probe.Metric);
             double cost = accuracy ? baseline - metric : (metric - baseline) / baseline;
             Assert.Equal(cost, probe.Cost, 12);
-            Assert.Equal(cost <= limit, probe.WithinBudget);
+            var rows = RowScores.Of(pruned, validation);
+            var evidence = accuracy ? PairedBound.Accuracy(referenceRows, rows, confidence) : PairedBound.Loss(referenceRows, rows, confidence);
+            Assert.Equal(cost + evidence.Width, probe.Bound, 12);
+            Assert.Equal(evidence.Estimate, probe.Cost, 9);
+            Assert.Equal(evidence.Lost, probe.Lost);
+            Assert.Equal(evidence.Gained, probe.Gained);
+            if (confidence == 0.5) Assert.Equal(probe.Cost, probe.Bound);
+            else Assert.True(probe.Bound >= probe.Cost, $"a bound at {confidence} lies at or above the estimate");
+            Assert.Equal(probe.Bound <= limit, probe.WithinBudget);
         }
 
         // The choice: the most pruning among the probes within budget.
@@ -160,9 +175,11 @@ public class BudgetTests
     }
 
     [Theory]
-    [InlineData(PruneScope.Layer)]
-    [InlineData(PruneScope.Global)]
-    public void AccuracyBudgetChoosesTheMostPruningWithinBudgetOnValidation(PruneScope scope)
+    [InlineData(PruneScope.Layer, 0.95, 0.5)]
+    [InlineData(PruneScope.Global, 0.95, 0.5)]
+    [InlineData(PruneScope.Layer, 0.5, 0.1)]
+    [InlineData(PruneScope.Global, 0.5, 0.1)]
+    public void AccuracyBudgetChoosesTheMostPruningWithinBudgetOnValidation(PruneScope scope, double confidence, double validationFraction)
     {
         var data = TestKit.Digits;
         var model = Mlp.Create(new[] { 64, 32, 10 }, seed: 92);
@@ -170,7 +187,7 @@ public class BudgetTests
         var original = model.Clone();
         // MaxLayerSparsity 1: no cap, so the range's top is what the layers' floors allow.
         var request = new PruningRequest { Ratio = 0, Scope = scope, MaxLayerSparsity = 1 };
-        var budget = new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 11, Probes = 6 };
+        var budget = new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 11, Probes = 6, Confidence = confidence, ValidationFraction = validationFraction };
 
         var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
 
@@ -188,7 +205,7 @@ public class BudgetTests
             foreach (var p in result.Probes)
                 for (int l = 0; l < 2; l++) Assert.True(p.LayerRatios![l] <= result.Probes[0].LayerRatios![l]);
         }
-        AssertBudgetResult(original, model, data, result, request, 0.02, 11);
+        AssertBudgetResult(original, model, data, result, request, 0.02, 11, confidence, validationFraction);
     }
 
     [Theory]
@@ -202,6 +219,7 @@ public class BudgetTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 0.01, Seed = 3 });
         var original = model.Clone();
         var request = new PruningRequest { Ratio = 0.9, Scope = scope };
+        // No -ValidationFraction and a schedule that does not train: half the training rows judge.
         var budget = new BudgetOptions { MaxLossIncrease = limit, Seed = 12, Probes = 5 };
 
         var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
@@ -220,5 +238,283 @@ public class BudgetTests
         TestKit.Throws("ScheduleNeedsRatio", () => BudgetSearch.Run(model, new PruningRequest { Structure = PruneStructure.NM },
             new ScheduleOptions(), TestKit.Digits, new BudgetOptions { MaxAccuracyDrop = 0.01 }));
         TestKit.SameState(snap, model);
+    }
+
+    // ---- 9. the paired bound: arithmetic on hand-computed cases ----------------------------------
+
+    [Theory]
+    [InlineData(0.5, 0.0)]
+    [InlineData(0.95, 1.6448536269514715)]
+    [InlineData(0.975, 1.9599639845400536)]
+    [InlineData(0.99, 2.3263478740408408)]
+    [InlineData(0.9999, 3.7190164854557084)]
+    public void ZIsTheNormalQuantile(double confidence, double z)
+    {
+        Assert.Equal(z, PairedBound.Z(confidence), 12);
+        Assert.Equal(confidence, PairedBound.NormalCdf(z), 13);
+        Assert.Equal(1 - confidence, PairedBound.NormalCdf(-z), 13);
+    }
+
+    [Fact]
+    public void ZRefusesAConfidenceOutsideItsRange()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PairedBound.Z(0.4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PairedBound.Z(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PairedBound.Z(double.NaN));
+    }
+
+    [Fact]
+    public void AccuracyBoundFromDiscordantRows()
+    {
+        // 100 rows, 3 lost, 1 gained: mean (3 − 1)/100 = 0.02; Σd² = 4, so the sample variance is
+        // (4 − 100·0.02²)/99 = 3.96/99 = 0.04 and the standard error √(0.04/100) = 0.02;
+        // at 95 % the bound is 0.02 + 1.6448536·0.02 = 0.0528971.
+        var e = PairedBound.Accuracy(100, 3, 1, 0.95);
+        Assert.Equal(100, e.Rows);
+        Assert.Equal(0.02, e.Estimate, 15);
+        Assert.Equal(0.03289707253902943, e.Width, 12);
+        Assert.Equal(0.052897072539029436, e.Bound, 12);
+        Assert.Equal(3, e.Lost);
+        Assert.Equal(1, e.Gained);
+        // At 0.5 the bound is the estimate: the search as it judged before it had a bound.
+        Assert.Equal(0.02, PairedBound.Accuracy(100, 3, 1, 0.5).Bound, 15);
+    }
+
+    [Fact]
+    public void AccuracyBoundCountsGainsAgainstLosses()
+    {
+        // 200 rows, 1 lost, 5 gained: mean −4/200 = −0.02; variance (6 − 200·0.0004)/199 = 5.92/199;
+        // bound −0.02 + 1.6448536·√(5.92/199/200) = 0.0000607: a drop of at most 0.006 points.
+        var e = PairedBound.Accuracy(200, 1, 5, 0.95);
+        Assert.Equal(-0.02, e.Estimate, 15);
+        Assert.Equal(6.0722673348678063e-05, e.Bound, 12);
+        Assert.True(e.Bound <= 0.001);
+    }
+
+    [Fact]
+    public void AccuracyBoundWithNoChangedRowIsNotZero()
+    {
+        // No row changed: a zero variance would bound the drop at 0 however few the rows. It counts
+        // one discordant row instead: (1 − 0)/99, bound 1.6448536·√(1/9900) = 0.0165.
+        var e = PairedBound.Accuracy(100, 0, 0, 0.95);
+        Assert.Equal(0, e.Estimate);
+        Assert.Equal(0.016531400956524982, e.Bound, 12);
+        // So 12 rows that agree cannot certify a one-point budget, and 1000 can.
+        Assert.True(PairedBound.Accuracy(12, 0, 0, 0.95).Bound > 0.01);
+        Assert.True(PairedBound.Accuracy(1000, 0, 0, 0.95).Bound < 0.01);
+    }
+
+    [Fact]
+    public void AccuracyBoundFromRowScoresCountsTheDiscordantPairs()
+    {
+        // Rows 1 and 5 lost (1 → 0), row 3 gained (0 → 1), rows 0, 2, 4 unchanged.
+        double[] reference = { 1, 1, 1, 0, 0, 1 }, pruned = { 1, 0, 1, 1, 0, 0 };
+        var e = PairedBound.Accuracy(reference, pruned, 0.95);
+        Assert.Equal(2, e.Lost);
+        Assert.Equal(1, e.Gained);
+        // mean 1/6; variance (3 − 6/36)/5 = 0.5666667; bound 1/6 + 1.6448536·√(0.5666667/6) = 0.6721600.
+        Assert.Equal(1.0 / 6, e.Estimate, 15);
+        Assert.Equal(0.6721600379806181, e.Bound, 12);
+        Assert.Equal(PairedBound.Accuracy(6, 2, 1, 0.95), e);
+    }
+
+    [Fact]
+    public void LossBoundIsRelativeToTheReferenceLoss()
+    {
+        // Per-row squared errors; differences 0.5, 0, 1, −0.5: mean 0.25, sample variance 1.25/3,
+        // standard error √(1.25/3/4) = 0.3227486, width 1.6448536·0.3227486 = 0.5308742; the
+        // reference loss is 1, so the relative rise is 0.25 and its bound 0.7808742.
+        double[] reference = { 1, 1, 1, 1 }, pruned = { 1.5, 1, 2, 0.5 };
+        var e = PairedBound.Loss(reference, pruned, 0.95);
+        Assert.Equal(0.25, e.Estimate, 15);
+        Assert.Equal(0.5308742253443264, e.Width, 12);
+        Assert.Equal(0.7808742253443264, e.Bound, 12);
+        Assert.Null(e.Lost);
+        // The same differences over a reference loss of 2 are half as large a rise, bound and all.
+        var twice = PairedBound.Loss(new double[] { 2, 2, 2, 2 }, new[] { 2.5, 2, 3, 1.5 }, 0.95);
+        Assert.Equal(0.125, twice.Estimate, 15);
+        Assert.Equal(0.7808742253443264 / 2, twice.Bound, 12);
+        // A reference without error: any rise is infinite, none is none.
+        Assert.Equal(double.PositiveInfinity, PairedBound.Loss(new double[] { 0, 0 }, new double[] { 0, 1 }, 0.95).Bound);
+        Assert.Equal(0, PairedBound.Loss(new double[] { 0, 0 }, new double[] { 0, 0 }, 0.95).Bound);
+    }
+
+    [Fact]
+    public void BoundsRefuseRowsThatDoNotPair()
+    {
+        Assert.Throws<ArgumentException>(() => PairedBound.Accuracy(new double[] { 1, 0 }, new double[] { 1 }, 0.95));
+        Assert.Throws<ArgumentException>(() => PairedBound.Loss(new double[] { 1 }, new double[] { 1 }, 0.95));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PairedBound.Accuracy(10, 8, 3, 0.95));
+    }
+
+    [Fact]
+    public void RowsNeededAndSmallestBudgetAreOneRuleReadBothWays()
+    {
+        // 1 % at 95 %: h = 0.005, 1 + 1.6448536²·0.995/0.005 = 539.4 → 540 rows.
+        Assert.Equal(540, PairedBound.RowsNeeded(0.01, 0.95));
+        // 10 % at 95 %: 1 + 2.7055·0.95/0.05 = 52.4 → 53.
+        Assert.Equal(53, PairedBound.RowsNeeded(0.1, 0.95));
+        // At 0.5 only the row's worth counts: one row at most half of 1 % → 200 rows, exactly.
+        Assert.Equal(200, PairedBound.RowsNeeded(0.01, 0.5));
+        Assert.Equal(int.MaxValue, PairedBound.RowsNeeded(0, 0.95));
+        // 143 rows: 2·max(1/143, 2.7055/(142 + 2.7055)) = 0.0373938.
+        Assert.Equal(0.037393777591577665, PairedBound.SmallestBudget(143, 0.95), 12);
+        foreach (int n in new[] { 12, 143, 320, 575, 6000 })
+        {
+            double smallest = PairedBound.SmallestBudget(n, 0.95);
+            Assert.True(PairedBound.RowsNeeded(smallest * 1.0001, 0.95) <= n, $"{n} rows are enough for {smallest}");
+            Assert.True(PairedBound.RowsNeeded(smallest * 0.999, 0.95) > n, $"{n} rows are too few below {smallest}");
+        }
+        // The one-row bound: what 143 rows can certify at best (1/143 + 1.6448536·√((1 − 1/143)/142/143)).
+        Assert.Equal(0.01849547990875155, PairedBound.OneRowBound(143, 0.95), 12);
+        Assert.Equal(0.008265167584223347, PairedBound.OneRowBound(320, 0.95), 12);
+    }
+
+    // ---- 10. the decision and the warning ---------------------------------------------------------
+
+    [Fact]
+    public void AccuracyWarningSaysWhatToDoWhenTheSplitIsTooSmall()
+    {
+        var budget = new BudgetOptions { MaxAccuracyDrop = 0.01 };
+        // The case: 320 of 3200 training rows, a one-point budget; 540 rows are needed.
+        var text = BudgetSearch.AccuracyWarning(0.01, 320, budget, 3200, trains: false);
+        Assert.NotNull(text);
+        Assert.Contains("320 rows", text);
+        Assert.Contains("at least 540 rows", text);
+        Assert.Contains("-ValidationFraction 0.17 or more (540 of the 3200 training rows)", text);
+        // The smallest budget 320 rows suit: 2·2.7055/(319 + 2.7055) = 0.01682, rounded up.
+        Assert.Contains("a budget of at least 0.0169", text);
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 540, budget, 3200, trains: false));
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 6000, budget, 60000, trains: true));
+        // Too few training rows for any fraction: more data, or a larger budget.
+        var tiny = BudgetSearch.AccuracyWarning(0.01, 12, budget, 120, trains: false);
+        Assert.Contains("more data (about 540 validation rows; the training split has 120)", tiny);
+        // A schedule that trains gives up at most half its rows, one that does not up to 0.9 of
+        // them: 1000 training rows give 900 without training (540 fit), 500 with (they do not).
+        Assert.Contains("-ValidationFraction 0.54 or more", BudgetSearch.AccuracyWarning(0.01, 100, budget, 1000, trains: false));
+        Assert.Contains("more data (about 540 validation rows", BudgetSearch.AccuracyWarning(0.01, 100, budget, 1000, trains: true));
+        // At 0.5 only a row's worth counts: 200 rows for one point.
+        var estimate = budget with { Confidence = 0.5 };
+        Assert.Null(BudgetSearch.AccuracyWarning(0.01, 200, estimate, 3200, trains: false));
+        Assert.Contains("at least 200 rows", BudgetSearch.AccuracyWarning(0.01, 199, estimate, 3200, trains: false));
+    }
+
+    private static BudgetProbe Probe(double ratio, double cost, double bound, double limit) =>
+        new(ratio, 0, cost, bound <= limit) { Bound = bound };
+
+    [Fact]
+    public void LossWarningWhenTheBoundTurnedDownATryThatLookedWithinBudget()
+    {
+        var budget = new BudgetOptions { MaxLossIncrease = 0.1 };
+        // The try at 0.5 measured 0.06 (within 0.1) but its bound 0.2 (width 0.14 > 0.05) is over.
+        var probes = new[] { Probe(0.9, 0.8, 0.9, 0.1), Probe(0.5, 0.06, 0.2, 0.1), Probe(0.25, 0.01, 0.03, 0.1) };
+        var text = BudgetSearch.LossWarning(probes, 0.1, 200, budget, 2000, trains: true);
+        Assert.NotNull(text);
+        Assert.Contains("(0.5)", text);
+        Assert.Contains("only to within 0.14", text);
+        // The width shrinks as 1/√n: 200·(0.14/0.05)² = 1568 rows, more than half the training split.
+        Assert.Contains("about 1568 validation rows", text);
+        // Turned down because the measured rise is over too: the split is not what stopped it.
+        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.9, 0.8, 0.9, 0.1), Probe(0.5, 0.15, 0.2, 0.1) }, 0.1, 200, budget, 2000, trains: true));
+        // Turned down by a narrow bound: the split resolved it.
+        Assert.Null(BudgetSearch.LossWarning(new[] { Probe(0.5, 0.08, 0.12, 0.1) }, 0.1, 200, budget, 2000, trains: true));
+        // Without training 0.9 of the rows may judge: 1568 of 2000 is a fraction of 0.79.
+        Assert.Contains("-ValidationFraction 0.79 or more (1568 of the 2000 training rows)", BudgetSearch.LossWarning(probes, 0.1, 200, budget, 2000, trains: false));
+    }
+
+    [Theory]
+    [InlineData(PruneScope.Layer)]
+    [InlineData(PruneScope.Global)]
+    public void TheBoundNeverChoosesMoreThanTheEstimate(PruneScope scope)
+    {
+        // Every try the bound accepts the estimate accepts too, so along the bisection the estimate
+        // ends at or above the bound's choice: the bound only ever prunes less.
+        var data = TestKit.Digits;
+        var model = Mlp.Create(new[] { 64, 24, 10 }, seed: 95);
+        Trainer.Train(model, data, new TrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.005, Seed = 5 });
+        var request = new PruningRequest { Ratio = 0, Scope = scope, MaxLayerSparsity = 1 };
+        var estimate = model.Clone();
+        var bound = model.Clone();
+        var byEstimate = BudgetSearch.Run(estimate, request, new ScheduleOptions(), data, new BudgetOptions { MaxAccuracyDrop = 0.03, Seed = 13, Confidence = 0.5 });
+        var byBound = BudgetSearch.Run(bound, request, new ScheduleOptions(), data, new BudgetOptions { MaxAccuracyDrop = 0.03, Seed = 13 });
+        Assert.True(byBound.ChosenRatio <= byEstimate.ChosenRatio, $"bound {byBound.ChosenRatio} > estimate {byEstimate.ChosenRatio}");
+        // The first try is the same model either way; only the judgement differs.
+        Assert.Equal(byEstimate.Probes[0].Metric, byBound.Probes[0].Metric);
+        Assert.Equal(byEstimate.Probes[0].Cost, byBound.Probes[0].Cost);
+        Assert.True(byBound.Probes[0].Bound > byEstimate.Probes[0].Bound);
+    }
+
+    [Fact]
+    public void TheResultAndTheHistorySayWhatTheSplitCouldResolve()
+    {
+        var data = TestKit.Digits;
+        var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 96);
+        Trainer.Train(model, data, new TrainingOptions { Epochs = 2, BatchSize = 32, Seed = 6 });
+        var warned = new List<string>();
+        // 10 % of Digits' 1438 training rows: 143, too few for 2 points (269 needed at 95 %).
+        var result = BudgetSearch.Run(model, new PruningRequest { Scope = PruneScope.Global }, new ScheduleOptions(), data,
+            new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 14, Probes = 2, ValidationFraction = 0.1 }, warn: warned.Add);
+        Assert.Equal(143, result.ValidationRows);
+        Assert.Equal(0.95, result.Confidence);
+        Assert.Equal(PairedBound.OneRowBound(143, 0.95), result.Resolution);
+        Assert.Equal(269, result.RowsNeeded);
+        Assert.Single(result.Warnings);
+        Assert.Equal(result.Warnings, warned);
+        var record = model.History[^1];
+        Assert.Equal("143", record.ParameterValues["ValidationRows"]);
+        Assert.Equal("0.95", record.ParameterValues["Confidence"]);
+        Assert.Contains("on 143 rows", record.Note);
+        Assert.Contains("smallest drop it can certify 0.0185", record.Note);
+        Assert.Contains("too few rows for the budget: it needs 269", record.Note);
+
+        // Half the training rows (719) are enough for 2 points: no warning.
+        var ample = Mlp.Create(new[] { 64, 16, 10 }, seed: 96);
+        Trainer.Train(ample, data, new TrainingOptions { Epochs = 2, BatchSize = 32, Seed = 6 });
+        warned.Clear();
+        var enough = BudgetSearch.Run(ample, new PruningRequest { Scope = PruneScope.Global }, new ScheduleOptions(), data,
+            new BudgetOptions { MaxAccuracyDrop = 0.02, Seed = 14, Probes = 2, ValidationFraction = 0.5 }, warn: warned.Add);
+        Assert.Equal(719, enough.ValidationRows);
+        Assert.Empty(enough.Warnings);
+        Assert.Empty(warned);
+        Assert.DoesNotContain("too few rows", ample.History[^1].Note);
+    }
+
+    [Theory]
+    [InlineData(0.4)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void AConfidenceOutsideItsRangeIsRefusedAndLeavesTheModelUnchanged(double confidence)
+    {
+        var model = Mlp.Create(new[] { 64, 16, 10 }, seed: 97);
+        var snap = TestKit.Snap(model);
+        var e = TestKit.Throws("InvalidConfidence", () => BudgetSearch.Run(model, new PruningRequest(), new ScheduleOptions(), TestKit.Digits,
+            new BudgetOptions { MaxAccuracyDrop = 0.01, Confidence = confidence }));
+        Assert.Contains("0.5", e.Message);
+        TestKit.SameState(snap, model);
+    }
+
+    [Fact]
+    public void TheDefaultSplitIsHalfTheTrainingRowsWithoutTrainingAndATenthWithIt()
+    {
+        var none = new BudgetOptions { MaxAccuracyDrop = 0.01 };
+        Assert.Null(none.ValidationFraction);
+        Assert.Equal(0.5, none.ValidationFractionFor(new ScheduleOptions()));
+        Assert.Equal(0.1, none.ValidationFractionFor(new ScheduleOptions { FineTuneEpochs = 1 }));
+        Assert.Equal(0.1, none.ValidationFractionFor(new ScheduleOptions { Schedule = PruneSchedule.Gradual }));
+        Assert.Equal(0.3, (none with { ValidationFraction = 0.3 }).ValidationFractionFor(new ScheduleOptions { FineTuneEpochs = 1 }));
+    }
+
+    [Fact]
+    public void OneValidationRowIsRefusedAndLeavesTheModelUnchanged()
+    {
+        // floor(0.01 × 120) = 1 row of Iris: nothing to bound.
+        var model = Mlp.Create(new[] { 4, 8, 3 }, seed: 98);
+        var snap = TestKit.Snap(model);
+        int records = model.History.Count;
+        var e = TestKit.Throws("TooFewValidationRows", () => BudgetSearch.Run(model, new PruningRequest(), new ScheduleOptions(), TestKit.Iris,
+            new BudgetOptions { MaxAccuracyDrop = 0.01, ValidationFraction = 0.01 }));
+        Assert.Contains("-ValidationFraction", e.Message);
+        TestKit.SameState(snap, model);
+        Assert.Equal(records, model.History.Count);
     }
 }
