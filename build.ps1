@@ -12,8 +12,8 @@
     build  compiles and stages out/SparsePrune/ (the module Import-Module loads), with every
            LibTorch native flat beside TorchSharp.dll.
     test   build, then xUnit (Core), Pester (the staged module) and the quick benchmarks
-           (bench/accuracy.ps1, perf.ps1 and compression.ps1 with -Quick, which prove every path
-           of those benchmarks on small sizes in a minute or two each); prints one line
+           (bench/*.ps1 with -Quick, which prove every path of those benchmarks on small sizes in
+           a minute or two each); prints one line
            'SparsePrune tests: N passed, N failed, N skipped' and exits non-zero on failure.
            It first installs the Debian packages the tests use (tools/Install-Prerequisites.ps1).
     demo   build, then the Digits pipeline in a fresh pwsh: train, sparsify, prune, report.
@@ -31,7 +31,8 @@
 .PARAMETER NoPester
     test: skip the Pester tests. The quick benchmarks still run (see -NoQuickBench).
 .PARAMETER NoQuickBench
-    test: skip bench/accuracy.ps1, bench/perf.ps1 and bench/compression.ps1 -Quick.
+    test: skip the quick benchmarks (every bench/*.ps1 that the test task runs with -Quick:
+    accuracy, perf, compression, report, callcost, soak, sweep and budget).
 .PARAMETER Name
     bench: run only bench/<Name>.ps1 (e.g. -Name accuracy).
 .EXAMPLE
