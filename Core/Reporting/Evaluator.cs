@@ -41,20 +41,10 @@ public static class Evaluator
 
     internal static (double? Accuracy, double Loss, int Samples) Score(Mlp model, Dataset data)
     {
-        CheckCompatible(model, data);
-        var (x, y) = data.EvaluationSplit;
-        x = data.InputsFor(model, x);
-        int f = data.Features, n = y.Length;
         long correct = 0;
         double lossSum = 0;
-        using var noGrad = no_grad();
-        for (int start = 0; start < n; start += Chunk)
+        int n = ForwardEvaluationSplit(model, data, (output, yb, _) =>
         {
-            using var scope = NewDisposeScope();
-            int count = Math.Min(Chunk, n - start);
-            var xb = NativeCopy.Floats(x.AsSpan((int)((long)start * f), count * f), new long[] { count, f }).to(model.TorchDevice);
-            var yb = tensor(y.AsSpan(start, count).ToArray()).to(model.TorchDevice);
-            var output = model.Forward(xb);
             if (data.Task == TaskKind.Classification)
             {
                 var labels = yb.to_type(ScalarType.Int64);
@@ -65,9 +55,33 @@ public static class Evaluator
             {
                 lossSum += nn.functional.mse_loss(output.squeeze(1).to_type(ScalarType.Float64), yb.to_type(ScalarType.Float64), reduction: nn.Reduction.Sum).item<double>();
             }
-        }
+        });
         double? acc = data.Task == TaskKind.Classification ? (n == 0 ? 0 : (double)correct / n) : null;
         return (acc, n == 0 ? 0 : lossSum / n, n);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> over the evaluation split of <paramref name="data"/> (its
+    /// columns and normalization as the model takes them) in chunks, handing each chunk's outputs,
+    /// targets and first row to <paramref name="visit"/> inside the chunk's dispose scope, so a
+    /// large split's tensors are freed as the loop goes. Returns the number of rows.
+    /// </summary>
+    internal static int ForwardEvaluationSplit(Mlp model, Dataset data, Action<Tensor, Tensor, int> visit)
+    {
+        CheckCompatible(model, data);
+        var (x, y) = data.EvaluationSplit;
+        x = data.InputsFor(model, x);
+        int f = data.Features, n = y.Length;
+        using var noGrad = no_grad();
+        for (int start = 0; start < n; start += Chunk)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(Chunk, n - start);
+            var xb = NativeCopy.Floats(x.AsSpan((int)((long)start * f), count * f), new long[] { count, f }).to(model.TorchDevice);
+            var yb = tensor(y.AsSpan(start, count).ToArray()).to(model.TorchDevice);
+            visit(model.Forward(xb), yb, start);
+        }
+        return n;
     }
 
     /// <summary>Metric, loss and latency (median single-row forward; batched throughput).</summary>
