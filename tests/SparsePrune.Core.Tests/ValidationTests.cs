@@ -108,8 +108,11 @@ public class ValidationTests
     {
         var classifier = Mlp.Create(new[] { 10, 4, 3 }, seed: 72);
         var before = TestKit.Snap(classifier);
-        TestKit.Throws("TaskMismatch", () => Trainer.Train(classifier, TestKit.Synthetic, new TrainingOptions { Epochs = 1 }));
+        var task = TestKit.Throws("TaskMismatch", () => Trainer.Train(classifier, TestKit.Synthetic, new TrainingOptions { Epochs = 1 }));
         TestKit.SameState(before, classifier);
+        // The likely mistake is the data set: the message offers a classification data set first.
+        Assert.Contains("give the model a classification data set", task.Message);
+        Assert.True(task.Message.IndexOf("data set", StringComparison.Ordinal) < task.Message.IndexOf("New-Mlp -Task Regression", StringComparison.Ordinal));
         var wrongClasses = Mlp.Create(new[] { 4, 4, 5 }, seed: 73);
         TestKit.Throws("ClassCountMismatch", () => Trainer.Train(wrongClasses, TestKit.Iris, new TrainingOptions { Epochs = 1 }));
     }
