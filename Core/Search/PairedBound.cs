@@ -22,35 +22,14 @@ internal static class PairedBound
     public const double MinConfidence = 0.5, MaxConfidence = 0.9999;
 
     /// <summary>Φ(x), the standard normal distribution function.</summary>
-    public static double NormalCdf(double x)
-    {
-        if (x < 0) return 1 - NormalCdf(-x);
-        // Φ(x) = ½ + φ(x) Σ x^(2k+1) / (1·3·…·(2k+1)): every term is positive for x ≥ 0, so the sum
-        // loses no digits to cancellation, and it converges once 2k+1 passes x².
-        double term = x, sum = x;
-        for (int k = 1; k < 2000 && term > sum * 1e-17; k++)
-        {
-            term *= x * x / (2 * k + 1);
-            sum += term;
-        }
-        return 0.5 + Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI) * sum;
-    }
+    public static double NormalCdf(double x) => MathNet.Numerics.Distributions.Normal.CDF(0, 1, x);
 
     /// <summary>z with Φ(z) = confidence, for a confidence in [0.5, 0.9999].</summary>
     public static double Z(double confidence)
     {
         if (!(confidence >= MinConfidence && confidence <= MaxConfidence))
             throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "A confidence from 0.5 to 0.9999.");
-        // Newton's method from 0: Φ is concave above 0, so every step lands at or below the root
-        // and the iterates rise to it without overshooting.
-        double z = 0;
-        for (int i = 0; i < 100; i++)
-        {
-            double step = (confidence - NormalCdf(z)) / (Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI));
-            z += step;
-            if (Math.Abs(step) < 1e-15) break;
-        }
-        return z;
+        return MathNet.Numerics.Distributions.Normal.InvCDF(0, 1, confidence);
     }
 
     /// <summary>The bound on the drop in accuracy: 1 marks a row a model classifies right.</summary>
