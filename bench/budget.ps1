@@ -5,7 +5,7 @@
 .DESCRIPTION
     For each data set and seed a model is trained on the training split, then copies of it are
     pruned with Invoke-Pruning -MaxAccuracyDrop (-Scope Layer, one-shot, no fine-tuning: the
-    case the issue reports), once per variant of the search. The test split, which the search
+    case a user reported), once per variant of the search. The test split, which the search
     never sees, then says what the budget bought: a run holds when the test accuracy fell by no
     more than the budget. Per data set and variant the bench reports how many runs held, the mean
     ratio reached (pruned weights over the baseline's), the mean and worst test drop, the mean drop
@@ -30,7 +30,7 @@
                      UCI origin); its first line is a counts line, converted to a header here.
       Digits         embedded, 1797 rows (360 test).
       FashionMnist   the first -FashionTrainRows rows of the official training set (4000 by default,
-                     the size of the issue's CSV; 400 validation rows at 10 %) and the official
+                     the size of the reported CSV; 400 validation rows at 10 %) and the official
                      10,000 test rows, so that a test row is 0.01 points.
     Sizes and epochs are kept small so that the full run fits in about 40 minutes on two busy cores.
     Writes budget.json and budget.md to -ResultsDir.
