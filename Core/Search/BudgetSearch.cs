@@ -171,6 +171,27 @@ public static class BudgetSearch
                         if (Try(candidate, ShowLayers(candidate))) { chosen = candidate; loIndex = mid; } else hiIndex = mid;
                     }
                 }
+                if (chosen is null) chosen = ScaledDown(At(0));
+            }
+
+            // Even the most cautious allocation, each layer at the level it bore alone with the
+            // least drop, costs too much once all layers are pruned together: take a share of it
+            // (each layer from where it is towards that level), bisecting on the share with the
+            // tries left, rather than prune nothing.
+            PruningRequest? ScaledDown(PruningRequest least)
+            {
+                var current = Enumerable.Range(0, layers).Select(l => Pruner.CurrentLayerRatio(model, request, l)).ToArray();
+                PruningRequest? found = null;
+                double lo = 0, hi = 1;
+                while (probes.Count <= budget.Probes)
+                {
+                    double share = (lo + hi) / 2;
+                    var ratios = least.LayerRatios!.Select((r, l) => Math.Max(current[l], Math.Min(r, FloorRatio(current[l] + share * (r - current[l]))))).ToArray();
+                    if (ratios.SequenceEqual(current) || (found?.LayerRatios is { } f && ratios.SequenceEqual(f))) break;
+                    var candidate = request with { LayerRatios = ratios, Ratio = ratios.Max() };
+                    if (Try(candidate, ShowLayers(candidate))) { found = candidate; lo = share; } else hi = share;
+                }
+                return found;
             }
             sensitivityNote = "sensitivity (validation drop per layer and level): " + string.Join("; ", rows.GroupBy(r => r.Layer).Select(g =>
                 $"{g.Key}: " + string.Join(" ", g.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Ratio:0.##}={r.Drop:0.####}")))));

@@ -208,6 +208,37 @@ public class BudgetTests
         AssertBudgetResult(original, model, data, result, request, 0.02, 11, confidence, validationFraction);
     }
 
+    [Fact]
+    public void LayerBudgetTakesAShareOfTheMostCautiousAllocationWhenThatIsOver()
+    {
+        var data = TestKit.Digits;
+        var model = Mlp.Create(new[] { 64, 32, 10 }, seed: 92);
+        Trainer.Train(model, data, new TrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 0.005, Seed = 2 });
+        var original = model.Clone();
+        var request = new PruningRequest { Ratio = 0, Scope = PruneScope.Layer, MaxLayerSparsity = 1 };
+        // A tight budget: the sensitivity table's most cautious allocation (each layer at the
+        // level it bore alone with the least drop) is over once the layers are pruned together.
+        var budget = new BudgetOptions { MaxAccuracyDrop = 0.002, Seed = 11, Probes = 6 };
+
+        var result = BudgetSearch.Run(model, request, new ScheduleOptions(), data, budget);
+
+        // After the tolerance tries, each later try is a share of the last of them (every layer at
+        // or below it, one lower), and a share fits where the allocation did not: before, the
+        // search stopped there and pruned nothing.
+        var probes = result.Probes.ToList();
+        int cautious = Enumerable.Range(0, probes.Count - 1).Last(i => probes.Skip(i + 1).All(q => Below(q, probes[i])));
+        Assert.True(cautious < probes.Count - 1, string.Join("; ", probes.Select(p => string.Join(",", p.LayerRatios!))));
+        Assert.False(probes[cautious].WithinBudget);
+        Assert.Contains(probes.Skip(cautious + 1), p => p.WithinBudget);
+        Assert.NotNull(result.ChosenLayerRatios);
+        Assert.True(result.ChosenLayerRatios!.Sum() > 0);
+        Assert.True(probes.Count <= budget.Probes + 1);
+        AssertBudgetResult(original, model, data, result, request, 0.002, 11, 0.95, 0.5);
+
+        static bool Below(BudgetProbe p, BudgetProbe q) =>
+            p.LayerRatios!.Zip(q.LayerRatios!).All(z => z.First <= z.Second) && p.LayerRatios!.Zip(q.LayerRatios!).Any(z => z.First < z.Second);
+    }
+
     [Theory]
     [InlineData(PruneScope.Layer, 0.1)]
     [InlineData(PruneScope.Layer, 0.5)]
