@@ -43,7 +43,7 @@ Import-Module $ModulePath -Force
 # worse than ERK at 98 % and above. Connections also drop and regrow on the ramp (-Regrow, the
 # RigL update at every target update, a_0 0.3): on probe seeds 2 and 3 it lost about half a point
 # less at 99 % and 0.4 less at 99.5 % than plain Gradual, and no more at 95 and 98 %. Distillation from the twin, RigL from the target, a cosine
-# rate, longer schedules and removing neurons first did not help (README, "What was tried").
+# rate, longer schedules and removing neurons first did not help (bench/README.md, "What was tried").
 $recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
 $recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
 $settings = @(
