@@ -2,7 +2,7 @@
 # Should-HaveAccuracy (also -Within -Of another model), Should-BeSmallerThan and
 # Should-HaveCompressionRatio under this run's Pester 6 directly; as Should operators under Pester
 # 5.7.1 and as functions under Pester 6.2.0, each in a fresh pwsh running a generated test file;
-# and the README's workflow test as written. Expected values are recomputed from the model
+# and the workflow test of docs/pester.md as written. Expected values are recomputed from the model
 # (GetWeight, Measure-Mlp, the report's counts), not copied from a run.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
@@ -531,8 +531,8 @@ Describe 'Should-* functions under Pester 6' {
 }
 "@
         $script:Pester6FailLine = (Select-String -LiteralPath $pester6File -SimpleMatch 'Should-HaveSparsity 0.95 -AtLeast').LineNumber
-        # The README's workflow test, as written there.
-        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
+        # The workflow test of docs/pester.md, as written there.
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../docs/pester.md')
         $match = [regex]::Match($readme, '<!-- assertions-workflow:[^\n]*-->\r?\n```powershell\r?\n(?<code>.*?)\r?\n```', 'Singleline')
         $script:ReadmeBlock = $match.Groups['code'].Value
         $readmeFile = Join-Path $TestDrive 'Readme.Tests.ps1'
@@ -612,8 +612,8 @@ Describe 'Should-* functions under Pester 6' {
         ($results | Where-Object Name -EQ 'fails: Should-HaveSparsity -AtLeast -Because').Line | Should -Be "$Pester6FailLine"
     }
 
-    It 'the README''s workflow test passes as written' {
-        $ReadmeBlock | Should -Match 'Describe' -Because 'README.md must hold the block after its assertions-workflow marker'
+    It 'the workflow test of docs/pester.md passes as written' {
+        $ReadmeBlock | Should -Match 'Describe' -Because 'docs/pester.md must hold the block after its assertions-workflow marker'
         $r = $Children.Readme | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $results = Get-TestResults $r

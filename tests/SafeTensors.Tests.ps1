@@ -1,6 +1,6 @@
 # Export-Mlp -Format SafeTensors and Import-Mlp: the same Invoke-Mlp outputs on raw rows after a
 # round trip, the format by extension or -Format, -Force, -WhatIf, damaged files, plain state
-# dicts; and PyTorch, running the README's loader exactly as the README shows it, agreeing with
+# dicts; and PyTorch, running the loader exactly as docs/interop.md shows it, agreeing with
 # Invoke-Mlp within 1e-5.
 BeforeDiscovery {
     # Debian's python3-torch; build.ps1 test installs it where it can.
@@ -181,15 +181,15 @@ Describe 'Export-Mlp -Format SafeTensors and Import-Mlp' {
     }
 }
 
-Describe 'PyTorch runs the exported file with the README loader' {
+Describe 'PyTorch runs the exported file with the loader of docs/interop.md' {
     BeforeAll {
-        # The README's loader block, verbatim: the one source of the lines users copy.
-        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
+        # The loader block of docs/interop.md, verbatim: the one source of the lines users copy.
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../docs/interop.md')
         $match = [regex]::Match($readme, '<!-- safetensors-loader[^>]*-->\s*```python\r?\n(?<code>.*?)\r?\n```', 'Singleline')
         $script:Loader = $match.Groups['code'].Value
         $script:Harness = @'
 
-# --- test harness, appended to the README's loader ---
+# --- test harness, appended to the loader of docs/interop.md ---
 import sys
 rows = torch.tensor(json.load(open(sys.argv[1])), dtype=torch.float32)
 results = {}
@@ -204,7 +204,7 @@ print(json.dumps(results))
 '@
     }
 
-    It 'finds the loader block in README.md' {
+    It 'finds the loader block in docs/interop.md' {
         $Loader | Should -Match 'def load_sparseprune\(path\):'
         $Loader | Should -Match 'load_state_dict'
     }
