@@ -4,23 +4,16 @@ using System.Runtime.InteropServices;
 namespace SparsePrune;
 
 /// <summary>
-/// Loads the module's own LibTorch by absolute path before TorchSharp's first call.
-/// A system LibTorch (Debian's python3-torch puts libtorch_cpu.so 1.13 on the default
-/// search path) would otherwise be bound by name; once our copies are loaded, the
-/// dynamic loader resolves every later request for those sonames to them.
+/// Loads the module's own LibTorch by absolute path before TorchSharp's first call, on every
+/// platform the same way: each file of <see cref="NativeRuntime.LoadOrder"/> with
+/// <see cref="NativeLibrary.Load(string)"/>, imports first. A system LibTorch (Debian's
+/// python3-torch puts libtorch_cpu.so 1.13 on the default search path) would otherwise be bound
+/// by name; once our copies are loaded, the loader resolves every later request for those names
+/// to them (Linux by soname, Windows by module name, macOS by install name, which is how
+/// libtorch_cpu.dylib's absolute reference to Homebrew's libomp finds ours).
 /// </summary>
 public static class NativeLibraries
 {
-    // Dependency order: each library's NEEDED entries are loaded before it.
-    private static readonly string[] LoadOrder =
-    {
-        "libgomp-98b21ff3.so.1",
-        "libc10.so",
-        "libtorch_cpu.so",
-        "libtorch.so",
-        "libLibTorchSharp.so",
-    };
-
     private static readonly object Gate = new();
     private static string? _loadedFrom;
     private static IntPtr _torchSharpHandle;
@@ -28,25 +21,39 @@ public static class NativeLibraries
     /// <summary>The folder the natives were loaded from, or null before <see cref="LoadFrom"/>.</summary>
     public static string? LoadedFrom => _loadedFrom;
 
-    /// <summary>Loads the natives found in <paramref name="directory"/>; later calls are no-ops.</summary>
+    /// <summary>Loads this platform's natives found in <paramref name="directory"/>; later calls are no-ops.</summary>
     public static void LoadFrom(string directory)
+        => LoadFrom(directory, NativeRuntime.Current ?? throw new PlatformNotSupportedException(
+            $"SparsePrune has no LibTorch runtime for {NativeRuntime.CurrentRid}."));
+
+    /// <summary>
+    /// Loads <paramref name="runtime"/>'s natives from <paramref name="directory"/>; later calls are
+    /// no-ops. A file that is missing or that the loader refuses throws
+    /// <see cref="DllNotFoundException"/> naming it; nothing is recorded as loaded then, so a call
+    /// after the files are mended loads them.
+    /// </summary>
+    public static void LoadFrom(string directory, NativeRuntime runtime)
     {
         lock (Gate)
         {
             if (_loadedFrom is not null) return;
-            if (!OperatingSystem.IsLinux()) { _loadedFrom = directory; return; }
             var full = Path.GetFullPath(directory);
             RequestReproducibleMkl();
-            foreach (var name in LoadOrder)
+            foreach (var name in runtime.LoadOrder)
             {
                 var path = Path.Combine(full, name);
                 if (!File.Exists(path))
-                    throw new DllNotFoundException($"SparsePrune's native library '{name}' is missing from '{full}'. Rebuild the module with 'build.ps1 build'.");
-                var handle = NativeLibrary.Load(path);
-                if (name == "libLibTorchSharp.so") _torchSharpHandle = handle;
+                    throw new DllNotFoundException($"SparsePrune's native library '{name}' is missing from '{full}'.");
+                IntPtr handle;
+                try { handle = NativeLibrary.Load(path); }
+                catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+                {
+                    throw new DllNotFoundException($"SparsePrune's native library '{path}' could not be loaded: {e.Message}", e);
+                }
+                if (name == runtime.TorchSharpLibrary) _torchSharpHandle = handle;
             }
             TryRouteTorchSharpImports();
-            RouteGraphicsImports(full);
+            RouteGraphicsImports(full, runtime);
             _loadedFrom = full;
             ApplyThreadSetting();
         }
@@ -72,15 +79,17 @@ public static class NativeLibraries
     /// which PowerShell would look for beside pwsh, not beside the module: route them to the
     /// staged copies. Nothing is loaded until the first chart is drawn.
     /// </summary>
-    private static void RouteGraphicsImports(string directory)
+    private static void RouteGraphicsImports(string directory, NativeRuntime runtime)
     {
-        foreach (var (assembly, library) in new[] { (typeof(SkiaSharp.SKCanvas).Assembly, "libSkiaSharp"), (typeof(HarfBuzzSharp.Blob).Assembly, "libHarfBuzzSharp") })
+        foreach (var (assembly, file) in new[] { (typeof(SkiaSharp.SKCanvas).Assembly, runtime.SkiaLibrary), (typeof(HarfBuzzSharp.Blob).Assembly, runtime.HarfBuzzLibrary) })
         {
-            var path = Path.Combine(directory, library + ".so");
+            // The P/Invokes name "libSkiaSharp" and "libHarfBuzzSharp", without an extension.
+            var library = Path.GetFileNameWithoutExtension(file);
+            var path = Path.Combine(directory, file);
             try
             {
                 NativeLibrary.SetDllImportResolver(assembly, (name, _, _) =>
-                    name == library || name == library + ".so" ? NativeLibrary.Load(path) : IntPtr.Zero);
+                    name == library || name == file ? NativeLibrary.Load(path) : IntPtr.Zero);
             }
             catch (InvalidOperationException)
             {
@@ -102,6 +111,8 @@ public static class NativeLibraries
     private static void RequestReproducibleMkl()
     {
         var value = Environment.GetEnvironmentVariable("MKL_CBWR");
+        // On Windows .NET's environment is the process's own; elsewhere it is a copy.
+        if (OperatingSystem.IsWindows()) { Environment.SetEnvironmentVariable("MKL_CBWR", string.IsNullOrWhiteSpace(value) ? "AUTO,STRICT" : value); return; }
         try { SetEnv("MKL_CBWR", string.IsNullOrWhiteSpace(value) ? "AUTO,STRICT" : value, 1); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
