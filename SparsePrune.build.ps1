@@ -4,9 +4,11 @@
 .DESCRIPTION
     The steps that cost time declare their inputs and outputs, so that Invoke-Build skips them
     when nothing they read has changed: a build of an unchanged tree only compares timestamps.
-      build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, as
-             users get it)
-      test   Prerequisites, build, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
+      build  Publish (dotnet publish, to out/publish/<Configuration>), Stage (out/SparsePrune, the
+             module built from source, every native beside it)
+      package  build, PublishRuntimes (the natives of win-x64 and osx-arm64), Package
+             (out/packages: the .nupkg files Install-PSResource takes)
+      test   Prerequisites, build, package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
              QuickCallCost, QuickSoak, QuickSweep, QuickBudget
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
@@ -65,7 +67,7 @@ function Get-SourceFile([string[]] $Folder) {
             Get-ChildItem -File -Recurse
     }
     # MSBuild and NuGet settings that every project imports, where they exist.
-    Get-Item -ErrorAction Ignore -Path (Join-Path $BuildRoot '*') -Include 'Directory.Build.*',
+    Get-Item -ErrorAction Ignore -Path (Join-Path $BuildRoot '*') -Include 'Directory.Build.*', 'SparsePrune.psd1',
         'Directory.Packages.props', 'global.json', 'NuGet.config', 'nuget.config'
 }
 
@@ -92,6 +94,18 @@ function Invoke-ChildPwsh([string] $Command) {
 
 function Add-TestCount([string] $Part, [int] $Passed, [int] $Failed, [int] $Skipped) {
     $TestCounts.Add([pscustomobject]@{ Part = $Part; Passed = $Passed; Failed = $Failed; Skipped = $Skipped })
+}
+
+# The staged manifest is SparsePrune.psd1 with ReleaseNotes taken from CHANGELOG.md's section for
+# its version; written only when that changes, so that an unchanged build leaves it alone.
+function Write-StagedManifest {
+    $version = (Import-PowerShellDataFile SparsePrune.psd1).ModuleVersion
+    $notes = & ./tools/Get-ReleaseNote.ps1 -Version $version
+    $text = (Get-Content -Raw SparsePrune.psd1).Replace("ReleaseNotes = ''", "ReleaseNotes = '$($notes.Replace("'", "''"))'")
+    $target = Join-Path $Stage 'SparsePrune.psd1'
+    if ((Test-Path $target) -and (Get-Content -Raw $target) -ceq $text) { return }
+    [IO.File]::WriteAllText($target, $text)
+    print Gray "staged SparsePrune.psd1 ($version, release notes from CHANGELOG.md)"
 }
 
 # --- build -------------------------------------------------------------------------------
@@ -123,10 +137,11 @@ task Stage Publish, MamlHelp, AboutHelp, {
     New-Item -ItemType Directory -Force -Path $Stage | Out-Null
     $files = @(Get-ChildItem -LiteralPath $Publish -File | Where-Object {
             $_.Name -notin $UnusedNatives -and $_.Name -notlike '*.deps.json' -and $_.Name -notlike '.*' })
-    $files += Get-Item SparsePrune.psd1, Module/*.ps1xml, Module/*.psm1
+    $files += Get-Item Module/*.ps1xml, Module/*.psm1
     foreach ($file in $files) {
         if (Copy-IfChanged $file (Join-Path $Stage $file.Name)) { print Gray "staged $($file.Name)" }
     }
+    Write-StagedManifest
     foreach ($unused in $UnusedNatives) { Remove-Item -Force -ErrorAction Ignore (Join-Path $Stage $unused) }
     $lib = Join-Path $Stage 'libLibTorchSharp.so'
     & ./tools/Repair-LibTorchSharp.ps1 -Path $lib
@@ -138,6 +153,32 @@ task Stage Publish, MamlHelp, AboutHelp, {
 # Synopsis: Compile and stage the module (the default).
 task build Stage
 task . build
+
+# --- package -----------------------------------------------------------------------------
+
+# The platforms besides linux-x64 (which Publish makes) that SparsePrune ships a runtime for.
+$OtherRids = @((Get-Content -Raw Core/Native/NativeRuntimes.json | ConvertFrom-Json).runtimes.rid | Where-Object { $_ -ne 'linux-x64' })
+$PackageDir = Join-Path $Out 'packages'
+
+# Synopsis: Publish for each other platform SparsePrune ships a runtime for, to collect its natives.
+task PublishRuntimes -Inputs { Get-SourceFile Core, Cmdlets } -Outputs { $OtherRids | ForEach-Object { Join-Path $Out "publish/$Configuration-$_/.published" } } {
+    foreach ($rid in $OtherRids) {
+        $dir = Join-Path $Out "publish/$Configuration-$rid"
+        exec {
+            dotnet publish Cmdlets/SparsePrune.Cmdlets.csproj -c $Configuration -r $rid --self-contained false `
+                -o $dir -nologo -v quiet -p:ErrorOnDuplicatePublishOutputFiles=false
+        }
+        Set-Content -Path (Join-Path $dir '.published') -Value "dotnet publish -c $Configuration -r $rid"
+    }
+}
+
+# Synopsis: Write the PowerShell Gallery packages to out/packages: the module and a LibTorch runtime per platform.
+task Package Stage, PublishRuntimes, {
+    $natives = @{ 'linux-x64' = $Publish }
+    foreach ($rid in $OtherRids) { $natives[$rid] = Join-Path $Out "publish/$Configuration-$rid" }
+    $packages = & ./tools/New-ModulePackage.ps1 -ModulePath $Stage -NativePath $natives -OutputPath $PackageDir
+    foreach ($p in $packages) { print Gray ("{0,-48} {1,7:N1} MB" -f $p.Name, ($p.Length / 1MB)) }
+}
 
 # --- test --------------------------------------------------------------------------------
 
@@ -267,7 +308,7 @@ task QuickBudget -If (!$NoQuickBench) Stage, {
 }
 
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, {
+task test Prerequisites, Stage, Package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

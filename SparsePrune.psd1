@@ -1,6 +1,9 @@
+# The one place SparsePrune's version is set: ModuleVersion. The assemblies (Directory.Build.props),
+# the runtime modules and every package (tools/New-ModulePackage.ps1) take it from here, and the
+# build copies CHANGELOG.md's section for it into ReleaseNotes.
 @{
     RootModule           = 'SparsePrune.Cmdlets.dll'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     CompatiblePSEditions = @('Core')
     GUID                 = '4f6c1f0e-2a7b-4d8e-9a35-6b0c1d2e8f71'
     Author               = 'SparsePrune developers'
@@ -25,8 +28,12 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MachineLearning', 'Pruning', 'Sparsity', 'TorchSharp', 'NeuralNetwork')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
+            Tags         = @('MachineLearning', 'NeuralNetwork', 'Pruning', 'Sparsity', 'Quantization', 'Compression',
+                'TorchSharp', 'LibTorch', 'ONNX', 'SafeTensors', 'Pester', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/sparseprune/SparsePrune'
+            LicenseUri   = 'https://github.com/sparseprune/SparsePrune/blob/main/LICENSE'
+            # Filled in by the build from CHANGELOG.md's section for ModuleVersion.
+            ReleaseNotes = ''
         }
     }
 }

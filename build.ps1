@@ -2,7 +2,7 @@
 
 <#
 .SYNOPSIS
-    SparsePrune's one entry point: build | test | demo | bench | clean.
+    SparsePrune's one entry point: build | test | demo | bench | package | clean.
 .DESCRIPTION
     Parses the switches, restores Invoke-Build and Pester from NuGet (tools/tools.csproj) when
     they are missing, and runs the task of the same name in SparsePrune.build.ps1 with
@@ -11,7 +11,10 @@
 
     build  compiles and stages out/SparsePrune/ (the module Import-Module loads), with every
            LibTorch native flat beside TorchSharp.dll.
-    test   build, then xUnit (Core), Pester (the staged module) and the quick benchmarks
+    package  build, then out/packages/: the PowerShell Gallery packages (SparsePrune and one
+           LibTorch runtime per platform), which Install-PSResource takes from a folder
+           repository (Register-PSResourceRepository -Uri out/packages).
+    test   build and package, then xUnit (Core), Pester (the staged module) and the quick benchmarks
            (bench/*.ps1 with -Quick, which prove every path of those benchmarks on small sizes in
            a minute or two each); prints one line
            'SparsePrune tests: N passed, N failed, N skipped' and exits non-zero on failure.
@@ -20,7 +23,7 @@
     bench  build, then every bench/*.ps1 (or -Name one); results go to bench/results/.
     clean  removes out/ and every bin/ and obj/.
 .PARAMETER Task
-    build (the default), test, demo, bench or clean.
+    build (the default), test, demo, bench, package or clean.
 .PARAMETER Configuration
     Release (the default) or Debug, for the module and the xUnit tests.
 .PARAMETER PesterFilter
@@ -45,7 +48,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'bench', 'clean')]
+    [ValidateSet('build', 'test', 'demo', 'bench', 'package', 'clean')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]

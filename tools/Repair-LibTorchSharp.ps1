@@ -15,17 +15,22 @@
     What works: mark that version requirement weak (VER_FLG_WEAK, 0x2, on its Elf64_Vernaux
     entry in .gnu.version_r). The loader then accepts the library, and training and inference
     run normally. This script does that to the file given, only when the system libstdc++ lacks
-    GLIBCXX_3.4.32, and says so. Run it on the staged copy, never on the NuGet package's file.
-    It is idempotent: a file already marked is left as it is.
+    GLIBCXX_3.4.32, and says so (or always, with -Always: the package task marks the copy it ships,
+    so that no user's machine needs a repair). Run it on the staged copy, never on the NuGet
+    package's file. It is idempotent: a file already marked is left as it is.
 .PARAMETER Path
     The staged libLibTorchSharp.so.
+.PARAMETER Always
+    Mark the requirement weak whatever this machine's libstdc++ has (for the file a package ships).
 .EXAMPLE
     ./tools/Repair-LibTorchSharp.ps1 -Path out/SparsePrune/libLibTorchSharp.so
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
-    [string] $Path
+    [string] $Path,
+
+    [switch] $Always
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -95,6 +100,11 @@ function Set-ElfVersionNeedWeak {
     return $result
 }
 
+if ($Always) {
+    $result = Set-ElfVersionNeedWeak -File $Path -Name $Version
+    Write-Host "==> $(Split-Path -Leaf $Path): $Version requirement $(@{ changed = 'marked weak'; already = 'already weak'; absent = 'absent, nothing to mark' }[$result])"
+    return
+}
 if (-not $IsLinux) { return }
 $libstdcxx = Get-SystemLibStdCxx
 if (-not $libstdcxx -or (Test-FileContainsAscii $libstdcxx $Version)) { return }
