@@ -1,3 +1,5 @@
+using System.Management.Automation;
+
 namespace SparsePrune.Cmdlets;
 
 /// <summary>
@@ -5,10 +7,10 @@ namespace SparsePrune.Cmdlets;
 /// damaged. Its message names what is wrong and ends with the one command that fixes it, which
 /// <see cref="FixCommand"/> holds on its own.
 /// </summary>
-public sealed class NativeRuntimeException : Exception
+public sealed class NativeRuntimeException : Exception, IContainsErrorRecord
 {
     public NativeRuntimeException(string errorId, string problem, string fixCommand, Exception? inner = null)
-        : base($"{problem} {FixVerb(errorId)}: {fixCommand}", inner)
+        : base($"{problem} {FixVerb(errorId, fixCommand)}: {fixCommand}", inner)
     {
         ErrorId = errorId;
         FixCommand = fixCommand;
@@ -20,10 +22,15 @@ public sealed class NativeRuntimeException : Exception
     /// <summary>The command that mends the install, as the user would type it.</summary>
     public string FixCommand { get; }
 
-    private static string FixVerb(string errorId) => errorId switch
+    /// <summary>What Import-Module reports: <see cref="ErrorId"/> as the error's id, the fix as its recommended action.</summary>
+    public ErrorRecord ErrorRecord => new(this, ErrorId, ErrorCategory.ResourceUnavailable, null)
     {
-        "RuntimeDamaged" => "Reinstall it with",
-        "PlatformNotSupported" => "What works instead",
-        _ => "Install it with",
+        ErrorDetails = new ErrorDetails(Message) { RecommendedAction = FixCommand },
     };
+
+    private static string FixVerb(string errorId, string fixCommand)
+        => errorId == "PlatformNotSupported" ? "What works instead"
+        : fixCommand.EndsWith("-Reinstall", StringComparison.Ordinal) ? "Reinstall it with"
+        : fixCommand.StartsWith("dotnet", StringComparison.Ordinal) ? "Rebuild it with"
+        : "Install it with";
 }

@@ -96,7 +96,9 @@ public sealed class RuntimeLocator
                 throw Damaged(runtime, module, $"its manifest does not list {file}");
             if (!File.Exists(path))
                 throw Damaged(runtime, module, $"{file} is missing");
-            var actual = new FileInfo(path).Length;
+            // A link (an install laid out by hand) is judged by the file it points to.
+            var info = new FileInfo(path);
+            var actual = info.LinkTarget is null ? info.Length : ((FileInfo?)info.ResolveLinkTarget(true))?.Length ?? 0;
             if (actual != expected)
                 throw Damaged(runtime, module, string.Format(CultureInfo.InvariantCulture, "{0} has {1:N0} bytes where its manifest says {2:N0}", file, actual, expected));
         }
