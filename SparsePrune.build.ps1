@@ -174,6 +174,17 @@ task PublishRuntimes -Inputs { Get-SourceFile Core, Cmdlets } -Outputs { $OtherR
 
 # Synopsis: Write the PowerShell Gallery packages to out/packages: the module and a LibTorch runtime per platform.
 task Package Stage, PublishRuntimes, {
+    # Packing LibTorch takes half a minute: only when something packed has changed.
+    $version = (Import-PowerShellDataFile SparsePrune.psd1).ModuleVersion
+    $ids = @('SparsePrune') + @((Get-Content -Raw Core/Native/NativeRuntimes.json | ConvertFrom-Json).runtimes.rid | ForEach-Object { "SparsePrune.Runtime.$_" })
+    $outputs = @($ids | ForEach-Object { Join-Path $PackageDir "$_.$version.nupkg" })
+    $inputs = @(Get-ChildItem $Stage -Recurse -File) + @(Get-Item LICENSE, THIRD-PARTY-NOTICES.md, CHANGELOG.md, tools/New-ModulePackage.ps1, tools/Packaging/ModulePackage.csproj, Core/Native/NativeRuntimes.json) +
+        @($OtherRids | ForEach-Object { Get-Item -Force (Join-Path $Out "publish/$Configuration-$_/.published") })
+    $newest = ($inputs | Measure-Object -Property LastWriteTimeUtc -Maximum).Maximum
+    if (@($outputs | Where-Object { -not (Test-Path $_) -or (Get-Item $_).LastWriteTimeUtc -lt $newest }).Count -eq 0) {
+        print Gray "packages up to date: $PackageDir"
+        return
+    }
     $natives = @{ 'linux-x64' = $Publish }
     foreach ($rid in $OtherRids) { $natives[$rid] = Join-Path $Out "publish/$Configuration-$rid" }
     $packages = & ./tools/New-ModulePackage.ps1 -ModulePath $Stage -NativePath $natives -OutputPath $PackageDir

@@ -1,5 +1,5 @@
 # The objects the cmdlets emit work with PowerShell's formatting and export cmdlets, and a
-# report's JSON has the field names of DESIGN.md.
+# report's JSON has the field names of docs/contract.md.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
@@ -78,7 +78,7 @@ Describe 'Formatting and exporting' {
         @($errors).Count | Should -Be 0
     }
 
-    It 'a report''s JSON has the DESIGN.md names with the report''s values, totals and layer rows' {
+    It 'a report''s JSON has the docs/contract.md names with the report''s values, totals and layer rows' {
         $json = $Ctx.Report | ConvertTo-Json -Depth 4
         $o = $json | ConvertFrom-Json
         $counts = 'Weights', 'NonZeroWeights', 'Sparsity', 'BaselineWeights', 'PrunedWeights', 'PruningRatio', 'OverallSparsity',

