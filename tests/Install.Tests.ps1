@@ -178,6 +178,12 @@ try { Import-Module SparsePrune; 'IMPORTED' } catch { 'ERRORID ' + `$_.FullyQual
 'ALIVE ' + (1 + 1) + ' ' + [bool](Get-Module SparsePrune)
 "@
         }
+        # Import-Module stopped with $ErrorId and a message like $Message, and the session went on.
+        function Assert-Refused($Result, [string] $ErrorId, [string] $Message) {
+            $Result.Output | Should -Contain "ERRORID $ErrorId,Microsoft.PowerShell.Commands.ImportModuleCommand" -Because ($Result.Output -join "`n")
+            ($Result.Output -match '^MESSAGE ') | Should -BeLike $Message
+            $Result.Output | Should -Contain 'ALIVE 2 False'
+        }
         $script:Manifest = Get-Content -Raw (Join-Path $Modules "SparsePrune.Runtime.linux-x64/$Version/SparsePrune.Runtime.linux-x64.psd1")
         $script:Fix = "Install-PSResource SparsePrune.Runtime.linux-x64 -Version $Version"
     }
@@ -196,9 +202,7 @@ try { Import-Module SparsePrune; 'IMPORTED' } catch { 'ERRORID ' + `$_.FullyQual
                 Copy-RuntimeLink (Join-Path $folder '0.0.1') $installed
                 $Manifest -replace "ModuleVersion(\s*)=(\s*)'[^']+'", "ModuleVersion = '0.0.1'" | Set-Content (Join-Path $folder '0.0.1/SparsePrune.Runtime.linux-x64.psd1')
             })
-        $r.Output | Should -Contain 'ERRORID RuntimeVersionMismatch,Microsoft.PowerShell.Commands.ImportModuleCommand'
-        ($r.Output -match '^MESSAGE ') | Should -BeLike "*needs its runtime SparsePrune.Runtime.linux-x64 $Version, but only SparsePrune.Runtime.linux-x64 0.0.1 * is installed*Install it with: $Fix"
-        $r.Output | Should -Contain 'ALIVE 2 False'
+        Assert-Refused $r RuntimeVersionMismatch "*needs its runtime SparsePrune.Runtime.linux-x64 $Version, but only SparsePrune.Runtime.linux-x64 0.0.1 * is installed*Install it with: $Fix"
     }
 
     It 'a runtime of another platform: the error names both platforms and the command for this one' {
@@ -209,9 +213,7 @@ try { Import-Module SparsePrune; 'IMPORTED' } catch { 'ERRORID ' + `$_.FullyQual
                 Copy-RuntimeLink (Join-Path $folder $Version) $win
                 (Get-Content -Raw (Join-Path $win 'SparsePrune.Runtime.win-x64.psd1')) | Set-Content (Join-Path $folder "$Version/SparsePrune.Runtime.linux-x64.psd1")
             })
-        $r.Output | Should -Contain 'ERRORID RuntimeWrongPlatform,Microsoft.PowerShell.Commands.ImportModuleCommand'
-        ($r.Output -match '^MESSAGE ') | Should -BeLike "*holds the natives of win-x64, not of linux-x64*Reinstall it with: $Fix -Reinstall"
-        $r.Output | Should -Contain 'ALIVE 2 False'
+        Assert-Refused $r RuntimeWrongPlatform "*holds the natives of win-x64, not of linux-x64*Reinstall it with: $Fix -Reinstall"
     }
 
     It 'a damaged native (libtorch_cpu.so truncated): refused before it is loaded, with the reinstall command' {
@@ -224,9 +226,7 @@ try { Import-Module SparsePrune; 'IMPORTED' } catch { 'ERRORID ' + `$_.FullyQual
                 try { $head = [byte[]]::new(1MB); $null = $stream.Read($head, 0, $head.Length) } finally { $stream.Dispose() }
                 [IO.File]::WriteAllBytes((Join-Path $v 'libtorch_cpu.so'), $head)
             })
-        $r.Output | Should -Contain 'ERRORID RuntimeDamaged,Microsoft.PowerShell.Commands.ImportModuleCommand'
-        ($r.Output -match '^MESSAGE ') | Should -BeLike "*is damaged: libtorch_cpu.so has 1,048,576 bytes where its manifest says *Reinstall it with: $Fix -Reinstall"
-        $r.Output | Should -Contain 'ALIVE 2 False'
+        Assert-Refused $r RuntimeDamaged "*is damaged: libtorch_cpu.so has 1,048,576 bytes where its manifest says *Reinstall it with: $Fix -Reinstall"
     }
 }
 

@@ -81,6 +81,7 @@ Describe 'The gallery packages' {
     It 'are each at most 250 MB, the gallery''s limit (sizes in the test output)' {
         foreach ($p in $Packages.GetEnumerator() | Sort-Object Key) {
             Write-Host ("    {0,-40} {1,7:N1} MB, {2} files" -f $p.Key, ($p.Value.Length / 1MB), $p.Value.Content.Entries.Count)
+            foreach ($e in $p.Value.Content.Entries.GetEnumerator()) { Write-Host ("        {0,-44} {1,13:N0} B" -f $e.Key, $e.Value) }
             $p.Value.Length | Should -BeLessOrEqual $GalleryLimit -Because "$($p.Key) must be accepted by the gallery"
         }
     }

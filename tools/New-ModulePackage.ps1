@@ -74,7 +74,7 @@ New-Item -ItemType Directory -Path $work | Out-Null
 function ConvertTo-Xml([string] $Text) { [Security.SecurityElement]::Escape($Text) }
 
 # One file of a package: its path on disk and its path in the package (NuGet needs the name too).
-function File-Element([string] $Source, [string] $Target) {
+function New-FileElement([string] $Source, [string] $Target) {
     "    <file src=`"$(ConvertTo-Xml $Source)`" target=`"$(ConvertTo-Xml $Target.Replace('\', '/'))`" />"
 }
 
@@ -129,7 +129,7 @@ $common = @"
 "@
 $notices = @('LICENSE', 'THIRD-PARTY-NOTICES.md') | ForEach-Object { Join-Path $root $_ }
 foreach ($n in $notices) { if (-not (Test-Path $n)) { throw "$n is missing: every package ships it." } }
-$noticeElements = $notices | ForEach-Object { File-Element $_ (Split-Path -Leaf $_) }
+$noticeElements = $notices | ForEach-Object { New-FileElement $_ (Split-Path -Leaf $_) }
 
 # --- the runtimes ------------------------------------------------------------------------
 $allNatives = @($runtimes | ForEach-Object { $_.load; $_.skia; $_.harfbuzz })
@@ -199,8 +199,8 @@ $common
     <description>$(ConvertTo-Xml $description)</description>
     <tags>PSModule $($tags -join ' ')</tags>
 "@
-    $elements = @(File-Element $runtimeManifest "$id.psd1") + $noticeElements +
-        @($paths.Keys | ForEach-Object { File-Element $paths[$_] $_ })
+    $elements = @(New-FileElement $runtimeManifest "$id.psd1") + $noticeElements +
+        @($paths.Keys | ForEach-Object { New-FileElement $paths[$_] $_ })
     $packages.Add((New-Package $id $metadata $elements))
 }
 
@@ -220,7 +220,7 @@ Set-Content -LiteralPath $packagedManifest -Value $text -Encoding utf8NoBOM -NoN
 $elements = foreach ($f in $moduleFiles) {
     $relative = [IO.Path]::GetRelativePath($ModulePath, $f.FullName)
     $src = if ($f.FullName -eq $stagedManifest) { $packagedManifest } else { $f.FullName }
-    File-Element $src $relative
+    New-FileElement $src $relative
 }
 $cmdlets = @($manifest.CmdletsToExport)
 $functions = @($manifest.FunctionsToExport)
