@@ -33,8 +33,10 @@ finally {
     Set-Content '$out/cleaned-up' 'yes'
 }
 "@
-        $psi = [Diagnostics.ProcessStartInfo]::new($script:PwshCommand[0])
-        foreach ($a in @($script:PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script)) { $psi.ArgumentList.Add($a) }
+        # Through env --default-signal: a suite started in the background of a shell without job
+        # control inherits SIGINT ignored, and so would the child, which Ctrl+C could not stop.
+        $psi = [Diagnostics.ProcessStartInfo]::new('env')
+        foreach ($a in @('--default-signal=INT') + $script:PwshCommand + @('-NoProfile', '-NonInteractive', '-File', $script)) { $psi.ArgumentList.Add($a) }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $child = [Diagnostics.Process]::Start($psi)
