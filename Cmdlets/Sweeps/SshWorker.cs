@@ -25,6 +25,8 @@ internal sealed class SshWorker(string host, int number, int workersOnHost, SshT
 
     protected override Runspace Connect()
     {
+        // A host that does not answer is refused here, before PowerShell's SSH transport meets it.
+        SshProbe.EnsureReachable(Host, target);
         var ps = _owner = PowerShell.Create();
         ps.AddCommand("New-PSSession").AddParameter("HostName", Host);
         if (target.UserName is { } user) ps.AddParameter("UserName", user);
