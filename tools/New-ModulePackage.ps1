@@ -67,15 +67,17 @@ if (-not $Version) { $Version = $manifest.ModuleVersion }
 $psData = $manifest.PrivateData.PSData
 New-Item -ItemType Directory -Force -Path $OutputPath | Out-Null
 $OutputPath = (Resolve-Path $OutputPath).Path
+# A folder repository holds one version of each: packages of an earlier version go.
+Get-ChildItem -LiteralPath $OutputPath -Filter 'SparsePrune*.nupkg' | Remove-Item -Force
 $work = Join-Path ([IO.Path]::GetTempPath()) "sparseprune-package-$PID"
 Remove-Item -Recurse -Force -ErrorAction Ignore $work
 New-Item -ItemType Directory -Path $work | Out-Null
 
-function ConvertTo-Xml([string] $Text) { [Security.SecurityElement]::Escape($Text) }
+function ConvertTo-XmlText([string] $Text) { [Security.SecurityElement]::Escape($Text) }
 
 # One file of a package: its path on disk and its path in the package (NuGet needs the name too).
 function New-FileElement([string] $Source, [string] $Target) {
-    "    <file src=`"$(ConvertTo-Xml $Source)`" target=`"$(ConvertTo-Xml $Target.Replace('\', '/'))`" />"
+    "    <file src=`"$(ConvertTo-XmlText $Source)`" target=`"$(ConvertTo-XmlText $Target.Replace('\', '/'))`" />"
 }
 
 function ConvertTo-PsString([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
@@ -118,14 +120,16 @@ function exec([scriptblock] $Command) {
     if ($LASTEXITCODE) { throw "Command failed with exit code ${LASTEXITCODE}: $Command" }
 }
 
+# The nuspecs and the repaired Linux library are written to $work, which goes whatever happens.
+try {
 $common = @"
-    <authors>$(ConvertTo-Xml $manifest.Author)</authors>
-    <owners>$(ConvertTo-Xml $manifest.CompanyName)</owners>
-    <copyright>$(ConvertTo-Xml $manifest.Copyright)</copyright>
+    <authors>$(ConvertTo-XmlText $manifest.Author)</authors>
+    <owners>$(ConvertTo-XmlText $manifest.CompanyName)</owners>
+    <copyright>$(ConvertTo-XmlText $manifest.Copyright)</copyright>
     <requireLicenseAcceptance>false</requireLicenseAcceptance>
     <license type="expression">MIT</license>
-    <projectUrl>$(ConvertTo-Xml $psData.ProjectUri)</projectUrl>
-    <releaseNotes>$(ConvertTo-Xml $psData.ReleaseNotes)</releaseNotes>
+    <projectUrl>$(ConvertTo-XmlText $psData.ProjectUri)</projectUrl>
+    <releaseNotes>$(ConvertTo-XmlText $psData.ReleaseNotes)</releaseNotes>
 "@
 $notices = @('LICENSE', 'THIRD-PARTY-NOTICES.md') | ForEach-Object { Join-Path $root $_ }
 foreach ($n in $notices) { if (-not (Test-Path $n)) { throw "$n is missing: every package ships it." } }
@@ -196,7 +200,7 @@ $sizes
 "@ | Set-Content -LiteralPath $runtimeManifest -Encoding utf8NoBOM
     $metadata = @"
 $common
-    <description>$(ConvertTo-Xml $description)</description>
+    <description>$(ConvertTo-XmlText $description)</description>
     <tags>PSModule $($tags -join ' ')</tags>
 "@
     $elements = @(New-FileElement $runtimeManifest "$id.psd1") + $noticeElements +
@@ -231,12 +235,15 @@ $commandTags = @('PSModule', 'PSIncludes_Cmdlet', 'PSIncludes_Function') +
 $dependencies = ($runtimes | ForEach-Object { "      <dependency id=`"SparsePrune.Runtime.$($_.rid)`" version=`"$Version`" />" }) -join "`n"
 $metadata = @"
 $common
-    <description>$(ConvertTo-Xml $manifest.Description)</description>
-    <tags>$(ConvertTo-Xml ($commandTags -join ' '))</tags>
+    <description>$(ConvertTo-XmlText $manifest.Description)</description>
+    <tags>$(ConvertTo-XmlText ($commandTags -join ' '))</tags>
     <dependencies>
 $dependencies
     </dependencies>
 "@
 $packages.Insert(0, (New-Package 'SparsePrune' $metadata (@($elements) + $noticeElements)))
-Remove-Item -Recurse -Force -ErrorAction Ignore $work
 $packages
+}
+finally {
+    Remove-Item -Recurse -Force -ErrorAction Ignore $work
+}
