@@ -230,3 +230,49 @@ function Get-KeptNeurons {
     }
     [int[]]@((Get-StableOrder $norms) | Select-Object -Skip (Get-FloorCount $Ratio $Layer.Out) | Sort-Object)
 }
+
+# What a model file gives when it is read: identity, layers, baseline, history, exact weights and
+# the predictions for the given rows; for .spmlp also the format version and, for a masked
+# unquantized model, the weights with the masks lifted. Written to tests/data/*.expected.json by
+# make-models-0.2.0.ps1 and compared by FormatCompatibility.Tests.ps1 with what the reader gives now.
+function Get-ModelFileDescription {
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [object[]] $Rows)
+    $r = { param($v) if ($null -eq $v) { $null } else { ([double]$v).ToString('R', [cultureinfo]::InvariantCulture) } }
+    $model = Import-Mlp $Path
+    $predictions = @($Rows | Invoke-Mlp -Model $model)
+    $d = [ordered]@{
+        Name               = $model.Name
+        Activation         = "$($model.Activation)"
+        Task               = "$($model.Task)"
+        Seed               = $model.Seed
+        Widths             = @($model.Widths)
+        FeatureNames       = @($model.FeatureNames)
+        ClassNames         = @($model.ClassNames)
+        InputNormalization = "$($model.InputNormalization)"
+        Layers             = @($model.Layers | ForEach-Object {
+                [ordered]@{ Stored = "$($_.Stored)"; Weights = $_.Weights; NonZeroWeights = $_.NonZeroWeights; Bits = $_.Bits; Quantization = $_.Quantization }
+            })
+        Baseline           = if ($model.Baseline) {
+            [ordered]@{ Widths = @($model.Baseline.Widths); LayerWeights = @($model.Baseline.LayerWeights); MetricName = $model.Baseline.MetricName; Metric = & $r $model.Baseline.Metric }
+        }
+        History            = @($model.History | ForEach-Object {
+                [ordered]@{
+                    Step = $_.Step; Operation = $_.Operation; Time = $_.Time.ToString('o'); Parameters = $_.Parameters
+                    WeightsBefore = $_.WeightsBefore; NonZeroBefore = $_.NonZeroBefore; WeightsAfter = $_.WeightsAfter; NonZeroAfter = $_.NonZeroAfter
+                    MetricName = $_.MetricName; Metric = & $r $_.Metric; Note = $_.Note
+                }
+            })
+        Fingerprint        = Get-ModelFingerprint $model
+        Labels             = @($predictions.Label)
+        # round-trip text; the test compares them as numbers, within 1e-6
+        Probabilities      = @($predictions | ForEach-Object { ($_.Probabilities | ForEach-Object { $_.ToString('R', [cultureinfo]::InvariantCulture) }) -join ' ' })
+    }
+    if ($Path -like '*.spmlp') {
+        $d.Version = [BitConverter]::ToUInt16([IO.File]::ReadAllBytes($Path), 8)
+        # a quantized model refuses Set-Sparsity
+        if (@($model.History | Where-Object Operation -EQ 'Sparsify').Count -and -not @($model.Layers | Where-Object Bits).Count) {
+            $d.RestoredFingerprint = Get-ModelFingerprint (Copy-Mlp $model | Set-Sparsity 0)
+        }
+    }
+    $d
+}
