@@ -1,5 +1,5 @@
 # Invoke-Quantization through the cmdlets: what a user sees (layers, history, files) and the bad
-# input that must leave the model as it was. The arithmetic is checked in xUnit (QuantizationTests).
+# input that must leave the model as it was. The arithmetic is checked in xUnit (Quantization/QuantizerTests).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force

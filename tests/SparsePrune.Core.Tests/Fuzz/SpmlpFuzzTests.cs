@@ -68,16 +68,16 @@ public class SpmlpFuzzTests(ITestOutputHelper output)
         var fields = HeaderFields(layout.LayerCountOffset);
         foreach (var start in layout.LayerStarts)
             fields.AddRange(new[] { FuzzField.Int32(start), FuzzField.Int32(start + 4), new FuzzField(start + 8, 1) });
-        var sections = layout.LayerStarts.Zip(layout.LayerStarts.Skip(1).Append(bytes.Length - SpmlpV2.Hash), (a, b) => (a, b - a)).ToList();
+        var sections = layout.LayerStarts.Zip(layout.LayerStarts.Skip(1).Append(bytes.Length - SpmlpReferenceReader.Hash), (a, b) => (a, b - a)).ToList();
         return new FuzzSeed("v1", bytes, fields, sections);
     }
 
     private static FuzzSeed Version2Or3(string name, byte[] bytes)
     {
-        var file = SpmlpV2.Parse(bytes);
+        var file = SpmlpReferenceReader.Parse(bytes);
         var fields = HeaderFields(file.Layers[0].Start - 4);
-        var sections = new List<(int, int)> { (SpmlpV2.Header, file.Layers[0].Start - 4 - SpmlpV2.Header) };
-        void List(SpmlpV2.PositionList? list)
+        var sections = new List<(int, int)> { (SpmlpReferenceReader.Header, file.Layers[0].Start - 4 - SpmlpReferenceReader.Header) };
+        void List(SpmlpReferenceReader.PositionList? list)
         {
             if (list is null) return;
             fields.AddRange(new[] { FuzzField.Int32(list.Start), new FuzzField(list.Start + 4, 1), FuzzField.Int32(list.Start + 5) });
@@ -105,23 +105,23 @@ public class SpmlpFuzzTests(ITestOutputHelper output)
     {
         var seeds = Seeds.Value;
         var seed = seeds[rng.Next(seeds.Length)];
-        int meta = BinaryPrimitives.ReadInt32LittleEndian(seed.Bytes.AsSpan(SpmlpV2.Header));
+        int meta = BinaryPrimitives.ReadInt32LittleEndian(seed.Bytes.AsSpan(SpmlpReferenceReader.Header));
         if (meta > 0 && rng.Next(6) == 0)
         {
             // The metadata JSON mutated as text, its length and the checksum fixed.
-            var json = TextMutator.Mutate(Encoding.UTF8.GetString(seed.Bytes, SpmlpV2.Header + 4, meta), MetadataTokens, rng);
+            var json = TextMutator.Mutate(Encoding.UTF8.GetString(seed.Bytes, SpmlpReferenceReader.Header + 4, meta), MetadataTokens, rng);
             var utf8 = Encoding.UTF8.GetBytes(json);
-            return SpmlpV2.Splice(seed.Bytes, SpmlpV2.Header, 4 + meta, [.. BitConverter.GetBytes(utf8.Length), .. utf8]);
+            return SpmlpReferenceReader.Splice(seed.Bytes, SpmlpReferenceReader.Header, 4 + meta, [.. BitConverter.GetBytes(utf8.Length), .. utf8]);
         }
         var bytes = ByteMutator.Mutate(seed, rng);
-        if (bytes.Length < SpmlpV2.Header + SpmlpV2.Hash) return bytes;
+        if (bytes.Length < SpmlpReferenceReader.Header + SpmlpReferenceReader.Hash) return bytes;
         switch (rng.Next(10))
         {
             case 0: return bytes; // the checksum (or the header) catches it
-            case 1: return SpmlpV2.Rehash(bytes); // a lying payload length
+            case 1: return SpmlpReferenceReader.Rehash(bytes); // a lying payload length
             default:
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), (ulong)(bytes.Length - SpmlpV2.Header - SpmlpV2.Hash));
-                return SpmlpV2.Rehash(bytes);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(12), (ulong)(bytes.Length - SpmlpReferenceReader.Header - SpmlpReferenceReader.Hash));
+                return SpmlpReferenceReader.Rehash(bytes);
         }
     }
 

@@ -6,7 +6,7 @@ namespace SparsePrune.Tests.Fuzz;
 /// <summary>
 /// A lenient walk over a .spmlp file's layer headers, versions 1 to 3, damaged or not: where
 /// each layer starts and how many weights the shapes it reaches declare. Unlike
-/// <see cref="SpmlpV2.Parse"/> it decodes nothing and trusts every count, and it stops quietly
+/// <see cref="SpmlpReferenceReader.Parse"/> it decodes nothing and trusts every count, and it stops quietly
 /// where the bytes end: it finds a version 1 seed's fields, and the weights a damaged file
 /// may make the reader allocate for.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class SpmlpShapeScan
     public static Layout Scan(byte[] file)
     {
         var starts = new List<int>();
-        long total = 0, at = SpmlpV2.Header, end = file.Length - SpmlpV2.Hash;
+        long total = 0, at = SpmlpReferenceReader.Header, end = file.Length - SpmlpReferenceReader.Hash;
         int countAt = -1;
         ReadOnlySpan<byte> Take(long n)
         {
@@ -45,7 +45,7 @@ internal static class SpmlpShapeScan
         }
         try
         {
-            if (file.Length < SpmlpV2.Header + SpmlpV2.Hash) return new Layout(-1, Array.Empty<int>(), 0);
+            if (file.Length < SpmlpReferenceReader.Header + SpmlpReferenceReader.Hash) return new Layout(-1, Array.Empty<int>(), 0);
             int version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
             int meta = I32();
             if (meta < 0) Take(4 + -(long)meta);

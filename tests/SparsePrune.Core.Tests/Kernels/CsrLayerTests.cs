@@ -9,7 +9,7 @@ namespace SparsePrune.Tests;
 /// copied (in-place sparsify steps, undone steps), raw memory is only reached for tensors of
 /// the expected size, and the kernel refuses rows of the wrong width.
 /// </summary>
-public class SparseKernelCacheTests
+public class CsrLayerTests
 {
     /// <summary>A Digits model with its first two layers pruned to 60 %, running through the sparse kernel.</summary>
     private static Mlp PrunedOnSparseKernel()

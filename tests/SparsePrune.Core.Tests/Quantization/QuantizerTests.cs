@@ -10,7 +10,7 @@ namespace SparsePrune.Tests;
 /// rule against autograd, fine-tuning that keeps the sharing and the masks, the linear grid, the
 /// .spmlp round trip and its checks, and the refusals.
 /// </summary>
-public class QuantizationTests
+public class QuantizerTests
 {
     [Fact]
     public void KMeansWithLinearInitializationGivesTheHandComputedCentroids()
@@ -183,13 +183,13 @@ public class QuantizationTests
     /// <summary>The file with its metadata's Quantization entry set to <paramref name="quantization"/> (length and checksum fixed).</summary>
     private static byte[] WithQuantizationInMetadata(byte[] bytes, LayerQuantization?[] quantization)
     {
-        int metaLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(SpmlpV2.Header));
-        var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(SpmlpV2.Header + 4, metaLength))!;
+        int metaLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(SpmlpReferenceReader.Header));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(SpmlpReferenceReader.Header + 4, metaLength))!;
         json["Quantization"] = System.Text.Json.JsonSerializer.SerializeToNode(quantization.Select(LayerQuantizationRecord.From).ToArray());
         var meta = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
         var prefix = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(prefix, meta.Length);
-        return SpmlpV2.Splice(bytes, SpmlpV2.Header, 4 + metaLength, prefix.Concat(meta).ToArray());
+        return SpmlpReferenceReader.Splice(bytes, SpmlpReferenceReader.Header, 4 + metaLength, prefix.Concat(meta).ToArray());
     }
 
     [Fact]

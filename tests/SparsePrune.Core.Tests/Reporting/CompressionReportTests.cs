@@ -7,7 +7,7 @@ namespace SparsePrune.Tests;
 /// objects, and full compression reports of real models recomputed independently from
 /// GetWeight/GetBias and the layer shapes.
 /// </summary>
-public class FormulaTests
+public class CompressionReportTests
 {
     private const double Eps = 1e-12;
 
@@ -161,7 +161,7 @@ public class FormulaTests
             // over every code width from the deleted set; a dense layer exactly its dense bytes.
             var deletedFlags = model.State[i].Deleted is { } d ? TestKit.Bools(d) : null;
             Assert.Equal(deletedNow[i], deletedFlags is null ? 0 : TestKit.CountTrue(deletedFlags));
-            long stored = SpmlpV2.ExpectedWeightBytes(outF, inF, deletedFlags);
+            long stored = SpmlpReferenceReader.ExpectedWeightBytes(outF, inF, deletedFlags);
             if (!sparse) Assert.Equal(denseBytes, stored);
             else Assert.True(stored < 4 * (present + outF) + (dense + 7) / 8 + 1, $"layer {i}: {stored} bytes for {present} present weights"); // never more than values plus a bitmap
             long flops = (sparse ? 2 * present : 2 * dense) + outF;

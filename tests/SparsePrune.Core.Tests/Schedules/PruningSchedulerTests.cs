@@ -10,7 +10,7 @@ namespace SparsePrune.Tests;
 /// -MaxLayerSparsity cap against a managed greedy selection, Taylor scores against a
 /// hand-written backward pass, and the schedules' errors leaving the model as it was.
 /// </summary>
-public class ScheduleTests
+public class PruningSchedulerTests
 {
     private static readonly int[] RegWidths = { 10, 16, 12, 1 };
 

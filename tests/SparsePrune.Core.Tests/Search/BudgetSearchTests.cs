@@ -8,7 +8,7 @@ namespace SparsePrune.Tests;
 /// probes judged by a paired bound on the validation split, the model pruned exactly to the
 /// choice); the bound's arithmetic on hand-computed cases, and the warning for a split too small.
 /// </summary>
-public class BudgetTests
+public class BudgetSearchTests
 {
     private static long Floor(double r, long n) => (long)Math.Floor((decimal)r * n);
 

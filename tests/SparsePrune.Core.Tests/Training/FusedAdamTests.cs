@@ -10,7 +10,7 @@ namespace SparsePrune.Tests;
 /// without weight decay, sizes with and without a vector tail, one and two threads), masks
 /// applied in the same pass, and a gradient it cannot reach in memory taking the tensor path.
 /// </summary>
-public class OptimizerTests
+public class FusedAdamTests
 {
     private static Tensor Values(long[] shape, int seed, double scale = 1)
     {

@@ -13,7 +13,7 @@ namespace SparsePrune.Tests;
 /// constants and the model's outputs with the graph computed here in managed code; bad graphs
 /// and damaged files must fail with their stable ErrorId.
 /// </summary>
-public class OnnxImportTests
+public class OnnxReaderTests
 {
     // ---- building graphs ---------------------------------------------------------------------
 

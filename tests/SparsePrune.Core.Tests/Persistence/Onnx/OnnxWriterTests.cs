@@ -16,7 +16,7 @@ namespace SparsePrune.Tests;
 /// message classes, the metadata through ONNX Runtime's own reader, and where Debian's
 /// python3-onnx is installed its checker (full_check) must accept the files.
 /// </summary>
-public class OnnxExportTests
+public class OnnxWriterTests
 {
     private const double Tolerance = 1e-5;
 
@@ -694,6 +694,6 @@ public class OnnxExportScaleTests
         var proto = Onnx.ModelProto.Parser.ParseFrom(file);
         var w = proto.Graph.Initializer.Single(t => t.Name == "layer1.weight");
         Assert.Equal(new long[] { 4096, 4096 }, w.Dims);
-        TestKit.BitEqual(TestKit.W(model, 1), OnnxExportTests.RawFloats(w), "layer 1");
+        TestKit.BitEqual(TestKit.W(model, 1), OnnxWriterTests.RawFloats(w), "layer 1");
     }
 }

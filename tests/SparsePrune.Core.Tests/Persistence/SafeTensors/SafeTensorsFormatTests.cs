@@ -12,7 +12,7 @@ namespace SparsePrune.Tests;
 /// standard layout; the folded first layer on raw rows gives the model's outputs; zeros stay in
 /// place; damaged files are refused with a SparsePruneException.
 /// </summary>
-public class SafeTensorsTests
+public class SafeTensorsFormatTests
 {
     // ---- the test's own SafeTensors reader and writer --------------------------------------
 

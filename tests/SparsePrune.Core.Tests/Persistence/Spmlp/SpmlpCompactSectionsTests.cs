@@ -32,13 +32,13 @@ public class SpmlpCompactSectionsTests
         var model = SparseQuantized();
         var compact = SpmlpFormat.ToBytes(model);
         var first = SpmlpFormat.ToBytes(model, null, compact: false);
-        var file = SpmlpV2.Parse(compact);
+        var file = SpmlpReferenceReader.Parse(compact);
         Assert.True(file.CompressedPreamble);
-        Assert.False(SpmlpV2.Parse(first).CompressedPreamble);
+        Assert.False(SpmlpReferenceReader.Parse(first).CompressedPreamble);
         Assert.Contains("pixel_15_15", file.MetadataJson);
         // The large layer's list is entropy-coded: random 10 % positions have uneven gaps.
         Assert.NotEqual(0, file.Layers[0].Present!.Coder);
-        Assert.True(file.Layers[0].Present!.StreamLength < SpmlpV2.Parse(first).Layers[0].Present!.StreamLength);
+        Assert.True(file.Layers[0].Present!.StreamLength < SpmlpReferenceReader.Parse(first).Layers[0].Present!.StreamLength);
         Assert.True(compact.Length < first.Length);
         foreach (var bytes in new[] { compact, first })
         {
@@ -58,10 +58,10 @@ public class SpmlpCompactSectionsTests
     {
         var model = Mlp.Create(new[] { 256, 128, 10 }, seed: 4);
         TestKit.Prune(model, 0.9);
-        var file = SpmlpV2.Parse(SpmlpFormat.ToBytes(model));
+        var file = SpmlpReferenceReader.Parse(SpmlpFormat.ToBytes(model));
         Assert.False(file.CompressedPreamble);
         Assert.All(file.Layers, l => Assert.Equal(0, l.Present!.Coder));
-        Assert.Equal(SpmlpV2.ExpectedWeightBytes(128, 256, TestKit.Bools(model.State[0].Deleted)), CompressionReport.Create(model, null).Layers[0].StoredBytes);
+        Assert.Equal(SpmlpReferenceReader.ExpectedWeightBytes(128, 256, TestKit.Bools(model.State[0].Deleted)), CompressionReport.Create(model, null).Layers[0].StoredBytes);
     }
 
     [Theory]
@@ -82,7 +82,7 @@ public class SpmlpCompactSectionsTests
                 var list = new PositionStream(coding, coder, stream);
                 Assert.Equal(positions, list.Decode(positions.Length, 5000, "test"));
                 // The test's own reader agrees.
-                Assert.Equal(coding.Symbols(positions).Select(s => (long)s), SpmlpV2.Symbols(stream, (int)coder, coding.Codes, 1 << bits));
+                Assert.Equal(coding.Symbols(positions).Select(s => (long)s), SpmlpReferenceReader.Symbols(stream, (int)coder, coding.Codes, 1 << bits));
             }
             // The chosen stream is never larger than the packed one and decodes to the same list.
             var chosen = PositionStream.Choose(positions, entropy: true);
@@ -95,10 +95,10 @@ public class SpmlpCompactSectionsTests
     public void DamagedPreamblesAreCorrupt()
     {
         var bytes = SpmlpFormat.ToBytes(SparseQuantized(5));
-        int at = SpmlpV2.Header;
+        int at = SpmlpReferenceReader.Header;
         int compressed = -BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
         uint plain = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
-        byte[] With(Action<byte[]> change) { var c = bytes.ToArray(); change(c); return SpmlpV2.Rehash(c); }
+        byte[] With(Action<byte[]> change) { var c = bytes.ToArray(); change(c); return SpmlpReferenceReader.Rehash(c); }
         // The decoded length lies (short, long, beyond the limit); the compressed length runs past the payload.
         Corrupt(With(f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at + 4), plain - 1)), "decodes to more than");
         Corrupt(With(f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(at + 4), plain + 1)), "decodes to");
@@ -119,10 +119,10 @@ public class SpmlpCompactSectionsTests
     public void DamagedCodedPositionListsAreCorrupt()
     {
         var bytes = SpmlpFormat.ToBytes(SparseQuantized(6));
-        var list = SpmlpV2.Parse(bytes).Layers[0].Present!;
+        var list = SpmlpReferenceReader.Parse(bytes).Layers[0].Present!;
         Assert.NotEqual(0, list.Coder);
         int widthAt = list.Start + 4, lengthAt = list.Start + 9;
-        byte[] With(Action<byte[]> change) { var c = bytes.ToArray(); change(c); return SpmlpV2.Rehash(c); }
+        byte[] With(Action<byte[]> change) { var c = bytes.ToArray(); change(c); return SpmlpReferenceReader.Rehash(c); }
         // An unknown coder, a width too wide to entropy-code, a stream length past the payload.
         for (int coder = 4; coder < 8; coder++) Corrupt(With(f => f[widthAt] = (byte)(list.Bits | coder << 5)), $"unknown coder {coder}");
         Corrupt(With(f => f[widthAt] = (byte)(9 | list.Coder << 5)), "entropy-codes 9-bit codes");

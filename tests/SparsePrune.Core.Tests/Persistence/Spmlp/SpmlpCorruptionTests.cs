@@ -14,10 +14,10 @@ public class SpmlpCorruptionTests
         TestKit.Sparsify(model, 0.5, PruneScope.Layer);
         var bytes = SpmlpFormat.ToBytes(model);
         SpmlpFormat.FromBytes(bytes).State.ToList().ForEach(_ => { }); // the file as written is fine
-        var layer = SpmlpV2.Parse(bytes).Layers[0];
+        var layer = SpmlpReferenceReader.Parse(bytes).Layers[0];
         int masked = layer.Masked!.Positions[0];
         BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(layer.ValuesOffset + 4 * masked), 0.25f);
-        var e = TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(SpmlpV2.Rehash(bytes)));
+        var e = TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(SpmlpReferenceReader.Rehash(bytes)));
         Assert.Contains("masked but not zero", e.Message);
     }
 
@@ -37,12 +37,12 @@ public class SpmlpCorruptionTests
             l.SetDeleted(ones(shape, ScalarType.Bool));
         }
         var bytes = SpmlpFormat.ToBytes(model);
-        var first = SpmlpV2.Parse(bytes).Layers[0];
+        var first = SpmlpReferenceReader.Parse(bytes).Layers[0];
         Assert.Equal(0, first.Present!.Count);
         int layerStart = first.Present.StreamOffset - 9 - 9; // the list's header, then out, in and flags
         Assert.Equal(hidden, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(layerStart)));
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(layerStart + 4), 1 << 20);
-        var patched = SpmlpV2.Rehash(bytes);
+        var patched = SpmlpReferenceReader.Rehash(bytes);
         if ((long)hidden << 20 > Mlp.MaxWeights)
             TestKit.Throws("CorruptModelFile", () => SpmlpFormat.FromBytes(patched)); // more memory than the limit: the limit refuses it
         else

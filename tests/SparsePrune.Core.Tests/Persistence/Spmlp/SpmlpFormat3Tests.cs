@@ -48,7 +48,7 @@ public class SpmlpFormat3Tests
         var rows = TestKit.RandomRows(9, model.Widths[0], 3);
         TestKit.BitEqual(TestKit.Forward(model, rows, 9), TestKit.Forward(copy, rows, 9), "outputs");
         // The metadata no longer carries the quantization: the layer sections do.
-        var file = SpmlpV2.Parse(bytes);
+        var file = SpmlpReferenceReader.Parse(bytes);
         var json = file.MetadataJson;
         Assert.Contains("\"Quantization\":null", json);
         Assert.All(Enumerable.Range(0, model.LayerCount), i => Assert.Equal(model.State[i].Quantization is not null, file.Layers[i].Quantization is not null));
@@ -123,7 +123,7 @@ public class SpmlpFormat3Tests
         foreach (var m in models)
         {
             var bytes = SpmlpFormat.ToBytes(m);
-            var file = SpmlpV2.Parse(bytes);
+            var file = SpmlpReferenceReader.Parse(bytes);
             var report = CompressionReport.Create(m, null);
             var counted = SpmlpFormat.LayerWeightBytes(m);
             for (int i = 0; i < m.LayerCount; i++)
@@ -177,7 +177,7 @@ public class SpmlpFormat3Tests
     {
         var copy = bytes.ToArray();
         change(copy);
-        return SpmlpV2.Rehash(copy);
+        return SpmlpReferenceReader.Rehash(copy);
     }
 
     [Theory]
@@ -193,11 +193,11 @@ public class SpmlpFormat3Tests
         TestKit.Prune(model, 0.5);
         Quantize(model, method, 3);
         var bytes = SpmlpFormat.ToBytes(model, coder);
-        var file = SpmlpV2.Parse(bytes);
-        int start = file.Layers[0].Present!.Start, end = bytes.Length - SpmlpV2.Hash;
+        var file = SpmlpReferenceReader.Parse(bytes);
+        int start = file.Layers[0].Present!.Start, end = bytes.Length - SpmlpReferenceReader.Hash;
         // Cut the payload short at every byte of the layers (header length and checksum fixed up).
         for (int cut = start; cut < end; cut++)
-            Corrupt(SpmlpV2.Splice(bytes, cut, end - cut, Array.Empty<byte>()));
+            Corrupt(SpmlpReferenceReader.Splice(bytes, cut, end - cut, Array.Empty<byte>()));
         // And a truncated file, as a disk gives it.
         TestKit.Throws("TruncatedModelFile", () => SpmlpFormat.FromBytes(bytes.AsSpan(0, bytes.Length - 40).ToArray()));
     }
@@ -207,7 +207,7 @@ public class SpmlpFormat3Tests
     {
         var model = Quantize(Mlp.Create(new[] { 12, 8, 3 }, seed: 8), QuantizationMethod.KMeans, 3);
         var bytes = SpmlpFormat.ToBytes(model, CodeCoder.Huffman);
-        var q = SpmlpV2.Parse(bytes).Layers[0].Quantization!;
+        var q = SpmlpReferenceReader.Parse(bytes).Layers[0].Quantization!;
         Assert.Equal(8, q.Levels);
         int levelsAt = q.Offset + 2;
         // A codebook length that lies: more than the bits hold, more than the file has, fewer than written.
@@ -227,9 +227,9 @@ public class SpmlpFormat3Tests
         Corrupt(With(bytes, f => f[q.StreamOffset + 1] = 25), "code length of 25 bits");
         Corrupt(With(bytes, f => f.AsSpan(q.StreamOffset, 9).Clear()), "empty Huffman table");
         // Codes that end early, padding that is not zero, a byte after the last code.
-        Corrupt(SpmlpV2.Splice(With(bytes, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), (uint)q.StreamLength - 1)),
+        Corrupt(SpmlpReferenceReader.Splice(With(bytes, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), (uint)q.StreamLength - 1)),
             q.StreamOffset + q.StreamLength - 1, 1, Array.Empty<byte>()));
-        Corrupt(SpmlpV2.Splice(With(bytes, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), (uint)q.StreamLength + 1)),
+        Corrupt(SpmlpReferenceReader.Splice(With(bytes, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), (uint)q.StreamLength + 1)),
             q.StreamOffset + q.StreamLength, 0, new byte[] { 0 }), "after its last code");
         // Any flipped byte of the codes (table included) decodes to other valid codes or is refused: never another exception.
         for (int k = q.StreamOffset; k < q.StreamOffset + q.StreamLength; k++)
@@ -249,7 +249,7 @@ public class SpmlpFormat3Tests
         var coder = (CodeCoder)coderId;
         var model = Quantize(Mlp.Create(new[] { 12, 8, 3 }, seed: 9), QuantizationMethod.KMeans, 2);
         var bytes = SpmlpFormat.ToBytes(model, coder);
-        var q = SpmlpV2.Parse(bytes).Layers[0].Quantization!;
+        var q = SpmlpReferenceReader.Parse(bytes).Layers[0].Quantization!;
         Assert.Equal((int)coder, q.Coder);
         byte[] Replace(ushort[] codes)
         {
@@ -257,7 +257,7 @@ public class SpmlpFormat3Tests
             var header = new byte[5];
             header[0] = (byte)coder;
             BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(1), (uint)stream.Length);
-            return SpmlpV2.Splice(bytes, q.CoderOffset, 5 + q.StreamLength, header.Concat(stream).ToArray());
+            return SpmlpReferenceReader.Splice(bytes, q.CoderOffset, 5 + q.StreamLength, header.Concat(stream).ToArray());
         }
         var good = Enumerable.Repeat((ushort)1, 96).ToArray();
         _ = SpmlpFormat.FromBytes(Replace(good)); // the splice itself is sound
@@ -270,7 +270,7 @@ public class SpmlpFormat3Tests
         Corrupt(Replace(good.Append((ushort)1).ToArray()), "more codes");
         // Garbage instead of a compressed stream, and a stream cut short.
         Corrupt(With(bytes, f => f.AsSpan(q.StreamOffset, q.StreamLength).Fill(0xFF)));
-        var cut = SpmlpV2.Splice(bytes, q.StreamOffset + q.StreamLength / 2, q.StreamLength - q.StreamLength / 2, Array.Empty<byte>());
+        var cut = SpmlpReferenceReader.Splice(bytes, q.StreamOffset + q.StreamLength / 2, q.StreamLength - q.StreamLength / 2, Array.Empty<byte>());
         Corrupt(With(cut, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), (uint)(q.StreamLength / 2))));
         for (int k = q.StreamOffset; k < q.StreamOffset + q.StreamLength; k++)
         {
@@ -285,7 +285,7 @@ public class SpmlpFormat3Tests
     {
         var model = Quantize(Mlp.Create(new[] { 12, 8, 3 }, seed: 10), QuantizationMethod.Linear, 4);
         var bytes = SpmlpFormat.ToBytes(model, CodeCoder.Huffman);
-        var q = SpmlpV2.Parse(bytes).Layers[0].Quantization!;
+        var q = SpmlpReferenceReader.Parse(bytes).Layers[0].Quantization!;
         Assert.Equal(5 * 8, q.ParameterBytes);
         Corrupt(With(bytes, f => BinaryPrimitives.WriteSingleLittleEndian(f.AsSpan(q.ParametersOffset), -1f)), "row scales");
         Corrupt(With(bytes, f => BinaryPrimitives.WriteSingleLittleEndian(f.AsSpan(q.ParametersOffset), float.PositiveInfinity)), "row scales");
@@ -319,7 +319,7 @@ public class SpmlpFormat3Tests
         TestKit.Prune(baseModel, 0.95, PruneStructure.Connection);
         long dense = 4L * (784 * 300 + 300 * 100 + 100 * 10 + 300 + 100 + 10);
         // Sizes without the metadata JSON: it holds the save time, whose digits vary by a byte or so.
-        static int Size(byte[] file) => file.Length - SpmlpV2.Parse(file).MetadataLength;
+        static int Size(byte[] file) => file.Length - SpmlpReferenceReader.Parse(file).MetadataLength;
         var format2 = SpmlpFormat.ToBytes(baseModel);
         _output.WriteLine($"LeNet-300-100 dense float32 weights+biases {dense} B; 95 % pruned, format 2: file {format2.Length} B ({Size(format2)} B without metadata), StoredBytes {SpmlpFormat.LayerWeightBytes(baseModel).Sum()}");
         foreach (var method in new[] { QuantizationMethod.KMeans, QuantizationMethod.Linear })

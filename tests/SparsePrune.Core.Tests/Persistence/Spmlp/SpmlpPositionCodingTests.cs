@@ -40,7 +40,7 @@ public class SpmlpPositionCodingTests
 
     private static void AssertFileMatchesModel(Mlp model, byte[] bytes)
     {
-        var file = SpmlpV2.Parse(bytes);
+        var file = SpmlpReferenceReader.Parse(bytes);
         Assert.Equal(model.LayerCount, file.Layers.Length);
         for (int i = 0; i < model.LayerCount; i++)
         {
@@ -74,7 +74,7 @@ public class SpmlpPositionCodingTests
         TestKit.BitEqual(TestKit.Forward(model, rows, 7), TestKit.Forward(copy, rows, 7), "outputs");
 
         // Sparser layers get wider codes: a bitmap (1 bit) when little is deleted, more when much is.
-        var bits = SpmlpV2.Parse(bytes).Layers[0].Present!.Bits;
+        var bits = SpmlpReferenceReader.Parse(bytes).Layers[0].Present!.Bits;
         if (ratio <= 0.5) Assert.True(bits <= 2, $"{ratio}: {bits} bits");
         if (ratio >= 0.95) Assert.True(bits >= 4, $"{ratio}: {bits} bits");
     }
@@ -96,7 +96,7 @@ public class SpmlpPositionCodingTests
         Delete(model, 2, last);
 
         var bytes = SpmlpFormat.ToBytes(model);
-        var file = SpmlpV2.Parse(bytes);
+        var file = SpmlpReferenceReader.Parse(bytes);
         Assert.Equal(0, file.Layers[1].Present!.Count);
         Assert.Equal(0, file.Layers[1].Present!.StreamLength);
         AssertFileMatchesModel(model, bytes);
@@ -130,14 +130,14 @@ public class SpmlpPositionCodingTests
         foreach (int k in new[] { 0, 1, 70001, 89999 }) deleted[k] = false;
         Delete(model, 0, deleted);
         var bytes = SpmlpFormat.ToBytes(model);
-        var list = SpmlpV2.Parse(bytes).Layers[0].Present!;
+        var list = SpmlpReferenceReader.Parse(bytes).Layers[0].Present!;
         Assert.Equal(4, list.Count);
         Assert.True(list.Codes > list.Count, $"{list.Codes} codes for {list.Count} positions at {list.Bits} bits: no filler");
         Assert.Equal(new[] { 0, 1, 70001, 89999 }, list.Positions);
         var copy = RoundTrip(model);
         Assert.Equal(89996, copy.State[0].DeletedCount);
         // Fillers list nothing: only the four present weights have values in the file.
-        Assert.Equal(4 * 4, SpmlpV2.Parse(bytes).Layers[0].ValuesLength);
+        Assert.Equal(4 * 4, SpmlpReferenceReader.Parse(bytes).Layers[0].ValuesLength);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public class SpmlpPositionCodingTests
         TestKit.Prune(model, 0.9);
         TestKit.Sparsify(model, 0.95);
         var bytes = SpmlpFormat.ToBytes(model);
-        var layer = SpmlpV2.Parse(bytes).Layers[0];
+        var layer = SpmlpReferenceReader.Parse(bytes).Layers[0];
         var list = layer.Present!;
         Assert.True(list.StreamLength > 8);
 
@@ -182,7 +182,7 @@ public class SpmlpPositionCodingTests
         {
             var copy = bytes.ToArray();
             change(copy);
-            return SpmlpV2.Rehash(copy);
+            return SpmlpReferenceReader.Rehash(copy);
         }
         void Corrupt(string expect, Action<byte[]> change)
         {
@@ -209,7 +209,7 @@ public class SpmlpPositionCodingTests
         var mask = layer.Masked!;
         Corrupt("layer 0's list of masked weights", f => f.AsSpan(mask.StreamOffset, mask.StreamLength).Fill(0xFF));
         // A lying metadata length.
-        Corrupt("ends inside the metadata", f => BinaryPrimitives.WriteInt32LittleEndian(f.AsSpan(SpmlpV2.Header), int.MaxValue));
+        Corrupt("ends inside the metadata", f => BinaryPrimitives.WriteInt32LittleEndian(f.AsSpan(SpmlpReferenceReader.Header), int.MaxValue));
 
         // Any single flipped byte of the stream either decodes to another valid list or is refused: never another exception.
         var rng = new Random(5);
@@ -247,7 +247,7 @@ public class SpmlpPositionCodingTests
         Assert.InRange(model.Weights, 266200 - (long)Math.Floor(0.95 * 266200) - 3, 266200 - (long)Math.Floor(0.95 * 266200) + 3); // per-layer floors differ by a few
         var pruned = SpmlpFormat.ToBytes(model);
         var report = CompressionReport.Create(model, null);
-        var file = SpmlpV2.Parse(pruned);
+        var file = SpmlpReferenceReader.Parse(pruned);
         _output.WriteLine($"{scope}: dense file {dense.Length} bytes, pruned file {pruned.Length} bytes, ratio {(double)dense.Length / pruned.Length:F2}; " +
             $"StoredBytes {report.StoredBytes}, CompressionRatio {report.CompressionRatio:F2}; widths {string.Join(",", file.Layers.Select(l => l.Present!.Bits))}; metadata {file.MetadataLength} bytes");
         Assert.True(pruned.Length * 15L <= dense.Length, $"pruned file {pruned.Length} bytes, dense {dense.Length}: ratio {(double)dense.Length / pruned.Length:F2} < 15");
@@ -273,7 +273,7 @@ public class SpmlpPositionCodingTests
         foreach (var m in new[] { model, mixed })
         {
             var bytes = SpmlpFormat.ToBytes(m);
-            var file = SpmlpV2.Parse(bytes);
+            var file = SpmlpReferenceReader.Parse(bytes);
             var report = CompressionReport.Create(m, null);
             var counted = SpmlpFormat.LayerWeightBytes(m);
             for (int i = 0; i < m.LayerCount; i++)
@@ -281,7 +281,7 @@ public class SpmlpPositionCodingTests
                 var l = m.State[i];
                 Assert.Equal(file.Layers[i].WeightBytes, report.Layers[i].StoredBytes);
                 Assert.Equal(file.Layers[i].WeightBytes, counted[i]);
-                Assert.Equal(SpmlpV2.ExpectedWeightBytes(l.OutFeatures, l.InFeatures, l.Deleted is null ? null : TestKit.Bools(l.Deleted)), report.Layers[i].StoredBytes);
+                Assert.Equal(SpmlpReferenceReader.ExpectedWeightBytes(l.OutFeatures, l.InFeatures, l.Deleted is null ? null : TestKit.Bools(l.Deleted)), report.Layers[i].StoredBytes);
             }
             Assert.Equal(file.Layers.Sum(l => l.WeightBytes), report.StoredBytes);
             Assert.Equal((double)report.BaselineDenseBytes / report.StoredBytes, report.CompressionRatio, 12);

@@ -13,7 +13,7 @@ namespace SparsePrune.Tests;
 /// written from the format description alone: the tests use it to find sections, to decode
 /// position lists without the serializer's code and to count the bytes a layer's weights take.
 /// </summary>
-internal static class SpmlpV2
+internal static class SpmlpReferenceReader
 {
     public const int Header = 24, Hash = 32;
 

@@ -3,7 +3,7 @@ using Xunit;
 namespace SparsePrune.Tests;
 
 /// <summary>-Scope ERK: each layer keeps a share ∝ (in + out)/(in × out), scaled to the overall target.</summary>
-public class AllocationTests
+public class ErkAllocationTests
 {
     public static IEnumerable<object[]> Cases() => new[]
     {
