@@ -114,7 +114,7 @@ public class OnnxInt8ExportTests
 
             // (code − zp) · scale is the model's weight, bit for bit; the grid is the quantization's.
             var c = codes.RawData.Span;
-            var s = OnnxWriterTests.RawFloats(scales);
+            var s = OnnxExportKit.RawFloats(scales);
             var z = zeros.RawData.Span;
             Assert.Equal(q.RowScales, s);
             Assert.Equal(q.RowZeroPoints, z.ToArray().Select(b => (int)(sbyte)b));
@@ -164,8 +164,8 @@ public class OnnxInt8ExportTests
         var ops = proto.Graph.Node.Select(n => n.OpType).ToList();
         Assert.Equal(new[] { "Sub", "Div" }, ops.Take(2));
         Assert.Equal(OnnxWriter.InputName, proto.Graph.Node[0].Input[0]);
-        Assert.Equal(model.FeatureOffset, OnnxWriterTests.RawFloats(proto.Graph.Initializer.Single(t => t.Name == OnnxWriter.InputOffsetName)));
-        Assert.Equal(model.FeatureScale, OnnxWriterTests.RawFloats(proto.Graph.Initializer.Single(t => t.Name == OnnxWriter.InputScaleName)));
+        Assert.Equal(model.FeatureOffset, OnnxExportKit.RawFloats(proto.Graph.Initializer.Single(t => t.Name == OnnxWriter.InputOffsetName)));
+        Assert.Equal(model.FeatureScale, OnnxExportKit.RawFloats(proto.Graph.Initializer.Single(t => t.Name == OnnxWriter.InputScaleName)));
         Assert.Equal(OnnxWriter.NormalizedName, proto.Graph.Node.First(n => n.OpType == "Gemm").Input[0]);
         Assert.Equal(3, ops.Count(o => o == "DequantizeLinear"));
 

@@ -20,7 +20,7 @@ public class FisherCriterionTests
     [MemberData(nameof(Cases))]
     public void FisherScoresEqualHalfWeightSquaredTimesSummedSquaredGradients(int[] widths, Activation activation, int batchSize)
     {
-        var data = widths[^1] == 1 ? PruningSchedulerTests.TinyRegression() : PruningSchedulerTests.TinyClassification();
+        var data = widths[^1] == 1 ? ManagedGradients.TinyRegression() : ManagedGradients.TinyClassification();
         var model = Mlp.Create(widths, activation, seed: 17);
         // Known weights of mixed signs and sizes, known biases: every gradient term is exercised.
         for (int l = 0; l < model.LayerCount; l++)
@@ -29,7 +29,7 @@ public class FisherCriterionTests
             TestKit.SetWeight(model, l, Enumerable.Range(0, count).Select(k => (((k * 5 + l * 7) % 13) - 6) / 8f + (k % 3 == 0 ? 0.0625f : -0.03125f)).ToArray());
             TestKit.SetBias(model, l, Enumerable.Range(0, widths[l + 1]).Select(k => (k % 2 == 0 ? 0.25f : -0.125f)).ToArray());
         }
-        var squared = PruningSchedulerTests.ManagedGradientSums(model, data, batchSize, (_, g) => g * g);
+        var squared = ManagedGradients.ManagedGradientSums(model, data, batchSize, (_, g) => g * g);
         var weights = Enumerable.Range(0, model.LayerCount).Select(l => TestKit.Floats(model.State[l].Weight)).ToArray();
         var expected = Enumerable.Range(0, model.LayerCount)
             .Select(l => weights[l].Select((w, k) => 0.5 * w * w * squared[l][k]).ToArray()).ToArray();
