@@ -276,3 +276,48 @@ function Get-ModelFileDescription {
     }
     $d
 }
+
+# ---- helpers of the assertion tests (Assertions, AssertionsPesterVersions) ---------------------
+
+# The share of the baseline's weights that are zero now (deleted ones are gone from GetWeight).
+function Get-HandSparsity($Model, [int[]] $BaselineWidths) {
+    $nonZero = 0; $baseline = 0
+    for ($i = 0; $i -lt $Model.LayerCount; $i++) {
+        $nonZero += Get-NonZeroCount -Values $Model.GetWeight($i)
+        $baseline += $BaselineWidths[$i] * $BaselineWidths[$i + 1]
+    }
+    1 - $nonZero / $baseline
+}
+function Format-Value([double] $Value) { $Value.ToString('0.####', [cultureinfo]::InvariantCulture) }
+
+# ---- helpers of the pruning run tests (Schedule, BudgetSearch, Sensitivity) --------------------
+
+# The weights of each layer of a dense model of these widths.
+function Get-LayerWeightCount([int[]] $W) { , [long[]]@(for ($i = 0; $i -lt $W.Count - 1; $i++) { [long]$W[$i] * $W[$i + 1] }) }
+
+# Everything a failed or -WhatIf call must leave as it was.
+function Get-ModelState($Model) {
+    [pscustomobject]@{
+        Print = Get-ModelFingerprint $Model; History = $Model.History.Count
+        HasBaseline = $null -ne $Model.Baseline; Dataset = $Model.Dataset
+    }
+}
+function Assert-ModelUnchanged($Model, $State) {
+    Get-ModelFingerprint $Model | Should -BeExactly $State.Print -Because 'the weights and biases keep their bits'
+    $Model.History.Count | Should -Be $State.History
+    ($null -ne $Model.Baseline) | Should -Be $State.HasBaseline
+    [object]::ReferenceEquals($Model.Dataset, $State.Dataset) | Should -BeTrue
+}
+
+# The validation split as the contract describes it: the first floor(n x fraction) rows of
+# the train split in the order of a shuffle seeded with -Seed. SplitValidation is internal;
+# its result is checked row by row against this recomputation.
+function Get-ValidationSplit($Dataset, [double] $Fraction, [int] $Seed) {
+    $flags = [Reflection.BindingFlags]'Instance, Public, NonPublic'
+    $Dataset.GetType().GetMethod('SplitValidation', $flags).Invoke($Dataset, @($Fraction, $Seed))
+}
+
+function Get-Ratio([string] $Parameters) {
+    if ($Parameters -notmatch '(?:^| )Ratio=([0-9.Ee-]+)') { throw "no Ratio= in '$Parameters'" }
+    [double]::Parse($Matches[1], [cultureinfo]::InvariantCulture)
+}
