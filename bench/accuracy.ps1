@@ -44,7 +44,7 @@ Import-Module $ModulePath -Force
 # RigL update at every target update, a_0 0.3): on probe seeds 2 and 3 it lost about half a point
 # less at 99 % and 0.4 less at 99.5 % than plain Gradual, and no more at 95 and 98 %. Distillation from the twin, RigL from the target, a cosine
 # rate, longer schedules and removing neurons first did not help (bench/README.md, "What was tried").
-$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
+$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'shared/pruning-recipe.psd1')
 $recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
 $settings = @(
     @{ Structure = 'Connection'; Target = 0.95; Criterion = 'L1'; Scope = 'ERK'; Regrow = $true }

@@ -16,7 +16,7 @@
 
     The peer, in the same run: PyTorch 1.13's dynamic int8 quantization (quantize_dynamic on the
     Linear layers) of the same dense model, exported as SafeTensors and loaded in PyTorch
-    (bench/peer_quantize.py): the size of its torch.save'd state dict and its accuracy. Using our
+    (bench/shared/peer_quantize.py): the size of its torch.save'd state dict and its accuracy. Using our
     model rather than one trained in PyTorch compares the quantizers alone, on the same weights.
     The peer takes the input normalization back out of the first layer (exactly: the float
     model's outputs do not change), its best setting: folded in, the near-constant pixels' huge
@@ -55,7 +55,7 @@ Import-Module $ModulePath -Force
 # ---- the recipe ----------------------------------------------------------------------------
 # Pruning: bench/accuracy.ps1's recipe, its best for connections at every target (ERK, L1,
 # gradual cubic ramp over the first half of the pruning epochs, constant learning rate).
-$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'tools/pruning-recipe.psd1')
+$recipes = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'shared/pruning-recipe.psd1')
 $recipe = if ($Quick) { $recipes.Quick } else { $recipes.Full }
 $recipe.FineTuneEpochs = $FineTuneEpochs
 $sparsities = @(0.9, 0.95, 0.98)
@@ -67,7 +67,7 @@ $quantizations = @(
     @{ Method = 'Linear'; Bits = 8; FineTune = $false }
 )
 $python = '/usr/bin/python3'
-$peer = Join-Path $PSScriptRoot 'peer_quantize.py'
+$peer = Join-Path $PSScriptRoot 'shared/peer_quantize.py'
 
 if ($Quick) {
     $data = Get-Dataset Digits -Seed 1 -Normalize $Normalize
@@ -171,7 +171,7 @@ foreach ($seed in $Seeds) {
         $st = Join-Path $work 'dense.safetensors'
         $dense | Export-Mlp -Path $st -Force
         $out = & $python $peer $st @peerData --threads 2
-        if ($LASTEXITCODE -ne 0) { throw "bench/peer_quantize.py failed (exit code $LASTEXITCODE)." }
+        if ($LASTEXITCODE -ne 0) { throw "bench/shared/peer_quantize.py failed (exit code $LASTEXITCODE)." }
         $p = $out | Select-Object -Last 1 | ConvertFrom-Json
         $p | Add-Member Seed $seed
         $peers.Add($p)

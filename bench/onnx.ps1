@@ -4,7 +4,7 @@
 .SYNOPSIS
     ONNX export and import of a 4096-4096-4096-10 model: seconds and peak memory against targets.
 .DESCRIPTION
-    Each operation runs in a fresh process (bench/tools/onnx-probe.ps1), for a dense model and for
+    Each operation runs in a fresh process (bench/shared/onnx-probe.ps1), for a dense model and for
     one pruned to 90 % of its connections written with -SparseInitializers. Targets: each under 3 s,
     peak memory under 3x the weights' bytes. Writes <ResultsDir>/onnx.json and prints a table.
 #>
@@ -14,7 +14,7 @@ param(
     [int[]] $Widths = @(4096, 4096, 4096, 10)
 )
 $ErrorActionPreference = 'Stop'
-$probe = Join-Path $PSScriptRoot 'tools/onnx-probe.ps1'
+$probe = Join-Path $PSScriptRoot 'shared/onnx-probe.ps1'
 $pwsh = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -like 'pwsh*') { @([Environment]::ProcessPath) } else { @([Environment]::ProcessPath, (Join-Path $PSHOME 'pwsh.dll')) }
 $work = Join-Path ([IO.Path]::GetTempPath()) "sparseprune-onnx-bench-$PID"
 New-Item -ItemType Directory -Force -Path $work | Out-Null

@@ -40,7 +40,7 @@ $size = if ($Quick) {
 if ($Quick) { $Repeats = 1 }
 Import-Module $ModulePath -Force
 $stage = Split-Path (Resolve-Path $ModulePath)
-$peer = Join-Path $PSScriptRoot 'peer_pytorch.py'
+$peer = Join-Path $PSScriptRoot 'shared/peer_pytorch.py'
 $python = '/usr/bin/python3'
 $fashion = '/usr/share/datasets/fashion-mnist'
 $threads = 2
@@ -119,7 +119,7 @@ if (Test-Path (Join-Path $fashion 'train-images-idx3-ubyte.gz')) {
 } else { Write-Warning "Fashion-MNIST is not in $fashion (apt-get install dataset-fashion-mnist): figure 1 is left out." }
 
 # ---- 2. global magnitude sparsity of 67 M weights ---------------------------------------
-$probe = Join-Path $PSScriptRoot 'tools/sparsify-probe.ps1'
+$probe = Join-Path $PSScriptRoot 'shared/sparsify-probe.ps1'
 if (Test-Path $probe) {
     $pw = @($size.Prune) * 5 -join ','
     # In a process of its own: its memory reading is the whole process's.
@@ -129,7 +129,7 @@ if (Test-Path $probe) {
         Add-Figure '2a' "Global magnitude sparsity 90 %, $($size.PruneText): Set-Sparsity / prune.global_unstructured" ([math]::Round($ours.seconds, 3)) ([math]::Round($theirs.seconds, 3)) 'PyTorch' 's' ([math]::Round($ours.seconds / $theirs.seconds, 4)) 0.1 'max' "PyTorch $torchVersion"
     }
     Add-Figure '2b' 'Global magnitude sparsity, memory added at the peak / weight bytes' ([math]::Round($ours.peakAddedBytes / 1MB, 1)) ([math]::Round($ours.weightBytes / 1MB, 1)) 'weights' 'MiB' ([math]::Round($ours.peakAddedBytes / $ours.weightBytes, 3)) 1.5 'max' 'VmHWM after resetting the peak, minus the RSS before'
-} else { Write-Warning "bench/tools/sparsify-probe.ps1 is missing: figure 2 is left out." }
+} else { Write-Warning "bench/shared/sparsify-probe.ps1 is missing: figure 2 is left out." }
 
 # ---- 3. half the hidden neurons removed -------------------------------------------------
 $nw = $size.Neuron; $half = $nw / 2

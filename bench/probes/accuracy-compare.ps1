@@ -10,7 +10,7 @@
     interval (a seed that appears in two runs counts once, from the first). Writes the same as
     accuracy-compare.md beside the first file unless -OutFile says otherwise.
 .EXAMPLE
-    dotnet pwsh -NoProfile -File bench/tools/accuracy-compare.ps1 run1/accuracy.json run2/accuracy.json
+    dotnet pwsh -NoProfile -File bench/probes/accuracy-compare.ps1 run1/accuracy.json run2/accuracy.json
 #>
 param(
     [Parameter(Mandatory, ValueFromRemainingArguments)] [string[]] $Path,

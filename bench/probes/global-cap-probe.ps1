@@ -8,7 +8,7 @@
     Invoke-Pruning -Schedule Gradual -Ratio <Ratio> -Scope Global -Epochs <PruneEpochs>, once with
     the default cap and once with -MaxLayerSparsity 1 (no cap), each on its own copy of the same
     trained model (same seeds). A cap that forces uniform allocation shows as a large gap.
-        dotnet pwsh -NoProfile -File bench/tools/global-cap-probe.ps1 [-Ratio 0.98]
+        dotnet pwsh -NoProfile -File bench/probes/global-cap-probe.ps1 [-Ratio 0.98]
     Output: ratio, the test accuracy of the trained model and of both pruned models, their
     layer sparsities, and the cap the default resolved to (from the history).
 #>

@@ -11,7 +11,7 @@
     recipe-probe.json to -ResultsDir. A few seeds give a direction, not a measurement: the
     accuracy bench's 5-seed intervals decide.
 .EXAMPLE
-    dotnet pwsh -NoProfile -File bench/tools/recipe-probe.ps1 -Targets 0.99,0.995 -Seeds 0,1
+    dotnet pwsh -NoProfile -File bench/probes/recipe-probe.ps1 -Targets 0.99,0.995 -Seeds 0,1
 #>
 param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/SparsePrune/SparsePrune.psd1'),
@@ -41,7 +41,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 Import-Module $ModulePath -Force
-$recipe = (Import-PowerShellDataFile (Join-Path $PSScriptRoot 'pruning-recipe.psd1')).Full
+$recipe = (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../shared/pruning-recipe.psd1')).Full
 if ($PruneEpochs -gt 0) { $recipe.PruneEpochs = $PruneEpochs }
 if ($LearningRateSchedule) { $recipe.LearningRateSchedule = $LearningRateSchedule }
 if ($LearningRate -gt 0) { $recipe.LearningRate = $LearningRate }

@@ -5,8 +5,8 @@
     Time and peak added memory of one ONNX export or import of a large model; prints one JSON object.
 .DESCRIPTION
     Run it in a process of its own (its memory reading is the whole process's), as bench/onnx.ps1 does:
-        dotnet pwsh -NoProfile -Command "& bench/tools/onnx-probe.ps1 -Operation Export -Path big.onnx"
-        dotnet pwsh -NoProfile -Command "& bench/tools/onnx-probe.ps1 -Operation Import -Path big.onnx"
+        dotnet pwsh -NoProfile -Command "& bench/shared/onnx-probe.ps1 -Operation Export -Path big.onnx"
+        dotnet pwsh -NoProfile -Command "& bench/shared/onnx-probe.ps1 -Operation Import -Path big.onnx"
     Export creates the model (New-Mlp -Seed 1, optionally pruned to -Ratio), warms the code path
     up on a small model, then times Export-Mlp; peakAddedBytes is the memory above the model's
     during the call. Import warms up, then times Import-Mlp; peakAddedBytes includes the model

@@ -4,7 +4,7 @@
     Time and peak added memory of one Set-Sparsity call on a large model; prints one JSON object.
 .DESCRIPTION
     Run it in a process of its own (its memory reading is the whole process's):
-        dotnet pwsh -NoProfile -File bench/tools/sparsify-probe.ps1 [-Widths 4096,4096,4096,4096,4096] [-Sparsity 0.9] [-Scope Global]
+        dotnet pwsh -NoProfile -File bench/shared/sparsify-probe.ps1 [-Widths 4096,4096,4096,4096,4096] [-Sparsity 0.9] [-Scope Global]
     It creates the model (New-Mlp -Seed 1), warms the code path up on a small model, collects
     garbage, reads the resident set (VmRSS), resets the kernel's peak counter (writes 5 to
     /proc/<pid>/clear_refs), runs Set-Sparsity once on the large model and reads the peak
