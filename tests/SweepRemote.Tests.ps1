@@ -1,9 +1,9 @@
-# Invoke-PruningSweep over SSH remoting: a private sshd on 127.0.0.1 (tools/Start-SshTestServer.ps1,
+# Invoke-PruningSweep over SSH remoting: a private sshd on 127.0.0.1 (tests/tools/Start-SshTestServer.ps1,
 # key authentication, a pwsh subsystem) stands in for the hosts. 'localhost' twice in -HostName
 # makes two remote workers, so the points are spread; the results must equal the session's, and
 # when one remote worker is killed mid-sweep every point must still come out exactly once.
 BeforeDiscovery {
-    $script:Server = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1')
+    $script:Server = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
     $script:NoServer = -not $Server.Available
     $script:Why = if ($NoServer) { " (skipped: $($Server.Reason))" } else { '' }
 }
@@ -11,7 +11,7 @@ BeforeDiscovery {
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
-    $script:Server = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1')
+    $script:Server = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
     $script:Data = Get-Dataset Digits
     $script:Model = New-Mlp -Layers 64, 32, 10 -Seed 6 -Name remote-base | Invoke-Training -Dataset $Data -Epochs 3 -Seed 6
     $script:Remote = @{
@@ -41,7 +41,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($Server.Available) { $null = & (Join-Path $PSScriptRoot '../tools/Start-SshTestServer.ps1') -Stop }
+    if ($Server.Available) { $null = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1') -Stop }
 }
 
 Describe "A sweep over SSH remoting$Why" -Skip:$NoServer {

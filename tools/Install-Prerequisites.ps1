@@ -15,7 +15,7 @@
       chromium               headless Chromium: the HTML report tests take screenshots with it.
       fonts-dejavu-core      the fonts the report's charts are measured and drawn with.
       openssh-server         sshd: the SSH remoting tests of Invoke-PruningSweep run one on 127.0.0.1
-                             (tools/Start-SshTestServer.ps1).
+                             (tests/tools/Start-SshTestServer.ps1).
       python3-sklearn        only for its data files: bench/budget.ps1 reads breast_cancer.csv (569
                              rows, 30 features; BSD-3, UCI origin) from its datasets/data folder as
                              its real tabular set.

@@ -64,15 +64,15 @@
 .PARAMETER LockTimeoutSeconds
     How long to wait while another run of the script holds the state directory's lock (60).
 .EXAMPLE
-    $ssh = ./tools/Start-SshTestServer.ps1
+    $ssh = ./tests/tools/Start-SshTestServer.ps1
     if ($ssh.Available) {
         Invoke-Command -HostName $ssh.HostName -Port $ssh.Port -UserName $ssh.UserName `
             -KeyFilePath $ssh.KeyFilePath -Options $ssh.Options -ScriptBlock { $PID }
     } else { Write-Host "SSH remoting tests skipped: $($ssh.Reason)" }
-    ./tools/Start-SshTestServer.ps1 -Stop
+    ./tests/tools/Start-SshTestServer.ps1 -Stop
 .EXAMPLE
-    # In a Pester file: skip the SSH tests when the server cannot run.
-    BeforeDiscovery { $script:ssh = & $PSScriptRoot/../tools/Start-SshTestServer.ps1 }
+    # In a Pester file in tests/: skip the SSH tests when the server cannot run.
+    BeforeDiscovery { $script:ssh = & $PSScriptRoot/tools/Start-SshTestServer.ps1 }
     Describe 'remoting' -Skip:(-not $ssh.Available) { ... }
 #>
 [CmdletBinding(DefaultParameterSetName = 'Start')]
@@ -233,7 +233,7 @@ function Write-Wrapper {
     $dll = Join-Path $PSHOME 'pwsh.dll'
     $header = @(
         '#!/bin/sh'
-        '# Written by tools/Start-SshTestServer.ps1: the PowerShell SSH subsystem of its private sshd.'
+        '# Written by tests/tools/Start-SshTestServer.ps1: the PowerShell SSH subsystem of its private sshd.'
         '# sshd starts subsystems with a minimal environment (no DOTNET_ROOT, a short PATH): the'
         '# pwsh apphost finds a runtime in /usr/share/dotnet by itself, anywhere else (~/.dotnet,'
         '# /opt) only through DOTNET_ROOT, which this sets to the runtime the script ran on.'
@@ -274,7 +274,7 @@ function Get-SshdVersion {
 function Get-SshdConfig([int] $ListenPort) {
     $subsystem = "$Wrapper -sshs -NoLogo -NoProfile"
     $lines = @(
-        '# Written by tools/Start-SshTestServer.ps1: a private sshd for the SSH remoting tests.'
+        '# Written by tests/tools/Start-SshTestServer.ps1: a private sshd for the SSH remoting tests.'
         '# The machine''s /etc/ssh/sshd_config is not read (sshd -f names this file instead).'
         ''
         '# Loopback only, on the port chosen by the script: the tests connect to localhost.'
