@@ -134,8 +134,8 @@ public class LotteryTicketTests
         var first = new TrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.01 }; // seed chosen by the model
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, data, first);
-        Assert.NotNull(model.FirstTraining);
-        int trainingSeed = model.FirstTraining!.Options.Seed!.Value;
+        Assert.NotNull(model.Attached<TrainingReplay>());
+        int trainingSeed = model.Attached<TrainingReplay>()!.Options.Seed!.Value;
 
         var expected = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(expected, data, first with { Epochs = 1, Seed = trainingSeed });

@@ -241,10 +241,10 @@ public class PruningSchedulerTests
     private static void ThrowsUnchanged(Mlp model, string errorId, PruningRequest request, ScheduleOptions options, Dataset? data)
     {
         var snap = TestKit.Snap(model);
-        var first = model.FirstTraining;
+        var first = model.Attached<TrainingReplay>();
         TestKit.Throws(errorId, () => PruningScheduler.Run(model, request, options, data));
         TestKit.SameState(snap, model);
-        Assert.Same(first, model.FirstTraining);
+        Assert.Same(first, model.Attached<TrainingReplay>());
     }
 
     [Theory]
@@ -293,9 +293,9 @@ public class PruningSchedulerTests
     public void RewindEpochOfAModelReadFromBytesIsUnknown()
     {
         var trained = TrainedModel(85);
-        Assert.NotNull(trained.FirstTraining);
+        Assert.NotNull(trained.Attached<TrainingReplay>());
         var model = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(trained));
-        Assert.Null(model.FirstTraining);
+        Assert.Null(model.Attached<TrainingReplay>());
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, TestKit.Synthetic);
         // RewindEpoch 0 (initialization) still works: it is drawn again from the seed.
@@ -309,7 +309,7 @@ public class PruningSchedulerTests
         var model = Mlp.Create(RegWidths, seed: 86);
         TestKit.Sparsify(model, 0.3);
         Trainer.Train(model, TestKit.Synthetic, Quick(9) with { Epochs = 2 });
-        Assert.Null(model.FirstTraining);
+        Assert.Null(model.Attached<TrainingReplay>());
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 1 }, TestKit.Synthetic);
     }
