@@ -257,7 +257,9 @@ function Get-ModelFileDescription {
         }
         History            = @($model.History | ForEach-Object {
                 [ordered]@{
-                    Step = $_.Step; Operation = $_.Operation; Time = $_.Time.ToString('o'); Parameters = $_.Parameters
+                    # the settings line: HistoryRecord.Parameters in 0.2.0; its typed Settings, whose text is that line, since issue 22
+                    Step = $_.Step; Operation = $_.Operation; Time = $_.Time.ToString('o')
+                    Parameters = if ($_.PSObject.Properties['Settings']) { "$($_.Settings)" } else { $_.Parameters }
                     WeightsBefore = $_.WeightsBefore; NonZeroBefore = $_.NonZeroBefore; WeightsAfter = $_.WeightsAfter; NonZeroAfter = $_.NonZeroAfter
                     MetricName = $_.MetricName; Metric = & $r $_.Metric; Note = $_.Note
                 }
