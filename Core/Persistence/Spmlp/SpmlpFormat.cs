@@ -108,7 +108,7 @@ public static partial class SpmlpFormat
         long positions = present is null ? 0 : PositionStream.Choose(present, coded).Stream.Length;
         // Weights changed behind a quantization's back cannot be coded (ToBytes refuses them); reported, they cost float32.
         if (layer.Quantization is { } q)
-            try { return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
+            try { return positions + q.Scheme.ParameterBytes(q) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
             catch (InvalidOperationException) { }
         return positions + 4L * (present?.Length ?? layer.DenseWeights) + bias;
     }
