@@ -41,7 +41,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
         if (distillation is not null) Guard(Model, () => distillation.Validate(Model));
         Guard(Model, () => Quantizer.CheckFineTune(request, FineTuneEpochs, DatasetFor(Model, Dataset), Model));
         var data = DatasetFor(Model, Dataset);
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         var plan = Guard(Model, () => Quantizer.Plan(Model, request));
         var description = $"Quantize ({plan.DescribeRequest()}) model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Describe())
