@@ -58,7 +58,7 @@ internal abstract class QuantizationScheme
 
     /// <summary>
     /// Whether the layer's values are shared values, held in <see cref="LayerQuantization.Codebook"/>,
-    /// that training can move together (Deep Compression's fine-tuning, <c>SharedGradients</c>);
+    /// that training can move together (Deep Compression's fine-tuning, in Training);
     /// a grid has none, and training would leave it.
     /// </summary>
     public virtual bool HasSharedValues => false;

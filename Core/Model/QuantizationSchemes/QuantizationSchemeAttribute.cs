@@ -4,7 +4,8 @@ namespace SparsePrune;
 /// Registers a <see cref="QuantizationScheme"/> subclass: the name users type (-Method) and
 /// history and .spmlp version 2 metadata carry, and the method byte of a .spmlp version-3
 /// quantized section. <see cref="QuantizationScheme.Named"/> finds schemes by it, so a new scheme
-/// is one new class (plus its <see cref="QuantizationMethod"/> value to be selectable by -Method).
+/// is one new class (plus a value of the quantize job's method enum of the same name, to be
+/// selectable by -Method).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 internal sealed class QuantizationSchemeAttribute : Attribute
