@@ -713,13 +713,14 @@ public class OnnxImportTests
     }
 
     [Fact]
-    public void LeakyReluWithAnotherSlopeIsRefused()
+    public void LeakyReluWithAnotherSlopeKeepsItsSlope()
     {
+        // Refused while SparsePrune's LeakyReLU had the slope 0.01 only (issue 22).
         var g = GemmGraph(Layers(3, 4, 2), Activation.LeakyReLU);
         g.Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute[0].F = 0.2f;
-        var e = TestKit.Throws("UnsupportedOnnxGraph", () => Import(g));
-        Assert.Contains("0.2", e.Message);
-        Assert.Contains("(LeakyRelu)", e.Message);
+        var model = Import(g);
+        Assert.Equal(Activation.Create("LeakyReLU", new[] { 0.2 }), model.Activation);
+        Assert.Equal("LeakyReLU(0.2)", model.Activation.ToString());
     }
 
     [Fact]
