@@ -190,8 +190,17 @@ public abstract class Activation : IEquatable<Activation>
     /// <summary>The module's keyword arguments, PyTorch's names: every parameter.</summary>
     internal virtual IEnumerable<(string Name, double Value)> TorchArguments => ParameterNames.Zip(_parameters);
 
-    /// <summary>The keyword arguments as a JSON object: "{}", "{\"negative_slope\": 0.01}".</summary>
-    internal string TorchKwargs => "{" + string.Join(", ", TorchArguments.Select(a => $"\"{a.Name}\": {Format(a.Value)}")) + "}";
+    /// <summary>
+    /// The keyword arguments as a JSON object: "{}", "{\"negative_slope\": 0.01}", "{\"alpha\": 1.0}"
+    /// (whole numbers with ".0", so Python reads the floats PyTorch's modules hold).
+    /// </summary>
+    internal string TorchKwargs => "{" + string.Join(", ", TorchArguments.Select(a => $"\"{a.Name}\": {PythonFloat(a.Value)}")) + "}";
+
+    private static string PythonFloat(double v)
+    {
+        var text = Format(v);
+        return text.Contains('.') || text.Contains('E') ? text : text + ".0";
+    }
 
     // ---- ONNX: every registered activation asked in turn ---------------------------------------------
 

@@ -153,8 +153,9 @@ public class ActivationTests
     [InlineData("LeakyReLU", "LeakyReLU", "{\"negative_slope\": 0.01}")]
     [InlineData("LeakyReLU(0.2)", "LeakyReLU", "{\"negative_slope\": 0.2}")]
     [InlineData("ELU(0.5)", "ELU", "{\"alpha\": 0.5}")]
+    [InlineData("ELU", "ELU", "{\"alpha\": 1.0}")]
     [InlineData("SiLU", "SiLU", "{}")]
-    [InlineData("Softplus(2)", "Softplus", "{\"beta\": 2, \"threshold\": 20}")]
+    [InlineData("Softplus(2)", "Softplus", "{\"beta\": 2.0, \"threshold\": 20.0}")]
     [InlineData("Identity", "Identity", "{}")]
     public void EachActivationNamesItsTorchModule(string spelling, string module, string kwargs)
     {
