@@ -19,13 +19,14 @@ public class OnnxReaderTests
     // ---- the forms exporters write ------------------------------------------------------------
 
     [Theory]
-    [InlineData(Activation.ReLU)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.LeakyReLU)]
-    [InlineData(Activation.GELU)]
-    public void GemmWithEachActivationComputesTheGraph(Activation activation)
+    [InlineData(nameof(Activation.ReLU))]
+    [InlineData(nameof(Activation.Tanh))]
+    [InlineData(nameof(Activation.Sigmoid))]
+    [InlineData(nameof(Activation.LeakyReLU))]
+    [InlineData(nameof(Activation.GELU))]
+    public void GemmWithEachActivationComputesTheGraph(string activationName)
     {
+        var activation = Activation.Parse(activationName);
         var layers = Layers(5, 8, 6, 3);
         var model = Import(GemmGraph(layers, activation));
         Assert.Equal(activation, model.Activation);
@@ -33,6 +34,17 @@ public class OnnxReaderTests
         Assert.Equal("test-model", model.Name);
         Assert.Equal(Normalization.None, model.InputNormalization);
         AssertComputes(model, layers, activation);
+    }
+
+    [Fact]
+    public void LeakyReluWithAnotherSlopeKeepsItsSlope()
+    {
+        // Refused while SparsePrune's LeakyReLU had the slope 0.01 only (issue 22).
+        var g = GemmGraph(Layers(3, 4, 2), Activation.LeakyReLU);
+        g.Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute[0].F = 0.2f;
+        var model = Import(g);
+        Assert.Equal(Activation.Create("LeakyReLU", new[] { 0.2 }), model.Activation);
+        Assert.Equal("LeakyReLU(0.2)", model.Activation.ToString());
     }
 
     [Theory]
@@ -334,12 +346,13 @@ public class OnnxReaderTests
     }
 
     [Theory]
-    [InlineData("Relu", Activation.ReLU, true, true)]
-    [InlineData("Tanh", Activation.Tanh, true, false)]
-    [InlineData("Sigmoid", Activation.Sigmoid, false, true)]
-    [InlineData("Relu", Activation.ReLU, false, false)]
-    public void Skl2OnnxClassifiersAreReadWithTheirClassLabels(string op, Activation activation, bool stringLabels, bool zipMap)
+    [InlineData("Relu", nameof(Activation.ReLU), true, true)]
+    [InlineData("Tanh", nameof(Activation.Tanh), true, false)]
+    [InlineData("Sigmoid", nameof(Activation.Sigmoid), false, true)]
+    [InlineData("Relu", nameof(Activation.ReLU), false, false)]
+    public void Skl2OnnxClassifiersAreReadWithTheirClassLabels(string op, string activationName, bool stringLabels, bool zipMap)
     {
+        var activation = Activation.Parse(activationName);
         var layers = Layers(4, 10, 5, 3);
         var g = Skl2OnnxGraph(layers, op, stringLabels ? new[] { "setosa", "versicolor", "virginica" } : null, stringLabels ? null : new long[] { 3, 5, 9 }, zipMap);
         var model = Import(g);

@@ -161,11 +161,11 @@ public static class OnnxTestGraphs
     {
         switch (a)
         {
-            case Activation.ReLU: return g.Node("Relu", new[] { x });
-            case Activation.Tanh: return g.Node("Tanh", new[] { x });
-            case Activation.Sigmoid: return g.Node("Sigmoid", new[] { x });
-            case Activation.LeakyReLU: return g.Node("LeakyRelu", new[] { x }, Float("alpha", 0.01f));
-            case Activation.GELU when !erfGelu: return g.Node("Gelu", new[] { x });
+            case var _ when a == Activation.ReLU: return g.Node("Relu", new[] { x });
+            case var _ when a == Activation.Tanh: return g.Node("Tanh", new[] { x });
+            case var _ when a == Activation.Sigmoid: return g.Node("Sigmoid", new[] { x });
+            case var _ when a == Activation.LeakyReLU: return g.Node("LeakyRelu", new[] { x }, Float("alpha", 0.01f));
+            case var _ when a == Activation.GELU && !erfGelu: return g.Node("Gelu", new[] { x });
         }
         // torch.onnx.export of nn.GELU() below opset 20: Div(x, √2), Erf, Add 1, Mul x, Mul 0.5.
         var div = g.Node("Div", new[] { x, g.Scalar((float)Math.Sqrt(2)) });
