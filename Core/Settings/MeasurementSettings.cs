@@ -2,7 +2,7 @@ namespace SparsePrune;
 
 /// <summary>
 /// Everything Measure-Mlp can be told, exactly as given: null means "not given". Its defaults
-/// are defined here, once; the parameter sets (-BatchSize and -Warmup with -Latency only) are
+/// are the measuring code's own (Evaluator, KernelTuner) and the batch sizes defined here; the parameter sets (-BatchSize and -Warmup with -Latency only) are
 /// the binder's.
 /// </summary>
 public sealed record MeasurementSettings
@@ -10,10 +10,8 @@ public sealed record MeasurementSettings
     /// <summary>The cmdlet whose parameters these are (the help test finds its help by it).</summary>
     public const string Cmdlet = "Measure-Mlp";
 
-    /// <summary>Timed forward passes: enough for a stable median on a small model, few enough to stay quick.</summary>
-    public const int DefaultRepeat = 50;
-    /// <summary>Untimed runs before each series (first-call allocation, kernel choice).</summary>
-    public const int DefaultWarmup = 5;
+    public const int DefaultRepeat = Evaluator.DefaultRepeats;
+    public const int DefaultWarmup = KernelTuner.DefaultWarmup;
     /// <summary>One row (interactive latency) and one large batch (throughput).</summary>
     public static IReadOnlyList<int> DefaultBatchSizes { get; } = new[] { 1, 256 };
 
