@@ -45,7 +45,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
         if (training.Distillation is { } distillation) Guard(Model, () => distillation.Validate(Model));
         var data = DatasetFor(Model, Dataset);
         Guard(Model, () => Quantizer.CheckFineTune(request, fineTuneEpochs, data, Model));
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         var plan = Guard(Model, () => Quantizer.Plan(Model, request));
         var description = $"Quantize ({request.Describe(Model.LayerCount)}) model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Describe())

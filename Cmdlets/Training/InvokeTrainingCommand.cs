@@ -48,7 +48,7 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
         var data = RequireDataset(Model, Dataset, "Invoke-Training");
         var options = Guard(Model, settings.Resolve);
         var distillation = options.Distillation;
-        Guard(Model, () => { distillation?.Validate(Model); Evaluator.CheckCompatible(Model, data); });
+        Guard(Model, () => { distillation?.Validate(Model); ModelInputs.CheckCompatible(Model, data); });
         if (!ShouldProcess($"model '{Model.Name}'", $"Train {options.Epochs} epoch(s) on '{data.Name}' ({options.Optimizer}, learning rate {options.EffectiveLearningRate}{(distillation is null ? "" : $", distilling from '{distillation.Teacher.Name}'")})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";

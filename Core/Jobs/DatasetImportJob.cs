@@ -1,6 +1,6 @@
 namespace SparsePrune;
 
-/// <summary>What Import-Dataset reads, as <see cref="DatasetImportSettings.Resolve"/> decided it.</summary>
+/// <summary>What Import-Dataset reads, as DatasetImportSettings.Resolve decided it.</summary>
 public sealed record DatasetImportJob(string Path, bool IsIdx, DatasetOptions Options, string? TargetColumn, string[]? ExcludeColumn, string? Name)
 {
     public Dataset Load() => IsIdx

@@ -138,7 +138,7 @@ public static class Pruner
         if (fineTuneEpochs > 0 && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-FineTuneEpochs needs data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (fineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTuneEpochs}.");
-        if (data is not null) Evaluator.CheckCompatible(model, data);
+        if (data is not null) ModelInputs.CheckCompatible(model, data);
         var before = model.Counts;
         return model.Transact(() =>
         {

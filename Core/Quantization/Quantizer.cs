@@ -43,7 +43,7 @@ public static class Quantizer
         Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         CheckFineTune(plan.Request, fineTuneEpochs, data, model);
-        if (data is not null) Evaluator.CheckCompatible(model, data);
+        if (data is not null) ModelInputs.CheckCompatible(model, data);
         var before = model.Counts;
         return model.Transact(() =>
         {

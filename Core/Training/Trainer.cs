@@ -21,7 +21,7 @@ public static class Trainer
     {
         options.Validate();
         options.Distillation?.Validate(model);
-        Evaluator.CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
         var before = model.Counts;
         int seed = options.Seed ?? model.NextSeed();
@@ -40,7 +40,7 @@ public static class Trainer
             var run = Run(model, data, options, seed, progress, cancel, hook);
             model.AdoptInputs(data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
-                model.Ticket = model.Ticket with { FirstTraining = new TrainingReplay(options with { Seed = seed }, data) };
+                model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);
             var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
             model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, notes.Length == 0 ? null : notes);
@@ -136,7 +136,7 @@ public static class Trainer
             Load();
             using (NewDisposeScope())
             {
-                var inputs = data.InputsFor(model, data.TrainX);
+                var inputs = ModelInputs.For(model, data, data.TrainX);
                 if (ReferenceEquals(inputs, data.TrainX) && device.type == DeviceType.CPU && data.KeepsNativeCopy)
                 {
                     // The data set's own copy in native memory, made once and shared by every run on it.

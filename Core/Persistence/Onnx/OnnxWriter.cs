@@ -112,8 +112,8 @@ internal static class OnnxWriter
         var candidates = state.Select(WritesInt8).ToArray();
         CheckSize(model, sparse, candidates);
 
-        // The report before the folding: a cheap pass over counts; it reads the live tensors only.
-        var report = CompressionReport.Create(model, null);
+        // The counts before the folding: a cheap pass; it reads the live tensors only.
+        var counts = CompressionCounts.Total(CompressionCounts.OfLayers(model, SpmlpFormat.LayerWeightBytes(model)));
         var layers = SafeTensorsFormat.FoldedParameters(model, foldNormalization: false);
         var int8 = new Int8Weights?[layers.Count];
         for (int i = 0; i < layers.Count; i++)
@@ -187,14 +187,14 @@ internal static class OnnxWriter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.OpsetVersion });
-        foreach (var (key, value) in Metadata(model, report))
+        foreach (var (key, value) in Metadata(model, counts))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
         return proto.ToByteArray();
     }
 
     /// <summary>The metadata_props entries, in the order written.</summary>
-    internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionReport report)
+    internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionCounts counts)
     {
         yield return (OnnxMetadataKeys.Producer, ProducerName);
         yield return (OnnxMetadataKeys.ProducerVersion, Version);
@@ -207,10 +207,10 @@ internal static class OnnxWriter
         yield return (OnnxMetadataKeys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
         if (model.ClassNames is { } classes) yield return (OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
         if (model.FeatureNames is { } features) yield return (OnnxMetadataKeys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
-        yield return (OnnxMetadataKeys.Sparsity, Number(report.Sparsity));
-        yield return (OnnxMetadataKeys.PruningRatio, Number(report.PruningRatio));
-        yield return (OnnxMetadataKeys.OverallSparsity, Number(report.OverallSparsity));
-        yield return (OnnxMetadataKeys.CompressionRatio, Number(report.CompressionRatio));
+        yield return (OnnxMetadataKeys.Sparsity, Number(counts.Sparsity));
+        yield return (OnnxMetadataKeys.PruningRatio, Number(counts.PruningRatio));
+        yield return (OnnxMetadataKeys.OverallSparsity, Number(counts.OverallSparsity));
+        yield return (OnnxMetadataKeys.CompressionRatio, Number(counts.CompressionRatio));
         yield return (OnnxMetadataKeys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -286,7 +286,7 @@ public static partial class SpmlpFormat
                 for (int i = 0; i < origins.Length; i++)
                     if (origins[i] is { } o && (o.Length != layers[i].OutFeatures || o.Any(v => v < 0) || (meta.Baseline is { } bl && o.Any(v => v >= bl.LayerNeurons[i]))))
                         throw new FormatException($"the neuron origins of layer {i} do not fit its {layers[i].OutFeatures} neurons");
-                model.Ticket = model.Ticket with { NeuronOrigins = origins };
+                model.Origins = new NeuronOrigins { Layers = origins };
             }
             model.RestoreHistory(meta.History);
             return model;

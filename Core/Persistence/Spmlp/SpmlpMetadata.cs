@@ -28,7 +28,7 @@ internal sealed class SpmlpMetadata
         Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
         InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
         DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? DateTime.UtcNow,
-        NeuronOrigins = m.Ticket.NeuronOrigins.Any(o => o is not null) ? m.Ticket.NeuronOrigins : null,
+        NeuronOrigins = m.Origins.Any ? m.Origins.Layers : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
         Quantization = quantizationInMetadata && m.State.Any(l => l.Quantization is not null) ? m.State.Select(l => LayerQuantizationRecord.From(l.Quantization)).ToArray() : null,
         Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,
