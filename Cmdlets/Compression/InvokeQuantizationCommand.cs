@@ -47,7 +47,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
         Guard(Model, () => Quantizer.CheckFineTune(request, fineTuneEpochs, data, Model));
         if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         var plan = Guard(Model, () => Quantizer.Plan(Model, request));
-        var description = $"Quantize ({request.Describe(Model.LayerCount)}) model '{Model.Name}':{Environment.NewLine}  "
+        var description = $"Quantize ({plan.DescribeRequest()}) model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Describe())
             + (fineTuneEpochs > 0 ? $"{Environment.NewLine}  then train the shared values {fineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
         if (!ShouldProcess(description, $"{description}? Quantized, the model can no longer be sparsified or pruned.", "Invoke-Quantization")) return;

@@ -24,7 +24,7 @@ public static class Pruner
         MaskedNeurons? masked, CancellationToken cancel = default)
     {
         Validate(model, request);
-        Quantizer.RefuseIfQuantized(model, "Invoke-Pruning");
+        QuantizationGuard.RefuseIfQuantized(model, "Invoke-Pruning");
         if (importance is null && ImportanceCriterion.ScoresFromData(request.Criterion) && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-Criterion {request.Criterion} scores weights from gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         // A random ranking's seed is resolved now so that the history can replay it.

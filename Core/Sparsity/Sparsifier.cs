@@ -20,7 +20,7 @@ public static class Sparsifier
     internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative)
     {
         Validate(model, request);
-        Quantizer.RefuseIfQuantized(model, "Set-Sparsity");
+        QuantizationGuard.RefuseIfQuantized(model, "Set-Sparsity");
         // A random mask's seed is resolved now so that the history can replay it.
         request = request.WithRandomSeed(model);
         // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.

@@ -28,9 +28,9 @@ public static class Trainer
         // The same seeds give the same bits for the same thread count: record it.
         int threads = torch.get_num_threads();
 
-        if (!options.Dequantize && model.State.Any(l => l.Quantization is { Method: QuantizationMethod.Linear }))
+        if (!options.Dequantize && model.State.Select(l => l.Quantization).FirstOrDefault(q => q is { Scheme.HasSharedValues: false }) is { } grid)
             throw SparsePruneException.Operation("ModelQuantized",
-                $"Model '{model.Name}' is quantized on a linear grid, which training would leave; give -Dequantize to train free weights again.");
+                $"Model '{model.Name}' is quantized on {grid.Scheme.Noun}, which training would leave; give -Dequantize to train free weights again.");
 
         return model.Transact(() =>
         {
