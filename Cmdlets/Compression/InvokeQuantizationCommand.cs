@@ -14,7 +14,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
 
     [Parameter] public QuantizationMethod? Method { get; set; }
 
-    /// <summary>Bits per weight: one value for all layers, or one per layer (default 5 for KMeans, 8 for Linear).</summary>
+    /// <summary>Bits per weight: one value for all layers, or one per layer (default: the scheme's own, QuantizationSettings.Defaults).</summary>
     [Parameter(Position = 0)]
     public int[]? Bits { get; set; }
 
@@ -27,9 +27,9 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
 
     /// <summary>A model whose outputs the fine-tuning also matches (knowledge distillation); read, never changed.</summary>
     [Parameter] public Mlp? Teacher { get; set; }
-    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    /// <summary>Distillation: the softening temperature T.</summary>
     [Parameter] public double? Temperature { get; set; }
-    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    /// <summary>Distillation: the teacher term's weight α, 0..1.</summary>
     [Parameter] public double? DistillationWeight { get; set; }
 
     protected override void ProcessRecord()

@@ -32,9 +32,9 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
 
     /// <summary>A model whose outputs training also matches (knowledge distillation); read, never changed.</summary>
     [Parameter] public Mlp? Teacher { get; set; }
-    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    /// <summary>Distillation: the softening temperature T.</summary>
     [Parameter] public double? Temperature { get; set; }
-    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    /// <summary>Distillation: the teacher term's weight α, 0..1.</summary>
     [Parameter] public double? DistillationWeight { get; set; }
 
     protected override void ProcessRecord()

@@ -21,13 +21,20 @@ public sealed record QuantizationSettings
     public static IReadOnlyDictionary<string, object> Defaults { get; } = new Dictionary<string, object>
     {
         ["Method"] = BaseRequest.Method,
-        ["Bits"] = $"{QuantizationRequest.DefaultKMeansBits} (KMeans) or {QuantizationRequest.DefaultLinearBits} (Linear)",
+        ["Bits"] = EachSchemesBits(),
         ["FineTuneEpochs"] = DefaultFineTuneEpochs,
         ["FineTuneLearningRate"] = TrainingOptions.AdamLearningRate,
         ["BatchSize"] = BaseTraining.BatchSize,
         ["Temperature"] = DistillationOptions.DefaultTemperature,
         ["DistillationWeight"] = DistillationOptions.DefaultWeight,
     };
+
+    /// <summary>Each registered scheme's own default bits, e.g. "5 (KMeans), 8 (Linear) or 4 (PowerOfTwo)": a new scheme changes this text, and the help test then asks for help to say so.</summary>
+    private static string EachSchemesBits()
+    {
+        var each = QuantizationScheme.All.Select(s => $"{s.DefaultBits} ({s.Name})").ToList();
+        return each.Count == 1 ? each[0] : string.Join(", ", each.Take(each.Count - 1)) + " or " + each[^1];
+    }
 
     public QuantizationMethod? Method { get; init; }
     /// <summary>Bits per weight: one value for every layer, or one per layer.</summary>

@@ -20,7 +20,7 @@ public class QuantizationSettingsTests
         Assert.All(job.Request.BitsPerLayer(3), b => Assert.Equal(QuantizationRequest.DefaultKMeansBits, b));
         var linear = new QuantizationSettings { Method = QuantizationMethod.Linear }.Resolve().Request;
         Assert.All(linear.BitsPerLayer(3), b => Assert.Equal(QuantizationRequest.DefaultLinearBits, b));
-        Assert.Equal("5 (KMeans) or 8 (Linear)", d["Bits"]);
+        Assert.Equal("5 (KMeans), 8 (Linear) or 4 (PowerOfTwo)", d["Bits"]);
     }
 
     [Fact]
