@@ -11,6 +11,16 @@ BeforeDiscovery {
     $script:Functions = @($manifest.FunctionsToExport | ForEach-Object {
             @{ Cmdlet = $_; Names = @($_) + @(Get-Alias -Definition $_ -ErrorAction Ignore | Where-Object Source -EQ 'SparsePrune' | ForEach-Object Name) }
         })
+    # Every default a Core settings type publishes (its static Defaults, keyed by parameter name,
+    # for the cmdlet its Cmdlet constant names), read from the staged Core assembly the module loaded.
+    $script:DefaultCases = foreach ($type in [SparsePrune.TrainingSettings].Assembly.GetExportedTypes()) {
+        $defaults = $type.GetProperty('Defaults', [Reflection.BindingFlags]'Public, Static')
+        $cmdlet = $type.GetField('Cmdlet', [Reflection.BindingFlags]'Public, Static')
+        if (-not $defaults -or -not $cmdlet) { continue }
+        foreach ($entry in $defaults.GetValue($null).GetEnumerator()) {
+            @{ Cmdlet = $cmdlet.GetValue($null); Settings = $type.Name; Parameter = $entry.Key; Value = $entry.Value }
+        }
+    }
     # Every parameter but the common ones; -WhatIf and -Confirm are checked like the others.
     $script:DriftCases = foreach ($c in $script:Cmdlets) {
         $names = @((Get-Command $c.Cmdlet -Module SparsePrune).Parameters.Keys | Where-Object { $_ -notin [Management.Automation.PSCmdlet]::CommonParameters })
@@ -201,6 +211,31 @@ Describe 'Help of <Cmdlet> agrees with its code' -ForEach $DriftCases {
                 $listed | Should -Be $want -Because "$Cmdlet -$Parameter accepts $(if ($want) { $want } else { 'any value of its type' }) ('Accepted values:' in $Source)"
             }
         }
+    }
+}
+
+Describe 'Help of <Cmdlet> gives the code''s default of -<Parameter>' -ForEach $DefaultCases {
+    BeforeAll {
+        # The default as help writes it: numbers in the invariant culture, lists joined by ', '.
+        function Format-Default($Value) {
+            if ($Value -is [string]) { return $Value }
+            if ($Value -is [Collections.IEnumerable]) { return (@($Value | ForEach-Object { Format-Default $_ }) -join ', ') }
+            if ($Value -is [IFormattable]) { return $Value.ToString($null, [cultureinfo]::InvariantCulture) }
+            "$Value"
+        }
+    }
+
+    It 'is a parameter of the cmdlet' {
+        (Get-Command $Cmdlet -Module SparsePrune).Parameters.Keys | Should -Contain $Parameter -Because "$Settings.Defaults names -$Parameter"
+    }
+
+    It 'has the default of Core''s settings type in "Default value:"' {
+        $want = Format-Default $Value
+        $shown = "$((Get-Help $Cmdlet -Parameter $Parameter -ErrorAction Stop).defaultValue)".Trim()
+        # A text default (one that depends on another setting) is written as it is; a value may be
+        # followed by a note in parentheses, e.g. '0 (no fine-tuning)'.
+        $pattern = if ($Value -is [string]) { "^$([regex]::Escape($want))$" } else { "^$([regex]::Escape($want))( \(.+\))?$" }
+        $shown | Should -Match $pattern -Because "$Settings.Defaults['$Parameter'] is '$want', so help/$Cmdlet.md must say 'Default value: $want'"
     }
 }
 

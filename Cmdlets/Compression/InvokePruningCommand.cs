@@ -79,14 +79,14 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     /// <summary>Layers in scope (default all; Neuron: hidden layers).</summary>
     [Parameter] public int[]? Layer { get; set; }
 
-    /// <summary>N:M pattern for -Structure NM: keep N of every M consecutive weights (default 2:4).</summary>
+    /// <summary>N:M pattern for -Structure NM: keep N of every M consecutive weights.</summary>
     [Parameter(ParameterSetName = PatternSet)]
     [ValidatePattern(@"^\s*\d+\s*:\s*\d+\s*$")]
     public string? Pattern { get; set; }
 
-    /// <summary>-Structure NM: weights kept in every group (default 2).</summary>
+    /// <summary>-Structure NM: weights kept in every group.</summary>
     [Parameter(ParameterSetName = PatternSet)] public int? N { get; set; }
-    /// <summary>-Structure NM: group size along each row's inputs (default 4).</summary>
+    /// <summary>-Structure NM: group size along each row's inputs.</summary>
     [Parameter(ParameterSetName = PatternSet)] public int? M { get; set; }
 
     [Parameter] public int? FineTuneEpochs { get; set; }
@@ -108,9 +108,9 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
 
     /// <summary>A model whose outputs the training of this pruning also matches (knowledge distillation); read, never changed.</summary>
     [Parameter] public Mlp? Teacher { get; set; }
-    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    /// <summary>Distillation: the softening temperature T.</summary>
     [Parameter] public double? Temperature { get; set; }
-    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    /// <summary>Distillation: the teacher term's weight α, 0..1.</summary>
     [Parameter] public double? DistillationWeight { get; set; }
 
     protected override void ProcessRecord()

@@ -23,8 +23,8 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ThresholdSet)]
     public double Threshold { get; set; }
 
-    [Parameter] public PruneScope Scope { get; set; } = PruneScope.Layer;
-    [Parameter] public SparsityMethod Method { get; set; } = SparsityMethod.Magnitude;
+    [Parameter] public PruneScope? Scope { get; set; }
+    [Parameter] public SparsityMethod? Method { get; set; }
     [Parameter] public int[]? Layer { get; set; }
     [Parameter] public int? Seed { get; set; }
 
@@ -36,16 +36,14 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        // Values, not bound names: $null or a $PSDefaultParameterValues default that changes nothing is no conflict.
-        // -Seed with magnitude masks is harmless (and a session may set it for every cmdlet): no error.
-        if (ParameterSetName == ThresholdSet && Scope != PruneScope.Layer)
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, "-Threshold compares every weight with one value, so -Scope changes nothing: leave it out, or give -Sparsity with -Scope.", Model);
-        var request = new SparsityRequest
+        // Parameters not given stay null: Core owns every default and rule (SparsitySettings.Resolve).
+        var settings = new SparsitySettings
         {
             Sparsity = ParameterSetName == SparsitySet ? Sparsity : null,
             Threshold = ParameterSetName == ThresholdSet ? Threshold : null,
             Scope = Scope, Method = Method, Layers = Layer, Seed = Seed, MaxLayerSparsity = MaxLayerSparsity,
         };
+        var request = Guard(Model, settings.Resolve);
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         using var plan = Guard(Model, () => Sparsifier.Plan(Model, request));

@@ -21,9 +21,9 @@ public sealed class ConvertToDatasetCommand : SparsePruneCmdlet
     /// <summary>Feature properties, in order (default: every other property of the first object).</summary>
     [Parameter] public string[]? FeatureProperty { get; set; }
     [Parameter] public TaskKind? Task { get; set; }
-    [Parameter] public double TestFraction { get; set; } = 0.2;
-    [Parameter] public int Seed { get; set; } = 42;
-    [Parameter] public Normalization Normalize { get; set; } = Normalization.Standard;
+    [Parameter] public double? TestFraction { get; set; }
+    [Parameter] public int? Seed { get; set; }
+    [Parameter] public Normalization? Normalize { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string Name { get; set; } = "Dataset";
 
     protected override void ProcessRecord()
@@ -57,7 +57,7 @@ public sealed class ConvertToDatasetCommand : SparsePruneCmdlet
             featureValues.Add(values);
             targets.Add(Unwrap(row.Properties[TargetProperty]?.Value));
         }
-        var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
+        var options = DatasetOptions.From(TestFraction, Seed, Normalize, Task);
         var data = Guard(Name, () => DatasetLoader.FromObjects(Name, features, TargetProperty, featureValues, targets, options));
         foreach (var property in data.IdentifierLikeFeatures)
             WriteWarning($"Property '{property}' holds a different whole number on every object, counting up: it looks like an identifier, and a model would learn noise from it. If it is one, name the features with -FeatureProperty and leave it out.");

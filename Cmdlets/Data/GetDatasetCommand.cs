@@ -14,19 +14,17 @@ public sealed class GetDatasetCommand : SparsePruneCmdlet
 
     /// <summary>Folder of IDX files (FashionMnist, Mnist).</summary>
     [Parameter] public string? Path { get; set; }
-    [Parameter] public double TestFraction { get; set; } = 0.2;
-    [Parameter] public int Seed { get; set; } = 42;
-    [Parameter] public Normalization Normalize { get; set; } = Normalization.Standard;
+    // Parameters not given stay null: Core owns the defaults and rules (BuiltInDatasetSettings.Resolve).
+    [Parameter] public double? TestFraction { get; set; }
+    [Parameter] public int? Seed { get; set; }
+    [Parameter] public Normalization? Normalize { get; set; }
 
     protected override void ProcessRecord()
     {
-        bool idx = Name is "FashionMnist" or "Mnist";
-        if (!idx && Path is not null)
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-Path names a folder of IDX files (FashionMnist, Mnist); '{Name}' is built in. For a file of your own use Import-Dataset.", Name);
-        if (idx && MyInvocation.BoundParameters.ContainsKey(nameof(TestFraction)))
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"'{Name}' keeps its official train/test split (60000/10000), so -TestFraction does not apply.", Name);
-        var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize };
-        var path = Path is null ? null : ResolvePath(Path);
-        WriteObject(Guard(Name, () => DatasetLoader.Get(Name, options, path)));
+        var settings = new BuiltInDatasetSettings
+        {
+            Name = Name, Path = Path is null ? null : ResolvePath(Path), TestFraction = TestFraction, Seed = Seed, Normalize = Normalize,
+        };
+        WriteObject(Guard(Name, () => DatasetLoader.Get(Name, settings.Resolve(), settings.Path)));
     }
 }

@@ -18,9 +18,9 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
     /// <summary>CSV columns that are not features (an ID, a date): left out of the data set.</summary>
     [Parameter] [ValidateNotNullOrEmpty] public string[]? ExcludeColumn { get; set; }
     [Parameter] public TaskKind? Task { get; set; }
-    [Parameter] public double TestFraction { get; set; } = 0.2;
-    [Parameter] public int Seed { get; set; } = 42;
-    [Parameter] public Normalization Normalize { get; set; } = Normalization.Standard;
+    [Parameter] public double? TestFraction { get; set; }
+    [Parameter] public int? Seed { get; set; }
+    [Parameter] public Normalization? Normalize { get; set; }
 
     /// <summary>The data set's name (default: the file name, or the IDX folder or prefix).</summary>
     [Parameter] [ValidateNotNullOrEmpty] public string? Name { get; set; }
@@ -28,17 +28,13 @@ public sealed class ImportDatasetCommand : SparsePruneCmdlet
     protected override void ProcessRecord()
     {
         var full = ResolvePath(Path);
-        bool idx = Directory.Exists(full) || (!File.Exists(full) && DatasetLoader.IsIdxPrefix(full));
-        if (idx && MyInvocation.BoundParameters.ContainsKey(nameof(TestFraction)))
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"IDX files keep their official train/test split, so -TestFraction does not apply to '{full}'.", full);
-        if (idx && TargetColumn is not null)
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-TargetColumn names a CSV column; '{full}' holds IDX files, whose labels are the target.", full);
-        if (idx && ExcludeColumn is not null)
-            Fail("ParameterNotApplicable", ErrorKind.InvalidArgument, $"-ExcludeColumn names CSV columns; '{full}' holds IDX files, whose pixels are all features.", full);
-        var options = new DatasetOptions { TestFraction = TestFraction, Seed = Seed, Normalization = Normalize, Task = Task };
-        var data = Guard(full, () => idx
-            ? DatasetLoader.FromIdxFolder(full, options, Name)
-            : DatasetLoader.FromCsv(full, TargetColumn, options, Name, ExcludeColumn));
+        // Parameters not given stay null: Core owns the defaults and rules (DatasetImportSettings.Resolve).
+        var settings = new DatasetImportSettings
+        {
+            Path = full, TargetColumn = TargetColumn, ExcludeColumn = ExcludeColumn, Task = Task,
+            TestFraction = TestFraction, Seed = Seed, Normalize = Normalize, Name = Name,
+        };
+        var data = Guard(full, () => settings.Resolve().Load());
         foreach (var column in data.IdentifierLikeFeatures)
             WriteWarning($"Column '{column}' of '{full}' holds a different whole number on every row, counting up: it looks like an identifier, and a model would learn noise from it. If it is one, leave it out with -ExcludeColumn {column}.");
         WriteObject(data);

@@ -19,30 +19,33 @@ public sealed class MeasureMlpCommand : SparsePruneCmdlet
     /// <summary>Timed forward passes: single rows for the metric set's LatencyMs; batches for -Latency.</summary>
     [Parameter]
     [ValidateRange(1, 100000)]
-    public int Repeat { get; set; } = 50;
+    public int? Repeat { get; set; }
 
     /// <summary>Times forward passes of whole batches (one result per -BatchSize) instead of scoring the model.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LatencySet)]
     public SwitchParameter Latency { get; set; }
 
     [Parameter(ParameterSetName = LatencySet)]
-    public int[] BatchSize { get; set; } = { 1, 256 };
+    public int[]? BatchSize { get; set; }
 
     /// <summary>Untimed runs before each series.</summary>
     [Parameter(ParameterSetName = LatencySet)]
     [ValidateRange(0, 10000)]
-    public int Warmup { get; set; } = 5;
+    public int? Warmup { get; set; }
 
     protected override void ProcessRecord()
     {
-        if (!Latency)
+        // Parameters not given stay null: Core owns the defaults (MeasurementSettings.Resolve).
+        var settings = new MeasurementSettings { Latency = Latency.IsPresent ? true : null, Repeat = Repeat, BatchSize = BatchSize, Warmup = Warmup };
+        var job = Guard(Model, settings.Resolve);
+        if (!job.Latency)
         {
             var data = RequireDataset(Model, Dataset, "Measure-Mlp");
-            WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, Repeat)));
+            WriteObject(Guard(Model, () => Evaluator.Measure(Model, data, job.Repeat)));
             return;
         }
         var activity = $"Latency of '{Model.Name}'";
-        var rows = RunWithProgress(activity, Model, progress => KernelTuner.MeasureLatency(Model, BatchSize, DatasetFor(Model, Dataset), Repeat, Warmup, progress, StopToken));
+        var rows = RunWithProgress(activity, Model, progress => KernelTuner.MeasureLatency(Model, job.BatchSizes, DatasetFor(Model, Dataset), job.Repeat, job.Warmup, progress, StopToken));
         WriteObject(rows, enumerateCollection: true);
     }
 }

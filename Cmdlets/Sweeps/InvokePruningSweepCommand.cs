@@ -30,7 +30,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
 
     /// <summary>The seed of every point that does not set its own (Seed in the grid).</summary>
-    [Parameter] public int Seed { get; set; }
+    [Parameter] public int? Seed { get; set; }
 
     /// <summary>Worker processes on this machine; they split its cores.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ProcessSet)]
@@ -75,8 +75,15 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        var points = Guard(Model, () => SweepGrid.Expand(Grid, Seed));
-        (_shard, _shards) = ParseShard();
+        // Parameters not given stay null: Core owns the defaults and rules (SweepSettings.Resolve).
+        var settings = new SweepSettings
+        {
+            Seed = Seed, Shard = Shard, ThreadsPerWorker = ThreadsPerWorker,
+            ThrottleLimit = ParameterSetName == ProcessSet ? ThrottleLimit : null,
+        };
+        var job = Guard(Shard, settings.Resolve);
+        var points = Guard(Model, () => SweepGrid.Expand(Grid, job.Seed));
+        (_shard, _shards) = (job.Shard, job.Shards);
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         else WriteWarning($"Model '{Model.Name}' has no data set and none was given: the results have no metric or latency. Give -Dataset.");
@@ -107,7 +114,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         // Worker processes read the data set from a private file rather than through remoting.
         var dataFile = ParameterSetName == ProcessSet && dataBytes is not null ? Guard(data, () => WriteDatasetFile(dataBytes)) : null;
         var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes, dataFile,
-            ThreadsPerWorker ?? (ParameterSetName == ProcessSet ? Math.Max(1, Environment.ProcessorCount / ThrottleLimit) : 0),
+            job.ThreadsPerWorker,
             sweepId, points.Count, PassThru, teacherBytes);
         int sessionThreads = TorchSharp.torch.get_num_threads();
         SweepDispatcher? dispatcher = null;
@@ -216,16 +223,6 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         var module = MyInvocation.MyCommand.Module;
         var manifest = module is null ? null : Path.Combine(module.ModuleBase, module.Name + ".psd1");
         return manifest is not null && File.Exists(manifest) ? manifest : typeof(InvokePruningSweepCommand).Assembly.Location;
-    }
-
-    private (int Shard, int Shards) ParseShard()
-    {
-        if (Shard is null) return (0, 1);
-        var parts = Shard.Split('/');
-        int i = int.Parse(parts[0].Trim(), CultureInfo.InvariantCulture), n = int.Parse(parts[1].Trim(), CultureInfo.InvariantCulture);
-        if (n < 1 || i >= n)
-            Fail("InvalidShard", ErrorKind.InvalidArgument, $"-Shard '{Shard}' is i/n with 0 <= i < n (e.g. 0/3, 1/3, 2/3 for three tasks); for a Kubernetes Indexed Job: -Shard \"$env:JOB_COMPLETION_INDEX/<completions>\".", Shard);
-        return (i, n);
     }
 
     /// <summary>The fingerprint of the sweep: its model, data set, teacher and every point of the whole grid (shards agree on it).</summary>

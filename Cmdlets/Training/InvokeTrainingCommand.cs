@@ -16,14 +16,15 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
     [Parameter]
     public Dataset? Dataset { get; set; }
 
-    [Parameter] public int Epochs { get; set; } = 10;
-    [Parameter] public int BatchSize { get; set; } = 64;
+    // Parameters not given stay null: Core owns every default and rule (TrainingSettings.Resolve).
+    [Parameter] public int? Epochs { get; set; }
+    [Parameter] public int? BatchSize { get; set; }
     [Parameter] public double? LearningRate { get; set; }
-    [Parameter] public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
-    [Parameter] public double Momentum { get; set; }
-    [Parameter] public double WeightDecay { get; set; }
-    [Parameter] public double L1 { get; set; }
-    [Parameter] public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+    [Parameter] public OptimizerKind? Optimizer { get; set; }
+    [Parameter] public double? Momentum { get; set; }
+    [Parameter] public double? WeightDecay { get; set; }
+    [Parameter] public double? L1 { get; set; }
+    [Parameter] public LearningRateSchedule? LearningRateSchedule { get; set; }
     [Parameter] public int? Seed { get; set; }
 
     /// <summary>A quantized model: train its weights freely again (the quantization is dropped) instead of training its shared values.</summary>
@@ -31,23 +32,24 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
 
     /// <summary>A model whose outputs training also matches (knowledge distillation); read, never changed.</summary>
     [Parameter] public Mlp? Teacher { get; set; }
-    /// <summary>Distillation: the softening temperature T (default 4).</summary>
+    /// <summary>Distillation: the softening temperature T.</summary>
     [Parameter] public double? Temperature { get; set; }
-    /// <summary>Distillation: the teacher term's weight α, 0..1 (default 0.9).</summary>
+    /// <summary>Distillation: the teacher term's weight α, 0..1.</summary>
     [Parameter] public double? DistillationWeight { get; set; }
 
     protected override void ProcessRecord()
     {
-        var data = RequireDataset(Model, Dataset, "Invoke-Training");
-        var distillation = Guard(Model, () => DistillationOptions.From(Teacher, Temperature, DistillationWeight));
-        var options = new TrainingOptions
+        var settings = new TrainingSettings
         {
-            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer,
-            Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed, LearningRateSchedule = LearningRateSchedule,
-            Dequantize = Dequantize, Distillation = distillation,
+            Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer, Momentum = Momentum,
+            WeightDecay = WeightDecay, L1 = L1, LearningRateSchedule = LearningRateSchedule, Seed = Seed,
+            Dequantize = Dequantize.IsPresent ? true : null, Teacher = Teacher, Temperature = Temperature, DistillationWeight = DistillationWeight,
         };
-        Guard(Model, () => { options.Validate(); distillation?.Validate(Model); ModelInputs.CheckCompatible(Model, data); });
-        if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate}{(distillation is null ? "" : $", distilling from '{distillation.Teacher.Name}'")})"))
+        var data = RequireDataset(Model, Dataset, "Invoke-Training");
+        var options = Guard(Model, settings.Resolve);
+        var distillation = options.Distillation;
+        Guard(Model, () => { distillation?.Validate(Model); ModelInputs.CheckCompatible(Model, data); });
+        if (!ShouldProcess($"model '{Model.Name}'", $"Train {options.Epochs} epoch(s) on '{data.Name}' ({options.Optimizer}, learning rate {options.EffectiveLearningRate}{(distillation is null ? "" : $", distilling from '{distillation.Teacher.Name}'")})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";
         var result = RunWithProgress(activity, Model, progress => Trainer.Train(Model, data, options, progress, StopToken));

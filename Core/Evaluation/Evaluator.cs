@@ -61,8 +61,11 @@ public static class Evaluator
         return n;
     }
 
+    /// <summary>Timed forward passes of a latency measurement: enough for a stable median on a small model, few enough to stay quick.</summary>
+    public const int DefaultRepeats = 50;
+
     /// <summary>Metric, loss and latency (median single-row forward; batched throughput).</summary>
-    public static Measurement Measure(Mlp model, Dataset data, int repeats = 50, int batchSize = 256)
+    public static Measurement Measure(Mlp model, Dataset data, int repeats = DefaultRepeats, int batchSize = 256)
     {
         var (acc, loss, samples) = Score(model, data);
         var x = ModelInputs.For(model, data, data.EvaluationSplit.X);

@@ -17,12 +17,15 @@ public static class KernelTuner
             if (b < 1 || b > 1 << 16) throw SparsePruneException.Argument("InvalidBatchSize", $"Every -BatchSize must be from 1 to 65536; got {b}.");
     }
 
+    /// <summary>Untimed runs before each timed series (first-call allocation, kernel choice).</summary>
+    public const int DefaultWarmup = 5;
+
     /// <summary>
     /// Median forward-pass latency per batch size, after <paramref name="warmup"/> untimed runs.
     /// Inputs are rows of <paramref name="data"/>'s evaluation split when given (repeated to fill
     /// a batch), else seeded standard-normal rows. Stops between runs when <paramref name="cancel"/> fires.
     /// </summary>
-    public static List<LatencyMeasurement> MeasureLatency(Mlp model, int[] batchSizes, Dataset? data = null, int repeat = 50, int warmup = 5,
+    public static List<LatencyMeasurement> MeasureLatency(Mlp model, int[] batchSizes, Dataset? data = null, int repeat = Evaluator.DefaultRepeats, int warmup = DefaultWarmup,
         Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         ValidateBatchSizes(batchSizes);

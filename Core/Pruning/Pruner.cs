@@ -28,7 +28,7 @@ public static class Pruner
         if (importance is null && ImportanceCriterion.ScoresFromData(request.Criterion) && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-Criterion {request.Criterion} scores weights from gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         // A random ranking's seed is resolved now so that the history can replay it.
-        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        request = request.WithRandomSeed(model);
         ImportanceCriterion? own = null;
         if (importance is null)
         {

@@ -14,6 +14,9 @@ public sealed record PruningRequest
     public int KeepN { get; init; } = 2;
     public int GroupM { get; init; } = 4;
     public int? Seed { get; init; }
+
+    /// <summary>This request with the seed a Random ranking draws with fixed now (see <see cref="RandomSeed"/>).</summary>
+    internal PruningRequest WithRandomSeed(Mlp model) => this with { Seed = RandomSeed.For(model, Criterion == PruneCriterion.Random, Seed) };
     /// <summary>
     /// Global scope: no layer passes this fraction of its baseline weights (neurons) deleted;
     /// 1: no cap; null: <see cref="DefaultMaxLayerSparsity"/> of the target.

@@ -43,7 +43,7 @@ public static class PruningScheduler
             throw SparsePruneException.Argument("NoDataset", $"{purpose} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (data is not null) ModelInputs.CheckCompatible(model, data);
         // The seed of a Random ranking is resolved once, so every round replays the same ranking.
-        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        request = request.WithRandomSeed(model);
         return options.Schedule switch
         {
             PruneSchedule.Gradual when options.Regrow => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),

@@ -47,7 +47,7 @@ public static class BudgetSearch
     private static BudgetResult Search(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
         Action<WorkProgress>? progress, CancellationToken cancel, Action<string>? warn)
     {
-        if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        request = request.WithRandomSeed(model);
 
         int splitSeed = budget.Seed ?? model.NextSeed();
         double validationFraction = budget.ValidationFractionFor(schedule);

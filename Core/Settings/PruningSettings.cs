@@ -10,6 +10,41 @@ namespace SparsePrune;
 /// </summary>
 public sealed record PruningSettings
 {
+    /// <summary>The cmdlet whose parameters these are (the help test finds its help by it).</summary>
+    public const string Cmdlet = "Invoke-Pruning";
+
+    // The Core records that define each default, once; Resolve and Defaults both read them.
+    private static readonly PruningRequest BaseRequest = new();
+    private static readonly ScheduleOptions BaseSchedule = new();
+    private static readonly TrainingOptions BaseTraining = new();
+    private static readonly BudgetOptions BaseBudget = new();
+
+    /// <summary>Each parameter's default, keyed by parameter name, as help's "Default value:" shows it (a note in parentheses may follow).</summary>
+    public static IReadOnlyDictionary<string, object> Defaults { get; } = new Dictionary<string, object>
+    {
+        ["Structure"] = BaseRequest.Structure,
+        ["Criterion"] = BaseRequest.Criterion,
+        ["Scope"] = BaseRequest.Scope,
+        ["Schedule"] = BaseSchedule.Schedule,
+        ["Steps"] = BaseSchedule.Steps,
+        ["Epochs"] = BaseSchedule.Epochs,
+        ["UpdateEvery"] = BaseSchedule.UpdateEvery,
+        ["RampFraction"] = BaseSchedule.RampFraction,
+        ["RegrowFraction"] = BaseSchedule.RegrowFraction,
+        ["Rewind"] = BaseSchedule.Rewind,
+        ["RewindEpoch"] = BaseSchedule.RewindEpoch,
+        ["FineTuneEpochs"] = BaseSchedule.FineTuneEpochs,
+        ["FineTuneLearningRate"] = TrainingOptions.AdamLearningRate,
+        ["LearningRateSchedule"] = BaseTraining.LearningRateSchedule,
+        ["BatchSize"] = BaseTraining.BatchSize,
+        ["Confidence"] = BaseBudget.Confidence,
+        ["N"] = BaseRequest.KeepN,
+        ["M"] = BaseRequest.GroupM,
+        ["Pattern"] = $"{BaseRequest.KeepN}:{BaseRequest.GroupM}",
+        ["Temperature"] = DistillationOptions.DefaultTemperature,
+        ["DistillationWeight"] = DistillationOptions.DefaultWeight,
+    };
+
     public double? Ratio { get; init; }
     public PruneStructure? Structure { get; init; }
     public PruneCriterion? Criterion { get; init; }
@@ -48,14 +83,14 @@ public sealed record PruningSettings
     /// <summary>Checks which settings combine, fills in the defaults and returns the job to run.</summary>
     public PruningJob Resolve()
     {
-        var structure = Structure ?? PruneStructure.Connection;
-        var schedule = Schedule ?? PruneSchedule.OneShot;
+        var structure = Structure ?? BaseRequest.Structure;
+        var schedule = Schedule ?? BaseSchedule.Schedule;
         // RigL starts at the target with ERK allocation unless told otherwise.
-        var scope = Scope ?? (schedule == PruneSchedule.RigL ? PruneScope.ERK : PruneScope.Layer);
-        var criterion = Criterion ?? PruneCriterion.L1;
+        var scope = Scope ?? (schedule == PruneSchedule.RigL ? PruneScope.ERK : BaseRequest.Scope);
+        var criterion = Criterion ?? BaseRequest.Criterion;
         bool budget = MaxAccuracyDrop is not null || MaxLossIncrease is not null;
         bool pattern = !PrunableStructure.For(structure).HasRatio;
-        int fineTune = FineTuneEpochs ?? 0;
+        int fineTune = FineTuneEpochs ?? BaseSchedule.FineTuneEpochs;
 
         if (!pattern && (Pattern is not null || N is not null || M is not null))
             NotApplicable($"-N, -M and -Pattern apply to -Structure NM; with -Structure {structure} give -Ratio only.");
@@ -99,7 +134,7 @@ public sealed record PruningSettings
             NotApplicable("-Teacher distils into the training pruning does: give -FineTuneEpochs (or -Schedule Gradual).");
 
         var (keepN, groupM) = NMPattern();
-        int batchSize = BatchSize ?? new TrainingOptions().BatchSize;
+        int batchSize = BatchSize ?? BaseTraining.BatchSize;
         var request = new PruningRequest
         {
             Ratio = Ratio ?? 0, Structure = structure, Criterion = criterion, Scope = scope, Seed = Seed,
@@ -109,21 +144,20 @@ public sealed record PruningSettings
         var training = new TrainingOptions
         {
             LearningRate = FineTuneLearningRate, Seed = Seed, BatchSize = batchSize,
-            LearningRateSchedule = LearningRateSchedule ?? SparsePrune.LearningRateSchedule.Constant,
+            LearningRateSchedule = LearningRateSchedule ?? BaseTraining.LearningRateSchedule,
             Distillation = distillation,
         };
-        var scheduleDefaults = new ScheduleOptions();
         var options = new ScheduleOptions
         {
-            Schedule = schedule, Steps = Steps ?? scheduleDefaults.Steps, Epochs = Epochs ?? scheduleDefaults.Epochs,
-            UpdateEvery = UpdateEvery ?? scheduleDefaults.UpdateEvery, RampFraction = RampFraction ?? scheduleDefaults.RampFraction,
-            RewindEpoch = RewindEpoch ?? 0, FineTuneEpochs = fineTune, Training = training, Rewind = Rewind ?? RewindMode.None,
-            RegrowFraction = RegrowFraction ?? scheduleDefaults.RegrowFraction, Regrow = regrow,
+            Schedule = schedule, Steps = Steps ?? BaseSchedule.Steps, Epochs = Epochs ?? BaseSchedule.Epochs,
+            UpdateEvery = UpdateEvery ?? BaseSchedule.UpdateEvery, RampFraction = RampFraction ?? BaseSchedule.RampFraction,
+            RewindEpoch = RewindEpoch ?? BaseSchedule.RewindEpoch, FineTuneEpochs = fineTune, Training = training, Rewind = Rewind ?? BaseSchedule.Rewind,
+            RegrowFraction = RegrowFraction ?? BaseSchedule.RegrowFraction, Regrow = regrow,
         };
         options.Validate(request);
         var budgetOptions = budget
             ? new BudgetOptions { MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, ValidationFraction = ValidationFraction,
-                Confidence = Confidence ?? new BudgetOptions().Confidence, Seed = Seed }
+                Confidence = Confidence ?? BaseBudget.Confidence, Seed = Seed }
             : null;
         string? dataFor = budget ? "An accuracy budget" : options.DataNeededFor(request);
         return new PruningJob(request, options, budgetOptions, dataFor);
@@ -132,9 +166,8 @@ public sealed record PruningSettings
     /// <summary>The N:M pattern from -N/-M or -Pattern (2:4 when neither is given).</summary>
     private (int N, int M) NMPattern()
     {
-        var defaults = new PruningRequest();
-        if (N is not null || M is not null) return (N ?? defaults.KeepN, M ?? defaults.GroupM);
-        if (Pattern is null) return (defaults.KeepN, defaults.GroupM);
+        if (N is not null || M is not null) return (N ?? BaseRequest.KeepN, M ?? BaseRequest.GroupM);
+        if (Pattern is null) return (BaseRequest.KeepN, BaseRequest.GroupM);
         var parts = Pattern.Split(':');
         if (parts.Length == 2
             && int.TryParse(parts[0].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int n)

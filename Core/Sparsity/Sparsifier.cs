@@ -22,7 +22,7 @@ public static class Sparsifier
         Validate(model, request);
         QuantizationGuard.RefuseIfQuantized(model, "Set-Sparsity");
         // A random mask's seed is resolved now so that the history can replay it.
-        if (request.Method == SparsityMethod.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        request = request.WithRandomSeed(model);
         // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.
         var layers = request.Layers?.OrderBy(l => l).ToArray() ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;

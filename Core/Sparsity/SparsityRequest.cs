@@ -12,6 +12,9 @@ public sealed record SparsityRequest
     /// <summary>Layers in scope (null: all).</summary>
     public int[]? Layers { get; init; }
     public int? Seed { get; init; }
+
+    /// <summary>This request with the seed a Random ranking draws with fixed now (see <see cref="RandomSeed"/>).</summary>
+    internal SparsityRequest WithRandomSeed(Mlp model) => this with { Seed = RandomSeed.For(model, Method == SparsityMethod.Random, Seed) };
     /// <summary>Global scope: no layer has more than this fraction of its present weights masked (null: no cap; masks can be undone, so none by default).</summary>
     public double? MaxLayerSparsity { get; init; }
 

@@ -12,11 +12,13 @@ namespace SparsePrune;
 /// </summary>
 public sealed record DistillationOptions
 {
+    public const double DefaultTemperature = 4, DefaultWeight = 0.9;
+
     public required Mlp Teacher { get; init; }
     /// <summary>T: how much the soft targets are softened (classification).</summary>
-    public double Temperature { get; init; } = 4;
+    public double Temperature { get; init; } = DefaultTemperature;
     /// <summary>α: the weight of the teacher's term; 1 − α is the labels' weight.</summary>
-    public double Weight { get; init; } = 0.9;
+    public double Weight { get; init; } = DefaultWeight;
 
     /// <summary>
     /// The options of -Teacher, -Temperature and -DistillationWeight as a cmdlet got them (null:

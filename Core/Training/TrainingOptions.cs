@@ -4,6 +4,9 @@ namespace SparsePrune;
 
 public sealed record TrainingOptions
 {
+    /// <summary>The learning rate each optimizer starts from when none is given.</summary>
+    public const double AdamLearningRate = 0.001, SgdLearningRate = 0.01;
+
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 64;
     /// <summary>Null: 0.001 for Adam, 0.01 for SGD.</summary>
@@ -26,7 +29,7 @@ public sealed record TrainingOptions
     /// <summary>Stops after this many epochs of a run planned for <see cref="Epochs"/> (replaying the start of a run).</summary>
     internal int? StopAfterEpochs { get; init; }
 
-    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? 0.001 : 0.01);
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? AdamLearningRate : SgdLearningRate);
 
     public void Validate()
     {
