@@ -5,33 +5,37 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// Set-Sparsity: chooses weights to hide behind a mask by magnitude (or at random). The mask
-/// is recomputed from the underlying weights every time, so the target is absolute and a
-/// lower target brings hidden weights back.
+/// Set-Sparsity: hides weights behind a mask, ranked by an <see cref="ImportanceCriterion"/>
+/// (magnitude by default). The mask is recomputed from the underlying weights every time, so
+/// the target is absolute and a lower target brings hidden weights back. What is Set-Sparsity's
+/// own: the groups it ranks in (scope, -Layer, -MaxLayerSparsity, -Threshold) and installing
+/// masks that keep the weights behind them.
 /// </summary>
 public static class Sparsifier
 {
-    public static SparsityPlan Plan(Mlp model, SparsityRequest request) => Plan(model, request, preferNative: true);
+    /// <summary><paramref name="data"/>: the data criteria that score from gradients (Taylor, Fisher) run on.</summary>
+    public static SparsityPlan Plan(Mlp model, SparsityRequest request, Dataset? data = null, CancellationToken cancel = default) =>
+        Plan(model, request, preferNative: true, data, cancel);
 
     /// <summary>
     /// <paramref name="preferNative"/>: choose with <see cref="NativeSelect"/> when every tensor
     /// is a contiguous CPU tensor of the expected dtype (false: always the torch reference path).
     /// </summary>
-    internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative)
+    internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative, Dataset? data = null, CancellationToken cancel = default)
     {
         Validate(model, request);
         Quantizer.RefuseIfQuantized(model, "Set-Sparsity");
-        // A random mask's seed is resolved now so that the history can replay it.
-        if (request.Method == SparsityMethod.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
+        if (ImportanceCriterion.ScoresFromData(request.Method) && data is null)
+            throw SparsePruneException.Argument("NoDataset", $"-Method {request.Method} ranks weights by gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
+        // A random ranking's seed is resolved now so that the history can replay it.
+        if (request.Method == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
         // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.
         var layers = request.Layers?.OrderBy(l => l).ToArray() ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
         var present = layers.Select(l => state[l].PresentWeights).ToArray();
         var groups = Groups(model, request, layers, present);
-        var rng = new Random(request.Seed ?? 0);
         using var scope = NewDisposeScope();
-        // Random scores are drawn in layer order whichever path ranks them.
-        var scores = request.Method == SparsityMethod.Random ? layers.Select(l => Ranking.RandomScores(state[l].Weight.shape, rng)).ToList() : null;
+        var scores = Scores(model, request, layers, data, cancel);
 
         var keep = layers.Select(l => empty(state[l].Weight.shape, ScalarType.Bool, device: state[l].Weight.device)).ToList();
         foreach (var k in keep) RawTensor.AdviseHugePages(k);
@@ -57,6 +61,19 @@ public static class Sparsifier
             });
         }
         return new SparsityPlan(request, masks, changes) { Native = native, CappedLayers = capped };
+    }
+
+    /// <summary>
+    /// The criterion's scores of the layers in scope, drawn in layer order (one seed, one
+    /// ranking); null when it ranks by magnitude, which the selection reads from the weights.
+    /// </summary>
+    private static List<Tensor>? Scores(Mlp model, SparsityRequest request, int[] layers, Dataset? data, CancellationToken cancel)
+    {
+        using var criterion = ImportanceCriterion.Create(request.Method, request.Seed ?? 0);
+        if (criterion is GradientCriterion gradients) gradients.ObserveData(model, data!, request.ScoringBatchSize, cancel, liftMasks: true);
+        var scores = layers.Select(l => criterion.UnmaskedConnectionScores(model, l)).ToList();
+        if (scores.All(s => s is null)) return null;
+        return scores.Select(s => s ?? throw new InvalidOperationException($"{request.Method} gave scores for some layers only.")).ToList();
     }
 
     /// <summary>What -MaxLayerSparsity held back, for the history and the cmdlet's warning; null when nothing.</summary>
@@ -320,8 +337,10 @@ public static class Sparsifier
             throw SparsePruneException.Argument("InvalidSparsity", $"-Sparsity must be at least 0 and below 1 (0.8 zeroes 80 % of the weights); got {s.ToString(CultureInfo.InvariantCulture)}.");
         if (request.Threshold is { } t && !(t >= 0 && !double.IsInfinity(t)))
             throw SparsePruneException.Argument("InvalidThreshold", $"-Threshold must be a finite magnitude of 0 or more; got {t.ToString(CultureInfo.InvariantCulture)}.");
-        if (request.Threshold is not null && request.Method == SparsityMethod.Random)
-            throw SparsePruneException.Argument("ThresholdNeedsMagnitude", "-Threshold compares magnitudes: use it with -Method Magnitude, or give -Sparsity for random masks.");
+        if (request.Threshold is not null && request.Method is not (PruneCriterion.L1 or PruneCriterion.L2))
+            throw SparsePruneException.Argument("ThresholdNeedsMagnitude", $"-Threshold compares magnitudes: use it with -Method L1 (Magnitude) or L2, or give -Sparsity to rank by {request.Method}.");
+        if (request.ScoringBatchSize < 1)
+            throw SparsePruneException.Argument("InvalidBatchSize", $"The scoring batch size must be at least 1; got {request.ScoringBatchSize}.");
         if (request.MaxLayerSparsity is { } cap)
         {
             if (request.Scope != PruneScope.Global || request.Sparsity is null)

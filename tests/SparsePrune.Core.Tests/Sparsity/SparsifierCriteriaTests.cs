@@ -9,7 +9,8 @@ namespace SparsePrune.Tests;
 /// </summary>
 public class SparsifierCriteriaTests
 {
-    private static SparsityMethod Method(string name) => Enum.Parse<SparsityMethod>(name);
+    // Through the name registry, as the cmdlet parses -Method: Magnitude is L1.
+    private static PruneCriterion Method(string name) => ImportanceCriterion.Parse(name);
 
     /// <summary>SHA-256 over every layer's keep mask and live and hidden weights, in layer order.</summary>
     private static string Digest(Mlp model)
@@ -72,4 +73,92 @@ public class SparsifierCriteriaTests
     [InlineData("Random", false)]
     public void OldMethodNamesGiveTheMasksTheyGaveBefore(string method, bool preferNative) =>
         Assert.Equal(Before[method], string.Join(" ", Run(method, preferNative)));
+
+    [Theory]
+    [InlineData("Magnitude", PruneCriterion.L1)]
+    [InlineData("magnitude", PruneCriterion.L1)]
+    [InlineData("L1", PruneCriterion.L1)]
+    [InlineData("fisher", PruneCriterion.Fisher)]
+    public void NamesIncludeTheAliases(string name, PruneCriterion expected) => Assert.Equal(expected, ImportanceCriterion.Parse(name));
+
+    [Fact]
+    public void AnUnknownNameIsRefusedWithTheNames()
+    {
+        var e = TestKit.Throws("UnknownCriterion", () => ImportanceCriterion.Parse("Biggest"));
+        Assert.Contains("Magnitude", e.Message);
+        Assert.Contains("Taylor", e.Message);
+    }
+
+    [Fact]
+    public void L2RanksConnectionsLikeL1()
+    {
+        var a = TestKit.WorkedModel(seed: 6, name: "a");
+        var b = TestKit.WorkedModel(seed: 6, name: "b");
+        TestKit.Sparsify(a, 0.6, PruneScope.Global, method: PruneCriterion.L1);
+        TestKit.Sparsify(b, 0.6, PruneScope.Global, method: PruneCriterion.L2);
+        Assert.Equal(Digest(a), Digest(b));
+    }
+
+    [Theory]
+    [InlineData(PruneCriterion.Taylor)]
+    [InlineData(PruneCriterion.Fisher)]
+    public void DataCriteriaWithoutDataAreRefusedAndChangeNothing(PruneCriterion criterion)
+    {
+        var model = Mlp.Create(new[] { 4, 6, 3 }, seed: 2);
+        var before = Digest(model);
+        var e = TestKit.Throws("NoDataset", () => Sparsifier.Plan(model, new SparsityRequest { Sparsity = 0.5, Method = criterion }));
+        Assert.Contains("-Dataset", e.Message);
+        Assert.Equal(before, Digest(model));
+    }
+
+    [Theory]
+    [InlineData(PruneCriterion.Random)]
+    [InlineData(PruneCriterion.Taylor)]
+    public void ThresholdNeedsAMagnitudeCriterion(PruneCriterion criterion) =>
+        TestKit.Throws("ThresholdNeedsMagnitude", () => Sparsifier.Plan(TestKit.WorkedModel(1, "t"), new SparsityRequest { Threshold = 0.1, Method = criterion }, TestKit.Iris));
+
+    /// <summary>
+    /// Set-Sparsity's target is absolute for the data criteria too: they rank with the masks
+    /// lifted, so the masks do not depend on the mask the model had before.
+    /// </summary>
+    [Theory]
+    [InlineData(PruneCriterion.Taylor)]
+    [InlineData(PruneCriterion.Fisher)]
+    public void DataCriteriaRankWithTheMasksLifted(PruneCriterion criterion)
+    {
+        var data = TestKit.Iris;
+        var fresh = Mlp.Create(new[] { 4, 12, 8, 3 }, Activation.Tanh, seed: 9, name: "fresh");
+        Trainer.Train(fresh, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
+        var masked = fresh.Clone("masked");
+        TestKit.Sparsify(masked, 0.8, PruneScope.Global);
+        foreach (var m in new[] { fresh, masked })
+        {
+            using var plan = Sparsifier.Plan(m, new SparsityRequest { Sparsity = 0.5, Scope = PruneScope.Global, Method = criterion }, data);
+            Sparsifier.Apply(m, plan, data);
+        }
+        var keepFresh = fresh.State.SelectMany(l => TestKit.Bools(l.Keep)).ToArray();
+        Assert.Equal(keepFresh, masked.State.SelectMany(l => TestKit.Bools(l.Keep)).ToArray());
+        long total = fresh.State.Sum(l => l.PresentWeights);
+        Assert.Equal(Ranking.FloorCount(0.5, total), keepFresh.Count(k => !k));
+        // Not magnitude in disguise: the gradients change the order.
+        var byMagnitude = fresh.Clone("l1");
+        TestKit.Sparsify(byMagnitude, 0.5, PruneScope.Global);
+        Assert.NotEqual(keepFresh, byMagnitude.State.SelectMany(l => TestKit.Bools(l.Keep)).ToArray());
+    }
+
+    /// <summary>Scores from the model's own weights: the same request on the same model gives the same masks on both selection paths.</summary>
+    [Theory]
+    [InlineData(PruneCriterion.Taylor)]
+    [InlineData(PruneCriterion.Fisher)]
+    public void DataCriteriaChooseTheSameOnBothPaths(PruneCriterion criterion)
+    {
+        var a = TestKit.WorkedModel(seed: 8, name: "a");
+        var b = a.Clone("b");
+        foreach (var (m, native) in new[] { (a, true), (b, false) })
+        {
+            using var plan = Sparsifier.Plan(m, new SparsityRequest { Sparsity = 0.6, Scope = PruneScope.ERK, Method = criterion }, native, TestKit.Iris);
+            Sparsifier.Apply(m, plan, null);
+        }
+        Assert.Equal(Digest(a), Digest(b));
+    }
 }
