@@ -28,5 +28,5 @@ public sealed record QuantizationRequest
         }
     }
 
-    public string Describe(int layers) => string.Create(CultureInfo.InvariantCulture, $"Method={Method} Bits={string.Join(",", BitsPerLayer(layers))}");
+    public HistorySettings Describe(int layers) => new HistorySettings().Add(nameof(Method), Method).Add(nameof(Bits), BitsPerLayer(layers).ToArray());
 }

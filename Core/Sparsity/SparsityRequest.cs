@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace SparsePrune;
 
 /// <summary>What Set-Sparsity is asked to do: exactly one of <see cref="Sparsity"/> and <see cref="Threshold"/>.</summary>
@@ -18,12 +16,10 @@ public sealed record SparsityRequest
     /// <summary>Global scope: no layer has more than this fraction of its present weights masked (null: no cap; masks can be undone, so none by default).</summary>
     public double? MaxLayerSparsity { get; init; }
 
-    public string Describe()
-    {
-        var target = Sparsity is { } s ? $"Sparsity={s.ToString(CultureInfo.InvariantCulture)}" : $"Threshold={Threshold!.Value.ToString(CultureInfo.InvariantCulture)}";
-        var layers = Layers is null ? "" : $" Layer={string.Join(",", Layers)}";
-        var seed = Method == PruneCriterion.Random && Seed is { } sd ? $" Seed={sd}" : "";
-        var cap = MaxLayerSparsity is { } c ? $" MaxLayerSparsity={c.ToString(CultureInfo.InvariantCulture)}" : "";
-        return $"{target} Scope={Scope} Method={Method}{cap}{layers}{seed}";
-    }
+    /// <summary>The settings the history records (its ToString is the -WhatIf text).</summary>
+    public HistorySettings Describe() => new HistorySettings()
+        .Add(nameof(Sparsity), Sparsity).Add(nameof(Threshold), Threshold)
+        .Add(nameof(Scope), Scope).Add(nameof(Method), Method).Add(nameof(MaxLayerSparsity), MaxLayerSparsity)
+        .Add("Layer", Layers?.ToArray())
+        .Add(nameof(Seed), Method == PruneCriterion.Random ? Seed : null);
 }
