@@ -14,7 +14,7 @@ namespace SparsePrune;
 /// for the readers of earlier releases.
 /// </summary>
 [JsonConverter(typeof(HistorySettingsJsonConverter))]
-public sealed class HistorySettings : IDictionary, IReadOnlyDictionary<string, object>
+public sealed class HistorySettings : IDictionary, IReadOnlyDictionary<string, object>, IEquatable<HistorySettings>
 {
     private readonly List<string> _names = new();
     private readonly Dictionary<string, object> _values = new(StringComparer.OrdinalIgnoreCase);
@@ -95,6 +95,14 @@ public sealed class HistorySettings : IDictionary, IReadOnlyDictionary<string, o
 
     /// <summary>The settings as one line, <c>Name=Value</c> pairs separated by spaces (the history's form before settings were typed).</summary>
     public override string ToString() => string.Join(" ", _names.Select(n => $"{n}={Text(_values[n])}"));
+
+    /// <summary>
+    /// Equal when they write the same line: a file keeps an enum as its name, so a record read
+    /// back equals the one written although Scope came back as text.
+    /// </summary>
+    public bool Equals(HistorySettings? other) => other is not null && ToString() == other.ToString();
+    public override bool Equals(object? obj) => Equals(obj as HistorySettings);
+    public override int GetHashCode() => ToString().GetHashCode(StringComparison.Ordinal);
 
     public int Count => _names.Count;
     public IEnumerable<string> Keys => _names;
