@@ -17,19 +17,23 @@ public sealed record HistoryRecord : IJsonOnDeserialized
     /// The operation's settings, typed and in order (<c>$record.Settings.Ratio</c> is the double
     /// 0.9); written to a line, <c>Ratio=0.9 Scope=Layer</c>, by its ToString.
     /// </summary>
+    [JsonIgnore]
     public HistorySettings Settings { get => _settings; init => _settings = value; }
 
     /// <summary>
-    /// The settings line, in files only: the key "Parameters" is what the readers of releases
-    /// before typed settings read (they ignore "Settings"), and all that their files hold.
+    /// The settings in a file: their line, under the key "Parameters" that every release's
+    /// reader reads, parsed back into typed settings once, on reading (<see cref="HistorySettings.Parse"/>).
+    /// Why not a JSON object of typed values: the line is what earlier releases read and show,
+    /// and an object beside it (or instead) makes the metadata of a small model grow past its
+    /// bound (about 250 bytes for two records) for no value the parse does not give back, bar
+    /// enums, which a file could only keep as their names either way.
     /// </summary>
     [JsonInclude, JsonPropertyName("Parameters")]
     internal string SettingsLine { get => _settings.ToString(); init => _line = value; }
 
-    /// <summary>A file from before typed settings has the line only: its settings are parsed from it, once.</summary>
     void IJsonOnDeserialized.OnDeserialized()
     {
-        if (_settings.Count == 0 && !string.IsNullOrWhiteSpace(_line)) _settings = HistorySettings.Parse(_line);
+        _settings = HistorySettings.Parse(_line);
         _line = null;
     }
 

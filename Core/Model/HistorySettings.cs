@@ -1,7 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace SparsePrune;
 
@@ -10,10 +8,9 @@ namespace SparsePrune;
 /// them, with their values typed as the operation used them (0.9 a double, Scope a
 /// <see cref="PruneScope"/>, Bits an int[]): <c>$record.Settings.Ratio</c>. Names are
 /// case-insensitive, as PowerShell's are. Read-only once recorded. <see cref="ToString"/> is the
-/// one-line form the history showed before (<c>Ratio=0.9 Scope=Layer</c>), which files also keep
-/// for the readers of earlier releases.
+/// one-line form the history showed before (<c>Ratio=0.9 Scope=Layer</c>), which is what files
+/// keep (see <see cref="HistoryRecord"/>) and <see cref="Parse"/> types again on reading.
 /// </summary>
-[JsonConverter(typeof(HistorySettingsJsonConverter))]
 public sealed class HistorySettings : IDictionary, IReadOnlyDictionary<string, object>, IEquatable<HistorySettings>
 {
     private readonly List<string> _names = new();
