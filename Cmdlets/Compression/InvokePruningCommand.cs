@@ -129,7 +129,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         var job = Guard(Model, settings.Resolve);
         var (request, schedule) = (job.Request, job.Schedule);
         var data = job.DataNeededFor is { } purpose ? RequireDataset(Model, Dataset, purpose) : DatasetFor(Model, Dataset);
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
 
         if (job.Budget is { } budget) { RunBudget(request, schedule, budget, data!); return; }
         if (schedule.Schedule != PruneSchedule.OneShot) { RunSchedule(request, schedule, data); return; }

@@ -41,9 +41,9 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
         if (distillation is not null) Guard(Model, () => distillation.Validate(Model));
         Guard(Model, () => Quantizer.CheckFineTune(request, FineTuneEpochs, DatasetFor(Model, Dataset), Model));
         var data = DatasetFor(Model, Dataset);
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         var plan = Guard(Model, () => Quantizer.Plan(Model, request));
-        var description = $"Quantize ({request.Describe(Model.LayerCount)}) model '{Model.Name}':{Environment.NewLine}  "
+        var description = $"Quantize ({plan.DescribeRequest()}) model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Describe())
             + (FineTuneEpochs > 0 ? $"{Environment.NewLine}  then train the shared values {FineTuneEpochs} epoch(s) on '{data!.Name}'" : "");
         if (!ShouldProcess(description, $"{description}? Quantized, the model can no longer be sparsified or pruned.", "Invoke-Quantization")) return;

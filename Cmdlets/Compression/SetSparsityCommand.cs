@@ -48,7 +48,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
             Scope = Scope, Method = Method, Layers = Layer, Seed = Seed, MaxLayerSparsity = MaxLayerSparsity,
         };
         var data = DatasetFor(Model, Dataset);
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         using var plan = Guard(Model, () => Sparsifier.Plan(Model, request, data));
         var description = $"Set sparsity ({request.Describe()}) of model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));

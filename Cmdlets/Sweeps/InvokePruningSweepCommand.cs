@@ -78,7 +78,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         var points = Guard(Model, () => SweepGrid.Expand(Grid, Seed));
         (_shard, _shards) = ParseShard();
         var data = DatasetFor(Model, Dataset);
-        if (data is not null) Guard(Model, () => Evaluator.CheckCompatible(Model, data));
+        if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
         else WriteWarning($"Model '{Model.Name}' has no data set and none was given: the results have no metric or latency. Give -Dataset.");
         var resultPath = ResultPath is null ? null : ResolvePath(ResultPath);
         if (resultPath is not null && !Directory.Exists(resultPath))

@@ -46,7 +46,7 @@ public sealed class InvokeTrainingCommand : SparsePruneCmdlet
             Momentum = Momentum, WeightDecay = WeightDecay, L1 = L1, Seed = Seed, LearningRateSchedule = LearningRateSchedule,
             Dequantize = Dequantize, Distillation = distillation,
         };
-        Guard(Model, () => { options.Validate(); distillation?.Validate(Model); Evaluator.CheckCompatible(Model, data); });
+        Guard(Model, () => { options.Validate(); distillation?.Validate(Model); ModelInputs.CheckCompatible(Model, data); });
         if (!ShouldProcess($"model '{Model.Name}'", $"Train {Epochs} epoch(s) on '{data.Name}' ({Optimizer}, learning rate {options.EffectiveLearningRate}{(distillation is null ? "" : $", distilling from '{distillation.Teacher.Name}'")})"))
             return;
         var activity = $"Training '{Model.Name}' on '{data.Name}'";

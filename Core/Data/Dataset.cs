@@ -52,32 +52,6 @@ public sealed class Dataset
     internal float[] Offset { get; }
     internal float[] Scale { get; }
 
-    /// <summary>
-    /// Rows of this set as <paramref name="model"/> expects them: columns in the model's input
-    /// order (<see cref="FeatureMap"/>: by name where both know names), and in the normalization
-    /// the model was first trained with, so rows normalized otherwise (another -Normalize, another
-    /// split) are mapped back to raw values and through the model's statistics. The same array
-    /// when the columns are in the model's order and the statistics agree or the model has none yet.
-    /// </summary>
-    internal float[] InputsFor(Mlp model, float[] x)
-    {
-        var columns = FeatureMap.Between(model, this).Columns;
-        int f = Features;
-        int Column(int j) => columns is null ? j : columns[j];
-        var (mo, ms) = (model.FeatureOffset, model.FeatureScale);
-        // Columns whose statistics agree are only moved, not re-normalized: bit for bit the same inputs.
-        bool rescale = mo is not null && ms is not null && Enumerable.Range(0, f).Any(j => Offset[Column(j)] != mo[j] || Scale[Column(j)] != ms[j]);
-        if (columns is null && !rescale) return x;
-        var mapped = new float[x.Length];
-        for (long i = 0; i < x.LongLength; i++)
-        {
-            int j = (int)(i % f), c = Column(j);
-            float value = x[i - j + c];
-            mapped[i] = rescale ? (float)(((double)value * Scale[c] + Offset[c] - mo![j]) / ms![j]) : value;
-        }
-        return mapped;
-    }
-
     /// <summary>Whether training may keep this set's train split in native memory (<see cref="NativeTrainSplit"/>).</summary>
     internal bool KeepsNativeCopy { get; private init; } = true;
 

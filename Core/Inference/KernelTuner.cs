@@ -28,7 +28,7 @@ public static class KernelTuner
         ValidateBatchSizes(batchSizes);
         if (repeat < 1) throw SparsePruneException.Argument("InvalidRepeat", $"-Repeat must be at least 1; got {repeat}.");
         if (warmup < 0) throw SparsePruneException.Argument("InvalidWarmup", $"-Warmup must be 0 or more; got {warmup}.");
-        if (data is not null) Evaluator.CheckCompatible(model, data);
+        if (data is not null) ModelInputs.CheckCompatible(model, data);
         var results = new List<LatencyMeasurement>();
         int threads = get_num_threads();
         using var noGrad = no_grad();
@@ -119,7 +119,7 @@ public static class KernelTuner
         int f = model.InputFeatures;
         if (data is not null)
         {
-            var x = data.InputsFor(model, data.EvaluationSplit.X);
+            var x = ModelInputs.For(model, data, data.EvaluationSplit.X);
             int available = x.Length / f;
             if (available > 0)
             {

@@ -5,8 +5,8 @@ namespace SparsePrune;
 
 /// <summary>
 /// The settings of one operation in a model's history, by name in the order the operation gave
-/// them, with their values typed as the operation used them (0.9 a double, Scope a
-/// <see cref="PruneScope"/>, Bits an int[]): <c>$record.Settings.Ratio</c>. Names are
+/// them, with their values typed as the operation used them (0.9 a double, Scope an
+/// enum value, Bits an int[]): <c>$record.Settings.Ratio</c>. Names are
 /// case-insensitive, as PowerShell's are. Read-only once recorded. <see cref="ToString"/> is the
 /// one-line form the history showed before (<c>Ratio=0.9 Scope=Layer</c>), which is what files
 /// keep (see <see cref="HistoryRecord"/>) and <see cref="Parse"/> types again on reading.

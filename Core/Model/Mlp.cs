@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -131,18 +132,27 @@ public sealed class Mlp
     /// <summary>The widths the model was created with (before any neuron was removed).</summary>
     internal int[] OriginalWidths => Baseline?.Widths ?? Widths;
 
-    /// <summary>What a lottery ticket needs to rewind this model (neuron origins, the first training).</summary>
-    internal LotteryTicketState Ticket { get; set; } = LotteryTicketState.None;
+    /// <summary>Where each neuron now was in the model as created (what a lottery ticket rewinds to).</summary>
+    internal NeuronOrigins Origins { get; set; } = NeuronOrigins.None;
 
     /// <summary>The original index of each output neuron of <paramref name="layer"/> now.</summary>
-    internal int[] OriginOf(int layer) => Ticket.OriginOf(layer, _layers[layer].OutFeatures);
+    internal int[] OriginOf(int layer) => Origins.OriginOf(layer, _layers[layer].OutFeatures);
 
-    /// <summary>The first Train run, replayed to find the weights at a rewind epoch (null when unknown).</summary>
-    internal TrainingReplay? FirstTraining => Ticket.FirstTraining;
+    private ImmutableDictionary<Type, object> _attachments = ImmutableDictionary<Type, object>.Empty;
+
+    /// <summary>
+    /// State a higher floor keeps on the model (the first training run, which Training writes
+    /// and the lottery ticket schedule replays): one immutable value per type, shared by copies
+    /// and put back by a transaction's undo, so the model needs to know nothing of its type.
+    /// </summary>
+    internal T? Attached<T>() where T : class => _attachments.TryGetValue(typeof(T), out var v) ? (T)v : null;
+
+    /// <summary>Keeps <paramref name="value"/> (immutable) on the model, replacing any of its type.</summary>
+    internal void Attach<T>(T value) where T : class => _attachments = _attachments.SetItem(typeof(T), value);
 
     /// <summary>
     /// Every parameter's value at initialization (drawn again from <see cref="Seed"/>), at the
-    /// original widths: the rewind point of a lottery ticket (<see cref="LotteryTicketState.SelectPresent"/> cuts it
+    /// original widths: the rewind point of a lottery ticket (<see cref="NeuronOrigins.SelectPresent"/> cuts it
     /// to the neurons present now). The caller owns the tensors.
     /// </summary>
     internal List<(Tensor W, Tensor B)> InitialParameters()
@@ -245,14 +255,14 @@ public sealed class Mlp
     /// <summary>Makes <paramref name="data"/> the default data set of later operations (it must fit the model).</summary>
     public void AttachDataset(Dataset data)
     {
-        Evaluator.CheckCompatible(this, data);
+        ModelInputs.CheckCompatible(this, data);
         Dataset = data;
     }
 
     /// <summary>
     /// After training on <paramref name="data"/>: it becomes the default data set. The input
     /// normalization is taken from the first data set only; later ones are mapped into it
-    /// (<see cref="Dataset.InputsFor"/>), so the weights always see inputs scaled the same way.
+    /// (<see cref="ModelInputs.For"/>), so the weights always see inputs scaled the same way.
     /// </summary>
     internal void AdoptInputs(Dataset data)
     {
@@ -325,7 +335,8 @@ public sealed class Mlp
         var dataset = Dataset;
         var historyCount = _history.Count;
         var inputs = (FeatureNames, ClassNames, Scaling);
-        var ticket = Ticket;
+        var origins = Origins;
+        var attachments = _attachments;
         try
         {
             return change();
@@ -346,7 +357,8 @@ public sealed class Mlp
                 Dataset = dataset;
                 _history.TruncateTo(historyCount);
                 (FeatureNames, ClassNames, Scaling) = inputs;
-                Ticket = ticket;
+                Origins = origins;
+                _attachments = attachments;
             }
             // Ctrl+C that could keep nothing: the step is undone, and the history says so.
             if (failure is OperationCanceledException) RecordStop();
@@ -382,9 +394,10 @@ public sealed class Mlp
             FeatureNames = FeatureNames?.ToArray(),
             ClassNames = ClassNames?.ToArray(),
             Scaling = Scaling?.Copy(),
-            Ticket = Ticket.Copy(),
+            Origins = Origins.Copy(),
         };
         copy._history = _history.Clone();
+        copy._attachments = _attachments;
         return copy;
     }
 
@@ -398,23 +411,6 @@ public sealed class Mlp
     internal void RestoreHistory(IEnumerable<HistoryRecord> records)
     {
         _history.Replace(records);
-    }
-
-    /// <summary>Records the baseline before the first sparsify or prune step (no-op afterwards).</summary>
-    internal void EnsureBaseline(Dataset? data)
-    {
-        if (Baseline is not null) return;
-        MetricResult? metric = data is null ? null : Evaluator.Evaluate(this, data);
-        Baseline = new ModelBaseline
-        {
-            Time = DateTime.UtcNow,
-            Widths = Widths,
-            LayerWeights = _layers.Select(l => l.DenseWeights).ToArray(),
-            LayerNeurons = _layers.Select(l => l.OutFeatures).ToArray(),
-            MetricName = metric?.Name,
-            Metric = metric?.Value,
-            DatasetName = data?.Name,
-        };
     }
 
     public override string ToString() => $"{Name} [{string.Join(",", Widths)}] {Task}, sparsity {Sparsity:P1}";

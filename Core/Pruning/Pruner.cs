@@ -24,7 +24,7 @@ public static class Pruner
         MaskedNeurons? masked, CancellationToken cancel = default)
     {
         Validate(model, request);
-        Quantizer.RefuseIfQuantized(model, "Invoke-Pruning");
+        QuantizationGuard.RefuseIfQuantized(model, "Invoke-Pruning");
         if (importance is null && ImportanceCriterion.ScoresFromData(request.Criterion) && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-Criterion {request.Criterion} scores weights from gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         // A random ranking's seed is resolved now so that the history can replay it.
@@ -138,7 +138,7 @@ public static class Pruner
         if (fineTuneEpochs > 0 && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-FineTuneEpochs needs data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         if (fineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTuneEpochs}.");
-        if (data is not null) Evaluator.CheckCompatible(model, data);
+        if (data is not null) ModelInputs.CheckCompatible(model, data);
         var before = model.Counts;
         return model.Transact(() =>
         {

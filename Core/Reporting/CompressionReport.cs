@@ -24,39 +24,16 @@ public sealed class CompressionReport : CompressionCounts
     {
         var state = model.State;
         var baseline = model.Baseline;
-        var rows = new List<LayerReport>();
-        var storedBytes = SpmlpFormat.LayerWeightBytes(model);
-        for (int i = 0; i < state.Count; i++)
+        var rows = CompressionCounts.OfLayers(model, SpmlpFormat.LayerWeightBytes(model)).Select((counts, i) => new LayerReport(counts)
         {
-            var l = state[i];
-            long present = l.PresentWeights, nonZero = l.NonZeroWeights;
-            long baseWeights = baseline?.LayerWeights[i] ?? l.DenseWeights;
-            int baseNeurons = baseline?.LayerNeurons[i] ?? l.OutFeatures;
-            long dense = 4 * (l.DenseWeights + l.OutFeatures);
-            long stored = storedBytes[i];
-            rows.Add(new LayerReport
-            {
-                Layer = i, InFeatures = l.InFeatures, OutFeatures = l.OutFeatures, Stored = l.Stored, Bits = l.Quantization?.Bits,
-                Weights = present, NonZeroWeights = nonZero, BaselineWeights = baseWeights,
-                Parameters = present + l.OutFeatures, NonZeroParameters = nonZero + l.NonZeroBiases,
-                BaselineParameters = baseWeights + baseNeurons,
-                Neurons = l.OutFeatures, BaselineNeurons = baseNeurons,
-                DenseBytes = dense, BaselineDenseBytes = 4 * (baseWeights + baseNeurons), StoredBytes = stored,
-                Flops = (l.Stored == LayerStorage.Dense ? 2 * l.DenseWeights : 2 * present) + l.OutFeatures,
-                BaselineFlops = 2 * baseWeights + baseNeurons,
-            });
-        }
+            Layer = i, InFeatures = state[i].InFeatures, OutFeatures = state[i].OutFeatures, Stored = state[i].Stored, Bits = state[i].Quantization?.Bits,
+        }).ToList();
         var metric = data is null ? null : Evaluator.Evaluate(model, data);
-        return new CompressionReport
+        return new CompressionReport(Total(rows))
         {
             Model = model.Name,
             Dataset = data?.Name,
             Layers = rows,
-            Weights = rows.Sum(r => r.Weights), NonZeroWeights = rows.Sum(r => r.NonZeroWeights), BaselineWeights = rows.Sum(r => r.BaselineWeights),
-            Parameters = rows.Sum(r => r.Parameters), NonZeroParameters = rows.Sum(r => r.NonZeroParameters), BaselineParameters = rows.Sum(r => r.BaselineParameters),
-            Neurons = rows.Sum(r => r.Neurons), BaselineNeurons = rows.Sum(r => r.BaselineNeurons),
-            DenseBytes = rows.Sum(r => r.DenseBytes), BaselineDenseBytes = rows.Sum(r => r.BaselineDenseBytes), StoredBytes = rows.Sum(r => r.StoredBytes),
-            Flops = rows.Sum(r => r.Flops), BaselineFlops = rows.Sum(r => r.BaselineFlops),
             MetricName = metric?.Name ?? baseline?.MetricName,
             BaselineMetric = baseline is null ? metric?.Value : baseline.Metric,
             Metric = metric?.Value,

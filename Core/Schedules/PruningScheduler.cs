@@ -41,7 +41,7 @@ public static class PruningScheduler
         options.Validate(request);
         if (options.DataNeededFor(request) is { } purpose && data is null)
             throw SparsePruneException.Argument("NoDataset", $"{purpose} trains or scores on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
-        if (data is not null) Evaluator.CheckCompatible(model, data);
+        if (data is not null) ModelInputs.CheckCompatible(model, data);
         // The seed of a Random ranking is resolved once, so every round replays the same ranking.
         if (request.Criterion == PruneCriterion.Random && request.Seed is null) request = request with { Seed = model.NextSeed() };
         return options.Schedule switch
@@ -65,7 +65,7 @@ public static class PruningScheduler
     private static TrainingOptions RoundTraining(Mlp model, ScheduleOptions options)
     {
         if (options.Rewind != RewindMode.LearningRate) return FineTune(options);
-        var first = model.FirstTraining?.Options ?? throw SparsePruneException.Operation("LearningRateScheduleUnknown",
+        var first = model.Attached<TrainingReplay>()?.Options ?? throw SparsePruneException.Operation("LearningRateScheduleUnknown",
             $"-Rewind LearningRate retrains with the learning-rate schedule of model '{model.Name}''s first training, but this session has no record of it (a model read from a file, or first trained after it was sparsified). Give -FineTuneEpochs with -FineTuneLearningRate and -LearningRateSchedule instead.");
         return options.Training with
         {
@@ -149,7 +149,7 @@ public static class PruningScheduler
     private static List<(Tensor W, Tensor B)> RewindPoint(Mlp model, int epoch, CancellationToken cancel)
     {
         if (epoch == 0) return model.InitialParameters();
-        var replay = model.FirstTraining ?? throw SparsePruneException.Operation("RewindPointUnknown",
+        var replay = model.Attached<TrainingReplay>() ?? throw SparsePruneException.Operation("RewindPointUnknown",
             $"-RewindEpoch {epoch} rewinds to the weights after epoch {epoch} of the model's first training, but model '{model.Name}' has no record of it in this session (a model read from a file, or first trained after it was sparsified). Use -RewindEpoch 0 (initialization).");
         if (epoch > replay.Options.Epochs)
             throw SparsePruneException.Argument("InvalidRewindEpoch", $"-RewindEpoch {epoch} is past the first training of model '{model.Name}', which ran {replay.Options.Epochs} epoch(s).");
@@ -171,7 +171,7 @@ public static class PruningScheduler
     private static void Rewind(Mlp model, List<(Tensor W, Tensor B)> original)
     {
         var copies = original.Select(p => (p.W.clone(), p.B.clone())).ToList();
-        var values = model.Ticket.SelectPresent(model, copies);
+        var values = NeuronOrigins.SelectPresent(model, copies);
         for (int i = 0; i < model.LayerCount; i++)
         {
             var layer = model.State[i];

@@ -39,7 +39,7 @@ public static class BudgetSearch
         Action<WorkProgress>? progress = null, CancellationToken cancel = default, Action<string>? warn = null)
     {
         Validate(model, request, schedule, budget);
-        Evaluator.CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         // The tries run on copies: a stop among them leaves the model as it was, and its history says so.
         return model.RecordingStop(() => Search(model, request, schedule, data, budget, progress, cancel, warn));
     }

@@ -16,7 +16,7 @@ public static class SensitivityAnalysis
             throw SparsePruneException.Argument("InvalidStructure", "Measure-LayerSensitivity prunes each layer to a level: use -Structure Connection or Neuron (an N:M pattern has no level).");
         if (levels.Count == 0 || levels.Any(l => !(l >= 0 && l < 1)))
             throw SparsePruneException.Argument("InvalidSparsity", $"Every -Ratio level must be at least 0 and below 1; got {string.Join(",", levels.Select(l => l.ToString(CultureInfo.InvariantCulture)))}.");
-        Evaluator.CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         if (structure == PruneStructure.Neuron && model.LayerCount < 2)
             throw SparsePruneException.Operation("NoHiddenNeurons", $"Model '{model.Name}' has no hidden layer, so it has no neuron to prune: output neurons are never pruned.");
         var validation = data.SplitValidation(validationFraction, seed ?? model.NextSeed());

@@ -24,7 +24,7 @@ public static class Sparsifier
     internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative, Dataset? data = null, CancellationToken cancel = default)
     {
         Validate(model, request);
-        Quantizer.RefuseIfQuantized(model, "Set-Sparsity");
+        QuantizationGuard.RefuseIfQuantized(model, "Set-Sparsity");
         if (ImportanceCriterion.ScoresFromData(request.Method) && data is null)
             throw SparsePruneException.Argument("NoDataset", $"-Method {request.Method} ranks weights by gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
         // A random ranking's seed is resolved now so that the history can replay it.

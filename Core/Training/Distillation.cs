@@ -25,8 +25,8 @@ internal sealed class Distillation : IDisposable
     {
         var teacher = options.Teacher;
         using var reading = teacher.Enter(change: false, "distillation (as the teacher)");
-        Evaluator.CheckCompatible(teacher, data);
-        var x = data.InputsFor(teacher, data.TrainX);
+        ModelInputs.CheckCompatible(teacher, data);
+        var x = ModelInputs.For(teacher, data, data.TrainX);
         int f = data.Features, n = data.TrainCount;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();

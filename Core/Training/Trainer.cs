@@ -21,16 +21,16 @@ public static class Trainer
     {
         options.Validate();
         options.Distillation?.Validate(model);
-        Evaluator.CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows.");
         var before = model.Counts;
         int seed = options.Seed ?? model.NextSeed();
         // The same seeds give the same bits for the same thread count: record it.
         int threads = torch.get_num_threads();
 
-        if (!options.Dequantize && model.State.Any(l => l.Quantization is { Method: QuantizationMethod.Linear }))
+        if (!options.Dequantize && model.State.Select(l => l.Quantization).FirstOrDefault(q => q is { Scheme.HasSharedValues: false }) is { } grid)
             throw SparsePruneException.Operation("ModelQuantized",
-                $"Model '{model.Name}' is quantized on a linear grid, which training would leave; give -Dequantize to train free weights again.");
+                $"Model '{model.Name}' is quantized on {grid.Scheme.Noun}, which training would leave; give -Dequantize to train free weights again.");
 
         return model.Transact(() =>
         {
@@ -40,7 +40,7 @@ public static class Trainer
             var run = Run(model, data, options, seed, progress, cancel, hook);
             model.AdoptInputs(data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
-                model.Ticket = model.Ticket with { FirstTraining = new TrainingReplay(options with { Seed = seed }, data) };
+                model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);
             var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
             model.Record(options.Operation, options.Describe().Add("Seed", seed).Add("Threads", threads).Add("Dataset", data.Name), before, metric, notes.Length == 0 ? null : notes);
@@ -136,7 +136,7 @@ public static class Trainer
             Load();
             using (NewDisposeScope())
             {
-                var inputs = data.InputsFor(model, data.TrainX);
+                var inputs = ModelInputs.For(model, data, data.TrainX);
                 if (ReferenceEquals(inputs, data.TrainX) && device.type == DeviceType.CPU && data.KeepsNativeCopy)
                 {
                     // The data set's own copy in native memory, made once and shared by every run on it.

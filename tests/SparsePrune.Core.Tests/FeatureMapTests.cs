@@ -56,7 +56,7 @@ public class FeatureMapTests
 
         var map = FeatureMap.Between(model, shuffled);
         Assert.Equal(new[] { 1, 3, 0, 2 }, map.Columns); // age is column 1 of the shuffled set, income 3, …
-        TestKit.BitEqual(original.InputsFor(model, original.EvaluationSplit.X), shuffled.InputsFor(model, shuffled.EvaluationSplit.X));
+        TestKit.BitEqual(ModelInputs.For(model, original, original.EvaluationSplit.X), ModelInputs.For(model, shuffled, shuffled.EvaluationSplit.X));
         Assert.Equal(Evaluator.Evaluate(model, original).Value, Evaluator.Evaluate(model, shuffled).Value);
     }
 
@@ -80,8 +80,8 @@ public class FeatureMapTests
     {
         var model = Trained(Table(Original));
         var minMax = Table(Shuffled, normalization: Normalization.MinMax);
-        var expected = Table(Original).InputsFor(model, Table(Original).EvaluationSplit.X);
-        var actual = minMax.InputsFor(model, minMax.EvaluationSplit.X);
+        var expected = ModelInputs.For(model, Table(Original), Table(Original).EvaluationSplit.X);
+        var actual = ModelInputs.For(model, minMax, minMax.EvaluationSplit.X);
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-4, $"input {i}: {expected[i]} vs {actual[i]}");
     }
@@ -100,7 +100,7 @@ public class FeatureMapTests
         var data = Table(Original);
         var model = Trained(data);
         Assert.True(FeatureMap.Between(model, data).IsIdentity);
-        Assert.Same(data.EvaluationSplit.X, data.InputsFor(model, data.EvaluationSplit.X));
+        Assert.Same(data.EvaluationSplit.X, ModelInputs.For(model, data, data.EvaluationSplit.X));
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public class FeatureMapTests
         var positional = Dataset.Build("images", TaskKind.Classification, renamed.FeatureNames.ToArray(), renamed.ClassNames.ToArray(),
             RawRows(renamed), renamed.TrainY.Concat(renamed.TestY).ToArray(), 0.2, 3, Normalization.Standard, null, hasFeatureNames: false);
         Assert.True(FeatureMap.Between(model, positional).IsIdentity);
-        Evaluator.CheckCompatible(model, positional);
+        ModelInputs.CheckCompatible(model, positional);
 
         var fresh = Mlp.Create(new[] { 4, 8, 2 }, seed: 1);
         Assert.Null(fresh.FeatureNames);

@@ -185,7 +185,12 @@ public class QuantizationTests
     {
         int metaLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(SpmlpV2.Header));
         var json = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(SpmlpV2.Header + 4, metaLength))!;
-        json["Quantization"] = System.Text.Json.JsonSerializer.SerializeToNode(quantization.Select(LayerQuantizationRecord.From).ToArray());
+        // As version 2 wrote it (the current writer keeps the quantization in the layer sections).
+        var records = quantization.Select(q => q is null ? null : new LayerQuantizationRecord
+        {
+            Method = q.Scheme.Name, Bits = q.Bits, Codebook = q.Codebook.Length > 0 ? q.Codebook : null, RowScales = q.RowScales, RowZeroPoints = q.RowZeroPoints,
+        });
+        json["Quantization"] = System.Text.Json.JsonSerializer.SerializeToNode(records.ToArray());
         var meta = System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
         var prefix = new byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(prefix, meta.Length);

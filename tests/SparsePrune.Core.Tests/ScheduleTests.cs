@@ -370,8 +370,8 @@ public class ScheduleTests
         var first = new TrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.01 }; // seed chosen by the model
         var model = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(model, data, first);
-        Assert.NotNull(model.FirstTraining);
-        int trainingSeed = model.FirstTraining!.Options.Seed!.Value;
+        Assert.NotNull(model.Attached<TrainingReplay>());
+        int trainingSeed = model.Attached<TrainingReplay>()!.Options.Seed!.Value;
 
         var expected = Mlp.Create(RegWidths, seed: seed);
         Trainer.Train(expected, data, first with { Epochs = 1, Seed = trainingSeed });
@@ -741,10 +741,10 @@ public class ScheduleTests
     private static void ThrowsUnchanged(Mlp model, string errorId, PruningRequest request, ScheduleOptions options, Dataset? data)
     {
         var snap = TestKit.Snap(model);
-        var first = model.FirstTraining;
+        var first = model.Attached<TrainingReplay>();
         TestKit.Throws(errorId, () => PruningScheduler.Run(model, request, options, data));
         TestKit.SameState(snap, model);
-        Assert.Same(first, model.FirstTraining);
+        Assert.Same(first, model.Attached<TrainingReplay>());
     }
 
     [Theory]
@@ -793,9 +793,9 @@ public class ScheduleTests
     public void RewindEpochOfAModelReadFromBytesIsUnknown()
     {
         var trained = TrainedModel(85);
-        Assert.NotNull(trained.FirstTraining);
+        Assert.NotNull(trained.Attached<TrainingReplay>());
         var model = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(trained));
-        Assert.Null(model.FirstTraining);
+        Assert.Null(model.Attached<TrainingReplay>());
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, TestKit.Synthetic);
         // RewindEpoch 0 (initialization) still works: it is drawn again from the seed.
@@ -809,7 +809,7 @@ public class ScheduleTests
         var model = Mlp.Create(RegWidths, seed: 86);
         TestKit.Sparsify(model, 0.3);
         Trainer.Train(model, TestKit.Synthetic, Quick(9) with { Epochs = 2 });
-        Assert.Null(model.FirstTraining);
+        Assert.Null(model.Attached<TrainingReplay>());
         ThrowsUnchanged(model, "RewindPointUnknown", new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 1, RewindEpoch = 1 }, TestKit.Synthetic);
     }

@@ -26,7 +26,7 @@ public class SpmlpFormat3Tests
     private static void AssertSameQuantization(LayerQuantization expected, LayerQuantization? actual)
     {
         Assert.NotNull(actual);
-        Assert.Equal(expected.Method, actual!.Method);
+        Assert.Same(expected.Scheme, actual!.Scheme);
         Assert.Equal(expected.Bits, actual.Bits);
         TestKit.BitEqual(expected.Codebook, actual.Codebook, "codebook");
         TestKit.BitEqual(expected.RowScales ?? Array.Empty<float>(), actual.RowScales ?? Array.Empty<float>(), "row scales");
@@ -217,7 +217,7 @@ public class SpmlpFormat3Tests
         // Bits, method, coder out of range; a stream length that lies.
         Corrupt(With(bytes, f => f[q.Offset + 1] = 0), "0 bits");
         Corrupt(With(bytes, f => f[q.Offset + 1] = 9), "9 bits");
-        Corrupt(With(bytes, f => f[q.Offset] = 2), "unknown method 2");
+        Corrupt(With(bytes, f => f[q.Offset] = 200), "unknown method 200"); // 0 to 2 are schemes (KMeans, Linear, PowerOfTwo)
         Corrupt(With(bytes, f => f[q.CoderOffset] = 4), "unknown coder 4");
         Corrupt(With(bytes, f => BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(q.CoderOffset + 1), uint.MaxValue)), "ends inside layer 0's codes");
         // A codebook value that is not finite.

@@ -30,6 +30,8 @@ namespace SparsePrune;
 /// <c>Div(Sub(input, input.offset), input.scale)</c>. An int8 layer stays dense with
 /// <see cref="OnnxExportOptions.SparseInitializers"/>: a sparse tensor's absent entries are code 0,
 /// which is not the value 0 unless the row's zero point is 0.
+/// Layers of the other schemes (KMeans, PowerOfTwo: shared values, powers of two) have no int8
+/// form ONNX computes exactly, and go out as their float32 values, as an unquantized layer does.
 /// Float data goes out as raw_data (little-endian float32), wrapped without a copy: the only
 /// copies of the weights are the folded values and the serialized bytes. With
 /// <see cref="OnnxExportOptions.SparseInitializers"/>, connection-pruned layers' weights are
@@ -64,8 +66,11 @@ internal static class OnnxWriter
         _ => 10,
     };
 
-    /// <summary>Whether a layer goes out as int8 codes: linear-quantized to 8 bits or fewer (it stays dense even with sparse initializers).</summary>
-    internal static bool WritesInt8(LayerState layer) => layer.Quantization is { Method: QuantizationMethod.Linear, Bits: <= 8 };
+    /// <summary>
+    /// Whether a layer goes out as int8 codes: its scheme is an affine grid per row (<see cref="IAffineRows"/>,
+    /// the linear grid; it stays dense even with sparse initializers). Other schemes go out as their float32 values.
+    /// </summary>
+    internal static bool WritesInt8(LayerState layer) => layer.Quantization?.Scheme is IAffineRows;
 
     /// <summary>
     /// At least how many bytes <see cref="OnnxExportOptions.SparseInitializers"/> saves on this
@@ -108,12 +113,12 @@ internal static class OnnxWriter
         options.Validate();
         var state = model.State;
         var sparse = state.Select(l => options.SparseInitializers && l.Stored == LayerStorage.Sparse).ToArray();
-        // Linear-quantized layers (up to 8 bits) can go out as int8 codes: decided from the live weights.
+        // Layers on an affine grid (linear, at most 8 bits) can go out as int8 codes: decided from the live weights.
         var candidates = state.Select(WritesInt8).ToArray();
         CheckSize(model, sparse, candidates);
 
-        // The report before the folding: a cheap pass over counts; it reads the live tensors only.
-        var report = CompressionReport.Create(model, null);
+        // The counts before the folding: a cheap pass; it reads the live tensors only.
+        var counts = CompressionCounts.Total(CompressionCounts.OfLayers(model, SpmlpFormat.LayerWeightBytes(model)));
         var layers = SafeTensorsFormat.FoldedParameters(model, foldNormalization: false);
         var int8 = new Int8Weights?[layers.Count];
         for (int i = 0; i < layers.Count; i++)
@@ -187,14 +192,14 @@ internal static class OnnxWriter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.OpsetVersion });
-        foreach (var (key, value) in Metadata(model, report))
+        foreach (var (key, value) in Metadata(model, counts))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
         return proto.ToByteArray();
     }
 
     /// <summary>The metadata_props entries, in the order written.</summary>
-    internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionReport report)
+    internal static IEnumerable<(string Key, string Value)> Metadata(Mlp model, CompressionCounts counts)
     {
         yield return (OnnxMetadataKeys.Producer, ProducerName);
         yield return (OnnxMetadataKeys.ProducerVersion, Version);
@@ -207,10 +212,10 @@ internal static class OnnxWriter
         yield return (OnnxMetadataKeys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
         if (model.ClassNames is { } classes) yield return (OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
         if (model.FeatureNames is { } features) yield return (OnnxMetadataKeys.FeatureNames, JsonSerializer.Serialize(features, ArrayJson));
-        yield return (OnnxMetadataKeys.Sparsity, Number(report.Sparsity));
-        yield return (OnnxMetadataKeys.PruningRatio, Number(report.PruningRatio));
-        yield return (OnnxMetadataKeys.OverallSparsity, Number(report.OverallSparsity));
-        yield return (OnnxMetadataKeys.CompressionRatio, Number(report.CompressionRatio));
+        yield return (OnnxMetadataKeys.Sparsity, Number(counts.Sparsity));
+        yield return (OnnxMetadataKeys.PruningRatio, Number(counts.PruningRatio));
+        yield return (OnnxMetadataKeys.OverallSparsity, Number(counts.OverallSparsity));
+        yield return (OnnxMetadataKeys.CompressionRatio, Number(counts.CompressionRatio));
         yield return (OnnxMetadataKeys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -303,40 +308,40 @@ internal static class OnnxWriter
     }
 
     /// <summary>
-    /// A Linear-quantized layer's weights as int8 codes: row r's weight is (code − ZeroPoints[r]) · Scales[r],
-    /// exactly the float32 product Quantizer.Value computes and DequantizeLinear computes. Codes of
-    /// fewer than 8 bits fit int8 too.
+    /// A layer's weights on an affine grid as int8 levels: row r's weight is (level − ZeroPoints[r]) · Scales[r],
+    /// exactly the float32 product the scheme's <see cref="QuantizationScheme.Value"/> computes and DequantizeLinear
+    /// computes. Levels of fewer than 8 bits fit int8 too.
     /// </summary>
     internal sealed record Int8Weights(sbyte[] Codes, float[] Scales, sbyte[] ZeroPoints)
     {
         /// <summary>
-        /// The codes of <paramref name="layer"/>'s (unfolded) weights, or null when a weight is not
+        /// The levels of <paramref name="layer"/>'s (unfolded) weights, or null when a weight is not
         /// on its row's grid or the grid does not fit int8: that layer then goes out as float32, so the
         /// file always computes what the model computes.
         /// </summary>
         public static Int8Weights? Of(LayerQuantization q, SafeTensorsFormat.LayerValues layer)
         {
-            if (q.Method != QuantizationMethod.Linear || q.Bits is < 2 or > 8 || q.RowScales is not { } scales || q.RowZeroPoints is not { } zeroPoints
-                || scales.Length != layer.Out || zeroPoints.Length != layer.Out)
-                return null;
+            var scheme = q.Scheme;
+            if (scheme is not IAffineRows grid || q.Bits < scheme.MinBits || !grid.HasRows(q, layer.Out)) return null;
             var codes = new sbyte[layer.Weight.LongLength];
+            var scales = new float[layer.Out];
             var zeros = new sbyte[layer.Out];
             for (int r = 0; r < layer.Out; r++)
             {
-                float scale = scales[r];
-                int zp = zeroPoints[r];
+                var (scale, zp) = grid.Row(q, r);
                 if (!float.IsFinite(scale) || scale < 0 || zp is < sbyte.MinValue or > sbyte.MaxValue) return null;
+                scales[r] = scale;
                 zeros[r] = (sbyte)zp;
                 for (int c = 0; c < layer.In; c++)
                 {
                     long k = (long)r * layer.In + c;
                     float v = layer.Weight[k];
-                    int code = v == 0f ? zp : Quantizer.Code(q, r, v);
-                    if (code is < sbyte.MinValue or > sbyte.MaxValue || (code - zp) * scale != v) return null;
-                    codes[k] = (sbyte)code;
+                    int code = scheme.Code(q, r, v), level = grid.Level(q, code);
+                    if (level is < sbyte.MinValue or > sbyte.MaxValue || scheme.Value(q, r, code) != v) return null;
+                    codes[k] = (sbyte)level;
                 }
             }
-            return new Int8Weights(codes, scales.ToArray(), zeros);
+            return new Int8Weights(codes, scales, zeros);
         }
     }
 

@@ -7,7 +7,7 @@ namespace SparsePrune;
 /// before anything is allocated for it, so a lying length field fails with a message
 /// instead of a huge allocation.
 /// </summary>
-internal sealed class SpmlpCursor
+internal sealed class SpmlpCursor : IByteSource
 {
     private readonly ArraySegment<byte> _data;
     private int _at;

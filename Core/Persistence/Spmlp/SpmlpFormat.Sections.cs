@@ -21,7 +21,7 @@ public static partial class SpmlpFormat
     /// </summary>
     private static void WritePreamble(BinaryWriter w, Mlp model, bool compress, DateTime? saved)
     {
-        var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, quantizationInMetadata: false, saved), Json);
+        var meta = JsonSerializer.SerializeToUtf8Bytes(SpmlpMetadata.From(model, saved), Json);
         using var plain = new MemoryStream();
         using (var p = new BinaryWriter(plain, Encoding.UTF8, leaveOpen: true))
         {

@@ -34,16 +34,21 @@ namespace SparsePrune;
 ///   sha256   32 bytes over the payload
 ///
 ///   quantized section (version 3):
-///     method    byte: 0 KMeans, 1 Linear
+///     method    byte: the scheme's (<see cref="QuantizationScheme"/>): 0 KMeans, 1 Linear, 2 PowerOfTwo
+///               (2 came later in version 3: an earlier reader refuses it as an unknown method)
 ///     bits      byte, 1..8
+///     parameters, as the scheme writes them:
 ///     KMeans:   levels uint16 (at most 2^bits), then levels float32: the codebook
 ///     Linear:   out float32 row scales (finite, ≥ 0), then out int8 row zero points (in the bits' range)
+///     PowerOfTwo: int8, the largest exponent E: the values are 0 and ±2^e for the 2^(bits−1) − 1
+///               exponents e ≤ E (those ≥ −149)
 ///     coder     byte: 1 Huffman, 2 Deflate, 3 Brotli (see <see cref="CodeCoding"/>)
 ///     length    uint32: bytes of the coded stream
 ///     stream    the codes of the stored weights (pruned: the present ones, in the order of the
 ///               position list; otherwise all, row-major), entropy-coded.
 ///               KMeans code 0 is a zero weight, code k is codebook[k − 1] (alphabet levels + 1);
-///               Linear code c is the level c − 2^(bits−1), the weight (level − zero point) × scale.
+///               Linear code c is the level c − 2^(bits−1), the weight (level − zero point) × scale;
+///               PowerOfTwo code c is the c-th of its values in ascending order (−2^E first).
 ///               A zero weight has a code rather than a zero-position list: dense and masked layers
 ///               hold many zeros the coder makes cheap, and a pruned layer whose present weights are
 ///               all non-zero never uses the code, so Huffman gives it no bits at all.
@@ -108,7 +113,7 @@ public static partial class SpmlpFormat
         long positions = present is null ? 0 : PositionStream.Choose(present, coded).Stream.Length;
         // Weights changed behind a quantization's back cannot be coded (ToBytes refuses them); reported, they cost float32.
         if (layer.Quantization is { } q)
-            try { return positions + ParameterBytes(q, layer.OutFeatures) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
+            try { return positions + q.Scheme.ParameterBytes(q) + Quantized(layer, Floats(layer.Weight), present, null).Stream.Length + bias; }
             catch (InvalidOperationException) { }
         return positions + 4L * (present?.Length ?? layer.DenseWeights) + bias;
     }
@@ -286,7 +291,7 @@ public static partial class SpmlpFormat
                 for (int i = 0; i < origins.Length; i++)
                     if (origins[i] is { } o && (o.Length != layers[i].OutFeatures || o.Any(v => v < 0) || (meta.Baseline is { } bl && o.Any(v => v >= bl.LayerNeurons[i]))))
                         throw new FormatException($"the neuron origins of layer {i} do not fit its {layers[i].OutFeatures} neurons");
-                model.Ticket = model.Ticket with { NeuronOrigins = origins };
+                model.Origins = new NeuronOrigins { Layers = origins };
             }
             model.RestoreHistory(meta.History);
             return model;

@@ -17,20 +17,21 @@ internal sealed class SpmlpMetadata
     public int[]?[]? NeuronOrigins { get; set; }
     /// <summary>Per layer, the kernel Optimize-Mlp chose (null: every layer Auto).</summary>
     public string[]? Kernels { get; set; }
-    /// <summary>Per layer, its quantization (null: no layer quantized; an entry null: that layer free).</summary>
+    /// <summary>
+    /// Version 2 only, read and never written: per layer, its quantization (null: no layer
+    /// quantized; an entry null: that layer free). Version 3 keeps it in the layer sections.
+    /// </summary>
     public LayerQuantizationRecord?[]? Quantization { get; set; }
     public DateTime Saved { get; set; }
     public string Writer { get; set; } = "";
 
-    /// <param name="quantizationInMetadata">False for version 3, whose layer sections carry the quantization.</param>
-    public static SpmlpMetadata From(Mlp m, bool quantizationInMetadata, DateTime? saved = null) => new()
+    public static SpmlpMetadata From(Mlp m, DateTime? saved = null) => new()
     {
         Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
         InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
         DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? DateTime.UtcNow,
-        NeuronOrigins = m.Ticket.NeuronOrigins.Any(o => o is not null) ? m.Ticket.NeuronOrigins : null,
+        NeuronOrigins = m.Origins.Any ? m.Origins.Layers : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
-        Quantization = quantizationInMetadata && m.State.Any(l => l.Quantization is not null) ? m.State.Select(l => LayerQuantizationRecord.From(l.Quantization)).ToArray() : null,
         Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,
     };
 }

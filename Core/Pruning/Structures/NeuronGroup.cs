@@ -21,18 +21,6 @@ internal sealed class NeuronGroup
     public IReadOnlySet<int> Neurons { get; }
 
     /// <summary>
-    /// A neuron's score summed over its group: row i of <paramref name="rowScores"/> (shaped like
-    /// the layer's weight) plus column i of <paramref name="nextScores"/> (the next layer's).
-    /// </summary>
-    public static double[] SumOverGroups(Tensor rowScores, Tensor nextScores)
-    {
-        using var scope = NewDisposeScope();
-        // dim: named: a literal 0 converts to ScalarType, and sum(ScalarType) would total the tensor.
-        var sums = rowScores.to_type(ScalarType.Float64).sum(1) + nextScores.to_type(ScalarType.Float64).sum(dim: 0);
-        return sums.data<double>().ToArray();
-    }
-
-    /// <summary>
     /// The weights of <paramref name="layerState"/> (layer <paramref name="layer"/> of the model)
     /// that the groups own: rows of <paramref name="rows"/>' neurons and columns of
     /// <paramref name="columns"/>' (the group of the layer before). Bool, shaped like the weight.
@@ -68,7 +56,7 @@ internal sealed class NeuronGroup
         var next = state[Layer + 1];
         var keepRows = Enumerable.Range(0, layer.OutFeatures).Where(i => !Neurons.Contains(i)).Select(i => (long)i).ToArray();
         var keep = tensor(keepRows);
-        model.Ticket = model.Ticket.Keeping(Layer, state.Count, layer.OutFeatures, keepRows);
+        model.Origins = model.Origins.Keeping(Layer, state.Count, layer.OutFeatures, keepRows);
         var removedRows = Neurons.OrderBy(i => i).Select(i => (long)i).ToArray();
 
         // A removed neuron whose incoming weights are all zero outputs the constant act(bias):

@@ -99,7 +99,7 @@ public class HistorySettingsTests
 
         // The metadata as a reader of an earlier release sees it: "Parameters" is the line, as it
         // always was, and nothing else of the settings.
-        var json = JsonSerializer.Serialize(SpmlpMetadata.From(model, quantizationInMetadata: false));
+        var json = JsonSerializer.Serialize(SpmlpMetadata.From(model));
         var old = JsonSerializer.Deserialize<OldMetadata>(json)!;
         Assert.Equal(model.History.Select(h => h.Settings.ToString()), old.History.Select(h => h.Parameters));
         using var doc = JsonDocument.Parse(json);

@@ -5,8 +5,8 @@ namespace SparsePrune;
 /// both sides know their features' names (a CSV header, object properties, the embedded sets),
 /// so a CSV with the model's columns in another order scores the same; by position when either
 /// does not (IDX images, a model imported without names). This is the one place that decides:
-/// every path where a data set meets a model (<see cref="Evaluator.CheckCompatible"/>,
-/// <see cref="Dataset.InputsFor"/>) goes through it.
+/// every path where a data set meets a model (<see cref="ModelInputs.CheckCompatible"/>,
+/// <see cref="ModelInputs.For"/>) goes through it.
 /// </summary>
 internal sealed class FeatureMap
 {

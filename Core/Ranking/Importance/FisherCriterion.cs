@@ -5,8 +5,8 @@ namespace SparsePrune;
 /// <summary>
 /// Optimal Brain Damage's saliency (LeCun, Denker &amp; Solla 1990), ½·w²·H_ii, with the Hessian's
 /// diagonal approximated by the empirical Fisher: Σ over batches of (∂L/∂w)², L the batch's mean
-/// loss. A neuron scores the sum over its <see cref="NeuronGroup"/>: its incoming row and its
-/// outgoing column, the weights that go with it.
+/// loss. A neuron scores the sum over the weights that go with it: its incoming row and its
+/// outgoing column (the neuron structure removes them together).
 /// </summary>
 [Criterion(PruneCriterion.Fisher)]
 internal sealed class FisherCriterion : GradientCriterion
@@ -24,6 +24,9 @@ internal sealed class FisherCriterion : GradientCriterion
     public override double[] NeuronScores(Mlp model, int layer)
     {
         using var scope = NewDisposeScope();
-        return NeuronGroup.SumOverGroups(ConnectionScores(model, layer), ConnectionScores(model, layer + 1));
+        var rows = ConnectionScores(model, layer).to_type(ScalarType.Float64).sum(1);
+        // dim: named: a literal 0 converts to ScalarType, and sum(ScalarType) would total the tensor.
+        var columns = ConnectionScores(model, layer + 1).to_type(ScalarType.Float64).sum(dim: 0);
+        return (rows + columns).data<double>().ToArray();
     }
 }

@@ -35,7 +35,7 @@ public sealed class WeightHistogram
         long[] counts = count == 0
             ? new long[bins]
             : (nonZero.to_type(ScalarType.Float64) * (bins / max)).floor().clamp_max(bins - 1).to_type(ScalarType.Int64).bincount(null, bins).data<long>().ToArray();
-        var codebook = layer.Quantization is { Method: QuantizationMethod.KMeans } q ? q.Codebook.ToArray() : null;
+        var codebook = layer.Quantization is { Scheme.HasSharedValues: true } q ? q.Codebook.ToArray() : null;
         return new WeightHistogram { Layer = index, Edges = edges, Counts = counts, Zeros = present - count, SharedValues = codebook };
     }
 }

@@ -3,42 +3,41 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// What a model keeps so that a lottery ticket can rewind it: where each neuron now was in the
-/// model as created (neuron pruning shrinks layers), and the first training run, replayed to
-/// find the weights at a rewind epoch. Immutable: a change makes a new state, so a
-/// transaction's undo is putting the old one back.
+/// Where each neuron of a model now was in the model as created: neuron pruning shrinks layers,
+/// and a lottery ticket rewinds the present neurons to their own initial weights. Immutable: a
+/// change makes a new value, so a transaction's undo is putting the old one back.
 /// </summary>
-internal sealed record LotteryTicketState
+internal sealed record NeuronOrigins
 {
-    public static readonly LotteryTicketState None = new();
+    public static readonly NeuronOrigins None = new();
 
     /// <summary>Per layer, the original index of each of its output neurons now (null: none removed).</summary>
-    public int[]?[] NeuronOrigins { get; init; } = Array.Empty<int[]?>();
+    public int[]?[] Layers { get; init; } = Array.Empty<int[]?>();
 
-    /// <summary>The first Train run, replayed to find the weights at a rewind epoch (null when unknown).</summary>
-    public TrainingReplay? FirstTraining { get; init; }
+    /// <summary>Whether any neuron was removed (else a file need not store the origins).</summary>
+    public bool Any => Layers.Any(o => o is not null);
 
     /// <summary>The original index of each of layer <paramref name="layer"/>'s <paramref name="outFeatures"/> neurons.</summary>
     public int[] OriginOf(int layer, int outFeatures) =>
-        layer < NeuronOrigins.Length && NeuronOrigins[layer] is { } o ? o : Enumerable.Range(0, outFeatures).ToArray();
+        layer < Layers.Length && Layers[layer] is { } o ? o : Enumerable.Range(0, outFeatures).ToArray();
 
     /// <summary>After neuron removal: layer <paramref name="layer"/> (of <paramref name="layers"/>) keeps the neurons at <paramref name="kept"/>.</summary>
-    public LotteryTicketState Keeping(int layer, int layers, int outFeatures, IReadOnlyList<long> kept)
+    public NeuronOrigins Keeping(int layer, int layers, int outFeatures, IReadOnlyList<long> kept)
     {
-        var origins = NeuronOrigins.Length == layers ? NeuronOrigins.ToArray() : new int[]?[layers];
+        var origins = Layers.Length == layers ? Layers.ToArray() : new int[]?[layers];
         var origin = OriginOf(layer, outFeatures);
         origins[layer] = kept.Select(i => origin[i]).ToArray();
-        return this with { NeuronOrigins = origins };
+        return this with { Layers = origins };
     }
 
     /// <summary>An independent copy (the arrays too).</summary>
-    public LotteryTicketState Copy() => this with { NeuronOrigins = NeuronOrigins.Select(o => o?.ToArray()).ToArray() };
+    public NeuronOrigins Copy() => this with { Layers = Layers.Select(o => o?.ToArray()).ToArray() };
 
     /// <summary>
     /// Cuts full-width (original shape) parameters down to the neurons <paramref name="model"/>
     /// has now; disposes <paramref name="original"/>. The caller owns the result.
     /// </summary>
-    public List<(Tensor W, Tensor B)> SelectPresent(Mlp model, List<(Tensor W, Tensor B)> original)
+    public static List<(Tensor W, Tensor B)> SelectPresent(Mlp model, List<(Tensor W, Tensor B)> original)
     {
         var result = new List<(Tensor, Tensor)>();
         using var scope = NewDisposeScope();

@@ -47,12 +47,12 @@ internal abstract class GradientCriterion : ImportanceCriterion
     /// </summary>
     public void ObserveData(Mlp model, Dataset data, int batchSize, CancellationToken cancel = default, bool liftMasks = false)
     {
-        Evaluator.CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows to compute gradient scores on.");
         Reset();
         var state = model.State;
         var device = model.TorchDevice;
-        var x = data.InputsFor(model, data.TrainX);
+        var x = ModelInputs.For(model, data, data.TrainX);
         int f = data.Features, n = data.TrainCount;
         bool classification = data.Task == TaskKind.Classification;
         using var lifted = NewDisposeScope();

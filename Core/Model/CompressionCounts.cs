@@ -60,4 +60,47 @@ public class CompressionCounts
     /// <summary>Floating-point operations of one forward pass of one row: 2 per multiply-add (dense layers all of them, sparse layers present weights only) plus 1 per bias.</summary>
     public long Flops { get; init; }
     public long BaselineFlops { get; init; }
+
+    /// <summary>
+    /// The counts of layer <paramref name="l"/>, against its baseline (<paramref name="baseWeights"/>
+    /// weights, <paramref name="baseNeurons"/> neurons) and with the <paramref name="storedBytes"/>
+    /// a model file spends on it.
+    /// </summary>
+    internal static CompressionCounts OfLayer(LayerState l, long baseWeights, int baseNeurons, long storedBytes)
+    {
+        long present = l.PresentWeights, nonZero = l.NonZeroWeights;
+        return new CompressionCounts
+        {
+            Weights = present, NonZeroWeights = nonZero, BaselineWeights = baseWeights,
+            Parameters = present + l.OutFeatures, NonZeroParameters = nonZero + l.NonZeroBiases,
+            BaselineParameters = baseWeights + baseNeurons,
+            Neurons = l.OutFeatures, BaselineNeurons = baseNeurons,
+            DenseBytes = 4 * (l.DenseWeights + l.OutFeatures), BaselineDenseBytes = 4 * (baseWeights + baseNeurons), StoredBytes = storedBytes,
+            Flops = (l.Stored == LayerStorage.Dense ? 2 * l.DenseWeights : 2 * present) + l.OutFeatures,
+            BaselineFlops = 2 * baseWeights + baseNeurons,
+        };
+    }
+
+    /// <summary>Each layer's counts of <paramref name="model"/>, whose file spends <paramref name="storedBytes"/>[i] on layer i.</summary>
+    internal static IEnumerable<CompressionCounts> OfLayers(Mlp model, IReadOnlyList<long> storedBytes)
+    {
+        var state = model.State;
+        var baseline = model.Baseline;
+        for (int i = 0; i < state.Count; i++)
+            yield return OfLayer(state[i], baseline?.LayerWeights[i] ?? state[i].DenseWeights, baseline?.LayerNeurons[i] ?? state[i].OutFeatures, storedBytes[i]);
+    }
+
+    /// <summary>The sums of <paramref name="parts"/> (the ratios follow from them).</summary>
+    internal static CompressionCounts Total(IEnumerable<CompressionCounts> parts)
+    {
+        var list = parts.ToList();
+        return new CompressionCounts
+        {
+            Weights = list.Sum(r => r.Weights), NonZeroWeights = list.Sum(r => r.NonZeroWeights), BaselineWeights = list.Sum(r => r.BaselineWeights),
+            Parameters = list.Sum(r => r.Parameters), NonZeroParameters = list.Sum(r => r.NonZeroParameters), BaselineParameters = list.Sum(r => r.BaselineParameters),
+            Neurons = list.Sum(r => r.Neurons), BaselineNeurons = list.Sum(r => r.BaselineNeurons),
+            DenseBytes = list.Sum(r => r.DenseBytes), BaselineDenseBytes = list.Sum(r => r.BaselineDenseBytes), StoredBytes = list.Sum(r => r.StoredBytes),
+            Flops = list.Sum(r => r.Flops), BaselineFlops = list.Sum(r => r.BaselineFlops),
+        };
+    }
 }

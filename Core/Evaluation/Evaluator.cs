@@ -9,29 +9,6 @@ public static class Evaluator
 {
     private const int Chunk = 4096;
 
-    /// <summary>
-    /// Refuses a data set that does not fit the model: other features (by name where both know
-    /// them, see <see cref="FeatureMap"/>), another task, other classes.
-    /// </summary>
-    public static void CheckCompatible(Mlp model, Dataset data)
-    {
-        if (data.Task != model.Task)
-            throw SparsePruneException.Argument("TaskMismatch",
-                $"The data set '{data.Name}' is a {data.Task} but model '{model.Name}' is a {model.Task}: give the model a {model.Task.ToString().ToLowerInvariant()} data set"
-                + (model.Task == TaskKind.Classification ? " (one whose target holds classes)" : " (one whose target is a number)")
-                + $", or build a new model for this one with New-Mlp -Task {data.Task}.");
-        FeatureMap.Between(model, data);
-        if (data.Task == TaskKind.Classification && data.Classes != model.Outputs)
-            throw SparsePruneException.Argument("ClassCountMismatch",
-                $"The data set '{data.Name}' has {data.Classes} classes but model '{model.Name}' has {model.Outputs} outputs. Make the last width {data.Classes}.");
-        if (data.Task == TaskKind.Classification && data.HasFeatureNames && model.ClassNames is { } classes && !classes.SequenceEqual(data.ClassNames, StringComparer.Ordinal))
-            throw SparsePruneException.Argument("ClassMismatch",
-                $"The classes of data set '{data.Name}' ({string.Join(", ", data.ClassNames.Take(12))}) are not the ones model '{model.Name}' was trained on ({string.Join(", ", classes.Take(12))}): its outputs would be read as the wrong labels. Give a data set with the model's classes.");
-        if (data.Task == TaskKind.Regression && model.Outputs != 1)
-            throw SparsePruneException.Argument("OutputCountMismatch",
-                $"Model '{model.Name}' has {model.Outputs} outputs; a regression on '{data.Name}' needs 1. Make the last width 1.");
-    }
-
     /// <summary>Accuracy (classification) or mean squared error (regression) on the evaluation split.</summary>
     public static MetricResult Evaluate(Mlp model, Dataset data)
     {
@@ -68,9 +45,9 @@ public static class Evaluator
     /// </summary>
     internal static int ForwardEvaluationSplit(Mlp model, Dataset data, Action<Tensor, Tensor, int> visit)
     {
-        CheckCompatible(model, data);
+        ModelInputs.CheckCompatible(model, data);
         var (x, y) = data.EvaluationSplit;
-        x = data.InputsFor(model, x);
+        x = ModelInputs.For(model, data, x);
         int f = data.Features, n = y.Length;
         using var noGrad = no_grad();
         for (int start = 0; start < n; start += Chunk)
@@ -88,7 +65,7 @@ public static class Evaluator
     public static Measurement Measure(Mlp model, Dataset data, int repeats = 50, int batchSize = 256)
     {
         var (acc, loss, samples) = Score(model, data);
-        var x = data.InputsFor(model, data.EvaluationSplit.X);
+        var x = ModelInputs.For(model, data, data.EvaluationSplit.X);
         int f = data.Features;
         int available = x.Length / f;
         using var noGrad = no_grad();

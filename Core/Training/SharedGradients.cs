@@ -17,13 +17,13 @@ internal sealed class SharedGradients : IDisposable
 
     private SharedGradients() { }
 
-    /// <summary>The tying for <paramref name="model"/>'s k-means-quantized layers; null when it has none.</summary>
+    /// <summary>The tying for <paramref name="model"/>'s layers with shared values (k-means); null when it has none.</summary>
     public static SharedGradients? For(Mlp model)
     {
         var tying = new SharedGradients();
         for (int l = 0; l < model.LayerCount; l++)
         {
-            if (model.State[l].Quantization is not { Method: QuantizationMethod.KMeans } q) continue;
+            if (model.State[l].Quantization is not { Scheme.HasSharedValues: true } q) continue;
             var w = new float[model.State[l].DenseWeights];
             NativeCopy.ToArray(model.State[l].Weight, w);
             int k = q.Codebook.Length;
