@@ -16,7 +16,9 @@ public sealed class ImportMlpCommand : SparsePruneCmdlet
     [Parameter] public Dataset? Dataset { get; set; }
 
     /// <summary>For a SafeTensors state dict without SparsePrune's metadata: the activation between its Linear layers.</summary>
-    [Parameter] public Activation? Activation { get; set; }
+    [Parameter]
+    [ArgumentCompleter(typeof(ActivationCompleter))]
+    public Activation? Activation { get; set; }
 
     protected override void ProcessRecord()
     {

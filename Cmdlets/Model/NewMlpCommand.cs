@@ -11,8 +11,15 @@ public sealed class NewMlpCommand : SparsePruneCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public int[] Layers { get; set; } = Array.Empty<int>();
 
+    /// <summary>A name (PowerShell converts it with Activation.Parse) or a spelling with parameters, LeakyReLU(0.2); null: ReLU.</summary>
     [Parameter]
-    public Activation Activation { get; set; } = Activation.ReLU;
+    [ArgumentCompleter(typeof(ActivationCompleter))]
+    public Activation? Activation { get; set; }
+
+    /// <summary>The activation's parameters in PyTorch's order: LeakyReLU's slope, ELU's alpha, Softplus's beta and threshold.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public double[]? ActivationParameter { get; set; }
 
     [Parameter]
     public TaskKind? Task { get; set; }
@@ -26,7 +33,7 @@ public sealed class NewMlpCommand : SparsePruneCmdlet
 
     protected override void ProcessRecord()
     {
-        var model = Guard(Layers, () => Mlp.Create(Layers, Activation, Task, Seed, Name));
+        var model = Guard(Layers, () => Mlp.Create(Layers, SparsePrune.Activation.Resolve(Activation, ActivationParameter), Task, Seed, Name));
         WriteVerbose($"Created {model} with seed {model.Seed}.");
         WriteObject(model);
     }

@@ -94,7 +94,7 @@ public sealed class Mlp
 
     internal IReadOnlyList<LayerState> State => _layers;
 
-    public static Mlp Create(int[] widths, Activation activation = Activation.ReLU, TaskKind? task = null, int? seed = null, string? name = null)
+    public static Mlp Create(int[] widths, Activation? activation = null, TaskKind? task = null, int? seed = null, string? name = null)
     {
         ValidateWidths(widths);
         var t = task ?? (widths[^1] == 1 ? TaskKind.Regression : TaskKind.Classification);
@@ -105,7 +105,7 @@ public sealed class Mlp
         var layers = InitialValues(widths, s).Select((p, i) => new LayerState(
             tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(),
             tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
-        return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation, t, s, layers);
+        return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation ?? Activation.ReLU, t, s, layers);
     }
 
     /// <summary>
@@ -214,36 +214,9 @@ public sealed class Mlp
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];
             h = inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
-            if (i + 1 < _layers.Count) h = Activate(h, Activation);
+            if (i + 1 < _layers.Count) h = Activation.Forward(h);
         }
         return h;
-    }
-
-    internal static Tensor Activate(Tensor h, Activation activation) => activation switch
-    {
-        Activation.ReLU => nn.functional.relu(h),
-        Activation.Tanh => h.tanh(),
-        Activation.Sigmoid => h.sigmoid(),
-        Activation.GELU => nn.functional.gelu(h),
-        Activation.LeakyReLU => nn.functional.leaky_relu(h, 0.01),
-        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
-    };
-
-    /// <summary>The activation of one value, for folding constant neurons into the next bias.</summary>
-    internal static double ActivateScalar(double v, Activation activation) => activation switch
-    {
-        Activation.ReLU => Math.Max(0, v),
-        Activation.Tanh => Math.Tanh(v),
-        Activation.Sigmoid => 1 / (1 + Math.Exp(-v)),
-        Activation.GELU => 0.5 * v * (1 + Erf(v / Math.Sqrt(2))),
-        Activation.LeakyReLU => v >= 0 ? v : 0.01 * v,
-        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
-    };
-
-    private static double Erf(double x)
-    {
-        using var scope = NewDisposeScope();
-        return torch.tensor(x, ScalarType.Float64).erf().item<double>();
     }
 
     /// <summary>Maps raw feature rows to the normalized inputs the first layer expects.</summary>

@@ -164,11 +164,11 @@ public class OnnxImportTests
     {
         switch (a)
         {
-            case Activation.ReLU: return g.Node("Relu", new[] { x });
-            case Activation.Tanh: return g.Node("Tanh", new[] { x });
-            case Activation.Sigmoid: return g.Node("Sigmoid", new[] { x });
-            case Activation.LeakyReLU: return g.Node("LeakyRelu", new[] { x }, Float("alpha", 0.01f));
-            case Activation.GELU when !erfGelu: return g.Node("Gelu", new[] { x });
+            case var _ when a == Activation.ReLU: return g.Node("Relu", new[] { x });
+            case var _ when a == Activation.Tanh: return g.Node("Tanh", new[] { x });
+            case var _ when a == Activation.Sigmoid: return g.Node("Sigmoid", new[] { x });
+            case var _ when a == Activation.LeakyReLU: return g.Node("LeakyRelu", new[] { x }, Float("alpha", 0.01f));
+            case var _ when a == Activation.GELU && !erfGelu: return g.Node("Gelu", new[] { x });
         }
         // torch.onnx.export of nn.GELU() below opset 20: Div(x, √2), Erf, Add 1, Mul x, Mul 0.5.
         var div = g.Node("Div", new[] { x, g.Scalar((float)Math.Sqrt(2)) });
@@ -209,13 +209,14 @@ public class OnnxImportTests
     // ---- the forms exporters write ------------------------------------------------------------
 
     [Theory]
-    [InlineData(Activation.ReLU)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.LeakyReLU)]
-    [InlineData(Activation.GELU)]
-    public void GemmWithEachActivationComputesTheGraph(Activation activation)
+    [InlineData(nameof(Activation.ReLU))]
+    [InlineData(nameof(Activation.Tanh))]
+    [InlineData(nameof(Activation.Sigmoid))]
+    [InlineData(nameof(Activation.LeakyReLU))]
+    [InlineData(nameof(Activation.GELU))]
+    public void GemmWithEachActivationComputesTheGraph(string activationName)
     {
+        var activation = Activation.Parse(activationName);
         var layers = Layers(5, 8, 6, 3);
         var model = Import(GemmGraph(layers, activation));
         Assert.Equal(activation, model.Activation);
@@ -524,12 +525,13 @@ public class OnnxImportTests
     }
 
     [Theory]
-    [InlineData("Relu", Activation.ReLU, true, true)]
-    [InlineData("Tanh", Activation.Tanh, true, false)]
-    [InlineData("Sigmoid", Activation.Sigmoid, false, true)]
-    [InlineData("Relu", Activation.ReLU, false, false)]
-    public void Skl2OnnxClassifiersAreReadWithTheirClassLabels(string op, Activation activation, bool stringLabels, bool zipMap)
+    [InlineData("Relu", nameof(Activation.ReLU), true, true)]
+    [InlineData("Tanh", nameof(Activation.Tanh), true, false)]
+    [InlineData("Sigmoid", nameof(Activation.Sigmoid), false, true)]
+    [InlineData("Relu", nameof(Activation.ReLU), false, false)]
+    public void Skl2OnnxClassifiersAreReadWithTheirClassLabels(string op, string activationName, bool stringLabels, bool zipMap)
     {
+        var activation = Activation.Parse(activationName);
         var layers = Layers(4, 10, 5, 3);
         var g = Skl2OnnxGraph(layers, op, stringLabels ? new[] { "setosa", "versicolor", "virginica" } : null, stringLabels ? null : new long[] { 3, 5, 9 }, zipMap);
         var model = Import(g);
@@ -711,13 +713,14 @@ public class OnnxImportTests
     }
 
     [Fact]
-    public void LeakyReluWithAnotherSlopeIsRefused()
+    public void LeakyReluWithAnotherSlopeKeepsItsSlope()
     {
+        // Refused while SparsePrune's LeakyReLU had the slope 0.01 only (issue 22).
         var g = GemmGraph(Layers(3, 4, 2), Activation.LeakyReLU);
         g.Graph.Node.Single(n => n.OpType == "LeakyRelu").Attribute[0].F = 0.2f;
-        var e = TestKit.Throws("UnsupportedOnnxGraph", () => Import(g));
-        Assert.Contains("0.2", e.Message);
-        Assert.Contains("(LeakyRelu)", e.Message);
+        var model = Import(g);
+        Assert.Equal(Activation.Create("LeakyReLU", new[] { 0.2 }), model.Activation);
+        Assert.Equal("LeakyReLU(0.2)", model.Activation.ToString());
     }
 
     [Fact]

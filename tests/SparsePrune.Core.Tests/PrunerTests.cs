@@ -367,14 +367,15 @@ public class PrunerTests
     }
 
     [Theory]
-    [InlineData(Activation.ReLU, 0.7f, 0.3f, 0.5f)]
-    [InlineData(Activation.ReLU, 0.7f, -0.3f, 0.5f)]
-    [InlineData(Activation.Tanh, -0.6f, 0.3f, 0.8f)]
-    [InlineData(Activation.Sigmoid, -0.6f, 0f, 0.8f)]
-    [InlineData(Activation.GELU, 1.2f, 0.4f, -0.5f)]
-    [InlineData(Activation.LeakyReLU, -0.6f, 0.3f, 0.8f)]
-    public void ConstantNeuronsAreFoldedIntoTheNextBias(Activation activation, float b01, float b03, float b12)
+    [InlineData(nameof(Activation.ReLU), 0.7f, 0.3f, 0.5f)]
+    [InlineData(nameof(Activation.ReLU), 0.7f, -0.3f, 0.5f)]
+    [InlineData(nameof(Activation.Tanh), -0.6f, 0.3f, 0.8f)]
+    [InlineData(nameof(Activation.Sigmoid), -0.6f, 0f, 0.8f)]
+    [InlineData(nameof(Activation.GELU), 1.2f, 0.4f, -0.5f)]
+    [InlineData(nameof(Activation.LeakyReLU), -0.6f, 0.3f, 0.8f)]
+    public void ConstantNeuronsAreFoldedIntoTheNextBias(string activationName, float b01, float b03, float b12)
     {
+        var activation = Activation.Parse(activationName);
         var (model, x, before) = ModelWithConstantNeurons(activation, b01, b03, b12);
         var w1 = model.GetWeight(1);
         var b1 = model.GetBias(1);

@@ -571,9 +571,9 @@ public class ScheduleTests
 
     private static double ActGrad(double z, Activation a) => a switch
     {
-        Activation.Tanh => 1 - Math.Tanh(z) * Math.Tanh(z),
-        Activation.ReLU => z > 0 ? 1 : 0,
-        Activation.Sigmoid => 1 / (1 + Math.Exp(-z)) * (1 - 1 / (1 + Math.Exp(-z))),
+        _ when a == Activation.Tanh => 1 - Math.Tanh(z) * Math.Tanh(z),
+        _ when a == Activation.ReLU => z > 0 ? 1 : 0,
+        _ when a == Activation.Sigmoid => 1 / (1 + Math.Exp(-z)) * (1 - 1 / (1 + Math.Exp(-z))),
         _ => throw new NotSupportedException(),
     };
 

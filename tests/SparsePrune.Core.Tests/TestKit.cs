@@ -179,12 +179,15 @@ internal static class TestKit
 
     // ---- managed reference forward pass ---------------------------------------------------
 
+    /// <summary>The five activations SparsePrune had as an enum, in its order (an index keeps the seeds tests drew from it).</summary>
+    public static readonly Activation[] FirstActivations = { Activation.ReLU, Activation.Tanh, Activation.Sigmoid, Activation.GELU, Activation.LeakyReLU };
+
     public static double Act(double v, Activation a) => a switch
     {
-        Activation.ReLU => Math.Max(0, v),
-        Activation.Tanh => Math.Tanh(v),
-        Activation.Sigmoid => 1 / (1 + Math.Exp(-v)),
-        Activation.LeakyReLU => v >= 0 ? v : 0.01 * v,
+        _ when a == Activation.ReLU => Math.Max(0, v),
+        _ when a == Activation.Tanh => Math.Tanh(v),
+        _ when a == Activation.Sigmoid => 1 / (1 + Math.Exp(-v)),
+        _ when a == Activation.LeakyReLU => v >= 0 ? v : 0.01 * v,
         _ => throw new NotSupportedException(a.ToString()),
     };
 

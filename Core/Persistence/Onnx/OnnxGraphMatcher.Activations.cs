@@ -3,7 +3,11 @@ using AttributeType = Onnx.AttributeProto.Types.AttributeType;
 
 namespace SparsePrune;
 
-/// <summary>The graph matcher's activations: one kind between the layers, and GELU's Erf pattern.</summary>
+/// <summary>
+/// The graph matcher's activations: the registered <see cref="Activation"/> classes read their own
+/// nodes (<see cref="Activation.MatchOnnx"/>) through the views below; the matcher checks that one
+/// kind sits between every two layers, and reads layers that follow each other directly as Identity.
+/// </summary>
 internal sealed partial class OnnxGraphMatcher
 {
     private void SetActivation(Activation kind, NodeProto node, ref Activation? activation, ref NodeProto? first, bool afterLayer, bool activationSinceLayer, bool softmax)
@@ -13,60 +17,50 @@ internal sealed partial class OnnxGraphMatcher
         if (activationSinceLayer) throw Unsupported($"{what} follows another activation with no layer between them");
         if (!afterLayer) throw Unsupported($"{what} comes before the first layer");
         if (activation is { } a && a != kind)
-            throw Unsupported($"it mixes activations: {what} computes {kind}, but {OnnxReadErrors.Describe(first!)} computes {a}; a SparsePrune MLP has one activation kind for all its layers");
+            throw Unsupported($"it mixes activations: {Computes(node, kind)}, but {Computes(first!, a)}; a SparsePrune MLP has one activation kind for all its layers");
         activation = kind;
         first ??= node;
     }
 
-    /// <summary>
-    /// GELU as torch.onnx.export writes nn.GELU() below opset 20:
-    /// y = (x · (Erf(x / √2) + 1)) · 0.5 (also x · 1/√2, and 0.5 applied to x first).
-    /// <paramref name="consumers"/> are the two nodes that read x.
-    /// </summary>
-    private bool TryErfGelu(string x, List<NodeProto> consumers, out string output, out List<NodeProto> nodes)
+    /// <summary>"{node} computes {kind}"; a layer that follows a layer directly has no activation node: Identity.</summary>
+    private static string Computes(NodeProto node, Activation kind) =>
+        kind is IdentityActivation && node.OpType is "Gemm" or "MatMul"
+            ? $"{OnnxReadErrors.Describe(node)} follows a layer directly (Identity)"
+            : $"{OnnxReadErrors.Describe(node)} computes {kind}";
+
+    /// <summary>The activation that the unmatched nodes reading <paramref name="value"/> compute, or null.</summary>
+    private OnnxActivationMatch? MatchActivation(string value, List<NodeProto> consumers) =>
+        Activation.MatchOnnx(new GraphView(this), value, consumers.Select(n => (IOnnxActivationNode)new NodeView(n)).ToList());
+
+    private static NodeProto Proto(IOnnxActivationNode node) => ((NodeView)node).Proto;
+
+    /// <summary>A protobuf node as an activation reads it.</summary>
+    private sealed class NodeView : IOnnxActivationNode
     {
-        output = "";
-        nodes = new List<NodeProto>();
-        if (!consumers.All(IsStandard)) return false;
-        var scale = consumers.FirstOrDefault(n =>
-            n.Input.Count == 2 && n.Output.Count >= 1 && n.Input[0] == x &&
-            ((n.OpType == "Div" && IsScalar(n.Input[1], Math.Sqrt(2))) || (n.OpType == "Mul" && IsScalar(n.Input[1], 1 / Math.Sqrt(2)))));
-        if (scale is null) return false;
-        var product = consumers.First(n => !ReferenceEquals(n, scale));
-        if (product.OpType != "Mul" || product.Input.Count != 2 || product.Output.Count < 1) return false;
+        public NodeView(NodeProto proto) => Proto = proto;
 
-        var erf = Single(scale.Output[0], "Erf");
-        if (erf is null) return false;
-        var plusOne = Single(erf.Output[0], "Add");
-        if (plusOne is null || plusOne.Input.Count != 2 || !IsScalar(Other(plusOne, erf.Output[0]), 1)) return false;
-        string onePlusErf = plusOne.Output[0];
-
-        string? result;
-        NodeProto? last;
-        var otherOfProduct = Other(product, x);
-        if (otherOfProduct == onePlusErf)
-        {
-            // (x · (1 + erf)) · 0.5
-            last = Single(product.Output[0], "Mul");
-            if (last is null || last.Input.Count != 2 || !IsScalar(Other(last, product.Output[0]), 0.5)) return false;
-            if (ConsumersOf(onePlusErf).Count != 1) return false;
-            result = last.Output[0];
-        }
-        else if (IsScalar(otherOfProduct, 0.5))
-        {
-            // (x · 0.5) · (1 + erf)
-            last = Single(product.Output[0], "Mul");
-            if (last is null || last.Input.Count != 2 || Other(last, product.Output[0]) != onePlusErf) return false;
-            if (ConsumersOf(onePlusErf).Count != 1) return false;
-            result = last.Output[0];
-        }
-        else return false;
-
-        nodes.AddRange(new[] { erf, scale, plusOne, product, last });
-        output = result;
-        return true;
+        public NodeProto Proto { get; }
+        public string OpType => IsStandard(Proto) ? Proto.OpType : $"{Proto.Domain}:{Proto.OpType}";
+        public IReadOnlyList<string> Inputs => Proto.Input;
+        public string Output => Proto.Output.Count > 0 ? Proto.Output[0] : "";
+        public float FloatAttribute(string name, float fallback) => OnnxGraphMatcher.FloatAttribute(Proto, name, fallback);
+        public string StringAttribute(string name, string fallback) => OnnxGraphMatcher.StringAttribute(Proto, name, fallback);
     }
 
-    private bool IsScalar(string name, double expected) =>
-        _constants.TryGetValue(name, out var c) && c.IsScalar && Math.Abs(c.Values![0] - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected));
+    /// <summary>The graph as an activation reads it: unmatched consumers, scalar constants, refusals naming the node.</summary>
+    private sealed class GraphView : IOnnxActivationGraph
+    {
+        private readonly OnnxGraphMatcher _matcher;
+
+        public GraphView(OnnxGraphMatcher matcher) => _matcher = matcher;
+
+        public IReadOnlyList<IOnnxActivationNode> ConsumersOf(string value) =>
+            _matcher.ConsumersOf(value).Select(n => (IOnnxActivationNode)new NodeView(n)).ToList();
+
+        public double? Scalar(string value) =>
+            _matcher._constants.TryGetValue(value, out var c) && c.IsScalar ? c.Values![0] : null;
+
+        public Exception Refuse(IOnnxActivationNode node, string why) =>
+            _matcher.Unsupported($"{OnnxReadErrors.Describe(Proto(node))} {why}");
+    }
 }

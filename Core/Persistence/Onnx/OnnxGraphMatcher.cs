@@ -11,15 +11,14 @@ namespace SparsePrune;
 /// (int8 weights, as SparsePrune writes Linear-quantized layers, become float weights); before the
 /// first layer, <c>Sub</c>/<c>Add</c>/<c>Mul</c>/<c>Div</c> of constants per feature (a normalization
 /// of the raw input) folded into that layer; one activation
-/// kind between the layers (<c>Relu</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>LeakyRelu</c> with alpha
-/// 0.01, <c>Gelu</c>, or GELU's exact Erf form as torch.onnx.export writes it below opset 20);
+/// kind between the layers, read by the registered <see cref="Activation"/> classes (their ops and the
+/// decomposed forms exporters write: GELU's Erf form, SiLU as x · Sigmoid(x), Softplus as
+/// Log(1 + Exp(x)) or with a β), or nothing between two layers (Identity);
 /// a trailing <c>Softmax</c>, <c>Identity</c> or <c>Flatten</c>. Anything else fails with
 /// UnsupportedOnnxGraph naming the node.
 /// </summary>
 internal sealed partial class OnnxGraphMatcher
 {
-    private const float LeakySlope = 0.01f;
-
     private readonly GraphProto _graph;
     private readonly string _source;
     private readonly long _opset;
@@ -66,15 +65,16 @@ internal sealed partial class OnnxGraphMatcher
                 consumers = consumers.Where(c => !TrySideOutput(c, outputs, outputCandidates, ref labels)).ToList();
             }
             if (consumers.Count == 0) break;
-            if (consumers.Count == 2 && TryErfGelu(value, consumers, out var geluOut, out var geluNodes))
+            if (MatchActivation(value, consumers) is { } match)
             {
-                SetActivation(Activation.GELU, geluNodes[0], ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
-                foreach (var n in geluNodes) _used.Add(n);
-                lastActivationNode = geluNodes[0];
+                var firstNode = Proto(match.Nodes[0]);
+                SetActivation(match.Activation, firstNode, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
+                foreach (var n in match.Nodes) _used.Add(Proto(n));
+                lastActivationNode = firstNode;
                 activationSinceLayer = true;
                 afterLayer = false;
                 outputCandidates.Clear();
-                value = geluOut;
+                value = match.Output;
                 continue;
             }
             if (consumers.Count > 1)
@@ -90,8 +90,9 @@ internal sealed partial class OnnxGraphMatcher
                 case "MatMul":
                 {
                     if (softmax) throw Unsupported($"{OnnxReadErrors.Describe(node)} follows the Softmax");
+                    // A layer right after a layer: nothing between them, the Identity activation (scikit-learn's 'identity').
                     if (layers.Count > 0 && !activationSinceLayer)
-                        throw Unsupported($"{OnnxReadErrors.Describe(node)} follows {layers[^1].Source} with no activation between them");
+                        SetActivation(Activation.Identity, node, ref activation, ref activationNode, afterLayer: true, false, softmax);
                     var (layer, output) = node.OpType == "Gemm" ? Gemm(node, value) : MatMul(node, value);
                     if (layers.Count > 0 && layer.In != layers[^1].Out)
                         throw Corrupt($"the shapes do not chain: {layer.Source} takes {layer.In} inputs but {layers[^1].Source} has {layers[^1].Out} outputs");
@@ -106,25 +107,6 @@ internal sealed partial class OnnxGraphMatcher
                     outputCandidates.Add(output);
                     value = output;
                     continue;
-                }
-                case "Relu": SetActivation(Activation.ReLU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
-                case "Tanh": SetActivation(Activation.Tanh, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
-                case "Sigmoid": SetActivation(Activation.Sigmoid, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax); break;
-                case "LeakyRelu":
-                {
-                    float alpha = FloatAttribute(node, "alpha", LeakySlope);
-                    if (Math.Abs(alpha - LeakySlope) > 1e-6f)
-                        throw Unsupported($"{OnnxReadErrors.Describe(node)} has alpha {alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; SparsePrune's LeakyReLU has the negative slope 0.01 only");
-                    SetActivation(Activation.LeakyReLU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
-                    break;
-                }
-                case "Gelu":
-                {
-                    var approximate = StringAttribute(node, "approximate", "none");
-                    if (approximate != "none")
-                        throw Unsupported($"{OnnxReadErrors.Describe(node)} has approximate '{approximate}'; SparsePrune's GELU is the exact (Erf) form, approximate 'none'");
-                    SetActivation(Activation.GELU, node, ref activation, ref activationNode, afterLayer, activationSinceLayer, softmax);
-                    break;
                 }
                 case "Softmax":
                 {
@@ -193,14 +175,7 @@ internal sealed partial class OnnxGraphMatcher
             }
             _used.Add(node);
             next = node.Output[0];
-            if (node.OpType is "Relu" or "Tanh" or "Sigmoid" or "LeakyRelu" or "Gelu")
-            {
-                activationSinceLayer = true;
-                afterLayer = false;
-                lastActivationNode = node;
-                outputCandidates.Clear();
-            }
-            else if (afterLayer)
+            if (afterLayer)
                 outputCandidates.Add(next);
             value = next;
         }
@@ -349,15 +324,6 @@ internal sealed partial class OnnxGraphMatcher
             throw Corrupt($"folding the input's {string.Join(", ", ops.Select(o => o.Node.OpType))} into {layer.Source} gives values beyond the float range");
         return layer with { Source = string.Join(" + ", ops.Select(o => OnnxReadErrors.Describe(o.Node)).Append(layer.Source)), Weight = weight, Bias = bias };
     }
-
-    /// <summary>The one node that reads <paramref name="value"/>, when it is the op <paramref name="op"/>.</summary>
-    private NodeProto? Single(string value, string op)
-    {
-        var c = ConsumersOf(value);
-        return c.Count == 1 && c[0].OpType == op && IsStandard(c[0]) && c[0].Output.Count >= 1 ? c[0] : null;
-    }
-
-    private static string Other(NodeProto node, string value) => node.Input[0] == value ? node.Input[1] : node.Input[0];
 
     /// <summary>The features per row the input declares (after a leading Flatten, all its dimensions but the first), or null when not all are known.</summary>
     private static long? InputFeatures(ValueInfoProto input, bool flattened)

@@ -11,7 +11,7 @@ internal static class OnnxMetadataKeys
     public const string Task = "sparseprune.task";
     /// <summary>All widths, input first, as a JSON array: "[64,128,10]".</summary>
     public const string Widths = "sparseprune.widths";
-    /// <summary>SparsePrune's name of the activation: ReLU, Tanh, Sigmoid, GELU, LeakyReLU.</summary>
+    /// <summary>SparsePrune's spelling of the activation (<see cref="SparsePrune.Activation"/>): "ReLU", "LeakyReLU" (slope 0.01), "LeakyReLU(0.2)".</summary>
     public const string Activation = "sparseprune.activation";
     /// <summary>JSON array of the class labels in output order (classifiers that know them).</summary>
     public const string ClassNames = "sparseprune.class_names";
@@ -32,6 +32,6 @@ internal static class OnnxMetadataKeys
     /// <summary>The normalization folded into the first layer: Standard, MinMax or None.</summary>
     public const string FoldedNormalization = "sparseprune.folded_normalization";
     public const string Seed = "sparseprune.seed";
-    /// <summary>LeakyReLU's negative slope, only for that activation ("0.01").</summary>
+    /// <summary>LeakyReLU's negative slope, only for that activation ("0.01", "0.2"); the activation's spelling holds it too.</summary>
     public const string NegativeSlope = "sparseprune.negative_slope";
 }

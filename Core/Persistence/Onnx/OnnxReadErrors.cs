@@ -10,7 +10,7 @@ internal static class OnnxReadErrors
 
     private const string WhatItReads =
         "SparsePrune reads one input through a chain of Gemm (or MatMul and Add) layers with constant weights, " +
-        "one activation kind between them (Relu, Tanh, Sigmoid, LeakyRelu with alpha 0.01, Gelu or its Erf form), " +
+        "one activation kind between them (Relu, Tanh, Sigmoid, LeakyRelu, Elu, Gelu or its Erf form, x·Sigmoid(x), Softplus, or none), " +
         "optionally ending in Softmax, Identity or Flatten";
 
     /// <summary>A valid ONNX model that is not an MLP SparsePrune can hold: UnsupportedOnnxGraph (NotSupported).</summary>

@@ -122,15 +122,13 @@ internal static class OnnxReader
 
         Activation? stated = null;
         if (meta.TryGetValue(OnnxMetadataKeys.Activation, out var act))
-        {
-            if (!Enum.TryParse<Activation>(act, ignoreCase: false, out var a) || !Enum.IsDefined(a) || act != a.ToString())
-                throw OnnxReadErrors.Corrupt(source, $"its metadata names the activation '{act}'; expected ReLU, Tanh, Sigmoid, GELU or LeakyReLU");
-            stated = a;
-        }
-        if (stated is { } s && graph.Activation is { } g && s != g)
+            stated = Activation.FromFile(act)
+                ?? throw OnnxReadErrors.Corrupt(source, $"its metadata names the activation '{act}'; expected one of {string.Join(", ", Activation.Names)}, with parameters as in LeakyReLU(0.2)");
+        if (stated is { } s && graph.Activation is { } g && !s.AgreesWithGraph(g))
             throw OnnxReadErrors.Corrupt(source, $"its metadata says the activation is {s}, but its graph computes {g}");
-        // A single layer has no activation: the metadata's, else ReLU (it never applies).
-        var activation = graph.Activation ?? stated ?? Activation.ReLU;
+        // The metadata's when it agrees (it keeps the parameters in full, a graph as float32);
+        // a single layer has no activation: the metadata's, else ReLU (it never applies).
+        var activation = stated ?? graph.Activation ?? Activation.ReLU;
 
         TaskKind task;
         if (meta.TryGetValue(OnnxMetadataKeys.Task, out var taskText))

@@ -16,8 +16,9 @@ namespace SparsePrune;
 ///   input [batch, features] float32, raw rows (the input normalization is folded into layer 0,
 ///         exactly as the SafeTensors export folds it: SafeTensorsFormat.FoldedParameters)
 ///   per layer i:  Gemm(h, layer{i}.weight [out, in], layer{i}.bias [out], transB = 1)
-///   between layers: Relu | Tanh | Sigmoid | LeakyRelu(alpha 0.01) |
-///                   GELU: Gelu (opset ≥ 20) or x · 0.5 · (1 + Erf(x · 1/√2)) below
+///   between layers: the activation's own nodes (Activation.WriteOnnx): Relu | Tanh | Sigmoid |
+///                   LeakyRelu(alpha) | Elu(alpha) | SiLU: Mul(x, Sigmoid(x)) | Softplus |
+///                   GELU: Gelu (opset ≥ 20) or x · 0.5 · (1 + Erf(x · 1/√2)) below | none (Identity)
 ///   outputs: classification  logits [batch, classes], probabilities = Softmax(logits, axis 1)
 ///            regression      output [batch, outputs]
 /// </code>
@@ -47,8 +48,6 @@ internal static class OnnxWriter
     public const string InputName = "input", LogitsName = "logits", ProbabilitiesName = "probabilities", OutputName = "output";
     /// <summary>The symbolic batch dimension of the input and outputs.</summary>
     public const string BatchDimension = "batch";
-    /// <summary>LeakyReLU's slope, as <see cref="Mlp.Activate"/> uses it.</summary>
-    public const double LeakySlope = 0.01;
 
     /// <summary>Protobuf messages cannot exceed 2 GB; ONNX's external data is not written here.</summary>
     private const long MaxFileBytes = int.MaxValue - (16L << 20);
@@ -144,6 +143,7 @@ internal static class OnnxWriter
             h = NormalizedName;
         }
         bool regression = model.Task == TaskKind.Regression;
+        var activations = new ActivationWriter(graph, options.OpsetVersion);
         for (int i = 0; i < layers.Count; i++)
         {
             var l = layers[i];
@@ -168,7 +168,7 @@ internal static class OnnxWriter
             var gemm = Node("Gemm", $"layer{i}.gemm", new[] { h, weight, bias }, output);
             gemm.Attribute.Add(IntAttribute("transB", 1));
             graph.Node.Add(gemm);
-            h = last ? output : Activate(graph, model.Activation, output, $"layer{i}", options.OpsetVersion);
+            h = last ? output : model.Activation.WriteOnnx(activations, output, $"layer{i}");
         }
 
         graph.Output.Add(TensorValue(regression ? OutputName : LogitsName, model.Outputs));
@@ -207,7 +207,7 @@ internal static class OnnxWriter
         yield return (OnnxMetadataKeys.Task, model.Task.ToString());
         yield return (OnnxMetadataKeys.Widths, JsonSerializer.Serialize(model.Widths));
         yield return (OnnxMetadataKeys.Activation, model.Activation.ToString());
-        if (model.Activation == Activation.LeakyReLU) yield return (OnnxMetadataKeys.NegativeSlope, Number(LeakySlope));
+        if (model.Activation is LeakyReLUActivation leaky) yield return (OnnxMetadataKeys.NegativeSlope, Number(leaky.NegativeSlope));
         yield return (OnnxMetadataKeys.Inputs, "raw");
         yield return (OnnxMetadataKeys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
         if (model.ClassNames is { } classes) yield return (OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));
@@ -223,41 +223,29 @@ internal static class OnnxWriter
 
     // ---- the graph ----------------------------------------------------------------------------
 
-    /// <summary>Adds the activation's nodes after <paramref name="x"/>; returns the name of their output.</summary>
-    private static string Activate(GraphProto graph, Activation activation, string x, string prefix, int opset)
+    /// <summary>The graph an activation writes its nodes into (<see cref="Activation.WriteOnnx"/>).</summary>
+    private sealed class ActivationWriter : IOnnxActivationWriter
     {
-        string y = prefix + ".act";
-        switch (activation)
-        {
-            case Activation.ReLU: graph.Node.Add(Node("Relu", y, new[] { x }, y)); break;
-            case Activation.Tanh: graph.Node.Add(Node("Tanh", y, new[] { x }, y)); break;
-            case Activation.Sigmoid: graph.Node.Add(Node("Sigmoid", y, new[] { x }, y)); break;
-            case Activation.LeakyReLU:
-                var leaky = Node("LeakyRelu", y, new[] { x }, y);
-                leaky.Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = (float)LeakySlope });
-                graph.Node.Add(leaky);
-                break;
-            case Activation.GELU when opset >= 20:
-                // approximate = "none" (the default): the exact erf form, as torch's gelu.
-                graph.Node.Add(Node("Gelu", y, new[] { x }, y));
-                break;
-            case Activation.GELU:
-                // x · 0.5 · (1 + erf(x · 1/√2)), torch's exact GELU; the constants are shared scalars.
-                EnsureScalar(graph, GeluInvSqrt2, (float)(1 / Math.Sqrt(2)));
-                EnsureScalar(graph, GeluOne, 1f);
-                EnsureScalar(graph, GeluHalf, 0.5f);
-                graph.Node.Add(Node("Mul", prefix + ".gelu.scaled", new[] { x, GeluInvSqrt2 }, prefix + ".gelu.scaled"));
-                graph.Node.Add(Node("Erf", prefix + ".gelu.erf", new[] { prefix + ".gelu.scaled" }, prefix + ".gelu.erf"));
-                graph.Node.Add(Node("Add", prefix + ".gelu.shifted", new[] { prefix + ".gelu.erf", GeluOne }, prefix + ".gelu.shifted"));
-                graph.Node.Add(Node("Mul", prefix + ".gelu.gated", new[] { x, prefix + ".gelu.shifted" }, prefix + ".gelu.gated"));
-                graph.Node.Add(Node("Mul", y, new[] { prefix + ".gelu.gated", GeluHalf }, y));
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(activation));
-        }
-        return y;
-    }
+        private readonly GraphProto _graph;
 
-    private const string GeluInvSqrt2 = "gelu.inv_sqrt2", GeluOne = "gelu.one", GeluHalf = "gelu.half";
+        public ActivationWriter(GraphProto graph, int opset) => (_graph, Opset) = (graph, opset);
+
+        public int Opset { get; }
+
+        public void Node(string op, IReadOnlyList<string> inputs, string output, params (string Name, float Value)[] attributes)
+        {
+            var node = OnnxWriter.Node(op, output, inputs.ToArray(), output);
+            foreach (var (name, value) in attributes)
+                node.Attribute.Add(new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value });
+            _graph.Node.Add(node);
+        }
+
+        public string Scalar(string name, float value)
+        {
+            EnsureScalar(_graph, name, value);
+            return name;
+        }
+    }
 
     private static void EnsureScalar(GraphProto graph, string name, float value)
     {

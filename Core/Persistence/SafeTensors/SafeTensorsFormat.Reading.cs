@@ -258,16 +258,16 @@ public static partial class SafeTensorsFormat
         {
             if (given is not { } assumed)
                 throw SparsePruneException.Argument("ActivationRequired",
-                    $"{source} is a SafeTensors state dict without SparsePrune's metadata, so it does not say which activation sits between its Linear layers ({string.Join(",", widths)}). Give -Activation ReLU, Tanh, Sigmoid, GELU or LeakyReLU.");
+                    $"{source} is a SafeTensors state dict without SparsePrune's metadata, so it does not say which activation sits between its Linear layers ({string.Join(",", widths)}). Give -Activation: {string.Join(", ", Activation.Names)}, with parameters as in LeakyReLU(0.2).");
             return new ModelInfo(fallbackName, assumed, outputs == 1 ? TaskKind.Regression : TaskKind.Classification, 0, null, null);
         }
         if (version != FormatVersion)
             throw new SparsePruneException("UnsupportedModelFile", ErrorKind.NotSupported,
                 $"{source} has SparsePrune SafeTensors layout version '{version}'; this SparsePrune reads version {FormatVersion}. Use the SparsePrune version that wrote it.");
 
-        if (!meta.TryGetValue(Keys.Activation, out var act) || !Enum.TryParse<Activation>(act, ignoreCase: false, out var activation) || !Enum.IsDefined(activation) || act != activation.ToString())
+        if (!meta.TryGetValue(Keys.Activation, out var act) || Activation.FromFile(act) is not { } activation)
             throw new SparsePruneException("UnsupportedModelFile", ErrorKind.NotSupported,
-                $"{source} names the activation '{act}', which SparsePrune does not know (ReLU, Tanh, Sigmoid, GELU, LeakyReLU).");
+                $"{source} names the activation '{act}', which SparsePrune does not know ({string.Join(", ", Activation.Names)}, with parameters as in LeakyReLU(0.2)).");
         if (given is { } g && g != activation)
             throw SparsePruneException.Argument("ActivationMismatch",
                 $"{source} says its activation is {activation}, but -Activation is {g}. Leave out -Activation: it is for files that do not name their activation.");

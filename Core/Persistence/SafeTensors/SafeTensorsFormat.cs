@@ -45,11 +45,11 @@ public static partial class SafeTensorsFormat
         public const string Task = "task";
         /// <summary>All widths, input first, as a JSON array: "[64,128,10]".</summary>
         public const string Widths = "widths";
-        /// <summary>SparsePrune's name of the activation: ReLU, Tanh, Sigmoid, GELU, LeakyReLU.</summary>
+        /// <summary>SparsePrune's spelling of the activation (<see cref="SparsePrune.Activation"/>): "ReLU", "LeakyReLU" (slope 0.01), "LeakyReLU(0.2)".</summary>
         public const string Activation = "activation";
         /// <summary>The torch.nn module class between the Linear layers.</summary>
         public const string TorchActivation = "torch_activation";
-        /// <summary>Its keyword arguments as a JSON object: "{}" or "{\"negative_slope\": 0.01}".</summary>
+        /// <summary>Its keyword arguments as a JSON object: "{}", "{\"negative_slope\": 0.01}", "{\"alpha\": 1}".</summary>
         public const string TorchActivationKwargs = "torch_activation_kwargs";
         /// <summary>"raw": the network takes unnormalized inputs.</summary>
         public const string Inputs = "inputs";
@@ -62,20 +62,6 @@ public static partial class SafeTensorsFormat
 
     private static readonly JsonSerializerOptions ArrayJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly Regex ParameterName = new(@"^(0|[1-9][0-9]{0,8})\.(weight|bias)$", RegexOptions.CultureInvariant);
-
-    internal static string TorchActivation(Activation activation) => activation switch
-    {
-        Activation.ReLU => "ReLU",
-        Activation.Tanh => "Tanh",
-        Activation.Sigmoid => "Sigmoid",
-        Activation.GELU => "GELU",
-        Activation.LeakyReLU => "LeakyReLU",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
-    };
-
-    // LeakyReLU's slope is the one Mlp.Activate uses; the others take no arguments (GELU: exact erf).
-    internal static string TorchActivationKwargs(Activation activation) =>
-        activation == Activation.LeakyReLU ? "{\"negative_slope\": 0.01}" : "{}";
 
     /// <summary>Does <paramref name="start"/> (the first bytes of a file) look like a SafeTensors file?</summary>
     public static bool LooksLikeSafeTensors(ReadOnlySpan<byte> start) =>
@@ -214,8 +200,8 @@ public static partial class SafeTensorsFormat
         yield return (Keys.Task, model.Task.ToString());
         yield return (Keys.Widths, JsonSerializer.Serialize(model.Widths));
         yield return (Keys.Activation, model.Activation.ToString());
-        yield return (Keys.TorchActivation, TorchActivation(model.Activation));
-        yield return (Keys.TorchActivationKwargs, TorchActivationKwargs(model.Activation));
+        yield return (Keys.TorchActivation, model.Activation.TorchModule);
+        yield return (Keys.TorchActivationKwargs, model.Activation.TorchKwargs);
         yield return (Keys.Inputs, "raw");
         yield return (Keys.FoldedNormalization, (model.FeatureOffset is null ? Normalization.None : model.InputNormalization).ToString());
         if (model.ClassNames is { } classes) yield return (Keys.ClassNames, JsonSerializer.Serialize(classes, ArrayJson));

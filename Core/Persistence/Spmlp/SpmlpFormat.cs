@@ -258,7 +258,8 @@ public static partial class SpmlpFormat
                 throw new FormatException("the input normalization does not fit the first layer");
             if (meta.Baseline is { } b && (b.LayerWeights.Length != layers.Count || b.LayerNeurons.Length != layers.Count))
                 throw new FormatException($"the baseline describes {b.LayerWeights.Length} layers, the file has {layers.Count}");
-            var model = new Mlp(meta.Name, Enum.Parse<Activation>(meta.Activation), Enum.Parse<TaskKind>(meta.Task), meta.Seed, layers)
+            var activation = Activation.FromFile(meta.Activation) ?? throw new FormatException($"it names the activation '{meta.Activation}', which this SparsePrune does not know");
+            var model = new Mlp(meta.Name, activation, Enum.Parse<TaskKind>(meta.Task), meta.Seed, layers)
             {
                 FeatureNames = meta.FeatureNames,
                 ClassNames = meta.ClassNames,

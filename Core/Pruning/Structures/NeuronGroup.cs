@@ -69,7 +69,7 @@ internal sealed class NeuronGroup
         for (int k = 0; k < removedRows.Length; k++)
         {
             if (!rowsZero[k]) continue;
-            constants[k] = Mlp.ActivateScalar(biases[k], model.Activation);
+            constants[k] = model.Activation.Forward(biases[k]);
             anyConstant |= constants[k] != 0;
         }
         if (anyConstant)

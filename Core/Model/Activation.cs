@@ -1,3 +1,0 @@
-namespace SparsePrune;
-
-public enum Activation { ReLU, Tanh, Sigmoid, GELU, LeakyReLU }

@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace SparsePrune;
+
+/// <summary>max(0, x); ONNX Relu.</summary>
+[ActivationName("ReLU", Order = 0)]
+internal sealed class ReLUActivation : Activation
+{
+    private ReLUActivation() : base(Array.Empty<double>()) { }
+
+    internal override Tensor Forward(Tensor h) => nn.functional.relu(h);
+
+    internal override double Forward(double v) => Math.Max(0, v);
+
+    internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) => WriteNode(graph, "Relu", x, prefix);
+
+    internal override OnnxActivationMatch? ReadOnnx(IOnnxActivationGraph graph, string x, IReadOnlyList<IOnnxActivationNode> consumers) =>
+        Unary(consumers, x, "Relu") is { } n ? Match(this, n.Output, n) : null;
+}
