@@ -196,12 +196,12 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
 
     It 'ends with a PruneBudget record whose note lists what it tried and what it chose' {
         $Last.Operation | Should -Be 'PruneBudget'
-        $Last.Parameters | Should -Match 'MaxAccuracyDrop=0\.01'
-        $Last.Parameters | Should -Match 'Scope=Global'
-        $Last.Parameters | Should -Match 'FineTuneEpochs=2'
-        $Last.Parameters | Should -Match 'ValidationFraction=0\.4'
-        $Last.ParameterValues.ValidationRows | Should -Be '575' -Because 'floor(0.4 x 1438) validation rows'
-        $Last.ParameterValues.Confidence | Should -Be '0.95'
+        $Last.Settings.ToString() | Should -Match 'MaxAccuracyDrop=0\.01'
+        $Last.Settings.ToString() | Should -Match 'Scope=Global'
+        $Last.Settings.ToString() | Should -Match 'FineTuneEpochs=2'
+        $Last.Settings.ToString() | Should -Match 'ValidationFraction=0\.4'
+        $Last.Settings.ValidationRows | Should -Be 575 -Because 'floor(0.4 x 1438) validation rows'
+        $Last.Settings.Confidence | Should -Be 0.95
         $Last.Note | Should -Match 'reference \(same schedule, nothing pruned\)'
         $Last.Note | Should -Match 'judged by a 0\.95 one-sided paired bound on the drop, smallest drop it can certify 0\.0046'
         $Warned.Count | Should -Be 0 -Because '575 rows are enough for a one-point budget (540 needed)'
@@ -227,9 +227,9 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
     It 'pruned to the chosen ratio: floor(ratio x baseline) weights gone, no layer beyond 0.98 of its own' {
         $records = @($Model.History | Select-Object -Skip $HistoryBefore)
         ($records | ForEach-Object Operation) -join ',' | Should -Be 'Prune,FineTune,PruneBudget'
-        $ratio = Get-Ratio $records[0].Parameters
+        $ratio = Get-Ratio $records[0].Settings.ToString()
         [Math]::Round($ratio, 4, [MidpointRounding]::AwayFromZero) | Should -Be $Budget.Chosen
-        Get-Ratio $Last.Parameters | Should -Be $ratio -Because 'the PruneBudget record names the ratio it chose'
+        Get-Ratio $Last.Settings.ToString() | Should -Be $ratio -Because 'the PruneBudget record names the ratio it chose'
         $n = Get-LayerWeightCount $Widths
         $total = ($n | Measure-Object -Sum).Sum
         $Report.BaselineWeights | Should -Be $total
@@ -238,7 +238,7 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
     }
 
     It 'fine-tuned on the train split less the validation rows, and keeps the data set it was given' {
-        $Model.History[-2].Parameters | Should -Match 'Dataset=Digits \(validation split\)'
+        $Model.History[-2].Settings.ToString() | Should -Match 'Dataset=Digits \(validation split\)'
         [object]::ReferenceEquals($Model.Dataset, $Digits) | Should -BeTrue
     }
 
@@ -275,7 +275,7 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop -Scope Layer: a target per layer, guid
         $chosenText = $Matches[1]
         $chosen = [double[]]@($Matches[1] -split ',' | ForEach-Object { [double]::Parse($_, $Invariant) })
         $chosen.Count | Should -Be ($Widths.Count - 1)
-        $Last.Parameters | Should -Match ('LayerRatios=' + [regex]::Escape($chosenText))
+        $Last.Settings.ToString() | Should -Match ('LayerRatios=' + [regex]::Escape($chosenText))
         $n = Get-LayerWeightCount $Widths
         for ($l = 0; $l -lt $n.Count; $l++) { $Model.Layers[$l].Weights | Should -Be ($n[$l] - (Get-FloorCount $chosen[$l] $n[$l])) -Because "layer $l at $($chosen[$l])" }
         $Last.Note -match ('layers ' + [regex]::Escape($chosenText) + ' -> ([0-9.]+) \(drop [^,]+, lost \d+, gained \d+, bound (-?[0-9.]+), within\)') | Should -BeTrue -Because $Last.Note
@@ -489,7 +489,7 @@ Describe '-Structure NM -N -M' {
             }
             $m.Layers[$l.Index].Weights | Should -Be ($l.Out * $l.In / 4)
         }
-        $m.History[-1].Parameters | Should -Match 'Pattern=1:4'
+        $m.History[-1].Settings.ToString() | Should -Match 'Pattern=1:4'
     }
 
     It '-N 1 -M 4 and -Pattern 1:4 give the same bits' {
@@ -508,13 +508,13 @@ Describe 'Schedules, scope and criteria' {
         ($prunes | ForEach-Object Operation) -join ',' | Should -Be 'Prune,Prune,Prune'
         $n = Get-LayerWeightCount $Widths
         for ($k = 1; $k -le 3; $k++) {
-            $ratio = Get-Ratio $prunes[$k - 1].Parameters
+            $ratio = Get-Ratio $prunes[$k - 1].Settings.ToString()
             $ratio | Should -BeGreaterThan (1 - [Math]::Pow(0.2, $k / 3) - 1e-6)
             $ratio | Should -BeLessThan (1 - [Math]::Pow(0.2, $k / 3) + 1e-6)
             $left = 0; foreach ($x in $n) { $left += $x - (Get-FloorCount $ratio $x) }
             $prunes[$k - 1].WeightsAfter | Should -Be $left
         }
-        Get-Ratio $prunes[2].Parameters | Should -Be 0.8
+        Get-Ratio $prunes[2].Settings.ToString() | Should -Be 0.8
         for ($l = 0; $l -lt $n.Count; $l++) { $m.Layers[$l].Weights | Should -Be ($n[$l] - (Get-FloorCount 0.8 $n[$l])) }
     }
 
@@ -540,7 +540,7 @@ Describe 'Schedules, scope and criteria' {
         $m = $Trained | Copy-Mlp
         $snap = Get-ModelSnapshot $m
         $null = $m | Invoke-Pruning -Scope Global -Ratio 0.9 -MaxLayerSparsity 0.92
-        $m.History[-1].Parameters | Should -Match 'MaxLayerSparsity=0\.92'
+        $m.History[-1].Settings.ToString() | Should -Match 'MaxLayerSparsity=0\.92'
         # the greedy choice: walk all weights by |w|, take one unless its layer is at its cap
         $keys = [Collections.Generic.List[double]]::new(); $items = [Collections.Generic.List[int[]]]::new()
         foreach ($l in $snap.Layers) { for ($i = 0; $i -lt $l.W.Length; $i++) { $keys.Add([Math]::Abs($l.W[$i])); $items.Add([int[]]($l.Index, $i)) } }
@@ -576,7 +576,7 @@ Describe 'Schedules, scope and criteria' {
         $zero.Count | Should -BeGreaterThan 0 -Because 'Digits has pixels that are blank in every image'
         $taylor = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Criterion $Criterion -Layer 0
         $l1 = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Layer 0
-        $taylor.History[-1].Parameters | Should -Match "Criterion=$Criterion"
+        $taylor.History[-1].Settings.ToString() | Should -Match "Criterion=$Criterion"
         $wt = $taylor.GetWeight(0); $wl = $l1.GetWeight(0)
         $leftTaylor = 0; $leftL1 = 0
         foreach ($k in $zero) { for ($o = 0; $o -lt $Widths[1]; $o++) { if ($wt[$o, $k] -ne 0) { $leftTaylor++ }; if ($wl[$o, $k] -ne 0) { $leftL1++ } } }
@@ -674,8 +674,8 @@ Describe '-LearningRateSchedule Cosine' {
         $a = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @one
         $b = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @one -LearningRateSchedule Cosine
         Get-ModelFingerprint $b | Should -BeExactly (Get-ModelFingerprint $a)
-        $b.History[-1].Parameters | Should -Match 'LearningRateSchedule=Cosine'
-        $a.History[-1].Parameters | Should -Not -Match 'LearningRateSchedule'
+        $b.History[-1].Settings.ToString() | Should -Match 'LearningRateSchedule=Cosine'
+        $a.History[-1].Settings.ToString() | Should -Not -Match 'LearningRateSchedule'
 
         $more = @{ Dataset = $Digits; Epochs = 2; BatchSize = 256; Seed = 3 }
         $c = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @more
@@ -702,7 +702,7 @@ Describe '-LearningRateSchedule Cosine' {
     It 'Invoke-Pruning -LearningRateSchedule Cosine -BatchSize 32 shapes its fine-tuning' {
         $m = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 1 -LearningRateSchedule Cosine -BatchSize 32 -Seed 1
         $m.History[-1].Operation | Should -Be 'FineTune'
-        $m.History[-1].Parameters | Should -Match 'BatchSize=32'
-        $m.History[-1].Parameters | Should -Match 'LearningRateSchedule=Cosine'
+        $m.History[-1].Settings.ToString() | Should -Match 'BatchSize=32'
+        $m.History[-1].Settings.ToString() | Should -Match 'LearningRateSchedule=Cosine'
     }
 }
