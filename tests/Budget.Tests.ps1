@@ -66,15 +66,15 @@ Describe 'The warning when the validation split is too small for the budget' {
         $m = $Trained | Copy-Mlp
         $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.02 -Scope Global -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
         $w.Count | Should -Be 0
-        $m.History[-1].ParameterValues.ValidationFraction | Should -Be '0.5'
-        $m.History[-1].ParameterValues.ValidationRows | Should -Be '719'
+        $m.History[-1].Settings.ValidationFraction | Should -Be 0.5
+        $m.History[-1].Settings.ValidationRows | Should -Be 719
     }
 
     It 'holds out a tenth by default when the schedule trains (the rest fine-tunes), and warns for one point' {
         $m = $Trained | Copy-Mlp
         $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 1 -Seed 2 -WarningVariable w -WarningAction SilentlyContinue
-        $m.History[-1].ParameterValues.ValidationFraction | Should -Be '0.1'
-        $m.History[-1].ParameterValues.ValidationRows | Should -Be '143'
+        $m.History[-1].Settings.ValidationFraction | Should -Be 0.1
+        $m.History[-1].Settings.ValidationRows | Should -Be 143
         $w.Count | Should -Be 1
         # a schedule that trains gives up at most half its rows: 540 of 1438 is a fraction of 0.38
         "$($w[0])" | Should -Match '-ValidationFraction 0\.38 or more'
@@ -97,9 +97,9 @@ Describe 'What the PruneBudget record says the split could resolve' {
 
     It 'names the rows and the confidence among its parameters' {
         $Last.Operation | Should -Be 'PruneBudget'
-        $Last.ParameterValues.ValidationFraction | Should -Be '0.3'
-        $Last.ParameterValues.ValidationRows | Should -Be '431' -Because 'floor(0.3 x 1438)'
-        $Last.ParameterValues.Confidence | Should -Be '0.95' -Because 'the default'
+        $Last.Settings.ValidationFraction | Should -Be 0.3
+        $Last.Settings.ValidationRows | Should -Be 431 -Because 'floor(0.3 x 1438)'
+        $Last.Settings.Confidence | Should -Be 0.95 -Because 'the default'
     }
 
     It 'gives the smallest drop the split can certify: one row lost, none gained' {
@@ -125,7 +125,7 @@ Describe 'What the PruneBudget record says the split could resolve' {
     It '-Confidence 0.5 judges the measured drop alone: every bound is its drop' {
         $m = $Trained | Copy-Mlp
         $null = $m | Invoke-Pruning -MaxAccuracyDrop 0.03 -ValidationFraction 0.3 -Confidence 0.5 -Scope Global -Seed 4 -WarningAction SilentlyContinue
-        $m.History[-1].ParameterValues.Confidence | Should -Be '0.5'
+        $m.History[-1].Settings.Confidence | Should -Be 0.5
         $m.History[-1].Note | Should -Match 'judged by the measured drop alone \(Confidence=0\.5\)'
         $tries = Get-Tries $m.History[-1].Note
         foreach ($t in $tries) {

@@ -60,12 +60,12 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
 
     It 'ends with a PruneBudget record whose note lists what it tried and what it chose' {
         $Last.Operation | Should -Be 'PruneBudget'
-        $Last.Parameters | Should -Match 'MaxAccuracyDrop=0\.01'
-        $Last.Parameters | Should -Match 'Scope=Global'
-        $Last.Parameters | Should -Match 'FineTuneEpochs=2'
-        $Last.Parameters | Should -Match 'ValidationFraction=0\.4'
-        $Last.ParameterValues.ValidationRows | Should -Be '575' -Because 'floor(0.4 x 1438) validation rows'
-        $Last.ParameterValues.Confidence | Should -Be '0.95'
+        $Last.Settings.ToString() | Should -Match 'MaxAccuracyDrop=0\.01'
+        $Last.Settings.ToString() | Should -Match 'Scope=Global'
+        $Last.Settings.ToString() | Should -Match 'FineTuneEpochs=2'
+        $Last.Settings.ToString() | Should -Match 'ValidationFraction=0\.4'
+        $Last.Settings.ValidationRows | Should -Be 575 -Because 'floor(0.4 x 1438) validation rows'
+        $Last.Settings.Confidence | Should -Be 0.95
         $Last.Note | Should -Match 'reference \(same schedule, nothing pruned\)'
         $Last.Note | Should -Match 'judged by a 0\.95 one-sided paired bound on the drop, smallest drop it can certify 0\.0046'
         $Warned.Count | Should -Be 0 -Because '575 rows are enough for a one-point budget (540 needed)'
@@ -91,9 +91,9 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
     It 'pruned to the chosen ratio: floor(ratio x baseline) weights gone, no layer beyond 0.98 of its own' {
         $records = @($Model.History | Select-Object -Skip $HistoryBefore)
         ($records | ForEach-Object Operation) -join ',' | Should -Be 'Prune,FineTune,PruneBudget'
-        $ratio = Get-Ratio $records[0].Parameters
+        $ratio = Get-Ratio $records[0].Settings.ToString()
         [Math]::Round($ratio, 4, [MidpointRounding]::AwayFromZero) | Should -Be $Budget.Chosen
-        Get-Ratio $Last.Parameters | Should -Be $ratio -Because 'the PruneBudget record names the ratio it chose'
+        Get-Ratio $Last.Settings.ToString() | Should -Be $ratio -Because 'the PruneBudget record names the ratio it chose'
         $n = Get-LayerWeightCount $Widths
         $total = ($n | Measure-Object -Sum).Sum
         $Report.BaselineWeights | Should -Be $total
@@ -102,7 +102,7 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (
     }
 
     It 'fine-tuned on the train split less the validation rows, and keeps the data set it was given' {
-        $Model.History[-2].Parameters | Should -Match 'Dataset=Digits \(validation split\)'
+        $Model.History[-2].Settings.ToString() | Should -Match 'Dataset=Digits \(validation split\)'
         [object]::ReferenceEquals($Model.Dataset, $Digits) | Should -BeTrue
     }
 
@@ -139,7 +139,7 @@ Describe 'Invoke-Pruning -MaxAccuracyDrop -Scope Layer: a target per layer, guid
         $chosenText = $Matches[1]
         $chosen = [double[]]@($Matches[1] -split ',' | ForEach-Object { [double]::Parse($_, $Invariant) })
         $chosen.Count | Should -Be ($Widths.Count - 1)
-        $Last.Parameters | Should -Match ('LayerRatios=' + [regex]::Escape($chosenText))
+        $Last.Settings.ToString() | Should -Match ('LayerRatios=' + [regex]::Escape($chosenText))
         $n = Get-LayerWeightCount $Widths
         for ($l = 0; $l -lt $n.Count; $l++) { $Model.Layers[$l].Weights | Should -Be ($n[$l] - (Get-FloorCount $chosen[$l] $n[$l])) -Because "layer $l at $($chosen[$l])" }
         $Last.Note -match ('layers ' + [regex]::Escape($chosenText) + ' -> ([0-9.]+) \(drop [^,]+, lost \d+, gained \d+, bound (-?[0-9.]+), within\)') | Should -BeTrue -Because $Last.Note

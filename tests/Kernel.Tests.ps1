@@ -74,7 +74,7 @@ Describe 'Optimize-Mlp and the sparse kernel' {
         }
         $last = $m.History[-1]
         $last.Operation | Should -Be 'Optimize'
-        $last.Parameters | Should -Be 'BatchSize=4'
+        $last.Settings.ToString() | Should -Be 'BatchSize=4'
         $m.Layers.Kernel | Should -Not -Contain 'Auto'
     }
 

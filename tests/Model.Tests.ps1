@@ -140,8 +140,8 @@ Describe 'Invoke-Training' {
         $m.Dataset.Name | Should -Be 'Synthetic'
         $m.History.Count | Should -Be 1
         $m.History[0].Operation | Should -Be 'Train'
-        $m.History[0].Parameters | Should -Match "Optimizer=$Optimizer"
-        $m.History[0].Parameters | Should -Match 'Epochs=5'
+        $m.History[0].Settings.ToString() | Should -Match "Optimizer=$Optimizer"
+        $m.History[0].Settings.ToString() | Should -Match 'Epochs=5'
         $m.History[0].MetricName | Should -Be 'Loss'
         $m.History[0].Metric | Should -Be $after
     }
@@ -152,7 +152,7 @@ Describe 'Invoke-Training' {
         $null = $m | Invoke-Training -Epochs 1 -Seed 2
         Get-ModelFingerprint $m | Should -Not -Be $print
         $m.History.Count | Should -Be 2
-        $m.History[1].Parameters | Should -Match 'Dataset=Synthetic'
+        $m.History[1].Settings.ToString() | Should -Match 'Dataset=Synthetic'
     }
 
     It 'gives the same weights for the same -Seed' {
@@ -175,11 +175,11 @@ Describe 'Invoke-Training' {
         $withoutL1 = & $count $plain
         $withL1 = & $count $l1
         $withL1 | Should -BeGreaterThan (2 * $withoutL1) -Because "L1 $withL1 against $withoutL1 near-zero weights"
-        $l1.History[0].Parameters | Should -Match 'L1=0.003'
+        $l1.History[0].Settings.ToString() | Should -Match 'L1=0.003'
     }
 
     It 'keeps -Momentum with SGD and records it' {
         $m = New-Mlp 10, 8, 1 -Seed 2 | Invoke-Training -Dataset $Synthetic -Optimizer SGD -Momentum 0.9 -Epochs 1 -Seed 1
-        $m.History[0].Parameters | Should -Match 'Momentum=0.9'
+        $m.History[0].Settings.ToString() | Should -Match 'Momentum=0.9'
     }
 }

@@ -119,7 +119,7 @@ Describe 'Invoke-Pruning -Structure Connection' {
             for ($i = 0; $i -lt $p.Length; $i++) { if ($p[$i] -eq 0 -and $t[$i] -ne 0) { throw "deleted weight $i of layer $l came back" } }
         }
         $tuned.History[-1].Operation | Should -Be 'FineTune'
-        $tuned.History[-1].Parameters | Should -Match 'Epochs=2'
+        $tuned.History[-1].Settings.ToString() | Should -Match 'Epochs=2'
         $tuned.History[-2].Operation | Should -Be 'Prune'
     }
 }
@@ -256,8 +256,8 @@ Describe 'Pruning steps combined' {
     It 'records the seed of an unseeded random ranking in the history, and that seed replays it' {
         $base = New-Mlp 10, 10, 2 -Seed 16
         $a = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random
-        $a.History[-1].Parameters | Should -Match 'Seed=(\d+)'
-        $seed = [int]($a.History[-1].Parameters -replace '.*Seed=(\d+).*', '$1')
+        $a.History[-1].Settings.ToString() | Should -Match 'Seed=(\d+)'
+        $seed = [int]($a.History[-1].Settings.ToString() -replace '.*Seed=(\d+).*', '$1')
         $b = Copy-Mlp $base | Invoke-Pruning -Ratio 0.5 -Criterion Random -Seed $seed
         Get-ModelFingerprint $b | Should -BeExactly (Get-ModelFingerprint $a)
     }

@@ -66,7 +66,7 @@ Describe 'Invoke-Quantization' {
         $m = $Trained | Copy-Mlp | Invoke-Quantization -Method Linear
         $null = $m | Invoke-Training -Epochs 1 -Dequantize -Seed 3
         $m.Layers[0].Bits | Should -BeNullOrEmpty
-        $m.History[-1].Parameters | Should -Match 'Dequantize=True'
+        $m.History[-1].Settings.ToString() | Should -Match 'Dequantize=True'
         @($m.GetWeight(0) | Sort-Object -Unique).Count | Should -BeGreaterThan 256
     }
 }

@@ -218,7 +218,7 @@ Describe 'The mission''s Digits pipeline: 64,128,64,10 | Set-Sparsity 0.8 | Invo
         $Report.Metric | Should -Be (Measure-Mlp $Model -Repeat 1).Accuracy
         $Report.Metric | Should -BeGreaterThan 0.5
         $Model.History[-1].Operation | Should -Be 'FineTune'
-        $Model.History[-1].Parameters | Should -Match 'Epochs=3'
+        $Model.History[-1].Settings.ToString() | Should -Match 'Epochs=3'
     }
 }
 

@@ -198,7 +198,7 @@ Describe '-Structure NM -N -M' {
             }
             $m.Layers[$l.Index].Weights | Should -Be ($l.Out * $l.In / 4)
         }
-        $m.History[-1].Parameters | Should -Match 'Pattern=1:4'
+        $m.History[-1].Settings.ToString() | Should -Match 'Pattern=1:4'
     }
 
     It '-N 1 -M 4 and -Pattern 1:4 give the same bits' {
@@ -217,13 +217,13 @@ Describe 'Schedules, scope and criteria' {
         ($prunes | ForEach-Object Operation) -join ',' | Should -Be 'Prune,Prune,Prune'
         $n = Get-LayerWeightCount $Widths
         for ($k = 1; $k -le 3; $k++) {
-            $ratio = Get-Ratio $prunes[$k - 1].Parameters
+            $ratio = Get-Ratio $prunes[$k - 1].Settings.ToString()
             $ratio | Should -BeGreaterThan (1 - [Math]::Pow(0.2, $k / 3) - 1e-6)
             $ratio | Should -BeLessThan (1 - [Math]::Pow(0.2, $k / 3) + 1e-6)
             $left = 0; foreach ($x in $n) { $left += $x - (Get-FloorCount $ratio $x) }
             $prunes[$k - 1].WeightsAfter | Should -Be $left
         }
-        Get-Ratio $prunes[2].Parameters | Should -Be 0.8
+        Get-Ratio $prunes[2].Settings.ToString() | Should -Be 0.8
         for ($l = 0; $l -lt $n.Count; $l++) { $m.Layers[$l].Weights | Should -Be ($n[$l] - (Get-FloorCount 0.8 $n[$l])) }
     }
 
@@ -249,7 +249,7 @@ Describe 'Schedules, scope and criteria' {
         $m = $Trained | Copy-Mlp
         $snap = Get-ModelSnapshot $m
         $null = $m | Invoke-Pruning -Scope Global -Ratio 0.9 -MaxLayerSparsity 0.92
-        $m.History[-1].Parameters | Should -Match 'MaxLayerSparsity=0\.92'
+        $m.History[-1].Settings.ToString() | Should -Match 'MaxLayerSparsity=0\.92'
         # the greedy choice: walk all weights by |w|, take one unless its layer is at its cap
         $keys = [Collections.Generic.List[double]]::new(); $items = [Collections.Generic.List[int[]]]::new()
         foreach ($l in $snap.Layers) { for ($i = 0; $i -lt $l.W.Length; $i++) { $keys.Add([Math]::Abs($l.W[$i])); $items.Add([int[]]($l.Index, $i)) } }
@@ -285,7 +285,7 @@ Describe 'Schedules, scope and criteria' {
         $zero.Count | Should -BeGreaterThan 0 -Because 'Digits has pixels that are blank in every image'
         $taylor = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Criterion $Criterion -Layer 0
         $l1 = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -Layer 0
-        $taylor.History[-1].Parameters | Should -Match "Criterion=$Criterion"
+        $taylor.History[-1].Settings.ToString() | Should -Match "Criterion=$Criterion"
         $wt = $taylor.GetWeight(0); $wl = $l1.GetWeight(0)
         $leftTaylor = 0; $leftL1 = 0
         foreach ($k in $zero) { for ($o = 0; $o -lt $Widths[1]; $o++) { if ($wt[$o, $k] -ne 0) { $leftTaylor++ }; if ($wl[$o, $k] -ne 0) { $leftL1++ } } }
@@ -383,8 +383,8 @@ Describe '-LearningRateSchedule Cosine' {
         $a = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @one
         $b = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @one -LearningRateSchedule Cosine
         Get-ModelFingerprint $b | Should -BeExactly (Get-ModelFingerprint $a)
-        $b.History[-1].Parameters | Should -Match 'LearningRateSchedule=Cosine'
-        $a.History[-1].Parameters | Should -Not -Match 'LearningRateSchedule'
+        $b.History[-1].Settings.ToString() | Should -Match 'LearningRateSchedule=Cosine'
+        $a.History[-1].Settings.ToString() | Should -Not -Match 'LearningRateSchedule'
 
         $more = @{ Dataset = $Digits; Epochs = 2; BatchSize = 256; Seed = 3 }
         $c = New-Mlp -Layers $Widths -Seed 2 | Invoke-Training @more
@@ -411,7 +411,7 @@ Describe '-LearningRateSchedule Cosine' {
     It 'Invoke-Pruning -LearningRateSchedule Cosine -BatchSize 32 shapes its fine-tuning' {
         $m = $Trained | Copy-Mlp | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 1 -LearningRateSchedule Cosine -BatchSize 32 -Seed 1
         $m.History[-1].Operation | Should -Be 'FineTune'
-        $m.History[-1].Parameters | Should -Match 'BatchSize=32'
-        $m.History[-1].Parameters | Should -Match 'LearningRateSchedule=Cosine'
+        $m.History[-1].Settings.ToString() | Should -Match 'BatchSize=32'
+        $m.History[-1].Settings.ToString() | Should -Match 'LearningRateSchedule=Cosine'
     }
 }

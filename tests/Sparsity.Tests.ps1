@@ -152,7 +152,7 @@ Describe 'Set-Sparsity -Scope Global -MaxLayerSparsity' {
         Assert-MaskedLayer -Before $before.Layers[0].W -After (Get-FlatWeight $m 0) -Zeros $held
         Assert-MaskedLayer -Before $before.Layers[1].W -After (Get-FlatWeight $m 1) -Zeros ($total - $held)
         "$warnings" | Should -Match 'MaxLayerSparsity 0\.9 held layer\(s\) 0 at the cap'
-        $m.History[-1].Parameters | Should -Match 'MaxLayerSparsity=0\.9'
+        $m.History[-1].Settings.ToString() | Should -Match 'MaxLayerSparsity=0\.9'
         $m.History[-1].Note | Should -Match 'held layer\(s\) 0'
     }
 

@@ -25,7 +25,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
     public double? Ratio { get; set; }
 
     [Parameter] public PruneStructure? Structure { get; set; }
-    [Parameter] public PruneCriterion? Criterion { get; set; }
+    [Parameter, CriterionName] public PruneCriterion? Criterion { get; set; }
     [Parameter(ParameterSetName = RatioSet)]
     [Parameter(ParameterSetName = BudgetSet)]
     public PruneScope? Scope { get; set; }

@@ -19,7 +19,7 @@ public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
     public double[] Ratio { get; set; } = { 0.5, 0.8, 0.9, 0.95 };
 
     [Parameter] public PruneStructure Structure { get; set; } = PruneStructure.Connection;
-    [Parameter] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
+    [Parameter, CriterionName] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
     [Parameter] public double ValidationFraction { get; set; } = 0.1;
     [Parameter] public int? Seed { get; set; }
 

@@ -24,7 +24,8 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
     public double Threshold { get; set; }
 
     [Parameter] public PruneScope? Scope { get; set; }
-    [Parameter] public SparsityMethod? Method { get; set; }
+    /// <summary>The ranking criterion: L1 (also named Magnitude), L2, Random, or Taylor and Fisher on data.</summary>
+    [Parameter, CriterionName] public PruneCriterion? Method { get; set; }
     [Parameter] public int[]? Layer { get; set; }
     [Parameter] public int? Seed { get; set; }
 
@@ -46,7 +47,7 @@ public sealed class SetSparsityCommand : SparsePruneCmdlet
         var request = Guard(Model, settings.Resolve);
         var data = DatasetFor(Model, Dataset);
         if (data is not null) Guard(Model, () => ModelInputs.CheckCompatible(Model, data));
-        using var plan = Guard(Model, () => Sparsifier.Plan(Model, request));
+        using var plan = Guard(Model, () => Sparsifier.Plan(Model, request, data));
         var description = $"Set sparsity ({request.Describe()}) of model '{Model.Name}':{Environment.NewLine}  "
             + string.Join(Environment.NewLine + "  ", plan.Changes.Select(c => c.ToString()));
         if (!ShouldProcess(description, $"Set sparsity of model '{Model.Name}'? " + string.Join("; ", plan.Changes), "Set-Sparsity"))

@@ -104,7 +104,7 @@ internal static class SweepGrid
             var (step, binds) = Route(name);
             parameters.Add(new SweepParameter(name, step, binds, Plain(value, name, index)));
         }
-        return new SweepPoint { Index = index, Seed = pointSeed, Parameters = parameters, Script = script };
+        return new SweepPoint { Index = index, Seed = pointSeed, Settings = parameters, Script = script };
     }
 
     /// <summary>The cmdlet a grid key goes to, and the parameter it binds there.</summary>

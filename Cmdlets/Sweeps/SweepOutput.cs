@@ -12,7 +12,7 @@ internal static class SweepOutput
     public static PSObject Wrap(SweepResult result)
     {
         var output = new PSObject(result);
-        foreach (var p in result.Spec.Parameters)
+        foreach (var p in result.Spec.Settings)
         {
             if (output.Properties[p.Name] is not null) continue;
             output.Properties.Add(new PSNoteProperty(p.Name, p.Value is object?[] ? SweepParameter.Format(p.Value) : p.Value));

@@ -38,7 +38,7 @@ public sealed partial class CompressionReportDocument
                 new[] { "step", "operation", "parameters", "weights", "non-zero", "metric", "note" },
                 s.History.Select(h => (IReadOnlyList<Html.Cell>)new Html.Cell[]
                 {
-                    Html.Num(h.Step), h.Operation, h.Parameters, Html.Num(h.WeightsAfter), Html.Num(h.NonZeroAfter),
+                    Html.Num(h.Step), h.Operation, h.Settings.ToString(), Html.Num(h.WeightsAfter), Html.Num(h.NonZeroAfter),
                     h.Metric is { } m ? Html.Num(m, $"{h.MetricName} {Html.Number(m)}") : "", h.Note ?? "",
                 }), "history");
         }

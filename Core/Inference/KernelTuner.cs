@@ -113,8 +113,8 @@ public static class KernelTuner
             foreach (var l in state) if (l.Stored == LayerStorage.Sparse) l.Kernel = kernel ?? LayerKernel.Auto;
             note = $"every layer stored sparse set to {kernel ?? LayerKernel.Auto}";
         }
-        var parameters = decisions is not null ? $"BatchSize={batch}" : $"Kernel={kernel ?? LayerKernel.Auto}";
-        model.Record("Optimize", parameters, before, null, note);
+        var settings = decisions is not null ? new HistorySettings().Add("BatchSize", batch) : new HistorySettings().Add("Kernel", kernel ?? LayerKernel.Auto);
+        model.Record("Optimize", settings, before, null, note);
     }
 
     private static Tensor Inputs(Mlp model, Dataset? data, int batch)

@@ -1,36 +1,42 @@
+using System.Text.Json.Serialization;
+
 namespace SparsePrune;
 
-/// <summary>One operation on a model: what, when, with which parameters, and its effect.</summary>
-public sealed record HistoryRecord
+/// <summary>One operation on a model: what, when, with which settings, and its effect.</summary>
+public sealed record HistoryRecord : IJsonOnDeserialized
 {
-    [System.Text.Json.Serialization.JsonInclude]
+    private HistorySettings _settings = HistorySettings.Empty;
+    private string? _line;
+
+    [JsonInclude]
     public int Step { get; internal set; }
     public string Operation { get; init; } = "";
     public DateTime Time { get; init; } = DateTime.UtcNow;
-    /// <summary>The operation's parameters as one line, <c>Name=Value</c> pairs separated by spaces.</summary>
-    public string Parameters { get; init; } = "";
 
     /// <summary>
-    /// <see cref="Parameters"/> as a dictionary a script can read (<c>$record.ParameterValues.Ratio</c>),
-    /// names in their order; values stay text. A value holding spaces (a data set's name) is
-    /// kept whole: a word without '=' belongs to the value before it.
+    /// The operation's settings, typed and in order (<c>$record.Settings.Ratio</c> is the double
+    /// 0.9); written to a line, <c>Ratio=0.9 Scope=Layer</c>, by its ToString.
     /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public IReadOnlyDictionary<string, string> ParameterValues
+    [JsonIgnore]
+    public HistorySettings Settings { get => _settings; init => _settings = value; }
+
+    /// <summary>
+    /// The settings in a file: their line, under the key "Parameters" that every release's
+    /// reader reads, parsed back into typed settings once, on reading (<see cref="HistorySettings.Parse"/>).
+    /// Why not a JSON object of typed values: the line is what earlier releases read and show,
+    /// and an object beside it (or instead) makes the metadata of a small model grow past its
+    /// bound (about 250 bytes for two records) for no value the parse does not give back, bar
+    /// enums, which a file could only keep as their names either way.
+    /// </summary>
+    [JsonInclude, JsonPropertyName("Parameters")]
+    internal string SettingsLine { get => _settings.ToString(); init => _line = value; }
+
+    void IJsonOnDeserialized.OnDeserialized()
     {
-        get
-        {
-            var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            string? last = null;
-            foreach (var word in Parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                int eq = word.IndexOf('=');
-                if (eq > 0) values[last = word[..eq]] = word[(eq + 1)..];
-                else if (last is not null) values[last] += " " + word;
-            }
-            return values;
-        }
+        _settings = HistorySettings.Parse(_line);
+        _line = null;
     }
+
     public long WeightsBefore { get; init; }
     public long NonZeroBefore { get; init; }
     public long WeightsAfter { get; init; }
@@ -38,5 +44,5 @@ public sealed record HistoryRecord
     public string? MetricName { get; init; }
     public double? Metric { get; init; }
     public string? Note { get; init; }
-    public override string ToString() => $"{Step}. {Operation} {Parameters}: weights {WeightsBefore}->{WeightsAfter}, non-zero {NonZeroBefore}->{NonZeroAfter}";
+    public override string ToString() => $"{Step}. {Operation} {Settings}: weights {WeightsBefore}->{WeightsAfter}, non-zero {NonZeroBefore}->{NonZeroAfter}";
 }

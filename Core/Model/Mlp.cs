@@ -255,10 +255,10 @@ public sealed class Mlp
     internal int NextSeed() => (int)(((uint)Seed * 1000003u + (uint)(_history.Count + 1) * 7919u) & int.MaxValue);
 
     /// <summary>Appends a history record of an operation whose counts before it were <paramref name="before"/>.</summary>
-    internal void Record(string operation, string parameters, (long Weights, long NonZero) before, MetricResult? metric, string? note = null) =>
+    internal void Record(string operation, HistorySettings settings, (long Weights, long NonZero) before, MetricResult? metric, string? note = null) =>
         AddHistory(new HistoryRecord
         {
-            Operation = operation, Parameters = parameters,
+            Operation = operation, Settings = settings,
             WeightsBefore = before.Weights, NonZeroBefore = before.NonZero,
             WeightsAfter = Weights, NonZeroAfter = NonZeroWeights,
             MetricName = metric?.Name, Metric = metric?.Value, Note = note,
@@ -355,7 +355,7 @@ public sealed class Mlp
     }
 
     private void RecordStop() =>
-        Record("Stop", "", Counts, null, "stopped (Ctrl+C) before the step finished; the step was undone and the model is as it was before it");
+        Record("Stop", HistorySettings.Empty, Counts, null, "stopped (Ctrl+C) before the step finished; the step was undone and the model is as it was before it");
 
     /// <summary>An independent copy: tensors, baseline and history (the data set is shared: it never changes).</summary>
     public Mlp Clone(string? name = null)

@@ -49,12 +49,18 @@ public sealed record PruningRequest
     /// <summary>The structure that plans this request.</summary>
     internal PrunableStructure StructureImpl => PrunableStructure.For(Structure);
 
-    public string Describe() => (Structure == PruneStructure.NM
-        ? $"Structure=NM Pattern={KeepN}:{GroupM} Criterion={Criterion}"
-        : LayerRatios is { } lr
-        ? string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} LayerRatios={string.Join(",", lr.Select(r => r.ToString("0.######", CultureInfo.InvariantCulture)))} Criterion={Criterion} Scope={Scope}")
-        : string.Create(CultureInfo.InvariantCulture, $"Structure={Structure} Ratio={Ratio} Criterion={Criterion} Scope={Scope}"))
-        + (Scope == PruneScope.Global && Structure != PruneStructure.NM ? string.Create(CultureInfo.InvariantCulture, $" MaxLayerSparsity={EffectiveMaxLayerSparsity}") : "")
-        + (Layers is { } layers ? $" Layer={string.Join(",", layers)}" : "")
-        + (Criterion == PruneCriterion.Random && Seed is { } s ? $" Seed={s}" : "");
+    /// <summary>The settings the history records (its ToString is the -WhatIf text).</summary>
+    public HistorySettings Describe()
+    {
+        var settings = new HistorySettings().Add(nameof(Structure), Structure);
+        if (Structure == PruneStructure.NM) settings.Add("Pattern", $"{KeepN}:{GroupM}").Add(nameof(Criterion), Criterion);
+        else
+            // Layer ratios to 6 decimals (what sensitivity's choice means; the line stays short).
+            settings.Add(nameof(LayerRatios), LayerRatios?.Select(r => double.Parse(r.ToString("0.######", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)).ToArray())
+                .Add(nameof(Ratio), LayerRatios is null ? Ratio : null).Add(nameof(Criterion), Criterion).Add(nameof(Scope), Scope);
+        return settings
+            .Add(nameof(MaxLayerSparsity), Scope == PruneScope.Global && Structure != PruneStructure.NM ? EffectiveMaxLayerSparsity : null)
+            .Add("Layer", Layers?.ToArray())
+            .Add(nameof(Seed), Criterion == PruneCriterion.Random ? Seed : null);
+    }
 }

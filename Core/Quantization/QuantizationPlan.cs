@@ -22,8 +22,8 @@ public sealed class QuantizationPlan
     /// <summary>Values a present non-zero weight of each layer can take (shared values or grid levels).</summary>
     public IReadOnlyList<int> Levels => Layers.Select(l => l.Levels).ToList();
 
-    /// <summary>The request with its bits resolved ("Method=Linear Bits=8,8,8"): the history's settings line.</summary>
-    public string DescribeRequest() => string.Create(CultureInfo.InvariantCulture, $"Method={Request.Method} Bits={string.Join(",", Bits)}");
+    /// <summary>The request with its bits resolved: the history's settings (their line "Method=Linear Bits=8,8,8").</summary>
+    public HistorySettings DescribeRequest() => new HistorySettings().Add(nameof(Request.Method), Request.Method).Add(nameof(Bits), Bits.ToArray());
 
     public IEnumerable<string> Describe() => Layers.Select((l, i) => $"layer {i}: {PresentWeights[i]} weights to {l}");
 }

@@ -112,7 +112,7 @@ public static class PruningScheduler
                 {
                     Rewind(model, rewind!);
                     metric = data is null ? null : Evaluator.Evaluate(model, data);
-                    model.Record("Rewind", options.RewindEpoch == 0 ? "To=Initialization" : $"To=Epoch{options.RewindEpoch}", model.Counts, metric,
+                    model.Record("Rewind", new HistorySettings().Add("To", options.RewindEpoch == 0 ? "Initialization" : $"Epoch{options.RewindEpoch}"), model.Counts, metric,
                         $"survivors set to their values at {(options.RewindEpoch == 0 ? "initialization" : $"the end of epoch {options.RewindEpoch} of the first training")}");
                 }
                 if (retraining.Epochs > 0)

@@ -29,15 +29,21 @@ public sealed record ScheduleOptions
     /// <summary>Learning rate, batch size, optimizer, learning-rate schedule and seed of the training the schedule does.</summary>
     public TrainingOptions Training { get; init; } = new();
 
-    public string Describe() => Schedule switch
+    /// <summary>The settings the history records (its ToString is the -WhatIf text).</summary>
+    public HistorySettings Describe()
     {
-        PruneSchedule.Iterative => $"Schedule=Iterative Steps={Steps} FineTuneEpochs={FineTuneEpochs}" + (Rewind == RewindMode.None ? "" : $" Rewind={Rewind}"),
-        PruneSchedule.LotteryTicket => $"Schedule=LotteryTicket Steps={Steps} RewindEpoch={RewindEpoch} FineTuneEpochs={FineTuneEpochs}",
-        PruneSchedule.Gradual => string.Create(CultureInfo.InvariantCulture, $"Schedule=Gradual Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction}")
-            + (Regrow ? string.Create(CultureInfo.InvariantCulture, $" Regrow=True RegrowFraction={RegrowFraction}") : "") + $" FineTuneEpochs={FineTuneEpochs}",
-        PruneSchedule.RigL => string.Create(CultureInfo.InvariantCulture, $"Schedule=RigL Epochs={Epochs} UpdateEvery={UpdateEvery} RampFraction={RampFraction} RegrowFraction={RegrowFraction} FineTuneEpochs={FineTuneEpochs}"),
-        _ => $"Schedule=OneShot FineTuneEpochs={FineTuneEpochs}",
-    };
+        var settings = new HistorySettings().Add(nameof(Schedule), Schedule);
+        return Schedule switch
+        {
+            PruneSchedule.Iterative => settings.Add(nameof(Steps), Steps).Add(nameof(FineTuneEpochs), FineTuneEpochs).Add(nameof(Rewind), Rewind == RewindMode.None ? null : Rewind),
+            PruneSchedule.LotteryTicket => settings.Add(nameof(Steps), Steps).Add(nameof(RewindEpoch), RewindEpoch).Add(nameof(FineTuneEpochs), FineTuneEpochs),
+            PruneSchedule.Gradual => settings.Add(nameof(Epochs), Epochs).Add(nameof(UpdateEvery), UpdateEvery).Add(nameof(RampFraction), RampFraction)
+                .Add(nameof(Regrow), Regrow ? true : null).Add(nameof(RegrowFraction), Regrow ? RegrowFraction : null).Add(nameof(FineTuneEpochs), FineTuneEpochs),
+            PruneSchedule.RigL => settings.Add(nameof(Epochs), Epochs).Add(nameof(UpdateEvery), UpdateEvery).Add(nameof(RampFraction), RampFraction)
+                .Add(nameof(RegrowFraction), RegrowFraction).Add(nameof(FineTuneEpochs), FineTuneEpochs),
+            _ => settings.Add(nameof(FineTuneEpochs), FineTuneEpochs),
+        };
+    }
 
     /// <summary>
     /// What of this schedule and <paramref name="request"/> needs a data set (null: nothing):

@@ -229,9 +229,10 @@ public static class BudgetSearch
             // Training adopted the validation-carved set; later cmdlets use the set the user gave.
             model.AttachDataset(data);
             var metric = Evaluator.Evaluate(model, validation);
-            model.Record("PruneBudget", (budget.MaxAccuracyDrop is { } drop ? string.Create(CultureInfo.InvariantCulture, $"MaxAccuracyDrop={drop}") : string.Create(CultureInfo.InvariantCulture, $"MaxLossIncrease={budget.MaxLossIncrease}"))
-                + $" {(chosen ?? request).Describe()} {schedule.Describe()} ValidationFraction={validationFraction.ToString(CultureInfo.InvariantCulture)}"
-                + string.Create(CultureInfo.InvariantCulture, $" ValidationRows={validationRows} Confidence={budget.Confidence}"), before, metric, note);
+            var settings = (budget.MaxAccuracyDrop is { } drop ? new HistorySettings().Add("MaxAccuracyDrop", drop) : new HistorySettings().Add("MaxLossIncrease", budget.MaxLossIncrease))
+                .Concat((chosen ?? request).Describe()).Concat(schedule.Describe())
+                .Add("ValidationFraction", validationFraction).Add("ValidationRows", validationRows).Add("Confidence", budget.Confidence);
+            model.Record("PruneBudget", settings, before, metric, note);
             return new BudgetResult
             {
                 ChosenRatio = Pruner.CurrentRatio(model, request with { Layers = request.Layers }), ChosenLayerRatios = chosen?.LayerRatios,

@@ -25,7 +25,7 @@ public sealed record SparsitySettings
     /// <summary>Weights with |w| below this are masked (or <see cref="Sparsity"/>).</summary>
     public double? Threshold { get; init; }
     public PruneScope? Scope { get; init; }
-    public SparsityMethod? Method { get; init; }
+    public PruneCriterion? Method { get; init; }
     public int[]? Layers { get; init; }
     public int? Seed { get; init; }
     public double? MaxLayerSparsity { get; init; }

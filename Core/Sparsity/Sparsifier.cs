@@ -5,41 +5,45 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// Set-Sparsity: chooses weights to hide behind a mask by magnitude (or at random). The mask
-/// is recomputed from the underlying weights every time, so the target is absolute and a
-/// lower target brings hidden weights back.
+/// Set-Sparsity: hides weights behind a mask, ranked by an <see cref="ImportanceCriterion"/>
+/// (magnitude by default). The mask is recomputed from the underlying weights every time, so
+/// the target is absolute and a lower target brings hidden weights back. What is Set-Sparsity's
+/// own: the groups it ranks in (scope, -Layer, -MaxLayerSparsity, -Threshold) and installing
+/// masks that keep the weights behind them.
 /// </summary>
 public static class Sparsifier
 {
-    public static SparsityPlan Plan(Mlp model, SparsityRequest request) => Plan(model, request, preferNative: true);
+    /// <summary><paramref name="data"/>: the data criteria that score from gradients (Taylor, Fisher) run on.</summary>
+    public static SparsityPlan Plan(Mlp model, SparsityRequest request, Dataset? data = null, CancellationToken cancel = default) =>
+        Plan(model, request, preferNative: true, data, cancel);
 
     /// <summary>
     /// <paramref name="preferNative"/>: choose with <see cref="NativeSelect"/> when every tensor
     /// is a contiguous CPU tensor of the expected dtype (false: always the torch reference path).
     /// </summary>
-    internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative)
+    internal static SparsityPlan Plan(Mlp model, SparsityRequest request, bool preferNative, Dataset? data = null, CancellationToken cancel = default)
     {
         Validate(model, request);
         QuantizationGuard.RefuseIfQuantized(model, "Set-Sparsity");
-        // A random mask's seed is resolved now so that the history can replay it.
+        if (ImportanceCriterion.ScoresFromData(request.Method) && data is null)
+            throw SparsePruneException.Argument("NoDataset", $"-Method {request.Method} ranks weights by gradients on data: model '{model.Name}' has not been trained on a data set, so give -Dataset.");
+        // A random ranking's seed is resolved now so that the history can replay it.
         request = request.WithRandomSeed(model);
         // Layers in index order, whatever order -Layer gives: global ties break by layer, then position.
         var layers = request.Layers?.OrderBy(l => l).ToArray() ?? Enumerable.Range(0, model.LayerCount).ToArray();
         var state = model.State;
         var present = layers.Select(l => state[l].PresentWeights).ToArray();
         var groups = Groups(model, request, layers, present);
-        var rng = new Random(request.Seed ?? 0);
         using var scope = NewDisposeScope();
-        // Random scores are drawn in layer order whichever path ranks them.
-        var scores = request.Method == SparsityMethod.Random ? layers.Select(l => Ranking.RandomScores(state[l].Weight.shape, rng)).ToList() : null;
+        var scores = Scores(model, request, layers, data, cancel);
 
         var keep = layers.Select(l => empty(state[l].Weight.shape, ScalarType.Bool, device: state[l].Weight.device)).ToList();
         foreach (var k in keep) RawTensor.AdviseHugePages(k);
-        var counts = preferNative ? SelectNative(model, layers, groups, scores, keep) : null;
+        var counts = preferNative ? LayerSelection.Native(model, layers, groups, scores, keep) : null;
         bool native = counts is not null;
-        counts ??= SelectReference(model, layers, groups, scores, keep);
+        counts ??= LayerSelection.Reference(model, layers, groups, scores, keep);
         NativeSelect.LayerCounts[] Select(List<NativeSelect.Group> g) =>
-            native ? SelectNative(model, layers, g, scores, keep)! : SelectReference(model, layers, g, scores, keep);
+            native ? LayerSelection.Native(model, layers, g, scores, keep)! : LayerSelection.Reference(model, layers, g, scores, keep);
         var capped = request.Scope == PruneScope.Global && request.MaxLayerSparsity is { } cap && request.Sparsity is { } target
             ? HoldToCap(layers, present, target, cap, ref counts, Select) : Array.Empty<int>();
 
@@ -57,6 +61,19 @@ public static class Sparsifier
             });
         }
         return new SparsityPlan(request, masks, changes) { Native = native, CappedLayers = capped };
+    }
+
+    /// <summary>
+    /// The criterion's scores of the layers in scope, drawn in layer order (one seed, one
+    /// ranking); null when it ranks by magnitude, which the selection reads from the weights.
+    /// </summary>
+    private static List<Tensor>? Scores(Mlp model, SparsityRequest request, int[] layers, Dataset? data, CancellationToken cancel)
+    {
+        using var criterion = ImportanceCriterion.Create(request.Method, request.Seed ?? 0);
+        if (criterion is GradientCriterion gradients) gradients.ObserveData(model, data!, request.ScoringBatchSize, cancel, liftMasks: true);
+        var scores = layers.Select(l => criterion.UnmaskedConnectionScores(model, l)).ToList();
+        if (scores.All(s => s is null)) return null;
+        return scores.Select(s => s ?? throw new InvalidOperationException($"{request.Method} gave scores for some layers only.")).ToList();
     }
 
     /// <summary>What -MaxLayerSparsity held back, for the history and the cmdlet's warning; null when nothing.</summary>
@@ -107,82 +124,6 @@ public static class Sparsifier
         return all.Select(i => new NativeSelect.Group(new[] { i }, Ranking.FloorCount(perLayer[i], present[i]))).ToList();
     }
 
-    /// <summary>The radix select over the tensors' own memory; null when some tensor is not a contiguous CPU tensor of its dtype.</summary>
-    private static NativeSelect.LayerCounts[]? SelectNative(Mlp model, int[] layers, List<NativeSelect.Group> groups, List<Tensor>? scores, List<Tensor> keep)
-    {
-        if (!RawTensor.Available) return null;
-        var views = new LayerView[layers.Length];
-        var keepOut = new nint[layers.Length];
-        for (int i = 0; i < layers.Length; i++)
-        {
-            var layer = model.State[layers[i]];
-            long n = layer.DenseWeights;
-            if (n == 0) return null;
-            var view = new LayerView
-            {
-                Weight = RawTensor.Address(layer.Weight, ScalarType.Float32, n),
-                MaskedValues = RawTensor.Address(layer.MaskedValues, ScalarType.Float32, n),
-                Deleted = RawTensor.Address(layer.Deleted, ScalarType.Bool, n),
-                Keep = RawTensor.Address(layer.Keep, ScalarType.Bool, n),
-                Scores = RawTensor.Address(scores?[i], ScalarType.Float32, n),
-                Count = n,
-            };
-            keepOut[i] = RawTensor.Address(keep[i], ScalarType.Bool, n);
-            if (view.Weight == 0 || keepOut[i] == 0 || (layer.MaskedValues is not null && view.MaskedValues == 0) || (layer.Deleted is not null && view.Deleted == 0)
-                || (layer.Keep is not null && view.Keep == 0) || (scores is not null && view.Scores == 0)) return null;
-            views[i] = view;
-        }
-        var result = NativeSelect.Select(views, groups, keepOut, get_num_threads());
-        // The tensors whose memory was read must outlive the reads.
-        GC.KeepAlive(scores);
-        GC.KeepAlive(keep);
-        return result;
-    }
-
-    /// <summary>
-    /// The reference path (any device, and the tests' yardstick): scores as tensors, cat +
-    /// kthvalue (<see cref="Ranking.LowestK"/>), counts with tensor ops.
-    /// </summary>
-    private static NativeSelect.LayerCounts[] SelectReference(Mlp model, int[] layers, List<NativeSelect.Group> groups, List<Tensor>? scores, List<Tensor> keep)
-    {
-        using var scope = NewDisposeScope();
-        var state = model.State;
-        var underlying = layers.Select(l => state[l].Underlying()).ToList();
-        // Deleted connections are out of scope: +inf never ranks among the lowest.
-        var ranked = new List<Tensor>();
-        for (int i = 0; i < layers.Length; i++)
-        {
-            var s = scores?[i] ?? underlying[i].abs();
-            if (state[layers[i]].Deleted is { } d) s = s.masked_fill(d, float.PositiveInfinity);
-            ranked.Add(s);
-        }
-        foreach (var group in groups)
-        {
-            List<Tensor> groupKeep;
-            if (group.Threshold is { } t)
-                groupKeep = group.Views.Select(i => ranked[i].ge(t)).ToList();
-            else
-            {
-                var chosen = Ranking.LowestK(cat(group.Views.Select(i => ranked[i].reshape(-1)).ToList(), 0), group.K);
-                groupKeep = Ranking.Split(chosen, group.Views.Select(i => ranked[i].shape).ToList()).Select(c => c.eq(0f)).ToList();
-            }
-            for (int j = 0; j < group.Views.Length; j++) keep[group.Views[j]].copy_(groupKeep[j]);
-        }
-        var counts = new NativeSelect.LayerCounts[layers.Length];
-        for (int i = 0; i < layers.Length; i++)
-        {
-            var layer = state[layers[i]];
-            long present = layer.PresentWeights;
-            var current = layer.Keep ?? ones_like(keep[i]);
-            counts[i] = new NativeSelect.LayerCounts(
-                Masked: keep[i].logical_not().count_nonzero().item<long>(),
-                Changed: current.ne(keep[i]).count_nonzero().item<long>(),
-                ZeroBefore: present - layer.NonZeroWeights,
-                ZeroAfter: present - underlying[i].masked_fill(keep[i].logical_not(), 0f).count_nonzero().item<long>());
-        }
-        return counts;
-    }
-
     /// <summary>
     /// Installs the plan's masks; the weights behind them are kept for a later, lower target.
     /// All or nothing without a copy of the model: the values only move between each layer's
@@ -205,113 +146,6 @@ public static class Sparsifier
         plan.Applied = true;
     }
 
-    /// <summary>
-    /// Moves each planned layer to its new mask in place, and back again on failure. A layer
-    /// with no mask yet gets a fresh hidden tensor (the kept originals); one that had a mask
-    /// reuses its hidden tensor. Old masks are disposed only when the step holds.
-    /// </summary>
-    private sealed class MaskExchange
-    {
-        private readonly Mlp _model;
-        private readonly SparsityPlan _plan;
-        private readonly List<Entry> _done = new();
-
-        private sealed record Entry(LayerState Layer, PlannedMask Planned, Tensor? OldMask, Tensor? OldMaskedValues, Tensor MaskedValues);
-
-        public MaskExchange(Mlp model, SparsityPlan plan)
-        {
-            _model = model;
-            _plan = plan;
-        }
-
-        public void Install()
-        {
-            // Checked before anything changes: the swaps below write the layers' memory in place.
-            foreach (var planned in _plan.Masks)
-            {
-                var keep = planned.Keep ?? throw new InvalidOperationException("This sparsity plan was disposed.");
-                if (planned.Layer >= _model.LayerCount || !keep.shape.SequenceEqual(_model.State[planned.Layer].Weight.shape))
-                    throw new InvalidOperationException("The model's layers changed since this sparsity plan was made; plan the step again.");
-            }
-            foreach (var planned in _plan.Masks)
-            {
-                var layer = _model.State[planned.Layer];
-                var keep = planned.Keep!;
-                if (layer.Keep is null && planned.KeepsAll) continue;
-                var oldMask = layer.Keep;
-                var oldHidden = layer.MaskedValues;
-                Tensor hidden;
-                if (oldHidden is null)
-                {
-                    hidden = empty_like(layer.Weight).DetachFromDisposeScope();
-                    RawTensor.AdviseHugePages(hidden);
-                    try { Move(layer.Weight, hidden, null, keep, fillHidden: true); }
-                    catch { hidden.Dispose(); throw; }
-                }
-                else
-                {
-                    hidden = oldHidden;
-                    Move(layer.Weight, hidden, oldMask, keep, fillHidden: false);
-                }
-                _done.Add(new Entry(layer, planned, oldMask, oldHidden, hidden));
-                layer.ReplaceMaskKeepingOld(planned.KeepsAll ? null : keep, planned.KeepsAll ? null : hidden);
-                _plan.AfterInstall?.Invoke(planned.Layer);
-            }
-        }
-
-        public void Undo()
-        {
-            for (int i = _done.Count - 1; i >= 0; i--)
-            {
-                var e = _done[i];
-                Move(e.Layer.Weight, e.MaskedValues, e.OldMask, e.Planned.Keep!, fillHidden: false);
-                e.Layer.ReplaceMaskKeepingOld(e.OldMask, e.OldMaskedValues);
-                if (e.OldMaskedValues is null) e.MaskedValues.Dispose();
-            }
-            _done.Clear();
-        }
-
-        public void Complete()
-        {
-            foreach (var e in _done)
-            {
-                e.OldMask?.Dispose();
-                if (e.Planned.KeepsAll) e.MaskedValues.Dispose();
-                else e.Planned.Keep = null; // the layer owns it now
-            }
-            _done.Clear();
-        }
-
-        /// <summary>
-        /// Swaps weights and hidden values where the mask changes (<see cref="NativeSelect.Exchange"/>);
-        /// the same call undoes it. Other devices take tensor ops with the same effect.
-        /// </summary>
-        private static void Move(Tensor weight, Tensor hidden, Tensor? oldKeep, Tensor newKeep, bool fillHidden)
-        {
-            long n = weight.numel();
-            nint w = RawTensor.Address(weight, ScalarType.Float32, n), h = RawTensor.Address(hidden, ScalarType.Float32, n);
-            nint o = RawTensor.Address(oldKeep, ScalarType.Bool, n), k = RawTensor.Address(newKeep, ScalarType.Bool, n);
-            if (n > 0 && w != 0 && h != 0 && k != 0 && (oldKeep is null || o != 0))
-            {
-                NativeSelect.Exchange(w, h, o, k, n, fillHidden, get_num_threads());
-                return;
-            }
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            if (fillHidden)
-            {
-                hidden.copy_(weight.masked_fill(newKeep, 0f));
-                weight.masked_fill_(newKeep.logical_not(), 0f);
-                return;
-            }
-            var changed = oldKeep is null ? newKeep.logical_not() : oldKeep.ne(newKeep);
-            var newWeight = where(changed, hidden, weight);
-            var newHidden = where(changed, weight, hidden);
-            weight.copy_(newWeight);
-            hidden.copy_(newHidden);
-        }
-    }
-
     private static void Validate(Mlp model, SparsityRequest request)
     {
         if ((request.Sparsity is null) == (request.Threshold is null))
@@ -320,8 +154,10 @@ public static class Sparsifier
             throw SparsePruneException.Argument("InvalidSparsity", $"-Sparsity must be at least 0 and below 1 (0.8 zeroes 80 % of the weights); got {s.ToString(CultureInfo.InvariantCulture)}.");
         if (request.Threshold is { } t && !(t >= 0 && !double.IsInfinity(t)))
             throw SparsePruneException.Argument("InvalidThreshold", $"-Threshold must be a finite magnitude of 0 or more; got {t.ToString(CultureInfo.InvariantCulture)}.");
-        if (request.Threshold is not null && request.Method == SparsityMethod.Random)
-            throw SparsePruneException.Argument("ThresholdNeedsMagnitude", "-Threshold compares magnitudes: use it with -Method Magnitude, or give -Sparsity for random masks.");
+        if (request.Threshold is not null && request.Method is not (PruneCriterion.L1 or PruneCriterion.L2))
+            throw SparsePruneException.Argument("ThresholdNeedsMagnitude", $"-Threshold compares magnitudes: use it with -Method L1 (Magnitude) or L2, or give -Sparsity to rank by {request.Method}.");
+        if (request.ScoringBatchSize < 1)
+            throw SparsePruneException.Argument("InvalidBatchSize", $"The scoring batch size must be at least 1; got {request.ScoringBatchSize}.");
         if (request.MaxLayerSparsity is { } cap)
         {
             if (request.Scope != PruneScope.Global || request.Sparsity is null)

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace SparsePrune;
 
 /// <summary>
-/// One point of a sweep: its number in the whole grid, the parameters of its pruning and
+/// One point of a sweep: its number in the whole grid, the settings of its pruning and
 /// quantization steps, an optional script (PowerShell text, run on the model copy afterwards),
 /// and its seed. Travels as JSON (<see cref="ToJson"/>), so a point means the same to a worker
 /// process, a remote host and a shard as to the session that expanded the grid.
@@ -13,17 +13,22 @@ public sealed class SweepPoint
 {
     public int Index { get; init; }
     public int Seed { get; init; }
-    public IReadOnlyList<SweepParameter> Parameters { get; init; } = Array.Empty<SweepParameter>();
+    /// <summary>
+    /// The point's settings: each a cmdlet parameter of its step and the value it binds. (Not
+    /// "Parameters": on SparsePrune's objects that is always a count of weights plus biases.)
+    /// Files keep them under "parameters", as they always did.
+    /// </summary>
+    public IReadOnlyList<SweepParameter> Settings { get; init; } = Array.Empty<SweepParameter>();
     /// <summary>PowerShell text of a scriptblock point (the model copy is $_, the data set $Dataset).</summary>
     public string? Script { get; init; }
 
     /// <summary>The parameters of one step, as cmdlet parameter names and values (for splatting).</summary>
-    public IEnumerable<SweepParameter> For(SweepStep step) => Parameters.Where(p => p.Step == step);
+    public IEnumerable<SweepParameter> For(SweepStep step) => Settings.Where(p => p.Step == step);
 
     /// <summary>"Ratio=0.8; Structure=Neuron; Bits=3" (and "Script={...}"): the point as one line.</summary>
     public string Describe()
     {
-        var parts = Parameters.Select(p => p.ToString()).ToList();
+        var parts = Settings.Select(p => p.ToString()).ToList();
         if (Script is not null) parts.Add("Script={" + Script.Trim() + "}");
         return string.Join("; ", parts);
     }
@@ -37,7 +42,7 @@ public sealed class SweepPoint
             w.WriteNumber("index", Index);
             w.WriteNumber("seed", Seed);
             w.WriteStartArray("parameters");
-            foreach (var p in Parameters)
+            foreach (var p in Settings)
             {
                 w.WriteStartObject();
                 w.WriteString("name", p.Name);
@@ -73,7 +78,7 @@ public sealed class SweepPoint
             {
                 Index = e.GetProperty("index").GetInt32(),
                 Seed = e.GetProperty("seed").GetInt32(),
-                Parameters = parameters,
+                Settings = parameters,
                 Script = e.TryGetProperty("script", out var s) ? s.GetString() : null,
             };
         }

@@ -49,5 +49,5 @@ public sealed record DistillationOptions
                 $"Teacher '{Teacher.Name}' takes {Teacher.InputFeatures} inputs and gives {Teacher.Outputs} outputs; student '{student.Name}' takes {student.InputFeatures} and gives {student.Outputs}. Its hidden widths may differ, its input and output sizes may not.");
     }
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture, $" Teacher={Teacher.Name} Temperature={Temperature} DistillationWeight={Weight}");
+    public HistorySettings Describe() => new HistorySettings().Add(nameof(Teacher), Teacher.Name).Add(nameof(Temperature), Temperature).Add("DistillationWeight", Weight);
 }

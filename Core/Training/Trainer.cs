@@ -43,7 +43,7 @@ public static class Trainer
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);
             var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
-            model.Record(options.Operation, options.Describe() + $" Seed={seed} Threads={threads} Dataset={data.Name}", before, metric, notes.Length == 0 ? null : notes);
+            model.Record(options.Operation, options.Describe().Add("Seed", seed).Add("Threads", threads).Add("Dataset", data.Name), before, metric, notes.Length == 0 ? null : notes);
             return new TrainingResult
             {
                 EpochsCompleted = run.EpochsCompleted, Stopped = run.Stopped, StopNote = run.StopNote,

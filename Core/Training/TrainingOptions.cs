@@ -44,11 +44,16 @@ public sealed record TrainingOptions
             throw SparsePruneException.Argument("MomentumNeedsSgd", "-Momentum applies to -Optimizer SGD; Adam keeps its own moment estimates.");
     }
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"Epochs={Epochs} BatchSize={BatchSize} Optimizer={Optimizer} LearningRate={EffectiveLearningRate} Momentum={Momentum} WeightDecay={WeightDecay} L1={L1}")
-        + (LearningRateSchedule == LearningRateSchedule.Constant ? "" : $" LearningRateSchedule={LearningRateSchedule}")
-        + (Dequantize ? " Dequantize=True" : "")
-        + (Distillation?.Describe() ?? "");
+    /// <summary>The settings the history records; the Constant schedule and no -Dequantize are left out.</summary>
+    public HistorySettings Describe()
+    {
+        var settings = new HistorySettings()
+            .Add(nameof(Epochs), Epochs).Add(nameof(BatchSize), BatchSize).Add(nameof(Optimizer), Optimizer).Add(nameof(LearningRate), EffectiveLearningRate)
+            .Add(nameof(Momentum), Momentum).Add(nameof(WeightDecay), WeightDecay).Add(nameof(L1), L1)
+            .Add(nameof(LearningRateSchedule), LearningRateSchedule == LearningRateSchedule.Constant ? null : LearningRateSchedule)
+            .Add(nameof(Dequantize), Dequantize ? true : null);
+        return Distillation is { } d ? settings.Concat(d.Describe()) : settings;
+    }
 
     /// <summary>The learning rate of optimizer step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => LearningRateSchedule == LearningRateSchedule.Cosine && totalSteps > 0

@@ -32,7 +32,7 @@ function Invoke-Run([hashtable] $Extra) {
     [ordered]@{
         accuracy = (Measure-Mlp $m -Repeat 1).Accuracy
         layerSparsity = @($m.Layers | ForEach-Object { [Math]::Round(1 - $_.NonZeroWeights / ($m.Baseline.LayerWeights[$_.Index]), 4) })
-        parameters = $m.History[-1].Parameters
+        settings = $m.History[-1].Settings.ToString()
         note = $m.History[-1].Note
     }
 }

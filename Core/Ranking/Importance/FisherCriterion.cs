@@ -15,6 +15,12 @@ internal sealed class FisherCriterion : GradientCriterion
 
     public override Tensor ConnectionScores(Mlp model, int layer) => model.State[layer].Weight.square().mul(Sums[layer]).mul(0.5);
 
+    public override Tensor? UnmaskedConnectionScores(Mlp model, int layer)
+    {
+        using var scope = NewDisposeScope();
+        return model.State[layer].Underlying().square().mul(Sums[layer]).mul(0.5).MoveToOuterDisposeScope();
+    }
+
     public override double[] NeuronScores(Mlp model, int layer)
     {
         using var scope = NewDisposeScope();

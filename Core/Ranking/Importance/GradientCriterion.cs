@@ -41,9 +41,11 @@ internal abstract class GradientCriterion : ImportanceCriterion
 
     /// <summary>
     /// Sums over the training split of <paramref name="data"/> in order (no shuffle, so the
-    /// scores are repeatable), in batches of <paramref name="batchSize"/>.
+    /// scores are repeatable), in batches of <paramref name="batchSize"/>. <paramref name="liftMasks"/>:
+    /// the passes run on the weights with the masks lifted (Set-Sparsity ranks as if no mask were
+    /// there), so a masked weight has its own term rather than one of a zero weight.
     /// </summary>
-    public void ObserveData(Mlp model, Dataset data, int batchSize, CancellationToken cancel = default)
+    public void ObserveData(Mlp model, Dataset data, int batchSize, CancellationToken cancel = default, bool liftMasks = false)
     {
         ModelInputs.CheckCompatible(model, data);
         if (data.TrainCount == 0) throw SparsePruneException.BadData("EmptyDataset", $"The data set '{data.Name}' has no training rows to compute gradient scores on.");
@@ -53,6 +55,8 @@ internal abstract class GradientCriterion : ImportanceCriterion
         var x = ModelInputs.For(model, data, data.TrainX);
         int f = data.Features, n = data.TrainCount;
         bool classification = data.Task == TaskKind.Classification;
+        using var lifted = NewDisposeScope();
+        var weights = state.Select(l => liftMasks ? l.Underlying() : l.Weight).ToList();
         try
         {
             for (int start = 0; start < n; start += batchSize)
@@ -62,13 +66,13 @@ internal abstract class GradientCriterion : ImportanceCriterion
                 int count = Math.Min(batchSize, n - start);
                 var xb = NativeCopy.Floats(x.AsSpan((int)((long)start * f), count * f), new long[] { count, f }).to(device);
                 var yb = tensor(data.TrainY.AsSpan(start, count).ToArray()).to(device);
-                var parameters = state.Select(l => (W: l.Weight.detach().requires_grad_(true), B: l.Bias.detach().requires_grad_(true))).ToList();
+                var parameters = state.Select((l, i) => (W: weights[i].detach().requires_grad_(true), B: l.Bias.detach().requires_grad_(true))).ToList();
                 var output = model.Forward(xb, parameters.Select(p => (p.W, p.B)).ToList());
                 var loss = classification
                     ? nn.functional.cross_entropy(output, yb.to_type(ScalarType.Int64))
                     : nn.functional.mse_loss(output.squeeze(1), yb);
                 var grads = autograd.grad(new[] { loss }, parameters.Select(p => p.W).ToList());
-                Observe(state.Select(l => l.Weight).ToList(), grads.Cast<Tensor?>().ToList());
+                Observe(weights, grads.Cast<Tensor?>().ToList());
             }
         }
         catch

@@ -8,6 +8,8 @@ internal sealed class L2Criterion : ImportanceCriterion
 {
     public override Tensor ConnectionScores(Mlp model, int layer) => model.State[layer].Weight.abs();
 
+    public override Tensor? UnmaskedConnectionScores(Mlp model, int layer) => null;
+
     public override double[] NeuronScores(Mlp model, int layer)
     {
         using var scope = NewDisposeScope();

@@ -15,6 +15,9 @@ internal sealed class TaylorCriterion : GradientCriterion
     public override Tensor ConnectionScores(Mlp model, int layer) =>
         Sums[layer].masked_fill(model.State[layer].Weight.eq(0f), 0f);
 
+    /// <summary>The sums as observed with the masks lifted (<see cref="GradientCriterion.ObserveData"/>'s liftMasks): no weight scores 0 for being masked now.</summary>
+    public override Tensor? UnmaskedConnectionScores(Mlp model, int layer) => Sums[layer].clone();
+
     public override double[] NeuronScores(Mlp model, int layer)
     {
         using var scope = NewDisposeScope();

@@ -32,7 +32,7 @@ public class SweepFuzzTests(ITestOutputHelper output)
         var point = new SweepPoint
         {
             Index = 2, Seed = 4, Script = "$_",
-            Parameters = new[] { new SweepParameter("Ratio", SweepStep.Pruning, "Ratio", 0.5), new SweepParameter("Layer", SweepStep.Pruning, "Layer", new object?[] { 0, 1 }) },
+            Settings = new[] { new SweepParameter("Ratio", SweepStep.Pruning, "Ratio", 0.5), new SweepParameter("Layer", SweepStep.Pruning, "Layer", new object?[] { 0, 1 }) },
         };
         var result = SweepResult.Create("0123456789abcdef", 6, point, CompressionReport.Create(model, TestKit.Iris), 0.25, 1.5, 2, "host", "session");
         LoadedModel.Release(model);

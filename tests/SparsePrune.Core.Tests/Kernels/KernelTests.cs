@@ -133,7 +133,7 @@ public class KernelTests
         }
         KernelTuner.Apply(model, decisions, batch: 8);
         Assert.Equal(decisions.Select(d => d.Kernel), model.Layers.Select(l => l.Kernel));
-        Assert.Contains("BatchSize=8", model.History[^1].Parameters);
+        Assert.Contains("BatchSize=8", model.History[^1].Settings.ToString());
     }
 
     [Fact]

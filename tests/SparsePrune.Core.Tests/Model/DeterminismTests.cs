@@ -86,7 +86,7 @@ public class DeterminismTests
     {
         var model = Mlp.Create(new[] { 4, 8, 3 }, seed: 86);
         var result = Trainer.Train(model, TestKit.Iris, new TrainingOptions { Epochs = 1 });
-        Assert.Contains($"Seed={result.Seed}", model.History[^1].Parameters);
+        Assert.Contains($"Seed={result.Seed}", model.History[^1].Settings.ToString());
         var replay = Mlp.Create(new[] { 4, 8, 3 }, seed: 86);
         Trainer.Train(replay, TestKit.Iris, new TrainingOptions { Epochs = 1, Seed = result.Seed });
         TestKit.BitEqual(AllParameters(model), AllParameters(replay));

@@ -11,7 +11,7 @@ public class RandomSeedTests
         var model = Mlp.Create(new[] { 4, 3, 2 }, seed: 11);
         Assert.Equal(model.NextSeed(), RandomSeed.For(model, drawsAtRandom: true, seed: null));
         Assert.Equal(model.NextSeed(), new PruningRequest { Criterion = PruneCriterion.Random }.WithRandomSeed(model).Seed);
-        Assert.Equal(model.NextSeed(), new SparsityRequest { Sparsity = 0.5, Method = SparsityMethod.Random }.WithRandomSeed(model).Seed);
+        Assert.Equal(model.NextSeed(), new SparsityRequest { Sparsity = 0.5, Method = PruneCriterion.Random }.WithRandomSeed(model).Seed);
     }
 
     [Fact]

@@ -156,7 +156,7 @@ public class PrunerTests
         var model = Mlp.Create(new[] { 10, 10, 3 }, seed: 36);
         var original = AllWeights(model);
         // A random mask, so that the masked weights are not simply the smallest magnitudes.
-        TestKit.Sparsify(model, 0.4, method: SparsityMethod.Random, seed: 5);
+        TestKit.Sparsify(model, 0.4, method: PruneCriterion.Random, seed: 5);
         var masked = Enumerable.Range(0, model.LayerCount).Select(i => TestKit.ZeroSet(TestKit.W(model, i))).ToArray();
         TestKit.Prune(model, 0.3);
         for (int i = 0; i < model.LayerCount; i++)

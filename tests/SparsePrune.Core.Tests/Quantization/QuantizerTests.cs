@@ -54,8 +54,8 @@ public class QuantizerTests
             Assert.Equal(masked[l], TestKit.Floats(model.State[l].MaskedValues)); // the values behind the mask are kept
         }
         Assert.Equal("Quantize", model.History[^1].Operation);
-        Assert.Equal("KMeans", model.History[^1].ParameterValues["Method"]);
-        Assert.Equal("3,2", model.History[^1].ParameterValues["Bits"]);
+        Assert.Equal("KMeans", model.History[^1].Settings["Method"].ToString());
+        Assert.Equal(new[] { 3, 2 }, model.History[^1].Settings["Bits"]);
     }
 
     [Fact]

@@ -143,7 +143,7 @@ public class LotteryTicketTests
 
         PruningScheduler.Run(model, new PruningRequest { Ratio = 0.5 },
             new ScheduleOptions { Schedule = PruneSchedule.LotteryTicket, Steps = 2, RewindEpoch = 1 }, data);
-        Assert.Equal("To=Epoch1", model.History[^1].Parameters);
+        Assert.Equal("To=Epoch1", model.History[^1].Settings.ToString());
 
         bool differsFromInit = false;
         for (int l = 0; l < model.LayerCount; l++)

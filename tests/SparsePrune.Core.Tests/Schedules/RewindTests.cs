@@ -41,8 +41,8 @@ public class RewindTests
 
         var rounds = rewound.History.Where(h => h.Operation == "FineTune").ToList();
         Assert.Equal(2, rounds.Count);
-        Assert.All(rounds, h => Assert.Contains("Epochs=4 BatchSize=16 Optimizer=Adam LearningRate=0.01", h.Parameters));
-        Assert.All(rounds, h => Assert.Contains("LearningRateSchedule=Cosine", h.Parameters));
+        Assert.All(rounds, h => Assert.Contains("Epochs=4 BatchSize=16 Optimizer=Adam LearningRate=0.01", h.Settings.ToString()));
+        Assert.All(rounds, h => Assert.Contains("LearningRateSchedule=Cosine", h.Settings.ToString()));
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public class RewindTests
         var model = Trained("fine-tuned");
         var job = new PruningSettings { Ratio = 0.75, Schedule = PruneSchedule.Iterative, Steps = 2, FineTuneEpochs = 1, BatchSize = 16, Seed = 5 }.Resolve();
         PruningScheduler.Run(model, job.Request, job.Schedule, TestKit.Iris);
-        Assert.All(model.History.Where(h => h.Operation == "FineTune"), h => Assert.Contains("Epochs=1 BatchSize=16 Optimizer=Adam LearningRate=0.001", h.Parameters));
+        Assert.All(model.History.Where(h => h.Operation == "FineTune"), h => Assert.Contains("Epochs=1 BatchSize=16 Optimizer=Adam LearningRate=0.001", h.Settings.ToString()));
     }
 
     [Fact]

@@ -309,8 +309,8 @@ public class BudgetSearchTests
         Assert.Single(result.Warnings);
         Assert.Equal(result.Warnings, warned);
         var record = model.History[^1];
-        Assert.Equal("143", record.ParameterValues["ValidationRows"]);
-        Assert.Equal("0.95", record.ParameterValues["Confidence"]);
+        Assert.Equal(143, record.Settings["ValidationRows"]);
+        Assert.Equal(0.95, record.Settings["Confidence"]);
         Assert.Contains("on 143 rows", record.Note);
         Assert.Contains("smallest drop it can certify 0.0185", record.Note);
         Assert.Contains("too few rows for the budget: it needs 269", record.Note);

@@ -22,9 +22,9 @@ public class SparsitySettingsTests
     {
         var request = new SparsitySettings
         {
-            Sparsity = 0.7, Scope = PruneScope.Global, Method = SparsityMethod.Random, Layers = new[] { 1 }, Seed = 4, MaxLayerSparsity = 0.9,
+            Sparsity = 0.7, Scope = PruneScope.Global, Method = PruneCriterion.Random, Layers = new[] { 1 }, Seed = 4, MaxLayerSparsity = 0.9,
         }.Resolve();
-        Assert.Equal((PruneScope.Global, SparsityMethod.Random, (int?)4, (double?)0.9), (request.Scope, request.Method, request.Seed, request.MaxLayerSparsity));
+        Assert.Equal((PruneScope.Global, PruneCriterion.Random, (int?)4, (double?)0.9), (request.Scope, request.Method, request.Seed, request.MaxLayerSparsity));
         Assert.Equal(new[] { 1 }, request.Layers);
     }
 

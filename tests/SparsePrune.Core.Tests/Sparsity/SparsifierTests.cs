@@ -234,9 +234,9 @@ public class SparsifierTests
         var a = Mlp.Create(Widths, seed: 15);
         var b = Mlp.Create(Widths, seed: 15);
         var c = Mlp.Create(Widths, seed: 15);
-        TestKit.Sparsify(a, 0.37, method: SparsityMethod.Random, seed: 1);
-        TestKit.Sparsify(b, 0.37, method: SparsityMethod.Random, seed: 1);
-        TestKit.Sparsify(c, 0.37, method: SparsityMethod.Random, seed: 2);
+        TestKit.Sparsify(a, 0.37, method: PruneCriterion.Random, seed: 1);
+        TestKit.Sparsify(b, 0.37, method: PruneCriterion.Random, seed: 1);
+        TestKit.Sparsify(c, 0.37, method: PruneCriterion.Random, seed: 2);
         for (int i = 0; i < a.LayerCount; i++)
         {
             Assert.Equal(Ranking.FloorCount(0.37, a.State[i].DenseWeights), TestKit.ZeroSet(TestKit.W(a, i)).Count);

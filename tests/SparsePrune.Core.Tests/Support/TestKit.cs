@@ -163,7 +163,7 @@ internal static class TestKit
     }
 
     public static void Sparsify(Mlp model, double sparsity, PruneScope scope = PruneScope.Layer, Dataset? data = null,
-        SparsityMethod method = SparsityMethod.Magnitude, int[]? layers = null, int? seed = null)
+        PruneCriterion method = PruneCriterion.L1, int[]? layers = null, int? seed = null)
     {
         using var plan = Sparsifier.Plan(model, new SparsityRequest { Sparsity = sparsity, Scope = scope, Method = method, Layers = layers, Seed = seed });
         Sparsifier.Apply(model, plan, data);

@@ -13,7 +13,7 @@ public class SweepTests
     private static SweepPoint Point(int index = 3) => new()
     {
         Index = index, Seed = 7, Script = "$_ | Set-Sparsity -Sparsity 0.5",
-        Parameters = new[]
+        Settings = new[]
         {
             new SweepParameter("Ratio", SweepStep.Pruning, "Ratio", 0.1 + 0.2),
             new SweepParameter("Structure", SweepStep.Pruning, "Structure", "Neuron"),
@@ -32,7 +32,7 @@ public class SweepTests
         Assert.Equal(3, back.Index);
         Assert.Equal(7, back.Seed);
         Assert.Equal("$_ | Set-Sparsity -Sparsity 0.5", back.Script);
-        var values = back.Parameters.Select(p => p.Value).ToArray();
+        var values = back.Settings.Select(p => p.Value).ToArray();
         Assert.Equal(0.1 + 0.2, Assert.IsType<double>(values[0])); // 0.30000000000000004, every bit
         Assert.Equal("Neuron", values[1]);
         Assert.Equal(new object?[] { 0, 1 }, Assert.IsType<object?[]>(values[2]));
@@ -40,8 +40,8 @@ public class SweepTests
         Assert.Equal(1.0, Assert.IsType<double>(values[4])); // a double stays a double though whole
         Assert.True(Assert.IsType<bool>(values[5]));
         Assert.Equal(1L << 40, Assert.IsType<long>(values[6]));
-        Assert.Equal(SweepStep.Quantization, back.Parameters[3].Step);
-        Assert.Equal("FineTuneEpochs", back.Parameters[3].Binds);
+        Assert.Equal(SweepStep.Quantization, back.Settings[3].Step);
+        Assert.Equal("FineTuneEpochs", back.Settings[3].Binds);
         Assert.Equal(Point().Describe(), back.Describe());
         Assert.Equal("Ratio=0.30000000000000004; Structure=Neuron; Layer=0,1; Quantization.FineTuneEpochs=2; Whole=1; Flag=true; Big=1099511627776; Script={$_ | Set-Sparsity -Sparsity 0.5}", back.Describe());
     }

@@ -76,7 +76,7 @@ public class DistillationTests
         Trainer.Train(alone, TestKit.Iris, options);
         Assert.Equal(before, Bits(teacher));
         Assert.NotEqual(Bits(alone), Bits(taught));
-        Assert.Contains("Teacher=teacher Temperature=4 DistillationWeight=0.9", taught.History[^1].Parameters);
+        Assert.Contains("Teacher=teacher Temperature=4 DistillationWeight=0.9", taught.History[^1].Settings.ToString());
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public class DistillationTests
         PruningScheduler.Run(student, job.Request, job.Schedule, TestKit.Iris);
         var trainings = student.History.Where(h => h.Operation is "FineTune" or "GradualPrune").ToList();
         Assert.NotEmpty(trainings);
-        Assert.All(trainings, h => Assert.Contains("Teacher=teacher", h.Parameters));
+        Assert.All(trainings, h => Assert.Contains("Teacher=teacher", h.Settings.ToString()));
         Assert.Equal(before, Bits(teacher));
     }
 

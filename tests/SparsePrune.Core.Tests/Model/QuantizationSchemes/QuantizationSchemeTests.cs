@@ -53,7 +53,7 @@ public class QuantizationSchemeTests
         {
             var plan = Quantizer.Plan(model, new QuantizationRequest { Method = method });
             Assert.Equal(new[] { bits, bits }, plan.Bits);
-            Assert.Equal($"Method={method} Bits={bits},{bits}", plan.DescribeRequest());
+            Assert.Equal($"Method={method} Bits={bits},{bits}", plan.DescribeRequest().ToString());
         }
         Assert.Equal(5, QuantizationRequest.DefaultKMeansBits);
         Assert.Equal(8, QuantizationRequest.DefaultLinearBits);

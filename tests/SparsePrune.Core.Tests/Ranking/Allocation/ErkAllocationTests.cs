@@ -50,7 +50,7 @@ public class ErkAllocationTests
             long n = (long)widths[l] * widths[l + 1];
             Assert.Equal(n - Ranking.FloorCount(expected[l], n), model.State[l].PresentWeights);
         }
-        Assert.Contains("ERK", model.History[^1].Parameters);
+        Assert.Contains("ERK", model.History[^1].Settings.ToString());
         Assert.Contains("ERK allocation", model.History[^1].Note);
     }
 

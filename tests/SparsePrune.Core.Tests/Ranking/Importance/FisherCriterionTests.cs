@@ -88,7 +88,7 @@ public class FisherCriterionTests
             var deleted = TestKit.Bools(copy.State[l].Deleted);
             Assert.Equal(expected[l], Enumerable.Range(0, deleted.Length).Where(k => deleted[k]).ToHashSet());
         }
-        Assert.Contains("Criterion=Fisher", copy.History[^1].Parameters);
+        Assert.Contains("Criterion=Fisher", copy.History[^1].Settings.ToString());
 
         // Neurons: the layer loses its floor(0.5 n) lowest-scoring groups, and needs data to score.
         var neurons = model.Clone();

@@ -78,7 +78,7 @@ public class NativeSelectTests
         Assert.Contains(model.State, l => l.Keep is not null);
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope });
         SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope, Layers = new[] { 2, 0 } });
-        SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope, Method = SparsityMethod.Random, Seed = 3 });
+        SamePlans(model, new SparsityRequest { Sparsity = s, Scope = scope, Method = PruneCriterion.Random, Seed = 3 });
     }
 
     [Theory]

@@ -1,3 +1,0 @@
-namespace SparsePrune;
-
-public enum PruneScope { Layer, Global, ERK }

@@ -1,3 +1,0 @@
-namespace SparsePrune;
-
-public enum SparsityMethod { Magnitude, Random }
