@@ -102,31 +102,8 @@ public sealed class Mlp
             throw SparsePruneException.Argument("ClassificationNeedsTwoOutputs",
                 $"A classifier needs one output per class (at least 2); the last width is {widths[^1]}. Give -Task Regression or a wider output layer.");
         var s = seed ?? Random.Shared.Next();
-        var layers = InitialValues(widths, s).Select((p, i) => new LayerState(
-            tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(),
-            tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
+        var layers = InitialWeights.Tensors(widths, s).Select(p => new LayerState(p.W, p.B)).ToList();
         return new Mlp(name ?? "mlp-" + string.Join("-", widths), activation ?? Activation.ReLU, t, s, layers);
-    }
-
-    /// <summary>
-    /// The initial weights and biases of each layer for <paramref name="widths"/> and <paramref name="seed"/>:
-    /// PyTorch's Linear default U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from a seeded managed
-    /// generator so that a seed means the same weights in every process (and can be drawn again
-    /// to rewind a lottery ticket).
-    /// </summary>
-    private static IEnumerable<(float[] W, float[] B)> InitialValues(int[] widths, int seed)
-    {
-        var rng = new Random(seed);
-        for (int i = 0; i + 1 < widths.Length; i++)
-        {
-            int fanIn = widths[i], fanOut = widths[i + 1];
-            double bound = 1.0 / Math.Sqrt(fanIn);
-            var w = new float[(long)fanOut * fanIn];
-            for (long k = 0; k < w.LongLength; k++) w[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
-            var b = new float[fanOut];
-            for (int k = 0; k < fanOut; k++) b[k] = (float)((rng.NextDouble() * 2 - 1) * bound);
-            yield return (w, b);
-        }
     }
 
     /// <summary>The widths the model was created with (before any neuron was removed).</summary>
@@ -149,18 +126,6 @@ public sealed class Mlp
 
     /// <summary>Keeps <paramref name="value"/> (immutable) on the model, replacing any of its type.</summary>
     internal void Attach<T>(T value) where T : class => _attachments = _attachments.SetItem(typeof(T), value);
-
-    /// <summary>
-    /// Every parameter's value at initialization (drawn again from <see cref="Seed"/>), at the
-    /// original widths: the rewind point of a lottery ticket (<see cref="NeuronOrigins.SelectPresent"/> cuts it
-    /// to the neurons present now). The caller owns the tensors.
-    /// </summary>
-    internal List<(Tensor W, Tensor B)> InitialParameters()
-    {
-        var widths = OriginalWidths;
-        return InitialValues(widths, Seed).Select((p, i) =>
-            (tensor(p.W, new long[] { widths[i + 1], widths[i] }).DetachFromDisposeScope(), tensor(p.B, new long[] { widths[i + 1] }).DetachFromDisposeScope())).ToList();
-    }
 
     internal static void ValidateWidths(int[]? widths)
     {
@@ -233,21 +198,6 @@ public sealed class Mlp
     }
 
     /// <summary>
-    /// After training on <paramref name="data"/>: it becomes the default data set. The input
-    /// normalization is taken from the first data set only; later ones are mapped into it
-    /// (<see cref="ModelInputs.For"/>), so the weights always see inputs scaled the same way.
-    /// </summary>
-    internal void AdoptInputs(Dataset data)
-    {
-        // Names are the model's from its first named data set on: later sets are matched to them
-        // (FeatureMap), in whatever column order they come. Positional sets (IDX) name nothing.
-        if (data.HasFeatureNames) FeatureNames ??= data.FeatureNames.ToArray();
-        if (data.Task == TaskKind.Classification) ClassNames ??= data.ClassNames.ToArray();
-        Scaling ??= new InputScaling(data.Normalization, data.Offset.ToArray(), data.Scale.ToArray());
-        Dataset = data;
-    }
-
-    /// <summary>
     /// A seed for the next operation that was given none: derived from the model's seed and
     /// its step count, so that New-Mlp -Seed alone makes a whole pipeline repeatable.
     /// (Not HashCode.Combine: that is randomized per process.)
@@ -279,83 +229,17 @@ public sealed class Mlp
         _history.Add(record);
     }
 
-    /// <summary>
-    /// Runs <paramref name="change"/> so that it changes all or nothing: on an exception the
-    /// layers, baseline, data set and history are put back as they were.
-    /// </summary>
-    internal T Transact<T>(Func<T> change)
-    {
-        var saved = _layers.Select(l => l.Clone()).ToList();
-        var result = Transact(change, undoLayers: () =>
-        {
-            foreach (var l in _layers) l.Dispose();
-            _layers.Clear();
-            _layers.AddRange(saved);
-        });
-        foreach (var s in saved) s.Dispose();
-        return result;
-    }
+    /// <summary>The model's state apart from its layers (what a transaction puts back).</summary>
+    internal ModelSnapshot Snapshot() =>
+        new(Baseline, Dataset, _history.Count, FeatureNames, ClassNames, Scaling, Origins, _attachments);
 
-    /// <summary>
-    /// <see cref="Transact{T}(Func{T})"/> without a copy of the layers, for a change that can undo
-    /// its own layer changes more cheaply (a sparsity step keeps its old masks):
-    /// <paramref name="undoLayers"/> puts them back on an exception, then the baseline, data
-    /// set and history are restored here.
-    /// </summary>
-    internal T Transact<T>(Func<T> change, Action undoLayers)
+    /// <summary>Puts back the state <paramref name="snapshot"/> took; history after it is dropped.</summary>
+    internal void Restore(ModelSnapshot snapshot)
     {
-        var baseline = Baseline;
-        var dataset = Dataset;
-        var historyCount = _history.Count;
-        var inputs = (FeatureNames, ClassNames, Scaling);
-        var origins = Origins;
-        var attachments = _attachments;
-        try
-        {
-            return change();
-        }
-        catch (Exception failure)
-        {
-            try { undoLayers(); }
-            catch (Exception undo)
-            {
-                // The layers could not be put back: say so rather than lose either error.
-                throw new SparsePruneException("UndoFailed", ErrorKind.InvalidOperation,
-                    $"The operation failed ({failure.Message}) and undoing it failed too ({undo.Message}); the model's weights may be part changed: reload it from a file or a copy.",
-                    new AggregateException(failure, undo));
-            }
-            finally
-            {
-                Baseline = baseline;
-                Dataset = dataset;
-                _history.TruncateTo(historyCount);
-                (FeatureNames, ClassNames, Scaling) = inputs;
-                Origins = origins;
-                _attachments = attachments;
-            }
-            // Ctrl+C that could keep nothing: the step is undone, and the history says so.
-            if (failure is OperationCanceledException) RecordStop();
-            throw;
-        }
+        (Baseline, Dataset, FeatureNames, ClassNames, Scaling, Origins, _attachments) =
+            (snapshot.Baseline, snapshot.Dataset, snapshot.FeatureNames, snapshot.ClassNames, snapshot.Scaling, snapshot.Origins, snapshot.Attachments);
+        _history.TruncateTo(snapshot.HistoryCount);
     }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> that does not change the model until its end (a search on
-    /// copies); if it is stopped (Ctrl+C) the history says so, once.
-    /// </summary>
-    internal T RecordingStop<T>(Func<T> work)
-    {
-        int count = _history.Count;
-        try { return work(); }
-        catch (OperationCanceledException)
-        {
-            if (_history.Count == count) RecordStop();
-            throw;
-        }
-    }
-
-    private void RecordStop() =>
-        Record("Stop", HistorySettings.Empty, Counts, null, "stopped (Ctrl+C) before the step finished; the step was undone and the model is as it was before it");
 
     /// <summary>An independent copy: tensors, baseline and history (the data set is shared: it never changes).</summary>
     public Mlp Clone(string? name = null)

@@ -55,4 +55,19 @@ internal static class ModelInputs
         }
         return mapped;
     }
+
+    /// <summary>
+    /// After <paramref name="model"/> trained on <paramref name="data"/>: it becomes the default data set. The input
+    /// normalization is taken from the first data set only; later ones are mapped into it
+    /// (<see cref="ModelInputs.For"/>), so the weights always see inputs scaled the same way.
+    /// </summary>
+    public static void Adopt(Mlp model, Dataset data)
+    {
+        // Names are the model's from its first named data set on: later sets are matched to them
+        // (FeatureMap), in whatever column order they come. Positional sets (IDX) name nothing.
+        if (data.HasFeatureNames) model.FeatureNames ??= data.FeatureNames.ToArray();
+        if (data.Task == TaskKind.Classification) model.ClassNames ??= data.ClassNames.ToArray();
+        model.Scaling ??= new InputScaling(data.Normalization, data.Offset.ToArray(), data.Scale.ToArray());
+        model.Dataset = data;
+    }
 }

@@ -140,7 +140,7 @@ public static class Pruner
         if (fineTuneEpochs < 0) throw SparsePruneException.Argument("InvalidEpochs", $"-FineTuneEpochs must be 0 or more; got {fineTuneEpochs}.");
         if (data is not null) ModelInputs.CheckCompatible(model, data);
         var before = model.Counts;
-        return model.Transact(() =>
+        return ModelTransaction.Run(model, () =>
         {
             model.EnsureBaseline(data);
             ApplyToLayers(model, plan);

@@ -46,7 +46,7 @@ public static class Quantizer
         CheckFineTune(plan.Request, fineTuneEpochs, data, model);
         if (data is not null) ModelInputs.CheckCompatible(model, data);
         var before = model.Counts;
-        return model.Transact(() =>
+        return ModelTransaction.Run(model, () =>
         {
             model.EnsureBaseline(data);
             var metricBefore = data is null ? null : Evaluator.Evaluate(model, data);

@@ -46,11 +46,11 @@ public static class PruningScheduler
         request = request.WithRandomSeed(model);
         return options.Schedule switch
         {
-            PruneSchedule.Gradual when options.Regrow => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
-            PruneSchedule.Gradual => model.Transact(() => Gradual(model, request, options, data!, progress, cancel)),
-            PruneSchedule.RigL => model.Transact(() => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
-            PruneSchedule.Iterative or PruneSchedule.LotteryTicket => model.Transact(() => Rounds(model, request, options, data, progress, cancel)),
-            _ => model.Transact(() => Rounds(model, request, options with { Steps = 1 }, data, progress, cancel)),
+            PruneSchedule.Gradual when options.Regrow => ModelTransaction.Run(model, () => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
+            PruneSchedule.Gradual => ModelTransaction.Run(model, () => Gradual(model, request, options, data!, progress, cancel)),
+            PruneSchedule.RigL => ModelTransaction.Run(model, () => RigLSchedule.Run(model, request, options, data!, progress, cancel)),
+            PruneSchedule.Iterative or PruneSchedule.LotteryTicket => ModelTransaction.Run(model, () => Rounds(model, request, options, data, progress, cancel)),
+            _ => ModelTransaction.Run(model, () => Rounds(model, request, options with { Steps = 1 }, data, progress, cancel)),
         };
     }
 
@@ -148,7 +148,7 @@ public static class PruningScheduler
     /// </summary>
     private static List<(Tensor W, Tensor B)> RewindPoint(Mlp model, int epoch, CancellationToken cancel)
     {
-        if (epoch == 0) return model.InitialParameters();
+        if (epoch == 0) return InitialWeights.Of(model);
         var replay = model.Attached<TrainingReplay>() ?? throw SparsePruneException.Operation("RewindPointUnknown",
             $"-RewindEpoch {epoch} rewinds to the weights after epoch {epoch} of the model's first training, but model '{model.Name}' has no record of it in this session (a model read from a file, or first trained after it was sparsified). Use -RewindEpoch 0 (initialization).");
         if (epoch > replay.Options.Epochs)

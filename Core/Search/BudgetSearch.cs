@@ -41,7 +41,7 @@ public static class BudgetSearch
         Validate(model, request, schedule, budget);
         ModelInputs.CheckCompatible(model, data);
         // The tries run on copies: a stop among them leaves the model as it was, and its history says so.
-        return model.RecordingStop(() => Search(model, request, schedule, data, budget, progress, cancel, warn));
+        return ModelTransaction.RecordingStop(model, () => Search(model, request, schedule, data, budget, progress, cancel, warn));
     }
 
     private static BudgetResult Search(Mlp model, PruningRequest request, ScheduleOptions schedule, Dataset data, BudgetOptions budget,
@@ -219,7 +219,7 @@ public static class BudgetSearch
                 + (p.Lost is { } lost ? $", lost {lost}, gained {p.Gained}" : "")
                 + string.Create(CultureInfo.InvariantCulture, $", bound {p.Bound:0.####}, {(p.WithinBudget ? "within" : "over")})")))
             + $"; chose {(chosen is null ? "nothing more" : chosen.LayerRatios is { } c ? "layers " + string.Join(",", c.Select(Show)) : Show(chosen.Ratio))}";
-        return model.Transact(() =>
+        return ModelTransaction.Run(model, () =>
         {
             model.EnsureBaseline(data);
             ScheduleResult? result = null;

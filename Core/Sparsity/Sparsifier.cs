@@ -134,7 +134,7 @@ public static class Sparsifier
         if (plan.Applied) throw new InvalidOperationException("This sparsity plan was applied already; plan the step again.");
         var before = model.Counts;
         var exchange = new MaskExchange(model, plan);
-        model.Transact(() =>
+        ModelTransaction.Run(model, () =>
         {
             model.EnsureBaseline(data);
             exchange.Install();

@@ -32,13 +32,13 @@ public static class Trainer
             throw SparsePruneException.Operation("ModelQuantized",
                 $"Model '{model.Name}' is quantized on {grid.Scheme.Noun}, which training would leave; give -Dequantize to train free weights again.");
 
-        return model.Transact(() =>
+        return ModelTransaction.Run(model, () =>
         {
             // -Dequantize: the weights train freely again (their values are kept as they are).
             if (options.Dequantize) foreach (var layer in model.State) layer.Quantization = null;
             bool firstTraining = !model.History.Any(h => h.Operation is "Train" or "FineTune" or "Prune" or "Sparsify");
             var run = Run(model, data, options, seed, progress, cancel, hook);
-            model.AdoptInputs(data);
+            ModelInputs.Adopt(model, data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);

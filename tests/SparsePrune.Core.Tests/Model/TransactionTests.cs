@@ -9,7 +9,7 @@ public class TransactionTests
     public void AFailedUndoSaysTheModelMayBeChangedAndKeepsBothErrors()
     {
         var model = Mlp.Create(new[] { 3, 2 }, seed: 1);
-        var e = TestKit.Throws("UndoFailed", () => model.Transact<int>(
+        var e = TestKit.Throws("UndoFailed", () => ModelTransaction.Run<int>(model,
             () => throw new InvalidOperationException("the step"),
             () => throw new InvalidOperationException("the undo")));
         var both = Assert.IsType<AggregateException>(e.InnerException);

@@ -8,7 +8,7 @@ namespace SparsePrune.Tests;
 /// The native radix select against the torch reference path (cat + kthvalue): the same masks
 /// bit for bit and the same counts, on layers full of ties, zeros, masked and deleted weights,
 /// and layers larger than one work chunk (so ties split across chunks); and a sparsity step
-/// that fails half-way leaves the model as it was, without the full copy Transact makes.
+/// that fails half-way leaves the model as it was, without the full copy ModelTransaction.Run makes.
 /// </summary>
 public class NativeSelectTests
 {
