@@ -55,7 +55,7 @@ public class GradualRegrowTests
         Trainer.Train(model, data, new TrainingOptions { Epochs = 5, BatchSize = 16, Seed = 1 });
         var job = new PruningSettings { Ratio = 0.8, Schedule = PruneSchedule.Gradual, Regrow = true, Scope = PruneScope.ERK, Epochs = 4, UpdateEvery = 2, BatchSize = 16, Seed = 3 }.Resolve();
         Assert.True(job.Schedule.Regrows);
-        Assert.Contains("Regrow=True RegrowFraction=0.3", job.Schedule.Describe());
+        Assert.Contains("Regrow=True RegrowFraction=0.3", job.Schedule.Describe().ToString());
         var result = PruningScheduler.Run(model, job.Request, job.Schedule, data);
         Assert.False(result.Stopped);
         // The targets rise to the final one.
