@@ -19,8 +19,9 @@ Describe 'History settings' {
         @($s.Keys)[0..1] -join ',' | Should -Be 'Structure,Ratio'
     }
 
-    It 'show as one readable line in the History table' {
-        $table = $M.History | Format-Table | Out-String -Width 300
+    It 'show as one readable line in the History table''s Settings view, not in the default table' {
+        $M.History | Format-Table | Out-String -Width 300 | Should -Not -Match 'Settings'
+        $table = $M.History | Format-Table -View Settings | Out-String -Width 300
         $table | Should -Match 'Settings'
         $table | Should -Match 'Structure=Connection Ratio=0\.25 Criterion=L1 Scope=Global'
         "$($M.History[-1].Settings)" | Should -BeLike 'Structure=Connection Ratio=0.25 *'
