@@ -38,7 +38,7 @@ public class LayeringTests
                 "namespace SparsePrune; internal static class Planted { public static object Up() => typeof(Trainer); }",
         };
         var upward = Upward(sources);
-        var planted = Assert.Single(upward, u => u.Contains("Planted.cs", StringComparison.Ordinal));
+        var planted = Assert.Single(upward, u => u.StartsWith("Core/Data/Planted.cs:", StringComparison.Ordinal));
         Assert.Contains("Data (floor 1) names Trainer of Training (floor", planted);
     }
 
