@@ -4,12 +4,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
-    $script:Digits = Get-Dataset Digits
-    $script:Synthetic = Get-Dataset Synthetic
-    $script:Widths = 64, 32, 16, 10
-    # Trained a few epochs: the starting point that the tests copy (Copy-Mlp) before changing it.
-    $script:Trained = New-Mlp -Layers $Widths -Seed 1 | Invoke-Training -Dataset $Digits -Epochs 5 -Seed 1
-    $script:Invariant = [Globalization.CultureInfo]::InvariantCulture
+    $script:Digits, $script:Synthetic, $script:Widths, $script:Trained, $script:Invariant = Get-PruningFixture
 }
 
 Describe 'Invoke-Pruning -MaxAccuracyDrop 0.01 -Scope Global -FineTuneEpochs 2 (the issue''s requirement)' {

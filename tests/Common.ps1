@@ -323,3 +323,13 @@ function Get-Ratio([string] $Parameters) {
     if ($Parameters -notmatch '(?:^| )Ratio=([0-9.Ee-]+)') { throw "no Ratio= in '$Parameters'" }
     [double]::Parse($Matches[1], [cultureinfo]::InvariantCulture)
 }
+
+# The starting point of the pruning test files (Schedule, BudgetSearch, Sensitivity): Digits,
+# Synthetic, the widths, a model trained a few epochs that the tests copy (Copy-Mlp) before
+# changing it, and the invariant culture.
+function Get-PruningFixture {
+    $digits = Get-Dataset Digits
+    $widths = 64, 32, 16, 10
+    $trained = New-Mlp -Layers $widths -Seed 1 | Invoke-Training -Dataset $digits -Epochs 5 -Seed 1
+    $digits, (Get-Dataset Synthetic), $widths, $trained, [Globalization.CultureInfo]::InvariantCulture
+}

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 using Xunit;
-using DataType = Onnx.TensorProto.Types.DataType;
+using static SparsePrune.Tests.OnnxTestGraphs;
 
 namespace SparsePrune.Tests;
 
@@ -15,61 +15,25 @@ namespace SparsePrune.Tests;
 public class OnnxGraphMatcherActivationTests
 {
     /// <summary>A graph of [3 → 4 → 2] Gemm layers with the given activation nodes between them.</summary>
-    private sealed class Graph
+    private static class Graph
     {
-        private readonly ModelProto _model = new() { IrVersion = 8, ProducerName = "OnnxGraphMatcherActivationTests", Graph = new GraphProto { Name = "t" } };
-        private int _next;
-
-        public Graph() => _model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-
         public static readonly float[] W0 = TestKit.RandomRows(4, 3, 3, 0.9), B0 = TestKit.RandomRows(1, 4, 4, 0.4);
         public static readonly float[] W1 = TestKit.RandomRows(2, 4, 5, 0.9), B1 = TestKit.RandomRows(1, 2, 6, 0.4);
 
-        public string Node(string op, string[] inputs, params AttributeProto[] attributes)
-        {
-            var output = $"{op.ToLowerInvariant()}_{_next++}";
-            var node = new NodeProto { OpType = op, Name = $"/{op}_{_next}" };
-            node.Input.AddRange(inputs);
-            node.Output.Add(output);
-            node.Attribute.AddRange(attributes);
-            _model.Graph.Node.Add(node);
-            return output;
-        }
-
-        public string Scalar(float v) => Node("Constant", Array.Empty<string>(),
-            new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = Tensor("", Array.Empty<long>(), new[] { v }) });
-
-        private string Init(string name, long[] dims, float[] values)
-        {
-            _model.Graph.Initializer.Add(Tensor(name, dims, values));
-            return name;
-        }
-
-        private static TensorProto Tensor(string name, long[] dims, float[] values)
-        {
-            var t = new TensorProto { Name = name, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(values.SelectMany(BitConverter.GetBytes).ToArray()) };
-            t.Dims.AddRange(dims);
-            return t;
-        }
-
         /// <summary>Input, Gemm, the nodes <paramref name="activation"/> adds after its input, Gemm, output.</summary>
-        public byte[] Build(Func<Graph, string, string> activation)
+        public static byte[] Build(Func<GraphBuilder, string, string> activation)
         {
-            var type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)DataType.Float } };
-            _model.Graph.Input.Add(new ValueInfoProto { Name = "input", Type = type });
-            var h = Node("Gemm", new[] { "input", Init("0.weight", new long[] { 4, 3 }, W0), Init("0.bias", new long[] { 4 }, B0) }, Int("transB", 1));
-            h = activation(this, h);
-            h = Node("Gemm", new[] { h, Init("2.weight", new long[] { 2, 4 }, W1), Init("2.bias", new long[] { 2 }, B1) }, Int("transB", 1));
-            _model.Graph.Output.Add(new ValueInfoProto { Name = h, Type = type });
-            return _model.ToByteArray();
+            var g = new GraphBuilder();
+            var h = g.Node("Gemm", new[] { g.Input("input"), g.Init("0.weight", new long[] { 4, 3 }, W0), g.Init("0.bias", new long[] { 4 }, B0) }, Int("transB", 1));
+            h = activation(g, h);
+            h = g.Node("Gemm", new[] { h, g.Init("2.weight", new long[] { 2, 4 }, W1), g.Init("2.bias", new long[] { 2 }, B1) }, Int("transB", 1));
+            g.Output(h);
+            return g.Bytes();
         }
     }
 
-    private static AttributeProto Int(string name, long v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = v };
-    private static AttributeProto Float(string name, float v) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = v };
-
-    private static Mlp Import(Func<Graph, string, string> activation) =>
-        OnnxFormat.FromBytes(new Graph().Build(activation), source: "'test.onnx'", name: "t");
+    private static Mlp Import(Func<GraphBuilder, string, string> activation) =>
+        OnnxFormat.FromBytes(Graph.Build(activation), source: "'test.onnx'", name: "t");
 
     /// <summary>The imported model's outputs against the graph computed here with <paramref name="f"/> between the layers.</summary>
     private static void Computes(Mlp model, Func<double, double> f)
