@@ -205,7 +205,7 @@ Describe 'Import-Mlp of ONNX files written by torch.onnx.export' {
         $back.Weights | Should -Be $pruned.Weights
     }
 
-    It 'prunes an imported model to 90 %, exports it as ONNX and reads it back with the same outputs (skipped while the ONNX writer is not written)' -Skip:(-not $HasTorch) {
+    It 'prunes an imported model to 90 %, exports it as ONNX and reads it back with the same outputs (skipped when /usr/bin/python3 cannot import torch)' -Skip:(-not $HasTorch) {
         $m = Import-Mlp $Manifest['ReLU-opset17-dynamic'].path | Invoke-Pruning -Ratio 0.9 -WarningAction SilentlyContinue
         $path = Join-Path $TestDrive 'pruned-90.onnx'
         # (The -SparseInitializers hint is tested below; here it would only be noise.)
