@@ -16,18 +16,20 @@ public sealed class MeasureLayerSensitivityCommand : SparsePruneCmdlet
     /// <remarks>Named -Sparsity before it was called what it is (a pruning ratio); the alias keeps scripts running.</remarks>
     [Parameter]
     [Alias("Sparsity")]
-    public double[] Ratio { get; set; } = { 0.5, 0.8, 0.9, 0.95 };
+    public double[]? Ratio { get; set; }
 
-    [Parameter] public PruneStructure Structure { get; set; } = PruneStructure.Connection;
-    [Parameter, CriterionName] public PruneCriterion Criterion { get; set; } = PruneCriterion.L1;
-    [Parameter] public double ValidationFraction { get; set; } = 0.1;
+    [Parameter] public PruneStructure? Structure { get; set; }
+    [Parameter, CriterionName] public PruneCriterion? Criterion { get; set; }
+    [Parameter] public double? ValidationFraction { get; set; }
     [Parameter] public int? Seed { get; set; }
 
     protected override void ProcessRecord()
     {
+        // Parameters not given stay null: Core owns the defaults (SensitivitySettings).
+        var job = Guard(Model, new SensitivitySettings { Ratio = Ratio, Structure = Structure, Criterion = Criterion, ValidationFraction = ValidationFraction, Seed = Seed }.Resolve);
         var data = RequireDataset(Model, Dataset, "Measure-LayerSensitivity");
         var activity = $"Layer sensitivity of '{Model.Name}'";
-        var rows = RunWithProgress(activity, Model, progress => SensitivityAnalysis.Measure(Model, data, Ratio, Structure, Criterion, ValidationFraction, Seed, progress, StopToken));
+        var rows = RunWithProgress(activity, Model, progress => SensitivityAnalysis.Measure(Model, data, job.Levels, job.Structure, job.Criterion, job.ValidationFraction, job.Seed, progress, StopToken));
         WriteObject(rows, enumerateCollection: true);
     }
 }

@@ -18,11 +18,11 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
     /// <summary>The batch size the model will serve: kernels are timed at it.</summary>
     [Parameter(ParameterSetName = MeasureSet)]
     [ValidateRange(1, 65536)]
-    public int BatchSize { get; set; } = 1;
+    public int? BatchSize { get; set; }
 
     [Parameter(ParameterSetName = MeasureSet)]
     [ValidateRange(1, 10000)]
-    public int Repeat { get; set; } = 20;
+    public int? Repeat { get; set; }
 
     /// <summary>Sets every sparse layer's kernel without timing (Auto: chosen per batch by density).</summary>
     [Parameter(Mandatory = true, ParameterSetName = KernelSet)]
@@ -37,16 +37,18 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
             WriteObject(Model);
             return;
         }
-        if (!ShouldProcess(Model.Name, $"Time dense and sparse kernels at batch size {BatchSize} and keep the faster per layer"))
+        // Parameters not given stay null: Core owns the defaults (KernelTuningSettings).
+        var (batchSize, repeat) = new KernelTuningSettings { BatchSize = BatchSize, Repeat = Repeat }.Resolve();
+        if (!ShouldProcess(Model.Name, $"Time dense and sparse kernels at batch size {batchSize} and keep the faster per layer"))
         {
             WriteObject(Model);
             return;
         }
-        var activity = $"Optimizing '{Model.Name}' for batch size {BatchSize}";
-        var decisions = RunWithProgress(activity, Model, progress => KernelTuner.Optimize(Model, BatchSize, Repeat, progress, StopToken));
+        var activity = $"Optimizing '{Model.Name}' for batch size {batchSize}";
+        var decisions = RunWithProgress(activity, Model, progress => KernelTuner.Optimize(Model, batchSize, repeat, progress, StopToken));
         foreach (var d in decisions) WriteVerbose(d.ToString());
         if (decisions.Count == 0) WriteWarning($"Model '{Model.Name}' has no layer stored sparse (Invoke-Pruning -Structure Connection stores one); every layer runs dense.");
-        Guard(Model, () => KernelTuner.Apply(Model, decisions, batch: BatchSize));
+        Guard(Model, () => KernelTuner.Apply(Model, decisions, batch: batchSize));
         WriteObject(Model);
     }
 }

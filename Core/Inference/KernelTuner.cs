@@ -19,6 +19,8 @@ public static class KernelTuner
 
     /// <summary>Untimed runs before each timed series (first-call allocation, kernel choice).</summary>
     public const int DefaultWarmup = 5;
+    /// <summary>Timed passes per kernel when Optimize-Mlp compares a layer's dense and sparse kernels.</summary>
+    public const int DefaultOptimizeRepeat = 20;
 
     /// <summary>
     /// Median forward-pass latency per batch size, after <paramref name="warmup"/> untimed runs.
@@ -59,7 +61,7 @@ public static class KernelTuner
     /// <paramref name="batch"/> rows (runs interleaved, medians compared) and fixes the faster as
     /// its kernel. Layers stored dense have no sparse kernel and are left out.
     /// </summary>
-    public static List<KernelDecision> Optimize(Mlp model, int batch, int repeat = 20, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
+    public static List<KernelDecision> Optimize(Mlp model, int batch, int repeat = DefaultOptimizeRepeat, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         ValidateBatchSizes(new[] { batch });
         if (repeat < 1) throw SparsePruneException.Argument("InvalidRepeat", $"-Repeat must be at least 1; got {repeat}.");

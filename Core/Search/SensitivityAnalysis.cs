@@ -8,9 +8,14 @@ namespace SparsePrune;
 /// </summary>
 public static class SensitivityAnalysis
 {
+    /// <summary>The levels a scan prunes each layer to when given none: from half to nearly all.</summary>
+    public static IReadOnlyList<double> DefaultLevels { get; } = new[] { 0.5, 0.8, 0.9, 0.95 };
+    /// <summary>The share of the training split each layer's drop is measured on.</summary>
+    public const double DefaultValidationFraction = 0.1;
+
     public static IReadOnlyList<LayerSensitivity> Measure(Mlp model, Dataset data, IReadOnlyList<double> levels,
         PruneStructure structure = PruneStructure.Connection, PruneCriterion criterion = PruneCriterion.L1,
-        double validationFraction = 0.1, int? seed = null, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
+        double validationFraction = DefaultValidationFraction, int? seed = null, Action<WorkProgress>? progress = null, CancellationToken cancel = default)
     {
         if (structure == PruneStructure.NM)
             throw SparsePruneException.Argument("InvalidStructure", "Measure-LayerSensitivity prunes each layer to a level: use -Structure Connection or Neuron (an N:M pattern has no level).");
