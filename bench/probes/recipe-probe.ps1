@@ -41,7 +41,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 Import-Module $ModulePath -Force
-$recipe = (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../shared/pruning-recipe.psd1')).Full
+$recipe = (Import-PowerShellDataFile (Join-Path (Split-Path $PSScriptRoot) 'shared/pruning-recipe.psd1')).Full
 if ($PruneEpochs -gt 0) { $recipe.PruneEpochs = $PruneEpochs }
 if ($LearningRateSchedule) { $recipe.LearningRateSchedule = $LearningRateSchedule }
 if ($LearningRate -gt 0) { $recipe.LearningRate = $LearningRate }
