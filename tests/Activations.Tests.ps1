@@ -102,16 +102,8 @@ for i, (key, new) in enumerate(make.items()):
     manifest[key] = entry
 json.dump(manifest, open(os.path.join(out, "manifest.json"), "w"))
 '@
-    $script:Manifest = $null
-    $script:GeneratorOutput = $null
-    & /usr/bin/python3 -c 'import torch, torch.onnx' 2>$null
-    if ($LASTEXITCODE -eq 0) {
-        $py = Join-Path $Work 'generate.py'
-        Set-Content -Path $py -Value $generator -Encoding utf8NoBOM
-        $script:GeneratorOutput = (& /usr/bin/python3 $py $Work $RowsPath 2>&1) -join "`n"
-        $manifestPath = Join-Path $Work 'manifest.json'
-        if (Test-Path $manifestPath) { $script:Manifest = Get-Content -Raw $manifestPath | ConvertFrom-Json -AsHashtable }
-    }
+    $generated = Invoke-TorchGenerator $generator $Work $Work, $RowsPath
+    $script:Manifest, $script:GeneratorOutput = $generated.Manifest, $generated.Output
 }
 
 Describe 'New-Mlp -Activation with parameters' {

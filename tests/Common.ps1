@@ -333,3 +333,19 @@ function Get-PruningFixture {
     $trained = New-Mlp -Layers $widths -Seed 1 | Invoke-Training -Dataset $digits -Epochs 5 -Seed 1
     $digits, (Get-Dataset Synthetic), $widths, $trained, [Globalization.CultureInfo]::InvariantCulture
 }
+
+# Runs a Python script that writes PyTorch files and their manifest.json into $Work, with
+# Debian's /usr/bin/python3 when it can import torch. Gives the manifest (null when torch is
+# missing or the script wrote none) and what the script printed, for a test's message.
+function Invoke-TorchGenerator([string] $Script, [string] $Work, [string[]] $Arguments) {
+    $result = @{ Manifest = $null; Output = $null }
+    if (-not (Test-Path /usr/bin/python3)) { return $result }
+    & /usr/bin/python3 -c 'import torch, torch.onnx' 2>$null
+    if ($LASTEXITCODE -ne 0) { return $result }
+    $py = Join-Path $Work 'generate.py'
+    Set-Content -Path $py -Value $Script -Encoding utf8NoBOM
+    $result.Output = (& /usr/bin/python3 $py @Arguments 2>&1) -join "`n"
+    $manifestPath = Join-Path $Work 'manifest.json'
+    if (Test-Path $manifestPath) { $result.Manifest = Get-Content -Raw $manifestPath | ConvertFrom-Json -AsHashtable }
+    $result
+}

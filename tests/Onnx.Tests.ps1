@@ -132,18 +132,8 @@ except ImportError:
 json.dump(manifest, open(os.path.join(out, "manifest.json"), "w"))
 '@
 
-    $script:Manifest = $null
-    $script:GeneratorOutput = $null
-    if (Test-Path /usr/bin/python3) {
-        & /usr/bin/python3 -c 'import torch' 2>$null
-        if ($LASTEXITCODE -eq 0) {
-            $py = Join-Path $Work 'generate.py'
-            Set-Content -Path $py -Value $Generator -Encoding utf8NoBOM
-            $script:GeneratorOutput = (& /usr/bin/python3 $py $Work $RowsPath 2>&1) -join "`n"
-            $manifestPath = Join-Path $Work 'manifest.json'
-            if (Test-Path $manifestPath) { $script:Manifest = Get-Content -Raw $manifestPath | ConvertFrom-Json -AsHashtable }
-        }
-    }
+    $generated = Invoke-TorchGenerator $Generator $Work $Work, $RowsPath
+    $script:Manifest, $script:GeneratorOutput = $generated.Manifest, $generated.Output
 }
 
 Describe 'Import-Mlp of ONNX files written by torch.onnx.export' {
