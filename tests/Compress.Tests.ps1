@@ -438,6 +438,8 @@ Describe 'Compress-Mlp bad input' {
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -Teacher ($c.Trained | Copy-Mlp) -NoTeacher } }
         @{ Case = 'a -Teacher for other inputs'; ErrorId = 'TeacherMismatch'; Hint = 'input'; Model = 'Trained'
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -Teacher $c.IrisModel } }
+        @{ Case = 'the model as its own -Teacher'; ErrorId = 'TeacherIsStudent'; Hint = 'Copy-Mlp'; Model = 'Trained'
+            Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -Teacher $m } }
         @{ Case = '-ValidationFraction 1'; ErrorId = 'InvalidValidationFraction'; Hint = 'below 1'; Model = 'Trained'
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -ValidationFraction 1 } }
         @{ Case = '-Confidence 0.4'; ErrorId = 'InvalidConfidence'; Hint = '0.5'; Model = 'Trained'
