@@ -133,6 +133,8 @@ internal sealed class CompressionRun
         {
             var copy = origin.Clone();
             var result = PruningScheduler.Run(copy, request, schedule, _validation, Under(settings.ToString()), _limit.Token);
+            // What connection pruning left unread or unfed goes: smaller layers, fewer biases in the file.
+            if (!result.Stopped && request.Structure == PruneStructure.Connection) DeadNeurons.Remove(copy);
             return (copy, !result.Stopped);
         }, keepAsBase: request.Structure == PruneStructure.Connection);
     }
