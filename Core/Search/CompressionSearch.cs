@@ -23,7 +23,7 @@ namespace SparsePrune;
 public static class CompressionSearch
 {
     /// <summary>Connection sparsities tried, bisected (the search starts in the middle).</summary>
-    internal static readonly double[] ConnectionLevels = { 0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995 };
+    internal static readonly double[] ConnectionLevels = { 0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995 };
     /// <summary>Shares of the hidden neurons removed, bisected.</summary>
     internal static readonly double[] NeuronLevels = { 0.25, 0.5, 0.7, 0.8, 0.9 };
     /// <summary>k-means bits: 3 first (the best trade in the compression bench), then down to 2 when it holds, else up.</summary>
