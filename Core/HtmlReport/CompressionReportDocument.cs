@@ -62,7 +62,7 @@ public sealed partial class CompressionReportDocument
             {
                 "model", "overall sparsity", "pruning ratio (deleted)", "sparsity of the weights left", "weights", "non-zero", "file bytes",
                 "compression ratio (file)", "stored bytes (weights)", "weight compression ratio", "speedup", "metric", "change",
-                "Pareto-best by compression ratio", "Pareto-best by overall sparsity",
+                "Pareto-best by compression ratio (file)", "Pareto-best by overall sparsity",
             },
             Subjects.Select(s => (IReadOnlyList<Html.Cell>)new Html.Cell[]
             {
