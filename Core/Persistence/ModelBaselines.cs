@@ -3,7 +3,7 @@ namespace SparsePrune;
 /// <summary>
 /// The baseline a compression is judged against: the model's shape, metric and dense file size
 /// before its first sparsify, prune or quantize step. Kept here, not on <see cref="Mlp"/>,
-/// because taking it evaluates the model and writes it (its file's length is the reference of
+/// because taking it evaluates the model and counts its file (whose length is the reference of
 /// the compression ratio), and evaluation and the file format stand on the model.
 /// </summary>
 internal static class ModelBaselines
@@ -22,18 +22,13 @@ internal static class ModelBaselines
             MetricName = metric?.Name,
             Metric = metric?.Value,
             DatasetName = data?.Name,
-            FileBytes = DenseFileBytes(model),
+            // Counted, not written (SpmlpFormat.DenseFileBytes: the writer's own preamble and the
+            // fixed layout of dense layers): for the usual model, dense, float32 and unmasked, that
+            // is exactly its file's length (FileBytesTests holds them equal), and writing the file
+            // would cost the first Set-Sparsity of a 67 M-weight model seconds and a gigabyte
+            // (bench/perf.ps1, figure 2). A model stored sparse or masked already (an ONNX import
+            // with sparse initializers) gets the dense file of its shapes, the reference all the same.
+            FileBytes = SpmlpFormat.DenseFileBytes(model, model.Widths),
         };
     }
-
-    /// <summary>
-    /// The dense float32 file of the model as it is now, before the baseline is set: its own
-    /// file when every layer is dense, float32 and unmasked (a trained or imported model, the
-    /// usual case), else the dense file of its shapes (an ONNX import with sparse initializers
-    /// is stored pruned, and its dense file is the reference, not its own).
-    /// </summary>
-    private static long DenseFileBytes(Mlp model) =>
-        model.State.All(l => l.Stored == LayerStorage.Dense && l.Keep is null && l.Quantization is null)
-            ? SpmlpFormat.ToBytes(model).LongLength
-            : SpmlpFormat.DenseFileBytes(model, model.Widths);
 }
