@@ -22,7 +22,13 @@ public sealed class CompressionReport : CompressionTotals
     public double Speedup => Flops == 0 ? 0 : (double)BaselineFlops / Flops;
 
     /// <summary>Builds the report from the model's tensors and baseline; evaluates <paramref name="data"/> when given.</summary>
-    public static CompressionReport Create(Mlp model, Dataset? data)
+    public static CompressionReport Create(Mlp model, Dataset? data) => Create(model, data, withFile: true);
+
+    /// <param name="withFile">
+    /// Write the model's file to measure FileBytes (false leaves it 0: for the layer rows alone,
+    /// which have no file, since writing a large model's file takes seconds).
+    /// </param>
+    internal static CompressionReport Create(Mlp model, Dataset? data, bool withFile)
     {
         var state = model.State;
         var baseline = model.Baseline;
@@ -32,7 +38,7 @@ public sealed class CompressionReport : CompressionTotals
         }).ToList();
         var metric = data is null ? null : Evaluator.Evaluate(model, data);
         // Through the writer itself, so FileBytes is the exported file's length exactly.
-        return new CompressionReport(Total(rows), SpmlpFormat.FileBytes(model) ?? 0, SpmlpFormat.BaselineFileBytes(model))
+        return new CompressionReport(Total(rows), withFile ? SpmlpFormat.FileBytes(model) ?? 0 : 0, SpmlpFormat.BaselineFileBytes(model))
         {
             Model = model.Name,
             Dataset = data?.Name,
