@@ -53,7 +53,8 @@ internal sealed class CompressionRun
         try
         {
             origin.EnsureBaseline(_data);
-            _denseFileBytes = SizeOf(origin);
+            // The reference Get-CompressionReport's CompressionRatio divides by: the dense file at the baseline.
+            _denseFileBytes = SpmlpFormat.BaselineFileBytes(origin);
             int seed = _options.Seed ?? _model.NextSeed();
             _validationFraction = _options.ValidationFractionFor(_data.TrainCount);
             _validation = _data.SplitValidation(_validationFraction, seed);
