@@ -183,6 +183,18 @@ Describe 'Compress-Mlp -MaxAccuracyDrop 0.05 on Digits: a search that meets its 
         $parsed[0].FileBytes | Should -Be $Candidates[0].FileBytes
     }
 
+    It 'hands its candidates to Export-CompressionReport, which draws each with its file ratio and validation metric' {
+        $html = Join-Path $TestDrive 'search.html'
+        $Candidates | Export-CompressionReport -Path $html
+        $text = Get-Content $html -Raw
+        foreach ($c in $Candidates) { $text | Should -Match ([regex]::Escape("candidate $($c.Candidate)")) }
+        $text | Should -Match ([regex]::Escape("candidate $($Chosen[0].Candidate) (chosen)"))
+        # A candidate read back from CSV has no counts: a clear error, no file.
+        $csv = Join-Path $TestDrive 'back.csv'
+        $Candidates | Export-Csv -Path $csv -NoTypeInformation
+        { Import-Csv $csv | Export-CompressionReport -Path (Join-Path $TestDrive 'csv.html') } | Should -Throw -ErrorId 'UnsupportedReportInput*'
+    }
+
     It 'shows the candidates as a table of the columns that compare them' {
         $text = $Candidates | Format-Table | Out-String -Width 200
         $header = @($text -split '\r?\n' | Where-Object { $_.Trim() })[0]

@@ -12,7 +12,7 @@ public sealed class ExportCompressionReportCommand : SparsePruneCmdlet
 {
     private const string Activity = "Export-CompressionReport";
 
-    /// <summary>A model (Mlp), a Get-CompressionReport object, or Measure-LayerSensitivity rows.</summary>
+    /// <summary>A model (Mlp), a Get-CompressionReport object, an Invoke-PruningSweep result, a Compress-Mlp candidate, or Measure-LayerSensitivity rows.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public PSObject InputObject { get; set; } = null!;
 
@@ -58,12 +58,15 @@ public sealed class ExportCompressionReportCommand : SparsePruneCmdlet
             case SweepResult point:
                 _subjects.Add(point.Model is { } compressed ? Guard(compressed, () => ReportSubject.FromSweep(point)) : ReportSubject.FromSweep(point));
                 break;
+            case CompressionCandidate candidate:
+                _subjects.Add(Guard(candidate, () => ReportSubject.FromCandidate(candidate)));
+                break;
             case LayerSensitivity row:
                 _sensitivity.Add(row);
                 break;
             default:
                 Fail("UnsupportedReportInput", ErrorKind.InvalidArgument,
-                    $"Export-CompressionReport takes models, Get-CompressionReport objects, Invoke-PruningSweep results and Measure-LayerSensitivity rows; it was given {(InputObject?.BaseObject is null ? "null" : InputObject.BaseObject.GetType().Name)}.", InputObject);
+                    $"Export-CompressionReport takes models, Get-CompressionReport objects, Invoke-PruningSweep results, Compress-Mlp -PassThru candidates and Measure-LayerSensitivity rows; it was given {(InputObject?.BaseObject is null ? "null" : InputObject.BaseObject.GetType().Name)}.", InputObject);
                 break;
         }
     }

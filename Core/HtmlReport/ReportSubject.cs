@@ -23,6 +23,24 @@ public sealed class ReportSubject
     public static ReportSubject FromReport(CompressionReport report) => new() { Name = report.Model, Report = report };
 
     /// <summary>
+    /// A Compress-Mlp candidate (-PassThru), named after its number and settings; its metric is the
+    /// validation split's, against the search's reference, since the search never sees the test split.
+    /// </summary>
+    public static ReportSubject FromCandidate(CompressionCandidate candidate)
+    {
+        var name = $"candidate {candidate.Candidate}{(candidate.Chosen ? " (chosen)" : "")}: {candidate.Settings}";
+        var report = candidate.Totals is { } totals
+            ? new CompressionReport(totals)
+            {
+                Model = name, MetricName = candidate.MetricName, BaselineMetric = candidate.ReferenceMetric, Metric = candidate.ValidationMetric,
+                Dataset = "validation split",
+            }
+            : throw SparsePruneException.Argument("CandidateWithoutCounts",
+                $"Candidate {candidate.Candidate} carries no counts (it was read back from text, e.g. Import-Csv); pipe the objects Compress-Mlp -PassThru wrote.");
+        return new() { Name = name, Report = report };
+    }
+
+    /// <summary>
     /// A sweep point, named after its settings: its result's report, and the history and
     /// histograms of its model when the sweep passed it through (-PassThru).
     /// </summary>

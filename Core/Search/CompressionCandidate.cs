@@ -46,6 +46,9 @@ public sealed class CompressionCandidate
     /// <summary>Wall-clock seconds the candidate took (training, file and measurement).</summary>
     public double Seconds { get; init; }
 
+    /// <summary>Its counts and file sizes, as Get-CompressionReport would give them (for the HTML report's trade-off).</summary>
+    internal CompressionTotals? Totals { get; init; }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"#{Candidate} {Settings}: {FileBytes} B, {Flops} flops, {MetricName} {ValidationMetric:0.####} (cost {Cost:0.####}, bound {Bound:0.####}, {(WithinBudget ? "within" : "over")})");
 }

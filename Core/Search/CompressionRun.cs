@@ -273,6 +273,7 @@ internal sealed class CompressionRun
                 MetricName = Accuracy ? "Accuracy" : "Loss", ReferenceMetric = _referenceMetric, ValidationMetric = metric,
                 Cost = cost, Bound = bound, WithinBudget = bound <= Limit,
                 Seconds = (_clock.Elapsed - started).TotalSeconds,
+                Totals = new CompressionTotals(counts, fileBytes, _denseFileBytes),
             };
             _tried.Add(candidate);
             _triedOne?.Invoke(candidate);
