@@ -150,17 +150,44 @@ public class InputFoldingTests
         Assert.Equal(scale, model.FeatureScale);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AQuantizedFirstLayerFoldsItsOffsetsAloneAndKeepsItsCodebook(bool quantized)
+    {
+        var model = Trained(Activation.Tanh, "Pruned");
+        if (quantized) Quantizer.Apply(model, Quantizer.Plan(model, new QuantizationRequest { Bits = new[] { 3 } }), null);
+        var raw = RawRows(TestKit.Digits);
+        var before = Predict(model, raw);
+        var w = TestKit.W(model, 0);
+        var scale = model.FeatureScale!.ToArray();
+        var quantization = model.State[0].Quantization;
+
+        // Quantized: the offsets fold whether asked or not; free: only when asked.
+        Assert.True(InputFolding.Fold(model, offsetOnly: !quantized));
+
+        AssertClose(before, Predict(model, raw), 1e-5);
+        Assert.Equal(w, TestKit.W(model, 0));
+        Assert.Same(quantization, model.State[0].Quantization);
+        Assert.All(model.FeatureOffset!, v => Assert.Equal(0f, v));
+        // Inputs whose every connection is deleted are read by nothing: their scale becomes 1.
+        var deleted = TestKit.Bools(model.State[0].Deleted);
+        var dead = Enumerable.Range(0, 64).Select(c => Enumerable.Range(0, model.State[0].OutFeatures).All(r => deleted[r * 64 + c])).ToArray();
+        Assert.Contains(true, dead);
+        Assert.Equal(scale.Select((v, c) => dead[c] ? 1f : v), model.FeatureScale!);
+        Assert.Equal(true, model.History[^1].Settings["OffsetOnly"]);
+        var read = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
+        Assert.Equal(Predict(model, raw), Predict(read, raw));
+        // The offsets are gone: nothing more to fold but the scales, which a quantized layer keeps.
+        Assert.False(InputFolding.Fold(model, offsetOnly: true));
+        if (quantized) Assert.False(InputFolding.Fold(model));
+        else Assert.True(InputFolding.Fold(model));
+    }
+
     [Fact]
-    public void AQuantizedFirstLayerNoScalingNoRowsAndBadRowsAreRefused()
+    public void NoScalingNoRowsAndBadRowsAreRefused()
     {
         var model = Trained(Activation.ReLU, "Dense");
-        var q = model.Clone();
-        Quantizer.Apply(q, Quantizer.Plan(q, new QuantizationRequest { Bits = new[] { 3 } }), null);
-        var w = TestKit.W(q, 0);
-        TestKit.Throws("CannotFoldQuantizedLayer", () => InputFolding.Fold(q));
-        Assert.Equal(w, TestKit.W(q, 0));
-        Assert.False(InputFolding.IsIdentity(q.Scaling!));
-
         TestKit.Throws("NoInputScaling", () => InputFolding.Fold(Mlp.Create(new[] { 4, 3 }, seed: 1)));
         var detached = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model)); // a read model has no data set
         TestKit.Throws("DatasetRequired", () => InputFolding.Fold(detached));
