@@ -62,6 +62,7 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
                 WriteWarning($"Model '{Model.Name}' has nothing to fold: its input offsets are 0{(offsetOnly ? "" : " and its scales 1 (it takes raw rows)")}.");
             else if (ShouldProcess(Model.Name, $"Fold the {Model.InputNormalization} input {(offsetOnly ? "offsets into layer 0's bias" : "normalization into layer 0")}, checked on the training rows of '{data!.Name}'"))
                 Guard(Model, () => InputFolding.Fold(Model, data, null, tolerance, offsetOnly));
+            else return; // -WhatIf: a command that did nothing emits nothing
             WriteObject(Model);
             return;
         }

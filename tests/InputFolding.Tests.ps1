@@ -1,0 +1,83 @@
+# Optimize-Mlp -FoldInputScaling: the input normalization folds into layer 0 (its offsets alone
+# for a quantized layer 0); the model predicts raw rows as before, -WhatIf changes nothing, and
+# what cannot fold is refused with the model unchanged.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    Import-Module $script:ModulePath -Force
+    $script:Digits = Get-Dataset Digits -Seed 3
+    $script:Iris = Get-Dataset Iris -Seed 3
+    $script:Rows = @(1..20 | ForEach-Object { $r = $_; , [float[]]@(0..63 | ForEach-Object { ($r * 7 + $_ * 3) % 17 }) })
+    function New-Trained { New-Mlp 64, 24, 10 -Seed 5 | Invoke-Training -Dataset $Digits -Epochs 2 -Seed 1 }
+    # Every class probability of every row, as Invoke-Mlp gives raw rows to the model.
+    function Get-Outputs($Model) { @($Model | Invoke-Mlp -InputObject $Rows | ForEach-Object { $_.Probabilities }) }
+}
+
+Describe 'Optimize-Mlp -FoldInputScaling' {
+    It 'folds the normalization: raw rows predict as before, the metric is kept and the history says so' {
+        $m = New-Trained
+        $before = Get-Outputs $m
+        $accuracy = ($m | Measure-Mlp).Accuracy
+        $out = @($m | Optimize-Mlp -FoldInputScaling)
+        $out.Count | Should -Be 1
+        $after = Get-Outputs $m
+        for ($i = 0; $i -lt $before.Count; $i++) { [math]::Abs($before[$i] - $after[$i]) | Should -BeLessOrEqual 1e-4 }
+        ($m | Measure-Mlp).Accuracy | Should -Be $accuracy
+        $m.InputNormalization | Should -Be 'None'
+        $m.History[-1].Operation | Should -Be 'FoldInputScaling'
+        $m.History[-1].Settings.OffsetOnly | Should -BeFalse
+        $m | Export-Mlp -Path (Join-Path $TestDrive 'folded.spmlp')
+        $read = Import-Mlp (Join-Path $TestDrive 'folded.spmlp')
+        (Get-Outputs $read) | Should -Be $after
+    }
+
+    It 'folds the offsets alone for a quantized layer 0, which keeps its weights' {
+        $m = New-Trained | Invoke-Quantization -Method KMeans -Bits 3
+        $w = ConvertTo-FloatHex -Values $m.GetWeight(0)
+        $null = $m | Optimize-Mlp -FoldInputScaling
+        ConvertTo-FloatHex -Values $m.GetWeight(0) | Should -BeExactly $w
+        $m.History[-1].Settings.OffsetOnly | Should -BeTrue
+        $m.InputNormalization | Should -Be 'Standard'
+    }
+
+    It '-WhatIf changes nothing and emits nothing' {
+        $m = New-Trained
+        $print = Get-ModelFingerprint $m
+        $history = $m.History.Count
+        @($m | Optimize-Mlp -FoldInputScaling -WhatIf).Count | Should -Be 0
+        Get-ModelFingerprint $m | Should -BeExactly $print
+        $m.History.Count | Should -Be $history
+        $m.InputNormalization | Should -Be 'Standard'
+    }
+
+    It 'warns and changes nothing when there is nothing left to fold' {
+        $m = New-Trained | Optimize-Mlp -FoldInputScaling
+        $history = $m.History.Count
+        $null = $m | Optimize-Mlp -FoldInputScaling -WarningVariable warnings -WarningAction SilentlyContinue
+        "$warnings" | Should -Match 'nothing to fold'
+        $m.History.Count | Should -Be $history
+    }
+
+    It 'refuses <Case> with a clear error and the model unchanged' -ForEach @(
+        @{ Case = 'an untrained model'; Id = 'NoInputScaling*'; Make = { New-Mlp 64, 24, 10 -Seed 5 }; Extra = @{} }
+        @{ Case = 'a model without a data set'; Id = 'DatasetRequired*'; Make = { $p = Join-Path $TestDrive 'm.spmlp'; New-Trained | Export-Mlp -Path $p -Force; Import-Mlp $p }; Extra = @{} }
+        @{ Case = 'a data set of other features'; Id = 'FeatureMismatch*'; Make = { New-Trained }; Extra = @{ Dataset = 'Iris' } }
+    ) {
+        $m = & $Make
+        $print = Get-ModelFingerprint $m
+        $history = $m.History.Count
+        $a = @{} + $Extra
+        if ($a.Dataset -eq 'Iris') { $a.Dataset = $Iris }
+        $e = Get-ThrownError { $m | Optimize-Mlp -FoldInputScaling @a }
+        $e | Should -Not -BeNullOrEmpty
+        $e.FullyQualifiedErrorId | Should -BeLike $Id
+        $e.Exception.Message | Should -Not -BeNullOrEmpty
+        Get-ModelFingerprint $m | Should -BeExactly $print
+        $m.History.Count | Should -Be $history
+    }
+
+    It 'refuses a tolerance out of range before doing anything' {
+        $m = New-Trained
+        { $m | Optimize-Mlp -FoldInputScaling -Tolerance 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        $m.History[-1].Operation | Should -Be 'Train'
+    }
+}
