@@ -17,25 +17,31 @@ Describe 'Optimize-Mlp -FoldInputScaling' {
         $m = New-Trained
         $before = Get-Outputs $m
         $accuracy = ($m | Measure-Mlp).Accuracy
-        $out = @($m | Optimize-Mlp -FoldInputScaling)
+        $out = @($m | Optimize-Mlp -FoldInputScaling -IncludeScale)
         $out.Count | Should -Be 1
         $after = Get-Outputs $m
         for ($i = 0; $i -lt $before.Count; $i++) { [math]::Abs($before[$i] - $after[$i]) | Should -BeLessOrEqual 1e-4 }
         ($m | Measure-Mlp).Accuracy | Should -Be $accuracy
         $m.InputNormalization | Should -Be 'None'
         $m.History[-1].Operation | Should -Be 'FoldInputScaling'
-        $m.History[-1].Settings.OffsetOnly | Should -BeFalse
+        $m.History[-1].Settings.IncludeScale | Should -BeTrue
         $m | Export-Mlp -Path (Join-Path $TestDrive 'folded.spmlp')
         $read = Import-Mlp (Join-Path $TestDrive 'folded.spmlp')
         (Get-Outputs $read) | Should -Be $after
     }
 
-    It 'folds the offsets alone for a quantized layer 0, which keeps its weights' {
+    It 'folds the offsets alone by default: a quantized layer 0 keeps its weights, and refuses -IncludeScale' {
         $m = New-Trained | Invoke-Quantization -Method KMeans -Bits 3
         $w = ConvertTo-FloatHex -Values $m.GetWeight(0)
+        $before = Get-Outputs $m
+        $e = Get-ThrownError { $m | Optimize-Mlp -FoldInputScaling -IncludeScale }
+        $e.FullyQualifiedErrorId | Should -BeLike 'CannotFoldQuantizedLayer*'
+        $e.Exception.Message | Should -Match 'codebook'
         $null = $m | Optimize-Mlp -FoldInputScaling
         ConvertTo-FloatHex -Values $m.GetWeight(0) | Should -BeExactly $w
-        $m.History[-1].Settings.OffsetOnly | Should -BeTrue
+        $after = Get-Outputs $m
+        for ($i = 0; $i -lt $before.Count; $i++) { [math]::Abs($before[$i] - $after[$i]) | Should -BeLessOrEqual 1e-4 }
+        $m.History[-1].Settings.IncludeScale | Should -BeFalse
         $m.InputNormalization | Should -Be 'Standard'
     }
 
@@ -50,7 +56,7 @@ Describe 'Optimize-Mlp -FoldInputScaling' {
     }
 
     It 'warns and changes nothing when there is nothing left to fold' {
-        $m = New-Trained | Optimize-Mlp -FoldInputScaling
+        $m = New-Trained | Optimize-Mlp -FoldInputScaling -IncludeScale
         $history = $m.History.Count
         $null = $m | Optimize-Mlp -FoldInputScaling -WarningVariable warnings -WarningAction SilentlyContinue
         "$warnings" | Should -Match 'nothing to fold'

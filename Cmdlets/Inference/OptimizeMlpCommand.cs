@@ -4,8 +4,8 @@ namespace SparsePrune.Cmdlets;
 
 /// <summary>
 /// Optimize-Mlp: times each sparse layer's dense and sparse kernel and keeps the faster; or
-/// (-FoldInputScaling) folds the input normalization into layer 0, so the model takes raw rows
-/// and its file carries no per-feature statistics.
+/// (-FoldInputScaling) folds the input offsets (-IncludeScale: the scales too) into layer 0, so
+/// that the model's file carries fewer per-feature statistics.
 /// </summary>
 [Cmdlet(VerbsCommon.Optimize, "Mlp", SupportsShouldProcess = true, DefaultParameterSetName = MeasureSet)]
 [OutputType(typeof(Mlp))]
@@ -37,9 +37,9 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
     [Parameter(Mandatory = true, ParameterSetName = FoldSet)]
     public SwitchParameter FoldInputScaling { get; set; }
 
-    /// <summary>Folds the offsets alone (the weights stay as they are; a quantized layer 0 always does).</summary>
+    /// <summary>Folds the scales too (the model then takes raw rows); by default the offsets alone fold.</summary>
     [Parameter(ParameterSetName = FoldSet)]
-    public SwitchParameter OffsetOnly { get; set; }
+    public SwitchParameter IncludeScale { get; set; }
 
     /// <summary>The rows the fold is checked on (its training split); default the model's data set.</summary>
     [Parameter(ParameterSetName = FoldSet)]
@@ -57,11 +57,11 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
             var data = DatasetFor(Model, Dataset);
             double tolerance = Tolerance ?? InputFolding.DefaultTolerance;
             // Refused before -WhatIf answers: what cannot fold says so either way.
-            bool offsetOnly = InputFolding.OffsetOnly(Model, OffsetOnly);
-            if (!Guard(Model, () => InputFolding.Check(Model, ref data, null, tolerance, offsetOnly)))
-                WriteWarning($"Model '{Model.Name}' has nothing to fold: its input offsets are 0{(offsetOnly ? "" : " and its scales 1 (it takes raw rows)")}.");
-            else if (ShouldProcess(Model.Name, $"Fold the {Model.InputNormalization} input {(offsetOnly ? "offsets into layer 0's bias" : "normalization into layer 0")}, checked on the training rows of '{data!.Name}'"))
-                Guard(Model, () => InputFolding.Fold(Model, data, null, tolerance, offsetOnly));
+            bool scales = IncludeScale.IsPresent;
+            if (!Guard(Model, () => InputFolding.Check(Model, ref data, null, tolerance, scales)))
+                WriteWarning($"Model '{Model.Name}' has nothing to fold: its input offsets are 0{(scales ? " and its scales 1 (it takes raw rows)" : "")}.");
+            else if (ShouldProcess(Model.Name, $"Fold the {Model.InputNormalization} input {(scales ? "normalization into layer 0" : "offsets into layer 0's bias")}, checked on the training rows of '{data!.Name}'"))
+                Guard(Model, () => InputFolding.Fold(Model, data, null, tolerance, scales));
             else return; // -WhatIf: a command that did nothing emits nothing
             WriteObject(Model);
             return;

@@ -48,13 +48,16 @@ internal static class InputFolding
     /// when there is nothing to fold. <paramref name="data"/> becomes the model's data set when
     /// neither it nor rows are given.
     /// </summary>
-    public static bool Check(Mlp model, ref Dataset? data, float[]? rawRows, double tolerance, bool offsetOnly = false)
+    public static bool Check(Mlp model, ref Dataset? data, float[]? rawRows, double tolerance, bool includeScales = false)
     {
         if (!(tolerance > 0) || double.IsInfinity(tolerance))
             throw SparsePruneException.Argument("InvalidTolerance", $"The tolerance must be a positive number; got {tolerance}.");
         var scaling = model.Scaling ?? throw SparsePruneException.Operation("NoInputScaling",
             $"Model '{model.Name}' has no input normalization yet (it takes one from the first data set it trains on): there is nothing to fold. Train it first.");
-        if (NothingToFold(scaling, OffsetOnly(model, offsetOnly), DeadColumns(model.State[0]))) return false;
+        if (includeScales && model.State[0].Quantization is { } q)
+            throw SparsePruneException.Operation("CannotFoldQuantizedLayer",
+                $"Layer 0 of model '{model.Name}' is quantized ({q}): dividing its weights by each input's scale would move them off its {(q.Scheme.Name == "KMeans" ? "shared codebook" : "grid")}, and keeping a scale per input beside the codes costs what folding the scales saves. Fold the offsets alone (without the scales).");
+        if (NothingToFold(scaling, !includeScales, DeadColumns(model.State[0]))) return false;
         int f = model.InputFeatures;
         if (rawRows is not null && (rawRows.Length == 0 || rawRows.Length % f != 0))
             throw SparsePruneException.Argument("InvalidRows", $"The rows to check hold {rawRows.Length} values, not a whole number (at least 1) of rows of the model's {f} inputs.");
@@ -68,38 +71,34 @@ internal static class InputFolding
     }
 
     /// <summary>
-    /// Whether only the offsets fold: when asked, and always when layer 0 is quantized, since dividing its
-    /// weights by each input's scale would move them off the shared codebook or grid (keeping a scale per
-    /// input beside the codes would cost what folding the scales saves: the scales stay where they are).
-    /// </summary>
-    public static bool OffsetOnly(Mlp model, bool asked) => asked || model.State[0].Quantization is not null;
-
-    /// <summary>
     /// Folds <paramref name="model"/>'s input normalization into its first layer, inside a
     /// transaction, when that changes no output by more than <paramref name="tolerance"/> × max(1, largest
     /// |output|) and no predicted class (bar near ties within that bound) on the rows checked: the raw rows
     /// <paramref name="rawRows"/> when given (rows × inputs, in the model's column order), else the
     /// training rows of <paramref name="data"/> (default: the model's data set).
-    /// Whole (W' = W / scale, b' = b − W'·offset, the scaling becomes the identity), or the offsets
-    /// alone (<paramref name="offsetOnly"/>, and always for a quantized layer 0: b' = b − W·(offset / scale),
-    /// the weights unchanged and the inputs then divided by their scale alone). Quantize before
-    /// folding: folded whole, a layer's weights span each input's 1 / scale, and k-means spends its
-    /// few values on the widest columns (LeNet-300-100 on Fashion-MNIST, 3-bit: 84.3 % quantized then
-    /// folded, 35.6 % folded then quantized).
+    /// By default the offsets alone: b' = b − W·(offset / scale), the weights unchanged, the inputs
+    /// then divided by their scale alone (1 for an input whose every connection is deleted). That is
+    /// what pays: a quantized layer keeps its codebook or grid, and a layer quantized later is
+    /// quantized as it would have been. <paramref name="includeScales"/> folds the scales too
+    /// (W' = W / scale, b' = b − W'·offset; the model then takes raw rows), which a quantized layer 0
+    /// refuses, and which makes a later quantization worse: the weights then span each input's
+    /// 1 / scale and k-means spends its few values on the widest columns (LeNet-300-100 on
+    /// Fashion-MNIST, 98 %, 3-bit: 84.3 % accuracy quantized as it was, 35.6 % folded whole first).
     /// Values behind a mask are divided by their column's scale too, so a mask lifted later gives
     /// weights on the raw scale; the bias takes only the live weights' share of the offset (a weight
     /// brought back from behind the mask later comes back without its share of the offset, as any
-    /// weight regrown is). Deleted connections stay deleted. Refuses, model unchanged: no
-    /// normalization, no rows, values beyond float32, or outputs that change. Returns false,
-    /// unchanged, when there is nothing to fold.
+    /// weight regrown is). Deleted connections stay deleted. Biases quantized on a codebook in layer 0
+    /// become float32 again (the offsets move them off it): fold before quantizing to keep it.
+    /// Refuses, model unchanged: no normalization, no rows, values beyond float32, or outputs that
+    /// change. Returns false, unchanged, when there is nothing to fold.
     /// </summary>
-    public static bool Fold(Mlp model, Dataset? data = null, float[]? rawRows = null, double tolerance = DefaultTolerance, bool offsetOnly = false)
+    public static bool Fold(Mlp model, Dataset? data = null, float[]? rawRows = null, double tolerance = DefaultTolerance, bool includeScales = false)
     {
-        if (!Check(model, ref data, rawRows, tolerance, offsetOnly)) return false;
+        if (!Check(model, ref data, rawRows, tolerance, includeScales)) return false;
         var scaling = model.Scaling!;
         var first = model.State[0];
         int f = model.InputFeatures;
-        bool partial = OffsetOnly(model, offsetOnly);
+        bool partial = !includeScales;
 
         return ModelTransaction.Run(model, () =>
         {
@@ -115,17 +114,17 @@ internal static class InputFolding
                     $"Folding the {scaling.Kind} {what} of model '{model.Name}' into layer 0 would change its outputs by up to {maxDiff:G3} (the tolerance is {bound:G3})"
                     + (flips > 0 ? $" and {flips} of {rows} predicted classes" : "") + $" on {rows} rows"
                     + ", beyond float rounding: a feature with a scale near 0 makes its weights large enough to cancel badly. The model is unchanged; keep the normalization.");
-            var settings = new HistorySettings().Add("Normalization", scaling.Kind).Add("OffsetOnly", partial).Add("Rows", rows).Add("Tolerance", tolerance);
+            var settings = new HistorySettings().Add("Normalization", scaling.Kind).Add("IncludeScale", includeScales).Add("Rows", rows).Add("Tolerance", tolerance);
             model.Record("FoldInputScaling", settings, before, null,
                 (partial
-                    ? $"the {scaling.Kind} input offsets are folded into layer 0's bias{(first.Quantization is not null && !offsetOnly ? " (layer 0 is quantized: its weights and the input scales stay)" : "")}: the model divides raw rows by the scales alone (1 for the inputs no connection reads)"
+                    ? $"the {scaling.Kind} input offsets are folded into layer 0's bias: the model divides raw rows by the scales alone (1 for the inputs no connection reads)"
                     : $"the {scaling.Kind} input normalization is folded into layer 0: the model takes raw rows")
                 + $"; largest output change {maxDiff:G3} on {rows} {(rawRows is null ? "training " : "")}rows");
             return true;
         });
     }
 
-    /// <summary>Offsets all 0 and scales all 1 (when only the offsets fold: those of inputs no connection reads).</summary>
+    /// <summary>Offsets all 0 and scales all 1 (when only the offsets fold: those of the inputs no connection reads).</summary>
     private static bool NothingToFold(InputScaling scaling, bool offsetOnly, bool[] dead) =>
         scaling.Offset.All(v => v == 0f) && scaling.Scale.Select((v, c) => v == 1f || (offsetOnly && !dead[c])).All(ok => ok);
 

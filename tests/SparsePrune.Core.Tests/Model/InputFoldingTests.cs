@@ -74,7 +74,7 @@ public class InputFoldingTests
         int history = model.History.Count;
         var metric = Evaluator.Evaluate(model, TestKit.Digits).Value;
 
-        Assert.True(InputFolding.Fold(model));
+        Assert.True(InputFolding.Fold(model, includeScales: true));
 
         AssertClose(before, Predict(model, raw), 1e-5);
         Assert.True(InputFolding.IsIdentity(model.Scaling!));
@@ -96,7 +96,7 @@ public class InputFoldingTests
     {
         var model = Trained(Activation.ReLU, "Pruned");
         var raw = RawRows(TestKit.Digits);
-        InputFolding.Fold(model);
+        InputFolding.Fold(model, includeScales: true);
         var expected = Predict(model, raw);
         var read = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
         Assert.Equal(expected, Predict(read, raw));
@@ -106,6 +106,7 @@ public class InputFoldingTests
         read.AttachDataset(TestKit.Digits);
         Assert.Equal(Evaluator.Evaluate(model, TestKit.Digits).Value, Evaluator.Evaluate(read, TestKit.Digits).Value);
         // Already raw: a second fold changes nothing.
+        Assert.False(InputFolding.Fold(read, includeScales: true));
         Assert.False(InputFolding.Fold(read));
         Assert.Equal(model.History.Count, read.History.Count);
     }
@@ -128,7 +129,7 @@ public class InputFoldingTests
         var b = model.GetBias(0);
         int history = model.History.Count;
 
-        var e = TestKit.Throws("FoldChangesPredictions", () => InputFolding.Fold(model, rawRows: raw));
+        var e = TestKit.Throws("FoldChangesPredictions", () => InputFolding.Fold(model, rawRows: raw, includeScales: true));
         Assert.Contains("unchanged", e.Message);
         Assert.Equal(w, TestKit.W(model, 0));
         Assert.Equal(b, model.GetBias(0));
@@ -145,7 +146,7 @@ public class InputFoldingTests
         scale[30] = 1e-44f;
         model.Scaling = new InputScaling(Normalization.Standard, model.FeatureOffset!.ToArray(), scale);
         var w = TestKit.W(model, 0);
-        TestKit.Throws("CannotFoldNormalization", () => InputFolding.Fold(model));
+        TestKit.Throws("CannotFoldNormalization", () => InputFolding.Fold(model, includeScales: true));
         Assert.Equal(w, TestKit.W(model, 0));
         Assert.Equal(scale, model.FeatureScale);
     }
@@ -153,7 +154,7 @@ public class InputFoldingTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void AQuantizedFirstLayerFoldsItsOffsetsAloneAndKeepsItsCodebook(bool quantized)
+    public void TheOffsetsFoldAloneByDefaultAndAQuantizedFirstLayerKeepsItsCodebook(bool quantized)
     {
         var model = Trained(Activation.Tanh, "Pruned");
         if (quantized) Quantizer.Apply(model, Quantizer.Plan(model, new QuantizationRequest { Bits = new[] { 3 } }), null);
@@ -162,9 +163,13 @@ public class InputFoldingTests
         var w = TestKit.W(model, 0);
         var scale = model.FeatureScale!.ToArray();
         var quantization = model.State[0].Quantization;
+        if (quantized)
+        {
+            TestKit.Throws("CannotFoldQuantizedLayer", () => InputFolding.Fold(model, includeScales: true));
+            Assert.Equal(w, TestKit.W(model, 0));
+        }
 
-        // Quantized: the offsets fold whether asked or not; free: only when asked.
-        Assert.True(InputFolding.Fold(model, offsetOnly: !quantized));
+        Assert.True(InputFolding.Fold(model));
 
         AssertClose(before, Predict(model, raw), 1e-5);
         Assert.Equal(w, TestKit.W(model, 0));
@@ -175,13 +180,13 @@ public class InputFoldingTests
         var dead = Enumerable.Range(0, 64).Select(c => Enumerable.Range(0, model.State[0].OutFeatures).All(r => deleted[r * 64 + c])).ToArray();
         Assert.Contains(true, dead);
         Assert.Equal(scale.Select((v, c) => dead[c] ? 1f : v), model.FeatureScale!);
-        Assert.Equal(true, model.History[^1].Settings["OffsetOnly"]);
+        Assert.Equal(false, model.History[^1].Settings["IncludeScale"]);
         var read = SpmlpFormat.FromBytes(SpmlpFormat.ToBytes(model));
         Assert.Equal(Predict(model, raw), Predict(read, raw));
         // The offsets are gone: nothing more to fold but the scales, which a quantized layer keeps.
-        Assert.False(InputFolding.Fold(model, offsetOnly: true));
-        if (quantized) Assert.False(InputFolding.Fold(model));
-        else Assert.True(InputFolding.Fold(model));
+        Assert.False(InputFolding.Fold(model));
+        if (quantized) TestKit.Throws("CannotFoldQuantizedLayer", () => InputFolding.Fold(model, includeScales: true));
+        else Assert.True(InputFolding.Fold(model, includeScales: true));
     }
 
     [Fact]
