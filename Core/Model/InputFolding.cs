@@ -154,6 +154,8 @@ internal static class InputFolding
         var b = Floats(layer.Bias);
         if (!FoldArrays(w, b, outF, inF, scaling.Offset, scaling.Scale, offsetOnly))
             throw TooLarge(model);
+        // The offsets move the biases off a codebook they were on: they are float32 again.
+        layer.BiasCodebook = null;
         if (offsetOnly)
         {
             // The weights (on their codebook or grid) and the values behind a mask stay as they are.
