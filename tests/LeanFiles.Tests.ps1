@@ -1,6 +1,7 @@
-# Optimize-Mlp -FoldInputScaling: the input normalization folds into layer 0 (its offsets alone
-# for a quantized layer 0); the model predicts raw rows as before, -WhatIf changes nothing, and
-# what cannot fold is refused with the model unchanged.
+# Files that carry nothing they need not. Optimize-Mlp -FoldInputScaling: the input offsets (with
+# -IncludeScale the scales too) fold into layer 0; the model predicts raw rows as before, -WhatIf
+# changes nothing, and what cannot fold is refused with the model unchanged. Invoke-Quantization
+# -BiasBits: biases on codebooks, kept by the file (format 4), refused when out of range.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     Import-Module $script:ModulePath -Force
@@ -84,6 +85,34 @@ Describe 'Optimize-Mlp -FoldInputScaling' {
     It 'refuses a tolerance out of range before doing anything' {
         $m = New-Trained
         { $m | Optimize-Mlp -FoldInputScaling -Tolerance 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+        $m.History[-1].Operation | Should -Be 'Train'
+    }
+}
+
+Describe 'Invoke-Quantization -BiasBits' {
+    It 'puts every bias on a codebook of its layer, records it, and the file keeps it' {
+        $m = New-Trained | Invoke-Quantization -Bits 3 -BiasBits 3, 2
+        $m.History[-1].Operation | Should -Be 'QuantizeBiases'
+        "$($m.History[-1].Settings.Bits)" | Should -Be '3 2'
+        @($m.GetBias(0) | Sort-Object -Unique).Count | Should -BeLessOrEqual 8
+        @($m.GetBias(1) | Sort-Object -Unique).Count | Should -BeLessOrEqual 4
+        $path = Join-Path $TestDrive 'biases.spmlp'
+        $m | Export-Mlp -Path $path
+        [BitConverter]::ToUInt16([IO.File]::ReadAllBytes($path), 8) | Should -Be 4
+        $read = Import-Mlp $path
+        ConvertTo-FloatHex -Values $read.GetBias(0) | Should -BeExactly (ConvertTo-FloatHex -Values $m.GetBias(0))
+        (Get-Outputs $read) | Should -Be (Get-Outputs $m)
+    }
+
+    It 'refuses -BiasBits <Bits> with a clear error and the model unchanged' -ForEach @(
+        @{ Bits = @(9) }, @{ Bits = @(3, 3, 3) }, @{ Bits = @(-1) }
+    ) {
+        $m = New-Trained
+        $print = Get-ModelFingerprint $m
+        $e = Get-ThrownError { $m | Invoke-Quantization -Bits 3 -BiasBits $Bits }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidBits*'
+        $e.Exception.Message | Should -Match 'BiasBits'
+        Get-ModelFingerprint $m | Should -BeExactly $print
         $m.History[-1].Operation | Should -Be 'Train'
     }
 }
