@@ -78,8 +78,10 @@ internal static class InputFolding
     /// training rows of <paramref name="data"/> (default: the model's data set).
     /// By default the offsets alone: b' = b − W·(offset / scale), the weights unchanged, the inputs
     /// then divided by their scale alone (1 for an input whose every connection is deleted). That is
-    /// what pays: a quantized layer keeps its codebook or grid, and a layer quantized later is
-    /// quantized as it would have been. <paramref name="includeScales"/> folds the scales too
+    /// what pays: a quantized layer keeps its codebook or grid. Fold after quantizing: folded before,
+    /// the weights are quantized as they would have been, but their rounding error then meets
+    /// uncentred inputs (LeNet-300-100 on Fashion-MNIST, 98 %, 3-bit: 84.30 % quantized then folded,
+    /// 84.18 % folded then quantized; 14,385 B before the fold, 11,356 B after). <paramref name="includeScales"/> folds the scales too
     /// (W' = W / scale, b' = b − W'·offset; the model then takes raw rows), which a quantized layer 0
     /// refuses, and which makes a later quantization worse: the weights then span each input's
     /// 1 / scale and k-means spends its few values on the widest columns (LeNet-300-100 on
