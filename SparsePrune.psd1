@@ -19,7 +19,7 @@
         'New-Mlp', 'Get-Dataset', 'Import-Dataset', 'ConvertTo-Dataset', 'Invoke-Training',
         'Set-Sparsity', 'Invoke-Pruning', 'Get-CompressionReport', 'Measure-Mlp', 'Optimize-Mlp', 'Invoke-Mlp',
         'Export-Mlp', 'Import-Mlp', 'Copy-Mlp', 'Measure-LayerSensitivity', 'Invoke-Quantization',
-        'Export-CompressionReport', 'Invoke-PruningSweep', 'Import-SweepResult'
+        'Export-CompressionReport', 'Invoke-PruningSweep', 'Import-SweepResult', 'Compress-Mlp'
     )
     FunctionsToExport    = @(
         'Assert-MlpSparsity', 'Assert-MlpAccuracy', 'Assert-MlpStoredSize', 'Assert-MlpCompressionRatio', 'Register-MlpShouldOperator'

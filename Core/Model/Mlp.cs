@@ -258,6 +258,20 @@ public sealed class Mlp
         return copy;
     }
 
+    /// <summary>
+    /// Becomes a copy of <paramref name="source"/>, a copy of this model that an operation worked
+    /// on (Compress-Mlp's chosen candidate): its layers (copied), history, baseline, input names
+    /// and scaling, neuron origins and attachments. Run it inside a transaction.
+    /// </summary>
+    internal void TakeStateOf(Mlp source)
+    {
+        ReplaceLayers(source._layers.Select(l => l.Clone()).ToList());
+        (Baseline, Dataset, FeatureNames, ClassNames, Scaling, Origins, _attachments) =
+            (source.Baseline, source.Dataset, source.FeatureNames?.ToArray(), source.ClassNames?.ToArray(), source.Scaling?.Copy(), source.Origins.Copy(), source._attachments);
+        // Replaced in place: a transaction's undo cuts this same history back to its old length.
+        _history.Replace(source._history.Records.Select(r => r with { }));
+    }
+
     internal void ReplaceLayers(IEnumerable<LayerState> layers)
     {
         foreach (var l in _layers) l.Dispose();

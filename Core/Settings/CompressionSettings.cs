@@ -1,0 +1,68 @@
+namespace SparsePrune;
+
+/// <summary>
+/// Everything Compress-Mlp can be told, exactly as given: null means "not given". Every default
+/// lives here (read from <see cref="CompressionOptions"/>), once; the checks that need the model
+/// or its data stay with the search, which sees them.
+/// </summary>
+public sealed record CompressionSettings
+{
+    /// <summary>The cmdlet whose parameters these are (the help test finds its help by it).</summary>
+    public const string Cmdlet = "Compress-Mlp";
+
+    private static readonly CompressionOptions Base = new();
+
+    /// <summary>Each parameter's default, keyed by parameter name, as help's "Default value:" shows it.</summary>
+    public static IReadOnlyDictionary<string, object> Defaults { get; } = new Dictionary<string, object>
+    {
+        ["Objective"] = Base.Objective,
+        ["ValidationFraction"] = $"{CompressionOptions.DefaultValidationFraction}, more (up to {CompressionOptions.LargestDefaultValidationFraction}) when the budget needs more rows",
+        ["Confidence"] = Base.Confidence,
+        ["Epochs"] = $"{CompressionOptions.DefaultEpochs}, more on a small data set (at least {CompressionOptions.MinimumSteps} steps)",
+        ["FineTuneEpochs"] = Base.FineTuneEpochs,
+        ["BatchSize"] = Base.LatencyBatchSize,
+        ["TrainingBatchSize"] = Base.BatchSize,
+    };
+
+    public double? MaxAccuracyDrop { get; init; }
+    public double? MaxLossIncrease { get; init; }
+    public CompressionObjective? Objective { get; init; }
+    public TimeSpan? TimeLimit { get; init; }
+    public Mlp? Teacher { get; init; }
+    /// <summary>-NoTeacher: no distillation, not even from the model's own copy.</summary>
+    public bool? NoTeacher { get; init; }
+    public double? ValidationFraction { get; init; }
+    public double? Confidence { get; init; }
+    public int? Epochs { get; init; }
+    public int? FineTuneEpochs { get; init; }
+    /// <summary>Rows per forward pass when latency is measured.</summary>
+    public int? BatchSize { get; init; }
+    public int? TrainingBatchSize { get; init; }
+    public int? Seed { get; init; }
+    public bool? PassThru { get; init; }
+
+    /// <summary>Checks which settings combine, fills in the defaults and returns the search to run.</summary>
+    public CompressionJob Resolve()
+    {
+        if (MaxAccuracyDrop is not null && MaxLossIncrease is not null)
+            NotApplicable("Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
+        if (MaxAccuracyDrop is null && MaxLossIncrease is null)
+            throw SparsePruneException.Argument("BudgetRequired", "Compress-Mlp needs a budget: -MaxAccuracyDrop 0.01 (a classifier may lose at most one point of accuracy) or -MaxLossIncrease 0.1 (a regression's loss may rise at most 10 %).");
+        if (Teacher is not null && NoTeacher == true)
+            NotApplicable("-NoTeacher turns distillation off; -Teacher names a teacher to distil from. Give one of them.");
+        var objective = Objective ?? Base.Objective;
+        if (BatchSize is not null && objective != CompressionObjective.Latency)
+            NotApplicable($"-BatchSize is the batch latency is measured at; -Objective {objective} does not measure latency. Give -Objective Latency, or -TrainingBatchSize for the candidates' training.");
+        var options = new CompressionOptions
+        {
+            MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, Objective = objective, TimeLimit = TimeLimit,
+            Teacher = Teacher, SelfDistill = NoTeacher != true,
+            ValidationFraction = ValidationFraction, Confidence = Confidence ?? Base.Confidence,
+            Epochs = Epochs, FineTuneEpochs = FineTuneEpochs ?? Base.FineTuneEpochs,
+            LatencyBatchSize = BatchSize ?? Base.LatencyBatchSize, BatchSize = TrainingBatchSize ?? Base.BatchSize, Seed = Seed,
+        };
+        return new CompressionJob(options, PassThru == true);
+    }
+
+    private static void NotApplicable(string message) => throw SparsePruneException.Argument("ParameterNotApplicable", message);
+}
