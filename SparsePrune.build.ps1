@@ -9,7 +9,7 @@
       package  build, PublishRuntimes (the natives of win-x64 and osx-arm64), Package
              (out/packages: the .nupkg files Install-PSResource takes)
       test   Prerequisites, build, package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
-             QuickCallCost, QuickSoak, QuickSweep, QuickBudget
+             QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -288,6 +288,12 @@ task QuickCompression -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickCompression ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: Compress-Mlp's benchmark on Digits (every objective, one seed): each setting chooses a model and writes a smaller file.
+task QuickCompress -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench compress
+    Add-TestCount QuickCompress ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: The HTML report benchmark on a small model: it runs, and writes its figures.
 task QuickReport -If (!$NoQuickBench) Stage, {
     $ok = Invoke-QuickBench report
@@ -319,7 +325,7 @@ task QuickBudget -If (!$NoQuickBench) Stage, {
 }
 
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, {
+task test Prerequisites, Stage, Package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

@@ -15,6 +15,7 @@ Describe '-WhatIf changes nothing' {
         @{ Cmdlet = 'Invoke-Pruning -Structure Connection'; Act = { param($m, $d) $m | Invoke-Pruning -Ratio 0.5 -WhatIf } }
         @{ Cmdlet = 'Invoke-Pruning -Structure Neuron -FineTuneEpochs'; Act = { param($m, $d) $m | Invoke-Pruning -Structure Neuron -Ratio 0.5 -FineTuneEpochs 2 -WhatIf } }
         @{ Cmdlet = 'Invoke-Pruning -Structure NM'; Act = { param($m, $d) $m | Invoke-Pruning -Structure NM -WhatIf } }
+        @{ Cmdlet = 'Compress-Mlp'; Act = { param($m, $d) $m | Compress-Mlp -MaxLossIncrease 0.1 -Epochs 2 -WhatIf } }
     ) {
         $m = New-Mlp 10, 8, 4, 1 -Seed 3 | Invoke-Training -Dataset $Synthetic -Epochs 1 -Seed 1
         $print = Get-ModelFingerprint $m
@@ -59,6 +60,8 @@ Describe 'The What-if text' {
 `$m | Invoke-Pruning -Structure Neuron -Ratio 0.4 -FineTuneEpochs 2 -Dataset `$d -WhatIf
 '### Invoke-Training'
 `$m | Invoke-Training -Dataset `$d -Epochs 3 -WhatIf
+'### Compress-Mlp'
+`$m | Compress-Mlp -MaxLossIncrease 0.2 -Objective Flops -Dataset `$d -WhatIf
 '### Export-Mlp'
 `$m | Export-Mlp -Path '$ExportPath' -WhatIf
 '### State'
@@ -113,6 +116,13 @@ Describe 'The What-if text' {
     It 'Invoke-Training -WhatIf and Export-Mlp -WhatIf say what they would do' {
         ($Sections['Invoke-Training'] -join "`n") | Should -Match "What if:.*Train 3 epoch\(s\) on 'Synthetic'"
         ($Sections['Export-Mlp'] -join "`n") | Should -Match ('What if:.*' + [regex]::Escape($ExportPath))
+    }
+
+    It 'Compress-Mlp -WhatIf names the objective, the budget, the validation split and the stages' {
+        $text = $Sections['Compress-Mlp'] -join ' '
+        $text | Should -Match "What if: Compress model 'mlp-10-5-3-1' to its smallest operation count whose validation loss rises at most 0\.2"
+        $text | Should -Match "validation: 10 % of the training split of 'Synthetic'"
+        $text | Should -Match 'hidden neurons removed'
     }
 
     It 'left the model and the file system as they were' {
