@@ -46,6 +46,17 @@ Describe 'Optimize-Mlp -FoldInputScaling' {
         $m.InputNormalization | Should -Be 'Standard'
     }
 
+    It '-ScaleBits rounds the scales that stay, within the tolerance it is given' {
+        $m = New-Trained
+        $e = Get-ThrownError { $m | Optimize-Mlp -FoldInputScaling -ScaleBits 1 }
+        $e.FullyQualifiedErrorId | Should -BeLike 'FoldChangesPredictions*'
+        $e.Exception.Message | Should -Match 'ScaleBits'
+        $m.History[-1].Operation | Should -Be 'Train'
+        $null = $m | Optimize-Mlp -FoldInputScaling -ScaleBits 10 -Tolerance 0.01
+        $m.History[-1].Settings.ScaleBits | Should -Be 10
+        { $m | Optimize-Mlp -FoldInputScaling -IncludeScale -ScaleBits 10 } | Should -Throw -ErrorId 'ParameterNotApplicable*'
+    }
+
     It '-WhatIf changes nothing and emits nothing' {
         $m = New-Trained
         $print = Get-ModelFingerprint $m

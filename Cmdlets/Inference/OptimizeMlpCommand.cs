@@ -41,6 +41,10 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
     [Parameter(ParameterSetName = FoldSet)]
     public SwitchParameter IncludeScale { get; set; }
 
+    /// <summary>Significant bits each remaining scale keeps (1 to 23; default all): fewer compress better.</summary>
+    [Parameter(ParameterSetName = FoldSet)]
+    public int? ScaleBits { get; set; }
+
     /// <summary>The rows the fold is checked on (its training split); default the model's data set.</summary>
     [Parameter(ParameterSetName = FoldSet)]
     public Dataset? Dataset { get; set; }
@@ -58,10 +62,10 @@ public sealed class OptimizeMlpCommand : SparsePruneCmdlet
             double tolerance = Tolerance ?? InputFolding.DefaultTolerance;
             // Refused before -WhatIf answers: what cannot fold says so either way.
             bool scales = IncludeScale.IsPresent;
-            if (!Guard(Model, () => InputFolding.Check(Model, ref data, null, tolerance, scales)))
+            if (!Guard(Model, () => InputFolding.Check(Model, ref data, null, tolerance, scales, ScaleBits)))
                 WriteWarning($"Model '{Model.Name}' has nothing to fold: its input offsets are 0{(scales ? " and its scales 1 (it takes raw rows)" : "")}.");
             else if (ShouldProcess(Model.Name, $"Fold the {Model.InputNormalization} input {(scales ? "normalization into layer 0" : "offsets into layer 0's bias")}, checked on the training rows of '{data!.Name}'"))
-                Guard(Model, () => InputFolding.Fold(Model, data, null, tolerance, scales));
+                Guard(Model, () => InputFolding.Fold(Model, data, null, tolerance, scales, ScaleBits));
             else return; // -WhatIf: a command that did nothing emits nothing
             WriteObject(Model);
             return;

@@ -200,4 +200,36 @@ public class InputFoldingTests
         TestKit.Throws("InvalidTolerance", () => InputFolding.Fold(model, tolerance: 0));
         Assert.False(InputFolding.IsIdentity(model.Scaling!));
     }
+
+    [Fact]
+    public void ScaleBitsRoundTheKeptScalesAndTheCheckStillGuardsTheOutputs()
+    {
+        var model = Trained(Activation.ReLU, "Pruned");
+        var raw = RawRows(TestKit.Digits);
+        var before = Predict(model, raw);
+        var scale = model.FeatureScale!.ToArray();
+        var w = TestKit.W(model, 0);
+        // One bit moves the scales by up to a third: far beyond the default tolerance.
+        var e = TestKit.Throws("FoldChangesPredictions", () => InputFolding.Fold(model, scaleBits: 1));
+        Assert.Contains("ScaleBits", e.Message);
+        Assert.Equal(scale, model.FeatureScale);
+
+        Assert.True(InputFolding.Fold(model, scaleBits: 10, tolerance: 1e-2));
+        AssertClose(before, Predict(model, raw), 1e-2);
+        Assert.Equal(w, TestKit.W(model, 0));
+        foreach (var v in model.FeatureScale!)
+            Assert.Equal(0, BitConverter.SingleToInt32Bits(v) & ((1 << 13) - 1)); // 10 mantissa bits left
+        Assert.Equal(10, model.History[^1].Settings["ScaleBits"]);
+        TestKit.Throws("ParameterNotApplicable", () => InputFolding.Fold(model, includeScales: true, scaleBits: 10));
+        TestKit.Throws("InvalidScaleBits", () => InputFolding.Fold(model, scaleBits: 24));
+    }
+
+    [Theory]
+    [InlineData(1.0f, 10, 1.0f)]
+    [InlineData(1.3f, 1, 1.5f)]
+    [InlineData(1.2f, 1, 1.0f)]
+    [InlineData(-3.1f, 2, -3.0f)]
+    [InlineData(0.1f, 23, 0.1f)]
+    public void RoundingKeepsTheExponentAndTheTopMantissaBits(float value, int bits, float expected) =>
+        Assert.Equal(expected, InputFolding.Rounded(value, bits));
 }
