@@ -31,7 +31,7 @@ Write-Host 'Compression report:'
 $report = $model | Get-CompressionReport
 $report | Format-List | Out-Host
 
-'Baseline accuracy {0:P2} -> final accuracy {1:P2}; {2} of {3} weights left non-zero ({4:P1} overall sparsity), {5:N2}x smaller, {6:N2}x fewer FLOPs.' -f `
+'Baseline accuracy {0:P2} -> final accuracy {1:P2}; {2} of {3} weights left non-zero ({4:P1} overall sparsity); file {5:N0} bytes against {7:N0} dense: compression {6:N2}x (the weights alone {8:N2}x); {9:N2}x fewer FLOPs.' -f `
     $report.BaselineMetric, $report.Metric, $report.NonZeroWeights, $report.BaselineWeights,
-    $report.OverallSparsity, $report.CompressionRatio, $report.Speedup | Write-Host
+    $report.OverallSparsity, $report.FileBytes, $report.CompressionRatio, $report.BaselineFileBytes, $report.WeightCompressionRatio, $report.Speedup | Write-Host
 Write-Host ("Demo finished in {0:N1} s." -f $watch.Elapsed.TotalSeconds)

@@ -274,12 +274,25 @@ function Get-StoredSizeVerdict {
     New-Verdict ($found -lt $want) $report.Model "store its weights in fewer than $(Format-Number $want) bytes" "stores them in $found bytes: $(Format-Difference $found $want 'bytes')"
 }
 
+# The file's ratio (BaselineFileBytes / FileBytes), or with -WeightsOnly the weights' (BaselineDenseBytes / StoredBytes).
 function Get-CompressionRatioVerdict {
-    param([string] $Assertion, $Actual, $Expected)
+    param([string] $Assertion, $Actual, $Expected, [switch] $WeightsOnly)
     $want = ConvertTo-AssertedBound $Expected $Assertion 'a compression ratio' -ExcludeMinimum
     $report = Get-AssertedReport $Actual $Assertion
-    $found = [double]$report.CompressionRatio
-    New-Verdict (Test-AtLeast $found $want (Get-Scale $found, $want)) $report.Model "have a compression ratio of at least $(Format-Number $want)" "has $(Format-Found $found $want): $(Format-Difference $found $want)"
+    if ($WeightsOnly) {
+        $found = [double]$report.WeightCompressionRatio
+        $claim = "have a weight compression ratio of at least $(Format-Number $want)"
+        $sizes = "$($report.BaselineDenseBytes) / $($report.StoredBytes) bytes of weights and biases"
+    }
+    else {
+        if ($report.FileBytes -le 0) {
+            throw (New-AssertionInputError -ErrorId 'NoFileBytes' -Target $Actual -Message "$Assertion cannot check model '$($report.Model)': its file size is not known (the model cannot be written, or the report is a sweep result of an earlier release). Add -WeightsOnly to check the weights-only ratio.")
+        }
+        $found = [double]$report.CompressionRatio
+        $claim = "have a compression ratio of at least $(Format-Number $want)"
+        $sizes = "$($report.BaselineFileBytes) / $($report.FileBytes) file bytes"
+    }
+    New-Verdict (Test-AtLeast $found $want (Get-Scale $found, $want)) $report.Model $claim "has $(Format-Found $found $want) ($sizes): $(Format-Difference $found $want)"
 }
 
 # ---- the assertions ----------------------------------------------------------------------------
@@ -506,38 +519,52 @@ function Assert-MlpStoredSize {
 function Assert-MlpCompressionRatio {
     <#
     .SYNOPSIS
-        Asserts a model's compression ratio (Should-HaveCompressionRatio).
+        Asserts a model's compression ratio (Should-HaveCompressionRatio): its file's, or its weights'.
     .DESCRIPTION
-        Reads CompressionRatio from Get-CompressionReport: the dense float32 bytes of the model
-        before any pruning over the bytes its weights are stored in now (StoredBytes), which must
-        be at least the value (CompressionRatio ≥ value): exactly, allowing only for
-        floating-point rounding, with no tolerance. A failure throws the error Pester's own
-        assertions throw (PesterAssertionFailed), giving the model's name, the value expected,
-        the value found and the difference. Under Pester 5 the same check is
-        'Should -HaveCompressionRatio' (see Register-MlpShouldOperator).
+        Reads CompressionRatio from Get-CompressionReport: the bytes of the dense float32 .spmlp
+        file of the model at its baseline (before its first sparsify, prune or quantize step)
+        over the bytes of its .spmlp file now (BaselineFileBytes / FileBytes, the file Export-Mlp
+        writes, metadata and all), which must be at least the value (CompressionRatio ≥ value):
+        exactly, allowing only for floating-point rounding, with no tolerance. With -WeightsOnly
+        it reads WeightCompressionRatio instead: the layers' dense float32 weights and biases at
+        baseline over the bytes the file spends on them (BaselineDenseBytes / StoredBytes), which
+        leaves out the metadata, header and fixed fields and so is higher. A failure throws the
+        error Pester's own assertions throw (PesterAssertionFailed), giving the model's name, the
+        value expected, the value found, the byte counts it came from and the difference. Under
+        Pester 5 the same check is 'Should -HaveCompressionRatio' (see Register-MlpShouldOperator).
     .PARAMETER Expected
         The lowest compression ratio (10 for 10×).
     .PARAMETER Actual
         The model (SparsePrune.Mlp) or its CompressionReport; usually piped in.
+    .PARAMETER WeightsOnly
+        Checks the weights-only ratio (WeightCompressionRatio) rather than the file's.
     .PARAMETER Because
         Why the test expects it; it goes into the failure message.
     .EXAMPLE
         $model = New-Mlp 64,128,10 -Seed 1 | Invoke-Pruning -Ratio 0.9
         $model | Get-CompressionReport | Should-HaveCompressionRatio 5
 
-        Passes: with 90 % of the connections deleted, the weights and biases are stored in 7.8
-        times fewer bytes than the dense model's.
+        Passes: with 90 % of the connections deleted, the model's file (5,858 bytes) is 6.6 times
+        smaller than its dense file was (38,839 bytes).
+    .EXAMPLE
+        $model | Should-HaveCompressionRatio 7 -WeightsOnly
+
+        Passes: the same model's weights and biases take 7.8 times fewer bytes than dense (4,941
+        of 38,440).
     .LINK
         Get-CompressionReport
+    .LINK
+        Export-Mlp
     #>
     [CmdletBinding()]
     [Alias('Should-HaveCompressionRatio')]
     param(
         [Parameter(Mandatory, Position = 0)] $Expected,
         [Parameter(Position = 1, ValueFromPipeline)] $Actual,
+        [switch] $WeightsOnly,
         [string] $Because
     )
-    end { Invoke-Assertion 'Should-HaveCompressionRatio' { param($item) Get-CompressionRatioVerdict 'Should-HaveCompressionRatio' $item $Expected } $MyInvocation @($input) $Actual $Because }
+    end { Invoke-Assertion 'Should-HaveCompressionRatio' { param($item) Get-CompressionRatioVerdict 'Should-HaveCompressionRatio' $item $Expected -WeightsOnly:$WeightsOnly } $MyInvocation @($input) $Actual $Because }
 }
 
 # ---- Pester 5: the same checks as Should operators ----------------------------------------------
@@ -574,8 +601,8 @@ $script:ShouldOperators = @(
         }
     }
     [pscustomobject]@{ Name = 'HaveCompressionRatio'; Function = 'Assert-MlpCompressionRatio'; Test = {
-            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because)
-            ConvertTo-ShouldResult (Get-CompressionRatioVerdict 'Should -HaveCompressionRatio' $ActualValue $ExpectedValue) $Because -Negate:$Negate
+            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, [switch] $WeightsOnly)
+            ConvertTo-ShouldResult (Get-CompressionRatioVerdict 'Should -HaveCompressionRatio' $ActualValue $ExpectedValue -WeightsOnly:$WeightsOnly) $Because -Negate:$Negate
         }
     }
 )

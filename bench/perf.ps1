@@ -163,7 +163,7 @@ try {
     $db = (Get-Item (Join-Path $dir 'dense.spmlp')).Length
     $pb = (Get-Item (Join-Path $dir 'pruned.spmlp')).Length
     $report = $lenet | Get-CompressionReport
-    Add-Figure '5' 'LeNet-300-100 file at 95 % connection sparsity / dense file' $pb $db 'dense' 'bytes' ([math]::Round($pb / $db, 4)) ([math]::Round(1 / 15, 4)) 'max' ("report: StoredBytes {0}, CompressionRatio {1:N2}x" -f $report.StoredBytes, $report.CompressionRatio)
+    Add-Figure '5' 'LeNet-300-100 file at 95 % connection sparsity / dense file' $pb $db 'dense' 'bytes' ([math]::Round($pb / $db, 4)) ([math]::Round(1 / 15, 4)) 'max' ("report: FileBytes {0} (the file's length), CompressionRatio {1:N2}x (dense file / file), StoredBytes {2}, WeightCompressionRatio {3:N2}x" -f $report.FileBytes, $report.CompressionRatio, $report.StoredBytes, $report.WeightCompressionRatio)
 } finally { Remove-Item -Recurse -Force $dir }
 
 # ---- results ---------------------------------------------------------------------------

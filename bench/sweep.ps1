@@ -63,7 +63,7 @@ $result = [ordered]@{
     speedup_over_session = $speedup
     workers_equal_one_thread_session = $identical
     per_point = @($workers.Results | Sort-Object Point | ForEach-Object {
-            [ordered]@{ point = $_.Point; settings = $_.Settings; worker = $_.Worker; seconds = $_.Seconds; metric = $_.Metric; compression_ratio = $_.CompressionRatio }
+            [ordered]@{ point = $_.Point; settings = $_.Settings; worker = $_.Worker; seconds = $_.Seconds; metric = $_.Metric; file_bytes = $_.FileBytes; compression_ratio = $_.CompressionRatio; weight_compression_ratio = $_.WeightCompressionRatio }
         })
 }
 New-Item -ItemType Directory -Force $ResultsDir | Out-Null

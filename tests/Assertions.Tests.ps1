@@ -338,17 +338,45 @@ Describe 'Should-BeSmallerThan' {
 Describe 'Should-HaveCompressionRatio' {
     BeforeAll {
         $report = $Pruned | Get-CompressionReport
-        $script:Ratio = $report.BaselineDenseBytes / $report.StoredBytes
+        # The file's ratio from the files themselves: the dense file the model was (a fresh model
+        # of the same seed, which is what it was before pruning) and the file it is now.
+        $dir = Join-Path $TestDrive 'ratio'
+        $null = New-Item -ItemType Directory -Path $dir
+        New-Mlp 64, 128, 10 -Seed 1 -Name 'pruned-64-128-10' | Export-Mlp -Path (Join-Path $dir 'dense.spmlp')
+        $Pruned | Export-Mlp -Path (Join-Path $dir 'pruned.spmlp')
+        $script:DenseFile = (Get-Item (Join-Path $dir 'dense.spmlp')).Length
+        $script:File = (Get-Item (Join-Path $dir 'pruned.spmlp')).Length
+        $script:Ratio = $DenseFile / $File
+        $script:WeightRatio = $report.BaselineDenseBytes / $report.StoredBytes
     }
 
-    It 'passes at or below the baseline''s dense bytes over the stored bytes and fails above' {
+    It 'passes at or below the dense file''s bytes at baseline over the file''s bytes now and fails above' {
         $Ratio | Should -BeGreaterThan 5 -Because '90 % of the connections are gone'
+        $Ratio | Should -BeLessThan $WeightRatio -Because 'the file holds metadata, a header and fixed fields besides the weights'
         $Pruned | Should-HaveCompressionRatio $Ratio
         $Pruned | Get-CompressionReport | Should-HaveCompressionRatio 5
+        Get-ThrownError { $Pruned | Should-HaveCompressionRatio ($Ratio * (1 + 1e-9)) } | Should -Not -BeNullOrEmpty -Because 'the bound is exact'
         $e = Get-ThrownError { $Pruned | Should-HaveCompressionRatio ($Ratio + 1) -Because 'the link is slow' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a compression ratio of at least $(Format-Value ($Ratio + 1)) because the link is slow, but it has $(Format-Value $Ratio): 1 below."
-        Get-ThrownError { $Masked | Should-HaveCompressionRatio 1.5 } | Should -Not -BeNullOrEmpty -Because 'masks save no bytes'
+        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a compression ratio of at least $(Format-Value ($Ratio + 1)) because the link is slow, but it has $(Format-Value $Ratio) ($DenseFile / $File file bytes): 1 below."
+        Get-ThrownError { $Masked | Should-HaveCompressionRatio 1 } | Should -Not -BeNullOrEmpty -Because 'a mask saves nothing and its section costs bytes'
+    }
+
+    It 'checks the weights-only ratio with -WeightsOnly' {
+        $Pruned | Should-HaveCompressionRatio $WeightRatio -WeightsOnly
+        $Masked | Should-HaveCompressionRatio 1 -WeightsOnly
+        $report = $Pruned | Get-CompressionReport
+        $e = Get-ThrownError { $Pruned | Should-HaveCompressionRatio ($WeightRatio + 1) -WeightsOnly }
+        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a weight compression ratio of at least $(Format-Value ($WeightRatio + 1)), but it has $(Format-Value $WeightRatio) ($($report.BaselineDenseBytes) / $($report.StoredBytes) bytes of weights and biases): 1 below."
+    }
+
+    It 'refuses a report whose file size is not known, pointing to -WeightsOnly' {
+        # A sweep result file of an earlier release reads back with FileBytes 0.
+        $old = [SparsePrune.CompressionReport]@{ Model = 'old-result'; StoredBytes = 100; BaselineDenseBytes = 1000 }
+        $e = Get-ThrownError { $old | Should-HaveCompressionRatio 2 }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.NoFileBytes'
+        "$e" | Should -BeLike "*'old-result'*file size is not known*-WeightsOnly*"
+        $old | Should-HaveCompressionRatio 10 -WeightsOnly
     }
 }
 

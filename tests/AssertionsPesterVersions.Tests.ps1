@@ -92,7 +92,8 @@ Describe 'Should operators under Pester 5' {
     It 'passes: BeSmallerThan' { `$m | Should -BeSmallerThan 1MB }
     It 'fails: BeSmallerThan' { `$m | Should -BeSmallerThan 100 }
     It 'passes: -Not -BeSmallerThan' { `$m | Should -Not -BeSmallerThan 100 }
-    It 'passes: HaveCompressionRatio of a report' { `$m | Get-CompressionReport | Should -HaveCompressionRatio 1 }
+    It 'passes: HaveCompressionRatio of a report' { `$p | Get-CompressionReport | Should -HaveCompressionRatio 1 }
+    It 'passes: HaveCompressionRatio -WeightsOnly' { `$m | Should -HaveCompressionRatio 1 -WeightsOnly }
     It 'fails: HaveCompressionRatio' { `$m | Should -HaveCompressionRatio 10 -Because 'reason five' }
     It 'errors: HaveSparsity of a string' { 'child-model' | Should -HaveSparsity 0.9 }
     It 'fails: HaveSparsity 0.9 -AtLeast just below 0.9' { `$m | Should -HaveSparsity 0.9 -AtLeast }
@@ -121,7 +122,8 @@ Describe 'Should-* functions under Pester 6' {
     It 'fails: Should-HaveAccuracy -On -Because' { `$t | Should-HaveAccuracy 1 -On `$d -Because 'reason six' }
     It 'passes: Should-BeSmallerThan' { `$m | Should-BeSmallerThan 1MB }
     It 'fails: Should-BeSmallerThan' { `$m | Should-BeSmallerThan 100 }
-    It 'passes: Should-HaveCompressionRatio' { `$m | Should-HaveCompressionRatio 1 }
+    It 'passes: Should-HaveCompressionRatio' { `$p | Should-HaveCompressionRatio 1 }
+    It 'passes: Should-HaveCompressionRatio -WeightsOnly' { `$m | Should-HaveCompressionRatio 1 -WeightsOnly }
     It 'fails: Should-HaveCompressionRatio' { `$m | Should-HaveCompressionRatio 10 -Because 'reason six' }
     It 'errors: Should-HaveSparsity of a string' { 'child-model' | Should-HaveSparsity 0.9 }
     It 'fails: Should-HaveSparsity 0.9 -AtLeast just below 0.9' { `$m | Should-HaveSparsity 0.9 -AtLeast }
@@ -165,7 +167,7 @@ Describe 'Should-* functions under Pester 6' {
         @($r.Output -like 'OPERATORS *') | Should -Be @('OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity', 'OPERATORS 30 BeSmallerThan,HaveAccuracy,HaveCompressionRatio,HaveSparsity')
         @($r.Output -like 'WARNING*') | Should -BeNullOrEmpty
         $script:Pester5Results = Get-TestResults $r
-        $Pester5Results.Count | Should -Be 25 -Because ($r.Output -join "`n")
+        $Pester5Results.Count | Should -Be 26 -Because ($r.Output -join "`n")
     }
 
     It 'Pester 5.7.1: the Should operators pass and fail as the test''s name says, -Not and -Because included' {
@@ -206,7 +208,7 @@ Describe 'Should-* functions under Pester 6' {
         $r = $Children.Pester6 | Receive-FreshPwsh -TimeoutSeconds $ChildTimeout
         $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
         $results = Get-TestResults $r
-        $results.Count | Should -Be 15 -Because ($r.Output -join "`n")
+        $results.Count | Should -Be 16 -Because ($r.Output -join "`n")
         Assert-ChildTestResult $results -Reason 'reason six'
         $fails = ($results | Where-Object Name -EQ 'fails: Should-HaveAccuracy -Within -Of -Because').Message
         Assert-RelativeMessage $fails -Pattern "^Expected model 'child-pruned' to have accuracy within (?<within>[\d.]+) of model 'child-classifier' \((?<reference>[\d.]+)\) on 'Digits' because reason six, but it has (?<found>[\d.]+): (?<difference>[\d.]+) below\.$" -Beyond

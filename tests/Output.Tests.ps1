@@ -82,15 +82,19 @@ Describe 'Formatting and exporting' {
         $json = $Ctx.Report | ConvertTo-Json -Depth 4
         $o = $json | ConvertFrom-Json
         $counts = 'Weights', 'NonZeroWeights', 'Sparsity', 'BaselineWeights', 'PrunedWeights', 'PruningRatio', 'OverallSparsity',
-        'Parameters', 'NonZeroParameters', 'Neurons', 'BaselineNeurons', 'DenseBytes', 'StoredBytes', 'CompressionRatio',
+        'Parameters', 'NonZeroParameters', 'Neurons', 'BaselineNeurons', 'DenseBytes', 'StoredBytes', 'WeightCompressionRatio',
         'Flops', 'BaselineFlops'
-        foreach ($name in $counts + 'MetricName', 'BaselineMetric', 'Metric', 'Layers') {
+        # The file is the model's, not a layer's.
+        $file = 'FileBytes', 'BaselineFileBytes', 'CompressionRatio'
+        foreach ($name in $counts + $file + 'MetricName', 'BaselineMetric', 'Metric', 'Layers') {
             $o.PSObject.Properties.Name | Should -Contain $name
         }
-        foreach ($name in $counts + 'MetricName', 'BaselineMetric', 'Metric') { "$($o.$name)" | Should -Be "$($Ctx.Report.$name)" -Because $name }
+        foreach ($name in $counts + $file + 'MetricName', 'BaselineMetric', 'Metric') { "$($o.$name)" | Should -Be "$($Ctx.Report.$name)" -Because $name }
+        $o.FileBytes | Should -BeGreaterThan 0
         @($o.Layers).Count | Should -Be $Ctx.Model.LayerCount
         foreach ($row in $o.Layers) {
             foreach ($name in $counts) { $row.PSObject.Properties.Name | Should -Contain $name }
+            foreach ($name in $file) { $row.PSObject.Properties.Name | Should -Not -Contain $name }
         }
         $o.Layers[0].Weights | Should -Be $Ctx.Report.Layers[0].Weights
     }
@@ -112,12 +116,14 @@ Describe 'Formatting and exporting' {
         $lines[2] | Should -Match ([regex]::Escape((& $overall $r)) + '\s+of the baseline weights, gone or zero')
         $lines[4] | Should -Match ([regex]::Escape((& $left $r)) + '\s+of the weights left, zero')
 
-        # Format-Table: the model, then the overall sparsity; -ByLayer: layer and shape, then the same.
+        # Format-Table: the model, then the overall sparsity, then the file and its ratio; -ByLayer:
+        # layer and shape, then the same sparsities (a layer has no file).
         $table = ConvertFrom-FormattedTable ($r | Format-Table | Out-String -Width 200)
-        $table.Columns[0..3] | Should -Be @('Model', 'OverallSparsity', 'Pruned', 'SparsityLeft')
+        $table.Columns[0..4] | Should -Be @('Model', 'OverallSparsity', 'Pruned', 'FileBytes', 'Compress')
         $table.Rows[0].Model | Should -Be 'pruned-90'
         $table.Rows[0].OverallSparsity | Should -Be (& $overall $r)
-        $table.Rows[0].SparsityLeft | Should -Be (& $left $r)
+        $table.Rows[0].FileBytes | Should -Be "$($r.FileBytes)"
+        $table.Rows[0].Compress | Should -Be ('{0:0.00} ×' -f ($r.BaselineFileBytes / $r.FileBytes))
         $rows = @($pruned | Get-CompressionReport -ByLayer)
         $byLayer = ConvertFrom-FormattedTable ($rows | Out-String -Width 200)
         $byLayer.Columns[0..4] | Should -Be @('Layer', 'Shape', 'OverallSparsity', 'Pruned', 'SparsityLeft')

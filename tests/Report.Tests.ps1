@@ -44,7 +44,7 @@ BeforeAll {
             $r | Add-Member -NotePropertyName PrunedWeights -NotePropertyValue ($r.BaselineWeights - $r.Weights)
             $r | Add-Member -NotePropertyName PruningRatio -NotePropertyValue (($r.BaselineWeights - $r.Weights) / $r.BaselineWeights)
             $r | Add-Member -NotePropertyName OverallSparsity -NotePropertyValue (1 - $r.NonZeroWeights / $r.BaselineWeights)
-            $r | Add-Member -NotePropertyName CompressionRatio -NotePropertyValue ($r.BaselineDenseBytes / $r.StoredBytes)
+            $r | Add-Member -NotePropertyName WeightCompressionRatio -NotePropertyValue ($r.BaselineDenseBytes / $r.StoredBytes)
         }
         [pscustomobject]@{ Total = $total; Layers = @($rows) }
     }
@@ -98,6 +98,7 @@ Describe 'The mission''s example: New-Mlp 10,5,3,1 | Invoke-Training SGD | Set-S
         $script:Masked = $null
         $script:Report = New-Mlp -Layers 10, 5, 3, 1 -Seed 1 |
             Invoke-Training -Dataset $Data -Optimizer SGD -LearningRate 0.01 -Epochs 10 |
+            ForEach-Object { $_ | Export-Mlp -Path (Join-Path $TestDrive 'trained.spmlp'); $_ } |
             Set-Sparsity -Threshold 0.1 |
             ForEach-Object { $script:Masked = Get-ModelSnapshot $_; $_ } |
             Invoke-Pruning -Ratio 0.3 |
@@ -124,11 +125,24 @@ Describe 'The mission''s example: New-Mlp 10,5,3,1 | Invoke-Training SGD | Set-S
     It 'has the totals recomputed from GetWeight/GetBias: <Field>' -ForEach @(
         'Weights', 'NonZeroWeights', 'Sparsity', 'BaselineWeights', 'PrunedWeights', 'PruningRatio', 'OverallSparsity',
         'Parameters', 'NonZeroParameters', 'BaselineParameters', 'Neurons', 'BaselineNeurons', 'DenseBytes', 'StoredBytes',
-        'CompressionRatio', 'Flops', 'BaselineFlops' | ForEach-Object { @{ Field = $_ } }
+        'WeightCompressionRatio', 'Flops', 'BaselineFlops' | ForEach-Object { @{ Field = $_ } }
     ) {
         $e = $Expected.Total.$Field
         if ($e -is [double]) { [Math]::Abs([double]$Report.$Field - $e) | Should -BeLessThan 1e-12 -Because "expected $e, got $($Report.$Field)" }
         else { "$($Report.$Field)" | Should -Be "$e" }
+    }
+
+    It 'has FileBytes, the file Export-Mlp writes, and CompressionRatio, the dense file before Set-Sparsity over it' {
+        $path = Join-Path $TestDrive 'pruned.spmlp'
+        $Model | Export-Mlp -Path $path
+        $Report.FileBytes | Should -Be (Get-Item $path).Length
+        $Report.FileBytes | Should -BeGreaterThan $Report.StoredBytes -Because 'the file holds metadata, a header, masks and fixed fields besides the weights'
+        $dense = (Get-Item (Join-Path $TestDrive 'trained.spmlp')).Length
+        $Report.BaselineFileBytes | Should -Be $dense
+        $Report.CompressionRatio | Should -Be ($dense / (Get-Item $path).Length)
+        # A layer has no file: its rows have the weights-only ratio and no file ratio.
+        $Report.Layers[0].PSObject.Properties.Name | Should -Not -Contain 'CompressionRatio'
+        $Report.Layers[0].PSObject.Properties.Name | Should -Not -Contain 'FileBytes'
     }
 
     It 'has per-layer rows recomputed from GetWeight/GetBias' {
@@ -232,6 +246,8 @@ Describe 'Get-CompressionReport on a model never sparsified or pruned' {
         $r.PruningRatio | Should -Be 0
         $r.Sparsity | Should -Be 0
         $r.CompressionRatio | Should -Be 1
+        $r.WeightCompressionRatio | Should -Be 1
+        $r.BaselineFileBytes | Should -Be $r.FileBytes -Because 'a model without a baseline is measured against its own dense file, which is its file'
         $r.Metric | Should -BeNullOrEmpty
         $r.Flops | Should -Be $r.BaselineFlops
     }

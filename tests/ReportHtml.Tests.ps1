@@ -62,12 +62,14 @@ public static class ReportScreenshot
 }
 '@
     }
-    # Reports made up for a comparison: overall sparsity 1 - NonZero / 1000, compression 400 / StoredBytes.
-    function script:New-MadeUpReport([string] $Name, [long] $NonZero, [long] $StoredBytes, [double] $Accuracy) {
+    # Reports made up for a comparison: overall sparsity 1 - NonZero / 1000; a file of 100 bytes
+    # besides the weights, so compression (the file's) 500 / (StoredBytes + 100), the weights' 400 / StoredBytes.
+    # -FileBytes 0: a sweep result file of an earlier release, which did not record the file.
+    function script:New-MadeUpReport([string] $Name, [long] $NonZero, [long] $StoredBytes, [double] $Accuracy, [long] $FileBytes = $StoredBytes + 100) {
         [SparsePrune.CompressionReport]@{
             Model = $Name; MetricName = 'Accuracy'; BaselineMetric = 0.95; Metric = $Accuracy
             Weights = 1000; NonZeroWeights = $NonZero; BaselineWeights = 1000
-            BaselineDenseBytes = 400; StoredBytes = $StoredBytes; Flops = 10; BaselineFlops = 20
+            BaselineDenseBytes = 400; StoredBytes = $StoredBytes; FileBytes = $FileBytes; BaselineFileBytes = 500; Flops = 10; BaselineFlops = 20
         }
     }
     # The models a table column marks 'yes', by name.
@@ -147,6 +149,8 @@ Describe 'Export-CompressionReport' {
         $headline | Should -Match ([regex]::Escape(('({0:N0} − {1:N0}) / {0:N0}' -f $r.Weights, $r.NonZeroWeights)))
         $headline | Should -Match ([regex]::Escape(('M / N₀ = {0:N0} / {1:N0}' -f $r.PrunedWeights, $r.BaselineWeights)))
         $headline | Should -Match ([regex]::Escape(('{0:N0} stored of {1:N0}' -f $r.StoredBytes, $r.BaselineDenseBytes)))
+        $r.FileBytes | Should -BeGreaterThan 0
+        $headline | Should -Match ([regex]::Escape(('{0:N0} bytes, the dense float32 file at baseline {1:N0}; compression ratio {1:N0} / {0:N0} = ' -f $r.FileBytes, $r.BaselineFileBytes)))
         $headline | Should -Match ([regex]::Escape(('{0:0.####} → {1:0.####}' -f $r.BaselineMetric, $r.Metric)))
         # One layer chart, a histogram per layer, the timeline.
         $page.SelectNodes('//*[local-name()="svg"]').Count | Should -Be (1 + $script:Demo.LayerCount + 1)
@@ -173,7 +177,7 @@ Describe 'Export-CompressionReport' {
         # Pareto-best, recomputed per axis, in the table and on the chart of that axis.
         $reports = $script:Six | Get-CompressionReport
         $charts = @(Get-TradeOffChart $page)
-        foreach ($axis in @{ Name = 'compression ratio'; X = { $args[0].CompressionRatio } }, @{ Name = 'overall sparsity'; X = { $args[0].OverallSparsity } }) {
+        foreach ($axis in @{ Name = 'compression ratio (file)'; X = { $args[0].CompressionRatio } }, @{ Name = 'overall sparsity'; X = { $args[0].OverallSparsity } }) {
             $expected = Get-ParetoBest $reports $axis.X
             Get-Marked $comparison.table "Pareto-best by $($axis.Name)" | Should -Be $expected -Because $axis.Name
             $chart = $charts | Where-Object Axis -EQ $axis.Name
@@ -185,7 +189,7 @@ Describe 'Export-CompressionReport' {
     }
 
     It 'marks the same Pareto-best models in each chart and the table, when the two axes disagree' {
-        # On compression ratio 'quantized' (8×, 0.92) beats every other model; on overall sparsity
+        # On compression ratio 'quantized' (500 / 150 = 3.3×, 0.92) beats every other model; on overall sparsity
         # 'churn-budget-1pt' and 'churn-budget-2pt' are Pareto-best too (sparser, if less accurate).
         $reports = @(
             New-MadeUpReport 'churn-budget-1pt' -NonZero 100 -StoredBytes 100 -Accuracy 0.90
@@ -198,17 +202,35 @@ Describe 'Export-CompressionReport' {
         $page = Read-Page $path
         $table = $page.SelectSingleNode('//section[h2="Comparison"]').table
         $charts = @(Get-TradeOffChart $page)
-        $charts.Axis | Should -Be @('compression ratio', 'overall sparsity')
+        $charts.Axis | Should -Be @('compression ratio (file)', 'overall sparsity')
         $byRatio = Get-ParetoBest $reports { $args[0].CompressionRatio }
         $bySparsity = Get-ParetoBest $reports { $args[0].OverallSparsity }
         $byRatio | Should -Be @('quantized')
         $bySparsity | Should -Be @('churn-budget-1pt', 'churn-budget-2pt', 'quantized')
-        foreach ($case in @{ Axis = 'compression ratio'; Best = $byRatio }, @{ Axis = 'overall sparsity'; Best = $bySparsity }) {
+        foreach ($case in @{ Axis = 'compression ratio (file)'; Best = $byRatio }, @{ Axis = 'overall sparsity'; Best = $bySparsity }) {
             Get-Marked $table "Pareto-best by $($case.Axis)" | Should -Be $case.Best -Because $case.Axis
             $chart = $charts | Where-Object Axis -EQ $case.Axis
             $chart.Best | Should -Be $case.Best -Because "the $($case.Axis) chart's description"
             $chart.Diamonds | Should -Be ($case.Best.Count + 1) -Because "the $($case.Axis) chart draws a diamond per Pareto-best model and one in its legend"
         }
+    }
+
+    It 'leaves a report without a file size (an earlier release''s sweep result) off the file-ratio chart, and says so in the table' {
+        $reports = @(
+            New-MadeUpReport 'known' -NonZero 100 -StoredBytes 100 -Accuracy 0.90
+            New-MadeUpReport 'old result' -NonZero 50 -StoredBytes 50 -Accuracy 0.93 -FileBytes 0
+        )
+        $reports[1].CompressionRatio | Should -Be 0
+        $path = Join-Path $TestDrive 'unknown-file.html'
+        $reports | Export-CompressionReport $path
+        $page = Read-Page $path
+        $charts = @(Get-TradeOffChart $page)
+        ($charts | Where-Object Axis -EQ 'compression ratio (file)').Best | Should -Be @('known')
+        ($charts | Where-Object Axis -EQ 'overall sparsity').Best | Should -Be @('old result')
+        $table = $page.SelectSingleNode('//section[h2="Comparison"]').table
+        $k = [array]::IndexOf([string[]]@($table.thead.tr.th | ForEach-Object InnerText), 'compression ratio (file)')
+        $table.tbody.tr[1].SelectNodes('td')[$k].InnerText | Should -Be 'not recorded'
+        $table.tbody.tr[0].SelectNodes('td')[$k].InnerText | Should -Be '2.5×'
     }
 
     It 'draws every model''s name whole inside the plot area, or shortened with its full name as a tooltip' {

@@ -60,7 +60,8 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
             + string.Create(CultureInfo.InvariantCulture, $"(validation: {options.ValidationFractionFor(data!.TrainCount):P0} of the training split of '{data!.Name}'), trying {CompressionSearch.DescribeStages(options.Objective)}");
         if (!ShouldProcess(description, $"{description}? Pruning and quantization cannot be undone.", "Compress-Mlp")) return;
         var activity = $"Compressing '{Model.Name}' ({options.Objective})";
-        var result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, progress, StopToken, WriteWarning));
+        var result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, progress, StopToken, WriteWarning,
+            tried: c => WriteVerbose($"Candidate {c}")));
         if (result.Chosen is { } chosen)
             WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"Chose candidate {chosen.Candidate} of {result.Candidates.Count}: {chosen.Settings}; {chosen.FileBytes} bytes ({chosen.CompressionRatio:0.#}x), validation {chosen.MetricName} {chosen.ValidationMetric:0.####} against {result.ReferenceMetric:0.####} on {result.ValidationRows} rows, in {result.Elapsed.TotalSeconds:0} s."));

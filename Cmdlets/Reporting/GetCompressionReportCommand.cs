@@ -18,7 +18,8 @@ public sealed class GetCompressionReportCommand : SparsePruneCmdlet
     protected override void ProcessRecord()
     {
         var data = DatasetFor(Model, Dataset);
-        var report = Guard(Model, () => CompressionReport.Create(Model, data));
+        // -ByLayer emits the layer rows alone, which have no file: the file is not written for them.
+        var report = Guard(Model, () => CompressionReport.Create(Model, data, withFile: !ByLayer));
         if (ByLayer) WriteObject(report.Layers, enumerateCollection: true);
         else WriteObject(report);
     }

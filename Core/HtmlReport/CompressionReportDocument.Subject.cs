@@ -63,7 +63,10 @@ public sealed partial class CompressionReportDocument
         Row("Sparsity of the weights left", $"(N − K) / N = ({Html.Count(r.Weights)} − {Html.Count(r.NonZeroWeights)}) / {Html.Count(r.Weights)} = {Html.Percent(r.Sparsity)}");
         Row("Weights", $"N₀ = {Html.Count(r.BaselineWeights)} at baseline, M = {Html.Count(r.PrunedWeights)} deleted, N = {Html.Count(r.Weights)} left, K = {Html.Count(r.NonZeroWeights)} non-zero");
         Row("Neurons", $"{Html.Count(r.Neurons)} of {Html.Count(r.BaselineNeurons)}");
-        Row("Bytes", $"{Html.Count(r.StoredBytes)} stored of {Html.Count(r.BaselineDenseBytes)} dense float32; compression ratio {Html.Count(r.BaselineDenseBytes)} / {Html.Count(r.StoredBytes)} = {Html.Ratio(r.CompressionRatio)}; {Html.Number(r.BitsPerWeight, "0.00")} bits per weight");
+        Row("File (.spmlp)", r.FileBytes > 0
+            ? $"{Html.Count(r.FileBytes)} bytes, the dense float32 file at baseline {Html.Count(r.BaselineFileBytes)}; compression ratio {Html.Count(r.BaselineFileBytes)} / {Html.Count(r.FileBytes)} = {Html.Ratio(r.CompressionRatio)}"
+            : "not recorded (a sweep result file of an earlier release, or a model Export-Mlp cannot write)");
+        Row("Weights' bytes", $"{Html.Count(r.StoredBytes)} stored of {Html.Count(r.BaselineDenseBytes)} dense float32; weight compression ratio {Html.Count(r.BaselineDenseBytes)} / {Html.Count(r.StoredBytes)} = {Html.Ratio(r.WeightCompressionRatio)}; {Html.Number(r.BitsPerWeight, "0.00")} bits per weight");
         Row("FLOPs", $"{Html.Count(r.Flops)} of {Html.Count(r.BaselineFlops)}; speedup {Html.Count(r.BaselineFlops)} / {Html.Count(r.Flops)} = {Html.Ratio(r.Speedup)}");
         Row(r.MetricName ?? "Metric", r.Metric is { } m
             ? $"{(r.BaselineMetric is { } b ? Html.Number(b) : "not recorded")} → {Html.Number(m)}{(r.MetricChange is { } c ? $" ({Html.Number(c, "+0.####;-0.####;0")})" : "")}{(r.Dataset is { } d ? $" on {d}" : "")}"

@@ -60,15 +60,17 @@ public sealed partial class CompressionReportDocument
         Html.Table(html, "Models (Pareto-best by an axis: no other model is at least as good on that axis and on the metric, and better on one of them; each chart marks the same models)",
             new[]
             {
-                "model", "overall sparsity", "pruning ratio (deleted)", "sparsity of the weights left", "weights", "non-zero", "stored bytes",
-                "compression ratio", "speedup", "metric", "change", "Pareto-best by compression ratio", "Pareto-best by overall sparsity",
+                "model", "overall sparsity", "pruning ratio (deleted)", "sparsity of the weights left", "weights", "non-zero", "file bytes",
+                "compression ratio (file)", "stored bytes (weights)", "weight compression ratio", "speedup", "metric", "change",
+                "Pareto-best by compression ratio (file)", "Pareto-best by overall sparsity",
             },
             Subjects.Select(s => (IReadOnlyList<Html.Cell>)new Html.Cell[]
             {
                 s.Name, Html.Num(s.Report.OverallSparsity, Html.Percent(s.Report.OverallSparsity)),
                 Html.Num(s.Report.PruningRatio, Html.Percent(s.Report.PruningRatio)), Html.Num(s.Report.Sparsity, Html.Percent(s.Report.Sparsity)),
                 Html.Num(s.Report.Weights), Html.Num(s.Report.NonZeroWeights),
-                Html.Num(s.Report.StoredBytes), Html.Num(s.Report.CompressionRatio, Html.Ratio(s.Report.CompressionRatio)),
+                FileCell(s.Report), RatioCell(s.Report),
+                Html.Num(s.Report.StoredBytes), Html.Num(s.Report.WeightCompressionRatio, Html.Ratio(s.Report.WeightCompressionRatio)),
                 Html.Num(s.Report.Speedup, Html.Ratio(s.Report.Speedup)),
                 s.Report.Metric is { } m ? Html.Num(m, $"{s.Report.MetricName} {Html.Number(m)}") : "no metric",
                 s.Report.MetricChange is { } c ? Html.Num(c, Html.Number(c, "+0.####;-0.####;0")) : "",
@@ -77,6 +79,11 @@ public sealed partial class CompressionReportDocument
             }));
         html.Append("</section>\n");
     }
+
+    /// <summary>The file's bytes, or why there are none (a sweep result file of an earlier release).</summary>
+    private static Html.Cell FileCell(CompressionReport r) => r.FileBytes > 0 ? Html.Num(r.FileBytes) : "not recorded";
+
+    private static Html.Cell RatioCell(CompressionReport r) => r.FileBytes > 0 ? Html.Num(r.CompressionRatio, Html.Ratio(r.CompressionRatio)) : "not recorded";
 
     private void AppendSensitivity(StringBuilder html, Func<string, string> chart)
     {

@@ -9,8 +9,11 @@ namespace SparsePrune;
 /// </summary>
 internal sealed class TradeOffComparison
 {
-    /// <summary>One axis the metric is traded against, and the models that are Pareto-best on it.</summary>
-    public sealed record Axis(string Label, Func<CompressionReport, double> X, bool LogX, IReadOnlySet<ReportSubject> Best);
+    /// <summary>
+    /// One axis the metric is traded against: the models drawn on it (those measured whose value
+    /// on it is known), and the ones that are Pareto-best on it.
+    /// </summary>
+    public sealed record Axis(string Label, Func<CompressionReport, double> X, bool LogX, IReadOnlyList<ReportSubject> Points, IReadOnlySet<ReportSubject> Best);
 
     /// <summary>The models with a metric, in the order given: the points of the charts.</summary>
     public IReadOnlyList<ReportSubject> Measured { get; }
@@ -26,18 +29,20 @@ internal sealed class TradeOffComparison
         Measured = subjects.Where(s => s.Report.Metric is not null).ToList();
         MetricName = Measured.Select(s => s.Report.MetricName).FirstOrDefault(n => n is not null) ?? "metric";
         HigherIsBetter = MetricName != "Loss";
-        CompressionRatio = Rank("compression ratio", r => r.CompressionRatio, logX: true);
-        OverallSparsity = Rank("overall sparsity", r => r.OverallSparsity, logX: false);
+        // The file's ratio; a sweep result file of an earlier release does not know it (FileBytes 0), and is left off that chart.
+        CompressionRatio = Rank("compression ratio (file)", r => r.CompressionRatio, logX: true, known: r => r.FileBytes > 0);
+        OverallSparsity = Rank("overall sparsity", r => r.OverallSparsity, logX: false, known: _ => true);
     }
 
     /// <summary>
     /// Pareto-best on the raw values (a log scale only changes where a point is drawn, and ranking
     /// on rounded logarithms could make a tie of two different ratios).
     /// </summary>
-    private Axis Rank(string label, Func<CompressionReport, double> x, bool logX)
+    private Axis Rank(string label, Func<CompressionReport, double> x, bool logX, Func<CompressionReport, bool> known)
     {
-        var front = ParetoFront.Of(Measured.Select(s => (x(s.Report), HigherIsBetter ? s.Report.Metric!.Value : -s.Report.Metric!.Value)).ToList());
-        var best = Measured.Where((_, i) => front[i]).ToHashSet();
-        return new Axis(label, x, logX, best);
+        var points = Measured.Where(s => known(s.Report)).ToList();
+        var front = ParetoFront.Of(points.Select(s => (x(s.Report), HigherIsBetter ? s.Report.Metric!.Value : -s.Report.Metric!.Value)).ToList());
+        var best = points.Where((_, i) => front[i]).ToHashSet();
+        return new Axis(label, x, logX, points, best);
     }
 }

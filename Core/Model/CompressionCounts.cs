@@ -3,7 +3,8 @@ namespace SparsePrune;
 /// <summary>
 /// The counts and ratios of one layer or of the whole model (see docs/contract.md, Formulas):
 /// Sparsity = (Weights − NonZeroWeights) / Weights; PruningRatio = PrunedWeights / BaselineWeights;
-/// OverallSparsity = 1 − NonZeroWeights / BaselineWeights; CompressionRatio = baseline DenseBytes / StoredBytes.
+/// OverallSparsity = 1 − NonZeroWeights / BaselineWeights; WeightCompressionRatio = BaselineDenseBytes / StoredBytes.
+/// A whole model's counts add its file (<see cref="CompressionTotals"/>: FileBytes and the file's CompressionRatio).
 /// </summary>
 public class CompressionCounts
 {
@@ -49,7 +50,14 @@ public class CompressionCounts
     /// are fixed per-layer fields, metadata, header and checksum.
     /// </summary>
     public long StoredBytes { get; init; }
-    public double CompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
+    /// <summary>
+    /// The weights-only ratio: <see cref="BaselineDenseBytes"/> / <see cref="StoredBytes"/>, the
+    /// layers' dense float32 weights and biases at baseline over the bytes the file spends on
+    /// them now (0 when nothing is stored). A layer has no file of its own, so this is a layer
+    /// row's only ratio; a model's report also has CompressionRatio, its file's (which counts
+    /// the metadata, header and fixed fields too, and so is lower).
+    /// </summary>
+    public double WeightCompressionRatio => StoredBytes == 0 ? 0 : (double)BaselineDenseBytes / StoredBytes;
     /// <summary>
     /// Stored bits per present weight: 8 × <see cref="StoredBytes"/> / <see cref="Weights"/>, so the
     /// codes (or float32 values), the position codes, the codebook or grid and the biases, spread

@@ -1,6 +1,8 @@
+using System.Text.Json.Serialization;
+
 namespace SparsePrune;
 
-/// <summary>The model as it was before its first sparsify or prune step.</summary>
+/// <summary>The model as it was before its first sparsify, prune or quantize step.</summary>
 public sealed class ModelBaseline
 {
     public DateTime Time { get; init; }
@@ -15,5 +17,14 @@ public sealed class ModelBaseline
     public string? MetricName { get; init; }
     public double? Metric { get; init; }
     public string? DatasetName { get; init; }
+    /// <summary>
+    /// The length of the dense float32 .spmlp file of the model at its baseline (what Export-Mlp
+    /// would have written then): the reference of the compression report's CompressionRatio.
+    /// Null in baselines taken before it was recorded (files of earlier releases); the report
+    /// then counts the dense file of <see cref="Widths"/> (SpmlpFormat.BaselineFileBytes).
+    /// Not written when null, so that such a file's metadata stays as it was.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? FileBytes { get; init; }
     public override string ToString() => $"[{string.Join(",", Widths)}] {Weights} weights" + (Metric is null ? "" : $", {MetricName} {Metric:0.####}");
 }

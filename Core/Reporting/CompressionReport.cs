@@ -1,12 +1,14 @@
 namespace SparsePrune;
 
 /// <summary>What compression bought and cost: totals, per-layer rows and the metric before and now.</summary>
-public sealed class CompressionReport : CompressionCounts
+public sealed class CompressionReport : CompressionTotals
 {
     public CompressionReport() { }
 
     /// <summary>A report with the given totals (a sweep result's, read back without its model).</summary>
-    internal CompressionReport(CompressionCounts counts) : base(counts) { }
+    internal CompressionReport(CompressionTotals totals) : base(totals) { }
+
+    private CompressionReport(CompressionCounts counts, long fileBytes, long baselineFileBytes) : base(counts, fileBytes, baselineFileBytes) { }
 
     public string Model { get; init; } = "";
     public string? Dataset { get; init; }
@@ -20,7 +22,13 @@ public sealed class CompressionReport : CompressionCounts
     public double Speedup => Flops == 0 ? 0 : (double)BaselineFlops / Flops;
 
     /// <summary>Builds the report from the model's tensors and baseline; evaluates <paramref name="data"/> when given.</summary>
-    public static CompressionReport Create(Mlp model, Dataset? data)
+    public static CompressionReport Create(Mlp model, Dataset? data) => Create(model, data, withFile: true);
+
+    /// <param name="withFile">
+    /// Write the model's file to measure FileBytes (false leaves it 0: for the layer rows alone,
+    /// which have no file, since writing a large model's file takes seconds).
+    /// </param>
+    internal static CompressionReport Create(Mlp model, Dataset? data, bool withFile)
     {
         var state = model.State;
         var baseline = model.Baseline;
@@ -29,7 +37,8 @@ public sealed class CompressionReport : CompressionCounts
             Layer = i, InFeatures = state[i].InFeatures, OutFeatures = state[i].OutFeatures, Stored = state[i].Stored, Bits = state[i].Quantization?.Bits,
         }).ToList();
         var metric = data is null ? null : Evaluator.Evaluate(model, data);
-        return new CompressionReport(Total(rows))
+        // Through the writer itself, so FileBytes is the exported file's length exactly.
+        return new CompressionReport(Total(rows), withFile ? SpmlpFormat.FileBytes(model) ?? 0 : 0, SpmlpFormat.BaselineFileBytes(model))
         {
             Model = model.Name,
             Dataset = data?.Name,

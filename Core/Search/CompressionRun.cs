@@ -16,6 +16,7 @@ internal sealed class CompressionRun
     private readonly Action<WorkProgress>? _progress;
     private readonly CancellationToken _userStop;
     private readonly Action<string>? _warn;
+    private readonly Action<CompressionCandidate>? _triedOne;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<CompressionCandidate> _tried = new();
     // Pruned candidates within the budget, kept as bases for weight sharing (sparsest first at the end).
@@ -34,9 +35,10 @@ internal sealed class CompressionRun
     private double Limit => _options.MaxAccuracyDrop ?? _options.MaxLossIncrease!.Value;
     private bool Ended => _limit.IsCancellationRequested;
 
-    public CompressionRun(Mlp model, Dataset data, CompressionOptions options, Action<WorkProgress>? progress, CancellationToken cancel, Action<string>? warn)
+    public CompressionRun(Mlp model, Dataset data, CompressionOptions options, Action<WorkProgress>? progress, CancellationToken cancel,
+        Action<string>? warn, Action<CompressionCandidate>? tried)
     {
-        (_model, _data, _options, _progress, _userStop, _warn) = (model, data, options, progress, cancel, warn);
+        (_model, _data, _options, _progress, _userStop, _warn, _triedOne) = (model, data, options, progress, cancel, warn, tried);
     }
 
     public CompressionSearchResult Execute()
@@ -51,7 +53,8 @@ internal sealed class CompressionRun
         try
         {
             origin.EnsureBaseline(_data);
-            _denseFileBytes = SpmlpFormat.ToBytes(origin).Length;
+            // The reference Get-CompressionReport's CompressionRatio divides by: the dense file at the baseline.
+            _denseFileBytes = SpmlpFormat.BaselineFileBytes(origin);
             int seed = _options.Seed ?? _model.NextSeed();
             _validationFraction = _options.ValidationFractionFor(_data.TrainCount);
             _validation = _data.SplitValidation(_validationFraction, seed);
@@ -92,8 +95,9 @@ internal sealed class CompressionRun
         var reference = origin.Clone();
         try
         {
-            Report("Reference: the model as given, trained as long on the same rows");
-            var result = Trainer.Train(reference, _validation, _training, Under("Reference"), _limit.Token);
+            const string status = "Reference: the model as given, trained as long as a candidate on the same rows";
+            Report(status);
+            var result = Trainer.Train(reference, _validation, _training, Under(status), _limit.Token);
             if (result.Stopped || Ended) return false;
             _referenceRows = RowScores.Of(reference, _validation);
             _referenceMetric = Evaluator.Evaluate(reference, _validation).Value;
@@ -132,11 +136,48 @@ internal sealed class CompressionRun
         return Try(stage, settings.ToString(), () =>
         {
             var copy = origin.Clone();
-            var result = PruningScheduler.Run(copy, request, schedule, _validation, Under(settings.ToString()), _limit.Token);
-            // What connection pruning left unread or unfed goes: smaller layers, fewer biases in the file.
-            if (!result.Stopped && request.Structure == PruneStructure.Connection) DeadNeurons.Remove(copy);
+            var result = PruningScheduler.Run(copy, request, schedule, _validation, Under(CandidateStatus(settings.ToString())), _limit.Token);
+            if (!result.Stopped && request.Structure == PruneStructure.Connection) copy = WithoutDeadNeurons(copy);
             return (copy, !result.Stopped);
         }, keepAsBase: request.Structure == PruneStructure.Connection);
+    }
+
+    /// <summary>
+    /// The candidate without the neurons connection pruning left unread or unfed: fewer operations
+    /// always, but a file can grow (the neurons' origins are recorded, and on a small model that
+    /// costs more than the biases and positions saved), so for file size only when it shrinks.
+    /// </summary>
+    private Mlp WithoutDeadNeurons(Mlp pruned)
+    {
+        if (_options.Objective != CompressionObjective.FileSize)
+        {
+            DeadNeurons.Remove(pruned);
+            return pruned;
+        }
+        var trimmed = pruned.Clone();
+        if (DeadNeurons.Remove(trimmed).Sum() > 0 && SizeOf(trimmed) < SizeOf(pruned))
+        {
+            Discard(pruned);
+            return trimmed;
+        }
+        Discard(trimmed);
+        return pruned;
+    }
+
+    /// <summary>
+    /// The bytes of the candidate's file with its history's times fixed: the same candidate sizes
+    /// the same in every run, so that near ties are not decided by a timestamp's compressed length
+    /// (the file written later differs from this by those few bytes).
+    /// </summary>
+    private static long SizeOf(Mlp model)
+    {
+        var records = model.History.ToList();
+        try
+        {
+            model.RestoreHistory(records.Select(r => r with { Time = DateTime.UnixEpoch }));
+            return SpmlpFormat.CanonicalBytes(model).Length;
+        }
+        finally { model.RestoreHistory(records); }
     }
 
     /// <summary>Gradual pruning over the candidate's epochs, the target raised about 20 times an epoch on large sets.</summary>
@@ -178,13 +219,14 @@ internal sealed class CompressionRun
     private CompressionCandidate? TryBits(CompressionCandidate basis, Mlp pruned, int bits)
     {
         var request = new QuantizationRequest { Method = QuantizationMethod.KMeans, Bits = new[] { bits } };
-        string settings = $"{basis.Settings}; Method=KMeans Bits={bits} FineTuneEpochs={_options.FineTuneEpochs}";
+        // The bits first, so that a progress bar's cut keeps them; then the pruned candidate it starts from.
+        string settings = $"Method=KMeans Bits={bits} FineTuneEpochs={_options.FineTuneEpochs} after #{basis.Candidate}: {basis.Settings}";
         return Try("Bits", settings, () =>
         {
             var copy = pruned.Clone();
             var plan = Quantizer.Plan(copy, request);
             var result = Quantizer.Apply(copy, plan, _validation, _options.FineTuneEpochs, _training with { Epochs = _options.FineTuneEpochs },
-                Under(settings), _limit.Token);
+                Under(CandidateStatus(settings)), _limit.Token);
             return (copy, result is not { Stopped: true });
         }, keepAsBase: false, bits: bits, basis: basis);
     }
@@ -198,7 +240,7 @@ internal sealed class CompressionRun
     {
         if (Ended) return null;
         var started = _clock.Elapsed;
-        Report($"Candidate {_tried.Count + 1}: {settings}");
+        Report(CandidateStatus(settings));
         Mlp? copy = null;
         try
         {
@@ -219,7 +261,7 @@ internal sealed class CompressionRun
                 latency = KernelTuner.MeasureLatency(copy, new[] { _options.LatencyBatchSize }, _validation, cancel: _limit.Token)[0].MedianMs;
             }
             var counts = CompressionCounts.Total(CompressionCounts.OfLayers(copy, SpmlpFormat.LayerWeightBytes(copy)));
-            long fileBytes = SpmlpFormat.ToBytes(copy).Length;
+            long fileBytes = SizeOf(copy);
             var candidate = new CompressionCandidate
             {
                 Candidate = _tried.Count + 1, Stage = stage, Settings = settings,
@@ -233,6 +275,7 @@ internal sealed class CompressionRun
                 Seconds = (_clock.Elapsed - started).TotalSeconds,
             };
             _tried.Add(candidate);
+            _triedOne?.Invoke(candidate);
             bool kept = false;
             if (candidate.WithinBudget && (_best is null || Better(candidate, _best.Value.Candidate)))
             {
@@ -318,11 +361,12 @@ internal sealed class CompressionRun
     private void Report(string status) =>
         _progress?.Invoke(new WorkProgress(status, Math.Min(_tried.Count, _estimatedCandidates), _estimatedCandidates));
 
-    /// <summary>Training's progress shown under the candidate it belongs to.</summary>
-    private Action<WorkProgress>? Under(string what)
+    private string CandidateStatus(string settings) => $"Candidate {_tried.Count + 1}: {settings}";
+
+    /// <summary>Training's progress shown under the status of the step it belongs to.</summary>
+    private Action<WorkProgress>? Under(string status)
     {
         if (_progress is null) return null;
-        string status = $"Candidate {_tried.Count + 1}: {what}";
         return p => _progress(p.Under(status, Math.Min(_tried.Count, _estimatedCandidates), _estimatedCandidates));
     }
 

@@ -23,7 +23,7 @@ namespace SparsePrune;
 public static class CompressionSearch
 {
     /// <summary>Connection sparsities tried, bisected (the search starts in the middle).</summary>
-    internal static readonly double[] ConnectionLevels = { 0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995 };
+    internal static readonly double[] ConnectionLevels = { 0.5, 0.75, 0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995 };
     /// <summary>Shares of the hidden neurons removed, bisected.</summary>
     internal static readonly double[] NeuronLevels = { 0.25, 0.5, 0.7, 0.8, 0.9 };
     /// <summary>k-means bits: 3 first (the best trade in the compression bench), then down to 2 when it holds, else up.</summary>
@@ -33,11 +33,12 @@ public static class CompressionSearch
 
     /// <summary>Runs the search; the model becomes the best candidate, or stays as it was when none is within the budget.</summary>
     /// <param name="warn">Called with each warning (no candidate within the budget, the time limit reached).</param>
+    /// <param name="tried">Called with each candidate as it is judged (what is known if the search is stopped).</param>
     public static CompressionSearchResult Run(Mlp model, Dataset? data, CompressionOptions options,
-        Action<WorkProgress>? progress = null, CancellationToken cancel = default, Action<string>? warn = null)
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default, Action<string>? warn = null, Action<CompressionCandidate>? tried = null)
     {
         options.Validate(model, data);
-        return ModelTransaction.RecordingStop(model, () => new CompressionRun(model, data!, options, progress, cancel, warn).Execute());
+        return ModelTransaction.RecordingStop(model, () => new CompressionRun(model, data!, options, progress, cancel, warn, tried).Execute());
     }
 
     /// <summary>The stages a search of <paramref name="objective"/> runs, for -WhatIf and the history.</summary>

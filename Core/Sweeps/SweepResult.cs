@@ -10,11 +10,13 @@ namespace SparsePrune;
 /// on a remote host or in a shard: every engine hands results over as <see cref="ToJson"/>
 /// text, and result files hold that text.
 /// </summary>
-public sealed class SweepResult : CompressionCounts
+public sealed class SweepResult : CompressionTotals
 {
     public SweepResult() { }
 
-    private SweepResult(CompressionCounts counts) : base(counts) { }
+    private SweepResult(CompressionTotals totals) : base(totals) { }
+
+    private SweepResult(CompressionCounts counts, long fileBytes, long baselineFileBytes) : base(counts, fileBytes, baselineFileBytes) { }
 
     /// <summary>
     /// A fingerprint of the sweep (model bytes, data set, every point): results of one sweep carry
@@ -154,7 +156,8 @@ public sealed class SweepResult : CompressionCounts
                 throw SparsePruneException.BadData("CorruptSweepResult", $"{source} is not a sweep result: it has no \"format\": \"{Format}\" entry.");
             if (e.GetProperty("version").GetInt32() != Version)
                 throw SparsePruneException.BadData("UnsupportedSweepResult", $"{source} is a sweep result of version {e.GetProperty("version").GetInt32()}; this module reads version {Version}. Update SparsePrune.");
-            var counts = ReadCounts(e.GetProperty("counts"));
+            var countsElement = e.GetProperty("counts");
+            var counts = ReadCounts(countsElement);
             var layers = e.GetProperty("layers").EnumerateArray().Select(l =>
             {
                 var c = ReadCounts(l.GetProperty("counts"));
@@ -166,7 +169,8 @@ public sealed class SweepResult : CompressionCounts
                 };
             }).ToList();
             var point = SweepPoint.FromJson(e.GetProperty("spec"));
-            return new SweepResult(counts)
+            // Results written before they carried the file (0: unknown, and CompressionRatio 0).
+            return new SweepResult(counts, OptionalCount(countsElement, "fileBytes"), OptionalCount(countsElement, "baselineFileBytes"))
             {
                 SweepId = e.GetProperty("sweepId").GetString()!, Point = e.GetProperty("point").GetInt32(), Points = e.GetProperty("points").GetInt32(),
                 Settings = e.GetProperty("settings").GetString()!, Seed = e.GetProperty("seed").GetInt32(), Spec = point,
@@ -191,6 +195,7 @@ public sealed class SweepResult : CompressionCounts
         "neurons", "baselineNeurons", "denseBytes", "baselineDenseBytes", "storedBytes", "flops", "baselineFlops",
     };
 
+    /// <summary>The counts as a JSON object; a whole model's with its file's sizes (a layer has no file).</summary>
     private static void WriteCounts(Utf8JsonWriter w, CompressionCounts c)
     {
         long[] values =
@@ -200,6 +205,11 @@ public sealed class SweepResult : CompressionCounts
         };
         w.WriteStartObject();
         for (int i = 0; i < values.Length; i++) w.WriteNumber(CountNames[i], values[i]);
+        if (c is CompressionTotals t)
+        {
+            w.WriteNumber("fileBytes", t.FileBytes);
+            w.WriteNumber("baselineFileBytes", t.BaselineFileBytes);
+        }
         w.WriteEndObject();
     }
 
@@ -212,6 +222,8 @@ public sealed class SweepResult : CompressionCounts
             Neurons = c[6], BaselineNeurons = c[7], DenseBytes = c[8], BaselineDenseBytes = c[9], StoredBytes = c[10], Flops = c[11], BaselineFlops = c[12],
         };
     }
+
+    private static long OptionalCount(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
 
     private static void WriteNumber(Utf8JsonWriter w, string name, double? value)
     {

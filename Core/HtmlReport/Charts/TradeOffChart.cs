@@ -14,7 +14,7 @@ internal static class TradeOffChart
         var metricName = comparison.MetricName;
         bool logX = axis.LogX;
         var plot = SvgChart.New($"{metricName} against {axis.Label}", logX ? $"{axis.Label} (log scale)" : axis.Label, metricName);
-        var measured = comparison.Measured;
+        var measured = axis.Points;
         double Px(CompressionReport r) => logX ? Math.Log10(Math.Max(axis.X(r), 1e-12)) : axis.X(r);
         var points = measured.Select(s => (X: Px(s.Report), Y: s.Report.Metric!.Value)).ToList();
         var others = Enumerable.Range(0, points.Count).Where(i => !axis.Best.Contains(measured[i])).ToList();

@@ -22,7 +22,13 @@ internal static class OnnxMetadataKeys
     public const string PruningRatio = "sparseprune.pruning_ratio";
     /// <summary>1 − non-zero weights / baseline weights: masked and pruned together (Sparsity counts present weights only).</summary>
     public const string OverallSparsity = "sparseprune.overall_sparsity";
-    public const string CompressionRatio = "sparseprune.compression_ratio";
+    /// <summary>
+    /// The report's WeightCompressionRatio: the layers' dense float32 bytes at baseline over the
+    /// bytes a .spmlp file spends on them. SparsePrune 0.2.0 wrote it as "sparseprune.compression_ratio";
+    /// that key is no longer written: the report's CompressionRatio is now the .spmlp file's
+    /// ratio, which says nothing of this file (and would cost a whole .spmlp write to know).
+    /// </summary>
+    public const string WeightCompressionRatio = "sparseprune.weight_compression_ratio";
     public const string Name = "sparseprune.name";
     /// <summary>"SparsePrune" (the version is in <see cref="ProducerVersion"/>).</summary>
     public const string Producer = "sparseprune.producer";

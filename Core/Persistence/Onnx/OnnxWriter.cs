@@ -215,7 +215,8 @@ internal static class OnnxWriter
         yield return (OnnxMetadataKeys.Sparsity, Number(counts.Sparsity));
         yield return (OnnxMetadataKeys.PruningRatio, Number(counts.PruningRatio));
         yield return (OnnxMetadataKeys.OverallSparsity, Number(counts.OverallSparsity));
-        yield return (OnnxMetadataKeys.CompressionRatio, Number(counts.CompressionRatio));
+        // The weights-only ratio: the report's CompressionRatio is the .spmlp file's, not this file's.
+        yield return (OnnxMetadataKeys.WeightCompressionRatio, Number(counts.WeightCompressionRatio));
         yield return (OnnxMetadataKeys.Seed, model.Seed.ToString(CultureInfo.InvariantCulture));
     }
 

@@ -22,6 +22,11 @@ internal sealed class SpmlpMetadata
     /// quantized; an entry null: that layer free). Version 3 keeps it in the layer sections.
     /// </summary>
     public LayerQuantizationRecord?[]? Quantization { get; set; }
+    /// <summary>
+    /// The time of the model's last recorded change (its last history record, else its baseline,
+    /// else the Unix epoch), not the wall clock: a file is a function of the model, so writing
+    /// one model twice gives the same bytes and Get-CompressionReport's FileBytes is its length.
+    /// </summary>
     public DateTime Saved { get; set; }
     public string Writer { get; set; } = "";
 
@@ -29,7 +34,7 @@ internal sealed class SpmlpMetadata
     {
         Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
         InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
-        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? DateTime.UtcNow,
+        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? m.History.LastOrDefault()?.Time ?? m.Baseline?.Time ?? DateTime.UnixEpoch,
         NeuronOrigins = m.Origins.Any ? m.Origins.Layers : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
         Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,

@@ -54,10 +54,24 @@ public class CompressionReportTests
     [InlineData(4000, 1000)]
     [InlineData(4000, 4000)]
     [InlineData(1200, 2400)] // sparse storage can cost more than dense
-    public void CompressionRatioIsBaselineDenseBytesOverStoredBytes(long baselineDense, long stored)
+    public void WeightCompressionRatioIsBaselineDenseBytesOverStoredBytes(long baselineDense, long stored)
     {
         var c = new CompressionCounts { BaselineDenseBytes = baselineDense, StoredBytes = stored, DenseBytes = 1 };
-        Assert.Equal((double)baselineDense / stored, c.CompressionRatio, Eps);
+        Assert.Equal((double)baselineDense / stored, c.WeightCompressionRatio, Eps);
+        var row = new LayerReport { BaselineDenseBytes = baselineDense, StoredBytes = stored };
+        Assert.Equal((double)baselineDense / stored, row.WeightCompressionRatio, Eps);
+    }
+
+    [Theory]
+    [InlineData(270000, 6000, 4000, 1000)]
+    [InlineData(5000, 5000, 4000, 4000)]
+    [InlineData(5000, 7000, 1200, 2400)] // sparse storage can cost more than dense
+    public void CompressionRatioIsBaselineFileBytesOverFileBytes(long baselineFile, long file, long baselineDense, long stored)
+    {
+        var c = new CompressionTotals { BaselineFileBytes = baselineFile, FileBytes = file, BaselineDenseBytes = baselineDense, StoredBytes = stored };
+        Assert.Equal((double)baselineFile / file, c.CompressionRatio, Eps);
+        Assert.Equal((double)baselineDense / stored, c.WeightCompressionRatio, Eps);
+        Assert.Equal(0.0, new CompressionTotals { BaselineFileBytes = baselineFile }.CompressionRatio); // FileBytes unknown
     }
 
     // ---- reports of real models ---------------------------------------------------------
@@ -72,7 +86,11 @@ public class CompressionReportTests
         CheckReport(model, report, baseline, new long[3]);
         Assert.Equal(0.0, report.Sparsity, Eps);
         Assert.Equal(0.0, report.PruningRatio, Eps);
-        Assert.Equal(1.0, report.CompressionRatio, Eps);
+        // No baseline: the reference is the model's own dense file, which is its file.
+        Assert.Equal(1.0, report.CompressionRatio);
+        Assert.Equal(SpmlpFormat.ToBytes(model).LongLength, report.FileBytes);
+        Assert.Equal(report.FileBytes, report.BaselineFileBytes);
+        Assert.Equal(1.0, report.WeightCompressionRatio, Eps);
         Assert.Null(report.Metric);
     }
 
@@ -186,7 +204,7 @@ public class CompressionReportTests
             Assert.Equal(denseBytes, row.DenseBytes);
             Assert.Equal(4 * (baseline[i].W + baseline[i].N), row.BaselineDenseBytes);
             Assert.Equal(stored, row.StoredBytes);
-            Assert.Equal((double)row.BaselineDenseBytes / stored, row.CompressionRatio, Eps);
+            Assert.Equal((double)row.BaselineDenseBytes / stored, row.WeightCompressionRatio, Eps);
             Assert.Equal(flops, row.Flops);
             Assert.Equal(2 * baseline[i].W + baseline[i].N, row.BaselineFlops);
 
@@ -216,7 +234,9 @@ public class CompressionReportTests
         Assert.Equal(sDense, report.DenseBytes);
         Assert.Equal(sBaseDense, report.BaselineDenseBytes);
         Assert.Equal(sStored, report.StoredBytes);
-        Assert.Equal((double)sBaseDense / sStored, report.CompressionRatio, Eps);
+        Assert.Equal((double)sBaseDense / sStored, report.WeightCompressionRatio, Eps);
+        Assert.Equal(SpmlpFormat.ToBytes(model).LongLength, report.FileBytes);
+        Assert.Equal((double)report.BaselineFileBytes / report.FileBytes, report.CompressionRatio, Eps);
         Assert.Equal(sFlops, report.Flops);
         Assert.Equal(sBaseFlops, report.BaselineFlops);
 

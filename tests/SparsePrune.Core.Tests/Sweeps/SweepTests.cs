@@ -61,7 +61,28 @@ public class SweepTests
             foreach (var property in typeof(LayerReport).GetProperties())
                 Assert.Equal(property.GetValue(report.Layers[i]), property.GetValue(back.Layers[i]));
         Assert.Equal(report.CompressionRatio, back.ToReport().CompressionRatio);
+        Assert.Equal(report.FileBytes, back.FileBytes);
+        Assert.Equal(report.BaselineFileBytes, back.ToReport().BaselineFileBytes);
+        Assert.True(back.FileBytes > 0);
         Assert.Equal(result.ToJson(), back.ToJson());
+    }
+
+    [Fact]
+    public void AResultFileWrittenBeforeResultsCarriedTheFileStillReads()
+    {
+        var model = Mlp.Create(new[] { 64, 32, 10 }, Activation.ReLU, seed: 6);
+        TestKit.Prune(model, 0.9);
+        var result = SweepResult.Create("abc123", 9, Point(), CompressionReport.Create(model, null), null, 1, 1, "host", "session");
+        // The file as the previous release wrote it: no fileBytes or baselineFileBytes among the counts.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(result.ToJson())!.AsObject();
+        var counts = json["counts"]!.AsObject();
+        Assert.True(counts.Remove("fileBytes") && counts.Remove("baselineFileBytes"));
+        var old = SweepResult.FromJson(json.ToJsonString());
+        Assert.Equal(0, old.FileBytes);
+        Assert.Equal(0, old.CompressionRatio); // unknown, not the weights-only ratio under the file's name
+        Assert.Equal(result.WeightCompressionRatio, old.WeightCompressionRatio);
+        Assert.Equal(result.StoredBytes, old.StoredBytes);
+        Assert.True(result.CompressionRatio > 1);
     }
 
     [Fact]

@@ -202,20 +202,22 @@ public class OnnxWriterTests
         // The report's totals, exactly (round-trip formatting), and they mean something here.
         Assert.Equal(report.Sparsity, double.Parse(map[OnnxMetadataKeys.Sparsity], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(report.PruningRatio, double.Parse(map[OnnxMetadataKeys.PruningRatio], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(report.CompressionRatio, double.Parse(map[OnnxMetadataKeys.CompressionRatio], System.Globalization.CultureInfo.InvariantCulture));
+        // The weights-only ratio, under its own name; the report's CompressionRatio is the .spmlp file's, not this file's, and is not written.
+        Assert.Equal(report.WeightCompressionRatio, double.Parse(map[OnnxMetadataKeys.WeightCompressionRatio], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.False(map.ContainsKey("sparseprune.compression_ratio"));
         Assert.Equal(report.OverallSparsity, double.Parse(map[OnnxMetadataKeys.OverallSparsity], System.Globalization.CultureInfo.InvariantCulture));
         Assert.InRange(report.PruningRatio, 0.45, 0.55);
         Assert.InRange(report.OverallSparsity, 0.75, 0.85);
         Assert.InRange(report.Sparsity, 0.55, 0.65);
-        Assert.True(report.CompressionRatio > 1);
+        Assert.True(report.WeightCompressionRatio > 1);
         Assert.False(map.ContainsKey(OnnxMetadataKeys.NegativeSlope));
 
         // The keys are the agreed names (the reader matches them).
         Assert.Equal(
-            new[] { "sparseprune.activation", "sparseprune.class_names", "sparseprune.compression_ratio", "sparseprune.feature_names", "sparseprune.name",
-                    "sparseprune.producer", "sparseprune.pruning_ratio", "sparseprune.sparsity", "sparseprune.task", "sparseprune.widths" },
-            new[] { OnnxMetadataKeys.Activation, OnnxMetadataKeys.ClassNames, OnnxMetadataKeys.CompressionRatio, OnnxMetadataKeys.FeatureNames, OnnxMetadataKeys.Name,
-                    OnnxMetadataKeys.Producer, OnnxMetadataKeys.PruningRatio, OnnxMetadataKeys.Sparsity, OnnxMetadataKeys.Task, OnnxMetadataKeys.Widths });
+            new[] { "sparseprune.activation", "sparseprune.class_names", "sparseprune.feature_names", "sparseprune.name",
+                    "sparseprune.producer", "sparseprune.pruning_ratio", "sparseprune.sparsity", "sparseprune.task", "sparseprune.weight_compression_ratio", "sparseprune.widths" },
+            new[] { OnnxMetadataKeys.Activation, OnnxMetadataKeys.ClassNames, OnnxMetadataKeys.FeatureNames, OnnxMetadataKeys.Name,
+                    OnnxMetadataKeys.Producer, OnnxMetadataKeys.PruningRatio, OnnxMetadataKeys.Sparsity, OnnxMetadataKeys.Task, OnnxMetadataKeys.WeightCompressionRatio, OnnxMetadataKeys.Widths });
     }
 
     [Fact]
@@ -231,7 +233,7 @@ public class OnnxWriterTests
         Assert.Equal("0.01", map[OnnxMetadataKeys.NegativeSlope]);
         Assert.Equal("0", map[OnnxMetadataKeys.Sparsity]);
         Assert.Equal("0", map[OnnxMetadataKeys.PruningRatio]);
-        Assert.Equal("1", map[OnnxMetadataKeys.CompressionRatio]);
+        Assert.Equal("1", map[OnnxMetadataKeys.WeightCompressionRatio]);
         Assert.False(map.ContainsKey(OnnxMetadataKeys.ClassNames));
         Assert.False(map.ContainsKey(OnnxMetadataKeys.FeatureNames));
     }
