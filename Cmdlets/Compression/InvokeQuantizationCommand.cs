@@ -18,6 +18,9 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
     [Parameter(Position = 0)]
     public int[]? Bits { get; set; }
 
+    /// <summary>Bits of each layer's own k-means codebook for its biases, one value or one per layer, 0 float32 (default: float32 biases).</summary>
+    [Parameter] public int[]? BiasBits { get; set; }
+
     /// <summary>Epochs of training of the shared values afterwards (KMeans).</summary>
     [Parameter] public int? FineTuneEpochs { get; set; }
     [Parameter] public double? FineTuneLearningRate { get; set; }
@@ -37,7 +40,7 @@ public sealed class InvokeQuantizationCommand : SparsePruneCmdlet
         // Parameters not given stay null: Core owns every default and "does not apply" rule.
         var settings = new QuantizationSettings
         {
-            Method = Method, Bits = Bits, FineTuneEpochs = FineTuneEpochs, FineTuneLearningRate = FineTuneLearningRate,
+            Method = Method, Bits = Bits, BiasBits = BiasBits, FineTuneEpochs = FineTuneEpochs, FineTuneLearningRate = FineTuneLearningRate,
             BatchSize = BatchSize, Seed = Seed, Teacher = Teacher, Temperature = Temperature, DistillationWeight = DistillationWeight,
         };
         var job = Guard(Model, settings.Resolve);

@@ -89,6 +89,13 @@ internal sealed class LayerState : IDisposable
     /// <summary>How the weights are quantized (null: free float32 weights). The weight tensor holds the effective values.</summary>
     public LayerQuantization? Quantization { get; set; }
 
+    /// <summary>
+    /// The values the biases were quantized to (Invoke-Quantization -BiasBits), or null: float32
+    /// biases. A file codes the biases with it only while every bias still is one of its values
+    /// (training moves them off; they are then written as float32).
+    /// </summary>
+    public float[]? BiasCodebook { get; set; }
+
     /// <summary>The kernel inference uses for this layer (only a layer stored sparse can use the sparse one).</summary>
     public LayerKernel Kernel { get; set; } = LayerKernel.Auto;
 
@@ -167,6 +174,7 @@ internal sealed class LayerState : IDisposable
         copy.Deleted = Deleted?.clone().DetachFromDisposeScope();
         copy.Kernel = Kernel;
         copy.Quantization = Quantization;
+        copy.BiasCodebook = BiasCodebook;
         return copy;
     }
 

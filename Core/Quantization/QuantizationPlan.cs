@@ -25,5 +25,8 @@ public sealed class QuantizationPlan
     /// <summary>The request with its bits resolved: the history's settings (their line "Method=Linear Bits=8,8,8").</summary>
     public HistorySettings DescribeRequest() => new HistorySettings().Add(nameof(Request.Method), Request.Method).Add(nameof(Bits), Bits.ToArray());
 
-    public IEnumerable<string> Describe() => Layers.Select((l, i) => $"layer {i}: {PresentWeights[i]} weights to {l}");
+    public IEnumerable<string> Describe() => Layers.Select((l, i) => $"layer {i}: {PresentWeights[i]} weights to {l}")
+        .Concat(Request.BiasBitsPerLayer(Layers.Count) is { } bb
+            ? bb.Select((b, i) => b == 0 ? $"layer {i}: biases stay float32" : $"layer {i}: biases to a {b}-bit k-means codebook of their own")
+            : Array.Empty<string>());
 }

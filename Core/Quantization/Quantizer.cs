@@ -55,10 +55,45 @@ public static class Quantizer
             var note = string.Join("; ", plan.Layers.Select((q, i) => $"layer {i}: {q}"))
                 + (metricBefore is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; {metricBefore.Name} before {metricBefore.Value:0.####}"));
             model.Record("Quantize", plan.DescribeRequest(), before, metric, note);
-            if (fineTuneEpochs == 0) return null;
-            var options = (fineTune ?? new TrainingOptions()) with { Epochs = fineTuneEpochs, Operation = "FineTune" };
-            return Trainer.Train(model, data!, options, progress, cancel);
+            TrainingResult? result = null;
+            if (fineTuneEpochs > 0)
+            {
+                var options = (fineTune ?? new TrainingOptions()) with { Epochs = fineTuneEpochs, Operation = "FineTune" };
+                result = Trainer.Train(model, data!, options, progress, cancel);
+            }
+            // After the fine-tuning, which trains the biases as free values: then they stay on their codebooks.
+            if (plan.Request.BiasBitsPerLayer(model.LayerCount) is { } biasBits && result is not { Stopped: true }) QuantizeBiases(model, biasBits, data);
+            return result;
         });
+    }
+
+    /// <summary>
+    /// Puts each layer's biases on a k-means codebook of their own, of <paramref name="bits"/> bits
+    /// (fewer values where there are fewer distinct biases), and records it. Own codebooks rather than
+    /// the weights': biases spread wider than weights (on LeNet-300-100 the weights' 3-bit codebook
+    /// cost 0.10 points against 0.06 for the biases' own, for 120 B more in all).
+    /// </summary>
+    public static void QuantizeBiases(Mlp model, int[] bits, Dataset? data)
+    {
+        if (bits.Length != model.LayerCount || bits.Any(b => b < 0 || b > QuantizationScheme.MaxBits))
+            throw SparsePruneException.Argument("InvalidBits", $"-BiasBits must be 0 (float32 biases) to {QuantizationScheme.MaxBits} for each of the {model.LayerCount} layers; got {string.Join(",", bits)}.");
+        var before = model.Counts;
+        var notes = new List<string>();
+        for (int l = 0; l < model.LayerCount; l++)
+        {
+            if (bits[l] == 0) { notes.Add($"layer {l}: float32"); continue; }
+            var layer = model.State[l];
+            var b = new float[layer.OutFeatures];
+            NativeCopy.ToArray(layer.Bias, b);
+            var book = KMeans1D.Centroids(b.ToArray(), 1 << bits[l]);
+            for (int k = 0; k < b.Length; k++) b[k] = book[KMeans1D.Nearest(book, b[k])];
+            using (var scope = NewDisposeScope())
+                layer.SetBias(NativeCopy.Floats(b, new long[] { b.Length }).to(layer.Bias.device).DetachFromDisposeScope());
+            layer.BiasCodebook = book;
+            notes.Add($"layer {l}: {book.Length} values");
+        }
+        var metric = data is null ? null : Evaluator.Evaluate(model, data);
+        model.Record("QuantizeBiases", new HistorySettings().Add("Method", QuantizationMethod.KMeans).Add("Bits", bits.ToArray()), before, metric, "biases on k-means codebooks of their own: " + string.Join("; ", notes));
     }
 
     /// <summary>Sets every present non-zero weight of the layer to its quantized value and keeps the quantization.</summary>

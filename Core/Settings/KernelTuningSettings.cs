@@ -17,6 +17,8 @@ public sealed record KernelTuningSettings
     {
         ["BatchSize"] = DefaultBatchSize,
         ["Repeat"] = KernelTuner.DefaultOptimizeRepeat,
+        // -FoldInputScaling's check: the largest output change allowed, relative to the largest output.
+        ["Tolerance"] = InputFolding.DefaultTolerance,
     };
 
     public int? BatchSize { get; init; }

@@ -39,6 +39,8 @@ public sealed record QuantizationSettings
     public QuantizationMethod? Method { get; init; }
     /// <summary>Bits per weight: one value for every layer, or one per layer.</summary>
     public int[]? Bits { get; init; }
+    /// <summary>Bits of each layer's bias codebook: one value or one per layer, 0 float32 (null: float32 biases).</summary>
+    public int[]? BiasBits { get; init; }
     public int? FineTuneEpochs { get; init; }
     public double? FineTuneLearningRate { get; init; }
     public int? BatchSize { get; init; }
@@ -54,7 +56,7 @@ public sealed record QuantizationSettings
         int fineTune = FineTuneEpochs ?? DefaultFineTuneEpochs;
         if (distillation is not null && fineTune == 0)
             throw SparsePruneException.Argument("ParameterNotApplicable", "-Teacher distils into the fine-tuning of the shared values: give -FineTuneEpochs too.");
-        var request = new QuantizationRequest { Method = Method ?? BaseRequest.Method, Bits = Bits };
+        var request = new QuantizationRequest { Method = Method ?? BaseRequest.Method, Bits = Bits, BiasBits = BiasBits };
         // The learning rate stays null when not given: the optimizer's own default (Adam: 0.001) applies.
         var training = new TrainingOptions { LearningRate = FineTuneLearningRate, BatchSize = BatchSize ?? BaseTraining.BatchSize, Seed = Seed, Distillation = distillation };
         return new QuantizationJob(request, fineTune, training);

@@ -97,24 +97,10 @@ public static partial class SafeTensorsFormat
         return layers;
     }
 
-    /// <summary>Folds (x − offset) / scale into <paramref name="first"/> (its arrays change in place).</summary>
+    /// <summary>Folds (x − offset) / scale into <paramref name="first"/> (its arrays change in place), as <see cref="InputFolding"/> folds a model.</summary>
     internal static void Fold(LayerValues first, float[] offset, float[] scale, string modelName)
     {
-        int outF = first.Out, inF = first.In;
-        var w = first.Weight;
-        for (int r = 0; r < outF; r++)
-        {
-            double shift = 0;
-            for (int c = 0; c < inF; c++)
-            {
-                int k = r * inF + c;
-                if (w[k] == 0f) continue; // masked or deleted: stays +0, whatever the sign of the scale
-                w[k] = (float)(w[k] / (double)scale[c]);
-                shift += w[k] * (double)offset[c];
-            }
-            first.Bias[r] = (float)(first.Bias[r] - shift);
-        }
-        if (!w.All(float.IsFinite) || !first.Bias.All(float.IsFinite))
+        if (!InputFolding.FoldArrays(first.Weight, first.Bias, first.Out, first.In, offset, scale))
             throw SparsePruneException.Operation("CannotFoldNormalization",
                 $"Folding the input normalization of model '{modelName}' into its first layer gives values too large for float32 (a feature's scale is nearly 0). Export it as .spmlp instead.");
     }

@@ -26,6 +26,7 @@ internal sealed class SpmlpCursor : IByteSource
 
     public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, "a 4-byte number"));
     public long UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, "a 4-byte number"));
+    public int UInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2, "a 2-byte number"));
     public byte Byte() => Bytes(1, "a 1-byte field")[0];
 
     /// <summary>A non-negative int32 count.</summary>

@@ -69,4 +69,54 @@ public static partial class SpmlpFormat
         }
         return (weights, q);
     }
+
+    /// <summary>A layer's biases as codes of its bias codebook: the codebook and the coded codes.</summary>
+    private sealed record CodedBiases(float[] Codebook, CodeCoder Coder, byte[] Stream);
+
+    /// <summary>
+    /// The layer's biases coded with its <see cref="LayerState.BiasCodebook"/>, or null: no codebook,
+    /// or a bias that is not one of its values (trained since), which is then written as float32.
+    /// </summary>
+    private static CodedBiases? CodedBias(LayerState layer)
+    {
+        if (layer.BiasCodebook is not { Length: > 0 and <= 1 << QuantizationScheme.MaxBits } book) return null;
+        var bias = Floats(layer.Bias);
+        var codes = new ushort[bias.Length];
+        for (int k = 0; k < bias.Length; k++)
+        {
+            int code = Array.IndexOf(book, bias[k]);
+            if (code < 0 || BitConverter.SingleToInt32Bits(book[code]) != BitConverter.SingleToInt32Bits(bias[k])) return null;
+            codes[k] = (ushort)code;
+        }
+        var (coder, stream) = CodeCoding.Smallest(codes, book.Length);
+        return new CodedBiases(book, coder, stream);
+    }
+
+    /// <summary>Version 4: levels uint16, the codebook float32, coder byte, length uint32, the coded codes (code k is codebook[k]).</summary>
+    private static void WriteCodedBias(BinaryWriter w, CodedBiases coded)
+    {
+        w.Write((ushort)coded.Codebook.Length);
+        WriteFloatsAt(w, coded.Codebook, null);
+        w.Write((byte)coded.Coder);
+        w.Write((uint)coded.Stream.Length);
+        w.Write(coded.Stream);
+    }
+
+    private static (float[] Bias, float[] Codebook) ReadCodedBias(SpmlpCursor r, int i, int outF)
+    {
+        string what = $"layer {i}'s bias codebook";
+        int levels = r.UInt16();
+        if (levels < 1 || levels > 1 << QuantizationScheme.MaxBits) throw new FormatException($"{what} has {levels} values; 1 to {1 << QuantizationScheme.MaxBits} are possible");
+        var book = new float[levels];
+        ReadFloatsAt(r, book, null, what);
+        if (!book.All(float.IsFinite)) throw new FormatException($"{what} holds NaN or infinite values");
+        int coder = r.Byte();
+        long length = r.UInt32();
+        var stream = r.Bytes(length, $"layer {i}'s bias codes");
+        if (coder < 1 || coder > 3) throw new FormatException($"layer {i}'s bias codes name an unknown coder {coder}");
+        var codes = CodeCoding.Decode((CodeCoder)coder, stream, outF, levels, $"layer {i}'s bias codes");
+        var bias = new float[outF];
+        for (int k = 0; k < outF; k++) bias[k] = book[codes[k]];
+        return (bias, book);
+    }
 }

@@ -7,12 +7,15 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// The .spmlp file format, version 3 (versions 1 and 2 are still read). A model with a
-/// quantized layer is written as version 3; any other model as version 2, whose layout is
-/// version 3 without the quantized flag, so that files of unquantized models stay as they were:
+/// The .spmlp file format, version 4 (versions 1 to 3 are still read). A model with biases on
+/// codebooks (Invoke-Quantization -BiasBits) is written as version 4; one with a quantized layer
+/// and float32 biases as version 3, whose layout is version 4 without the bias-coded flag; any
+/// other model as version 2, version 3 without the quantized flag, so that files of models that
+/// do not use a newer feature stay as they were and earlier releases read them. An earlier
+/// release refuses a version-4 file by its version ("reads versions 1 to 3"), never misreads it:
 /// <code>
 ///   magic    8 bytes   89 'S' 'P' 'M' 'L' 'P' 0D 0A
-///   version  uint16 LE (2 or 3), then 2 reserved bytes
+///   version  uint16 LE (2, 3 or 4), then 2 reserved bytes
 ///   length   uint64 LE: payload bytes
 ///   reserved 4 bytes
 ///   payload  (integers little-endian)
@@ -25,11 +28,13 @@ namespace SparsePrune;
 ///     layers    int32 count, then per layer:
 ///       out, in   int32, int32
 ///       flags     byte: 1 masked (Set-Sparsity), 2 pruned (connections deleted, stored sparse),
-///                 4 quantized (version 3 only)
+///                 4 quantized (version 3 and later), 8 biases coded (version 4)
 ///       weights   not pruned: out × in float32, row-major;
 ///                 pruned: a position list of the present weights, then their float32 values in order;
 ///                 quantized: the position list if pruned, then a quantized section instead of the values
-///       bias      out float32
+///       bias      out float32; biases coded (version 4): levels uint16 (1..256), levels float32 (the
+///                 layer's bias codebook), coder byte (as a quantized section's), length uint32, then
+///                 the out codes, code k being codebook[k], entropy-coded
 ///       mask      if masked: a position list of the masked weights, then the float32 values behind the mask
 ///   sha256   32 bytes over the payload
 ///
@@ -73,17 +78,25 @@ namespace SparsePrune;
 public static partial class SpmlpFormat
 {
     public static readonly byte[] Magic = { 0x89, (byte)'S', (byte)'P', (byte)'M', (byte)'L', (byte)'P', 0x0D, 0x0A };
-    /// <summary>The newest version: what <see cref="ToBytes"/> writes for a model with a quantized layer.</summary>
-    public const ushort FormatVersion = 3;
+    /// <summary>The newest version: what <see cref="ToBytes"/> writes for a model whose biases are on codebooks.</summary>
+    public const ushort FormatVersion = 4;
+    /// <summary>What <see cref="ToBytes"/> writes for a model with a quantized layer and float32 biases.</summary>
+    public const ushort QuantizedVersion = 3;
     /// <summary>What <see cref="ToBytes"/> writes for a model without quantized layers.</summary>
     public const ushort UnquantizedVersion = 2;
     /// <summary>The oldest version <see cref="FromBytes"/> reads.</summary>
     public const ushort OldestReadableVersion = 1;
     private const int HeaderSize = 24;
     private const int HashSize = 32;
-    private const byte MaskedFlag = 1, PrunedFlag = 2, QuantizedFlag = 4;
+    private const byte MaskedFlag = 1, PrunedFlag = 2, QuantizedFlag = 4, BiasCodedFlag = 8;
     // A metric can be infinite (a diverging regression): write it as "Infinity" rather than fail.
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    // Null fields are left out (a reader of any release takes a missing field as null): 16 to 60
+    // bytes of a compressed preamble, the history's null notes and metrics most of them.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     /// <summary>
     /// Per layer, the bytes a model file spends on the layer's live weights: the weight values
@@ -103,12 +116,14 @@ public static partial class SpmlpFormat
     }
 
     /// <summary>The version <see cref="ToBytes"/> writes the model as.</summary>
-    private static ushort VersionFor(Mlp model) => model.State.Any(l => l.Quantization is not null) ? FormatVersion : UnquantizedVersion;
+    private static ushort VersionFor(Mlp model) =>
+        model.State.Any(l => CodedBias(l) is not null) ? FormatVersion
+        : model.State.Any(l => l.Quantization is not null) ? QuantizedVersion : UnquantizedVersion;
 
     /// <param name="coded">The file is version 3, whose position lists may be entropy-coded.</param>
     internal static long LayerWeightBytes(LayerState layer, bool coded)
     {
-        long bias = 4L * layer.OutFeatures;
+        long bias = CodedBias(layer) is { } cb ? 4L * cb.Codebook.Length + cb.Stream.Length : 4L * layer.OutFeatures;
         var present = layer.Deleted is null ? null : PositionCoding.PositionsOf(Bools(layer.Deleted), false);
         long positions = present is null ? 0 : PositionStream.Choose(present, coded).Stream.Length;
         // Weights changed behind a quantization's back cannot be coded (ToBytes refuses them); reported, they cost float32.
@@ -145,7 +160,8 @@ public static partial class SpmlpFormat
             {
                 w.Write(layer.OutFeatures);
                 w.Write(layer.InFeatures);
-                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag) | (layer.Quantization is null ? 0 : QuantizedFlag)));
+                var codedBias = CodedBias(layer);
+                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag) | (layer.Quantization is null ? 0 : QuantizedFlag) | (codedBias is null ? 0 : BiasCodedFlag)));
                 var weights = Floats(layer.Weight);
                 int[]? present = null;
                 if (layer.Deleted is not null)
@@ -155,7 +171,8 @@ public static partial class SpmlpFormat
                 }
                 if (layer.Quantization is { } q) WriteQuantized(w, q, Quantized(layer, weights, present, coder));
                 else WriteFloatsAt(w, weights, present);
-                WriteFloatsAt(w, Floats(layer.Bias), null);
+                if (codedBias is not null) WriteCodedBias(w, codedBias);
+                else WriteFloatsAt(w, Floats(layer.Bias), null);
                 if (layer.Keep is not null)
                 {
                     // Read as bool whatever the mask's dtype: true keeps, false masks.
@@ -247,7 +264,7 @@ public static partial class SpmlpFormat
                     throw new SparsePruneException("ModelTooLarge", ErrorKind.InvalidData,
                         $"The model file describes {total} weights up to layer {i}; reading them takes about {total * 18 / (1 << 20)} MiB and this process can use {available / (1 << 20)} MiB.");
                 byte flags = r.Byte();
-                if ((flags & ~(MaskedFlag | PrunedFlag | (version >= 3 ? QuantizedFlag : 0))) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
+                if ((flags & ~(MaskedFlag | PrunedFlag | (version >= 3 ? QuantizedFlag : 0) | (version >= 4 ? BiasCodedFlag : 0))) != 0) throw new FormatException($"layer {i} has unknown flags {flags}");
                 var layer = version == 1 ? ReadLayerV1(r, i, outF, inF, flags) : ReadLayer(r, i, outF, inF, flags, version);
                 layers.Add(layer);
             }
@@ -323,8 +340,14 @@ public static partial class SpmlpFormat
             weights = new float[r.Fits(n, 4, $"layer {i}'s weights")];
             ReadFloatsAt(r, weights, null, $"layer {i}'s weights");
         }
-        var bias = new float[r.Fits(outF, 4, $"layer {i}'s biases")];
-        ReadFloatsAt(r, bias, null, $"layer {i}'s biases");
+        float[] bias;
+        float[]? biasCodebook = null;
+        if ((flags & BiasCodedFlag) != 0) (bias, biasCodebook) = ReadCodedBias(r, i, outF);
+        else
+        {
+            bias = new float[r.Fits(outF, 4, $"layer {i}'s biases")];
+            ReadFloatsAt(r, bias, null, $"layer {i}'s biases");
+        }
         if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite)) throw new FormatException($"layer {i} holds NaN or infinite values");
         int[]? masked = null;
         float[]? hidden = null;
@@ -337,6 +360,7 @@ public static partial class SpmlpFormat
         }
         var layer = BuildLayer(outF, inF, weights, bias, AllBut(n, present), AllBut(n, masked), hidden);
         layer.Quantization = quantization;
+        layer.BiasCodebook = biasCodebook;
         return layer;
     }
 

@@ -227,7 +227,7 @@ public class SpmlpPositionCodingTests
     public void OtherVersionsAreRefused()
     {
         var bytes = SpmlpFormat.ToBytes(Mlp.Create(new[] { 3, 2 }, seed: 77));
-        foreach (ushort version in new ushort[] { 0, 4, 0xFFFF })
+        foreach (ushort version in new ushort[] { 0, 5, 0xFFFF })
         {
             var copy = bytes.ToArray();
             BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(8), version);
