@@ -547,6 +547,7 @@ function Assert-MlpCompressionRatio {
         Passes: with 90 % of the connections deleted, the model's file (5,858 bytes) is 6.6 times
         smaller than its dense file was (38,839 bytes).
     .EXAMPLE
+        $model = New-Mlp 64,128,10 -Seed 1 | Invoke-Pruning -Ratio 0.9
         $model | Should-HaveCompressionRatio 7 -WeightsOnly
 
         Passes: the same model's weights and biases take 7.8 times fewer bytes than dense (4,941

@@ -78,6 +78,12 @@ public sealed class Mlp
 
     /// <summary>The data set the model was last trained on; later cmdlets use it by default.</summary>
     public Dataset? Dataset { get; internal set; }
+    /// <summary>
+    /// The name of the data set the file this model was read from names (a model read from a file
+    /// has no data set until one is given): written back as it was, so that a model exported,
+    /// imported and exported again gives the same bytes.
+    /// </summary>
+    internal string? DatasetNameFromFile { get; set; }
     /// <summary>Counts and metric recorded before the first sparsify or prune step.</summary>
     public ModelBaseline? Baseline { get; internal set; }
     public IReadOnlyList<HistoryRecord> History => _history.Records;
@@ -252,6 +258,7 @@ public sealed class Mlp
             ClassNames = ClassNames?.ToArray(),
             Scaling = Scaling?.Copy(),
             Origins = Origins.Copy(),
+            DatasetNameFromFile = DatasetNameFromFile,
         };
         copy._history = _history.Clone();
         copy._attachments = _attachments;

@@ -282,6 +282,7 @@ public static partial class SpmlpFormat
                 ClassNames = meta.ClassNames,
                 Scaling = offset is null ? null : new InputScaling(Enum.Parse<Normalization>(meta.InputNormalization), offset, scale!),
                 Baseline = meta.Baseline,
+                DatasetNameFromFile = meta.DatasetName,
             };
             if (meta.Kernels is { } kernels)
             {

@@ -34,7 +34,7 @@ internal sealed class SpmlpMetadata
     {
         Name = m.Name, Activation = m.Activation.ToString(), Task = m.Task.ToString(), Seed = m.Seed,
         InputNormalization = m.InputNormalization.ToString(), FeatureNames = m.FeatureNames, ClassNames = m.ClassNames,
-        DatasetName = m.Dataset?.Name, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? m.History.LastOrDefault()?.Time ?? m.Baseline?.Time ?? DateTime.UnixEpoch,
+        DatasetName = m.Dataset?.Name ?? m.DatasetNameFromFile, Baseline = m.Baseline, History = m.History.ToList(), Saved = saved ?? m.History.LastOrDefault()?.Time ?? m.Baseline?.Time ?? DateTime.UnixEpoch,
         NeuronOrigins = m.Origins.Any ? m.Origins.Layers : null,
         Kernels = m.State.Any(l => l.Kernel != LayerKernel.Auto) ? m.State.Select(l => l.Kernel.ToString()).ToArray() : null,
         Writer = "SparsePrune " + typeof(SpmlpFormat).Assembly.GetName().Version,
