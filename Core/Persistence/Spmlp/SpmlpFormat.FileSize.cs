@@ -7,13 +7,13 @@ public static partial class SpmlpFormat
 {
     /// <summary>
     /// The bytes <see cref="ToBytes(Mlp)"/> writes for <paramref name="model"/> (Export-Mlp's
-    /// default format): its length, through the writer itself, so it is the file's length byte
-    /// for byte. Null when the model cannot be written: a quantized layer holds a weight off its
+    /// default format): its length, through the writer itself (counting the float32 sections
+    /// rather than copying them), so it is the file's length byte for byte. Null when the model cannot be written: a quantized layer holds a weight off its
     /// codebook or grid (changed behind the quantization's back), which the writer refuses.
     /// </summary>
     public static long? FileBytes(Mlp model)
     {
-        try { return ToBytes(model).LongLength; }
+        try { return CountBytes(model); }
         catch (InvalidOperationException) { return null; }
     }
 

@@ -152,36 +152,7 @@ public static partial class SpmlpFormat
         ushort version = VersionFor(model);
         bool coded = version >= 3 && compact;
         using var payload = new MemoryStream();
-        using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
-        {
-            WritePreamble(w, model, coded, saved);
-            w.Write(model.LayerCount);
-            foreach (var layer in model.State)
-            {
-                w.Write(layer.OutFeatures);
-                w.Write(layer.InFeatures);
-                var codedBias = CodedBias(layer);
-                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag) | (layer.Quantization is null ? 0 : QuantizedFlag) | (codedBias is null ? 0 : BiasCodedFlag)));
-                var weights = Floats(layer.Weight);
-                int[]? present = null;
-                if (layer.Deleted is not null)
-                {
-                    present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
-                    WritePositions(w, present, coded);
-                }
-                if (layer.Quantization is { } q) WriteQuantized(w, q, Quantized(layer, weights, present, coder));
-                else WriteFloatsAt(w, weights, present);
-                if (codedBias is not null) WriteCodedBias(w, codedBias);
-                else WriteFloatsAt(w, Floats(layer.Bias), null);
-                if (layer.Keep is not null)
-                {
-                    // Read as bool whatever the mask's dtype: true keeps, false masks.
-                    var masked = PositionCoding.PositionsOf(Bools(layer.Keep), false);
-                    WritePositions(w, masked, coded);
-                    WriteFloatsAt(w, Floats(layer.MaskedValues!), masked);
-                }
-            }
-        }
+        WritePayload(payload, model, coder, coded, saved, count: null);
         var body = payload.ToArray();
         var result = new byte[HeaderSize + body.Length + HashSize];
         Magic.CopyTo(result, 0);
@@ -190,6 +161,62 @@ public static partial class SpmlpFormat
         body.CopyTo(result, HeaderSize);
         SHA256.HashData(body).CopyTo(result, HeaderSize + body.Length);
         return result;
+    }
+
+    /// <summary>
+    /// The length of <see cref="ToBytes(Mlp)"/>'s result, counted by the same writer without the
+    /// float32 values themselves (their length is known) or the checksum: a report of a model of
+    /// tens of millions of weights need not copy them all to learn its file's size.
+    /// </summary>
+    internal static long CountBytes(Mlp model)
+    {
+        using var count = new CountingStream();
+        WritePayload(count, model, null, VersionFor(model) >= 3, null, count);
+        return HeaderSize + count.Length + HashSize;
+    }
+
+    /// <summary>
+    /// Writes the payload (everything between the header and the checksum) to <paramref name="payload"/>;
+    /// with <paramref name="count"/> (the same stream) float32 sections are counted, not written.
+    /// </summary>
+    private static void WritePayload(Stream payload, Mlp model, CodeCoder? coder, bool coded, DateTime? saved, CountingStream? count)
+    {
+        using (var w = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        {
+            void Floats32(float[]? values, int[]? positions, Func<float[]> read, long n)
+            {
+                if (count is null) WriteFloatsAt(w, values ?? read(), positions);
+                else { w.Flush(); count.Advance(4 * n); }
+            }
+            WritePreamble(w, model, coded, saved);
+            w.Write(model.LayerCount);
+            foreach (var layer in model.State)
+            {
+                w.Write(layer.OutFeatures);
+                w.Write(layer.InFeatures);
+                var codedBias = CodedBias(layer);
+                w.Write((byte)((layer.Keep is null ? 0 : MaskedFlag) | (layer.Deleted is null ? 0 : PrunedFlag) | (layer.Quantization is null ? 0 : QuantizedFlag) | (codedBias is null ? 0 : BiasCodedFlag)));
+                // A quantized layer's codes are coded from the values, counted or not.
+                var weights = count is null || layer.Quantization is not null ? Floats(layer.Weight) : null;
+                int[]? present = null;
+                if (layer.Deleted is not null)
+                {
+                    present = PositionCoding.PositionsOf(Bools(layer.Deleted), false);
+                    WritePositions(w, present, coded);
+                }
+                if (layer.Quantization is { } q) WriteQuantized(w, q, Quantized(layer, weights!, present, coder));
+                else Floats32(weights, present, () => Floats(layer.Weight), present?.Length ?? layer.DenseWeights);
+                if (codedBias is not null) WriteCodedBias(w, codedBias);
+                else Floats32(null, null, () => Floats(layer.Bias), layer.OutFeatures);
+                if (layer.Keep is not null)
+                {
+                    // Read as bool whatever the mask's dtype: true keeps, false masks.
+                    var masked = PositionCoding.PositionsOf(Bools(layer.Keep), false);
+                    WritePositions(w, masked, coded);
+                    Floats32(null, masked, () => Floats(layer.MaskedValues!), masked.Length);
+                }
+            }
+        }
     }
 
     /// <summary>Writes atomically (temporary file, then rename); refuses to replace a file unless <paramref name="force"/>.</summary>
