@@ -116,7 +116,7 @@ Describe 'Compress-Mlp -MaxAccuracyDrop 0.05 on Digits: a search that meets its 
         $s['Confidence'] | Should -Be 0.95
         $s['Epochs'] | Should -Be 3
         $s['FineTuneEpochs'] | Should -Be 1
-        $s['Teacher'] | Should -Be 'self' -Because 'without -Teacher or -NoTeacher the candidates distil from a copy of the model as given'
+        $s.Contains('Teacher') | Should -BeFalse -Because 'without -Teacher nothing distils (a copy of the model as given was measured to hurt)'
         $s['Candidates'] | Should -Be $Candidates.Count
         $s['Chosen'] | Should -Be $Chosen[0].Candidate
         $Last.MetricName | Should -Be 'Accuracy'
@@ -141,8 +141,13 @@ Describe 'Compress-Mlp -MaxAccuracyDrop 0.05 on Digits: a search that meets its 
         $ops[0] | Should -Be 'GradualPrune'
         $ops | Should -Contain 'Prune'
         if ($null -ne $Chosen[0].Bits) {
-            $ops[-3] | Should -Be 'Quantize'
-            $ops[-2] | Should -Be 'FineTune'
+            # Weight sharing, then (a Lean candidate) the input offsets folded and perhaps the biases coded.
+            $shared = [array]::IndexOf($ops, 'Quantize')
+            $shared | Should -BeGreaterThan 0
+            $ops[$shared + 1] | Should -Be 'FineTune'
+            $lean = @($ops | Select-Object -Skip ($shared + 2) | Select-Object -SkipLast 1)
+            if ($Chosen[0].Stage -eq 'Lean') { $lean[0] | Should -Be 'FoldInputScaling' } else { $lean | Should -BeNullOrEmpty }
+            foreach ($op in $lean) { $op | Should -BeIn 'FoldInputScaling', 'QuantizeBiases' }
             ($Model.History | Where-Object Operation -EQ 'Quantize')[-1].Note | Should -Match "KMeans $($Chosen[0].Bits)-bit"
         }
         $ratio = Get-Ratio ($Model.History | Where-Object Operation -EQ 'Prune')[-1].Settings.ToString()
@@ -450,8 +455,6 @@ Describe 'Compress-Mlp bad input' {
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -TimeLimit ([TimeSpan]::FromMinutes(-1)) } }
         @{ Case = '-BatchSize without -Objective Latency'; ErrorId = 'ParameterNotApplicable'; Hint = '-TrainingBatchSize'; Model = 'Trained'
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -BatchSize 8 } }
-        @{ Case = '-Teacher with -NoTeacher'; ErrorId = 'ParameterNotApplicable'; Hint = '-NoTeacher'; Model = 'Trained'
-            Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -Teacher ($c.Trained | Copy-Mlp) -NoTeacher } }
         @{ Case = 'a -Teacher for other inputs'; ErrorId = 'TeacherMismatch'; Hint = 'input'; Model = 'Trained'
             Act = { param($m, $c) $m | Compress-Mlp -MaxAccuracyDrop 0.01 -Teacher $c.IrisModel } }
         @{ Case = 'the model as its own -Teacher'; ErrorId = 'TeacherIsStudent'; Hint = 'Copy-Mlp'; Model = 'Trained'

@@ -24,10 +24,8 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
     [Parameter] public CompressionObjective? Objective { get; set; }
     /// <summary>The search stops when this time has passed and keeps the best candidate found so far.</summary>
     [Parameter] public TimeSpan? TimeLimit { get; set; }
-    /// <summary>A model every candidate's training distils from (default: a copy of the model as given).</summary>
+    /// <summary>A model every candidate's training distils from (default: none).</summary>
     [Parameter] public Mlp? Teacher { get; set; }
-    /// <summary>No distillation, not even from the model's own copy.</summary>
-    [Parameter] public SwitchParameter NoTeacher { get; set; }
     [Parameter] public double? ValidationFraction { get; set; }
     [Parameter] public double? Confidence { get; set; }
     /// <summary>Epochs of gradual pruning each pruning candidate trains.</summary>
@@ -48,7 +46,7 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
         var settings = new CompressionSettings
         {
             MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, Objective = Objective, TimeLimit = TimeLimit,
-            Teacher = Teacher, NoTeacher = NoTeacher.IsPresent ? true : null, ValidationFraction = ValidationFraction, Confidence = Confidence,
+            Teacher = Teacher, ValidationFraction = ValidationFraction, Confidence = Confidence,
             Epochs = Epochs, FineTuneEpochs = FineTuneEpochs, BatchSize = BatchSize, TrainingBatchSize = TrainingBatchSize, Seed = Seed,
             PassThru = PassThru.IsPresent ? true : null,
         };

@@ -28,10 +28,15 @@ public sealed record CompressionOptions
     public CompressionObjective Objective { get; init; } = CompressionObjective.FileSize;
     /// <summary>Wall-clock limit of the search; when it passes, the best candidate found so far is kept. Null: none.</summary>
     public TimeSpan? TimeLimit { get; init; }
-    /// <summary>A teacher every candidate's training distils from; null: <see cref="SelfDistill"/> decides.</summary>
+    /// <summary>
+    /// A teacher every candidate's training (and the reference's) distils from; null: none. Not a
+    /// copy of the model as given by default: measured on LeNet-300-100 / Fashion-MNIST (seed 0,
+    /// -MaxAccuracyDrop 0.01), distilling from it chose 90 % sparsity and a 27 KB file, without it
+    /// 97 % and 17 KB. That copy has learned the validation rows (it trained on the whole training
+    /// split), and a reference held to it by distillation keeps them (validation accuracy 0.92
+    /// against 0.90 without), so every candidate's cost reads high.
+    /// </summary>
     public Mlp? Teacher { get; init; }
-    /// <summary>Without a <see cref="Teacher"/>, distil from a copy of the model as given (its dense self).</summary>
-    public bool SelfDistill { get; init; } = true;
     /// <summary>Null: <see cref="DefaultValidationFraction"/>, or more (up to <see cref="LargestDefaultValidationFraction"/>) when the budget needs more rows to be certified (<see cref="ValidationFractionFor"/>).</summary>
     public double? ValidationFraction { get; init; }
     /// <summary>One-sided confidence of the paired bound a candidate's drop must keep within the budget (as Invoke-Pruning's).</summary>
@@ -99,9 +104,8 @@ public sealed record CompressionOptions
     /// <summary>The epochs of a pruning candidate: as given, else <see cref="DefaultEpochs"/> or enough for <see cref="MinimumSteps"/> steps.</summary>
     public int EpochsFor(int stepsPerEpoch) => Epochs ?? Math.Max(DefaultEpochs, (MinimumSteps + stepsPerEpoch - 1) / Math.Max(1, stepsPerEpoch));
 
-    /// <summary>The teacher the candidates distil from: the one given, else (when <see cref="SelfDistill"/>) <paramref name="self"/>, a copy of the model as given.</summary>
-    internal DistillationOptions? Distillation(Mlp? self) =>
-        Teacher is { } t ? new DistillationOptions { Teacher = t } : SelfDistill && self is not null ? new DistillationOptions { Teacher = self } : null;
+    /// <summary>The distillation of every candidate's training: from <see cref="Teacher"/>, or none.</summary>
+    internal DistillationOptions? Distillation() => Teacher is { } t ? new DistillationOptions { Teacher = t } : null;
 
     /// <summary>The budget as one line (history, -WhatIf).</summary>
     public string DescribeBudget() => MaxAccuracyDrop is { } d

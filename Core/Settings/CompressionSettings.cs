@@ -29,8 +29,6 @@ public sealed record CompressionSettings
     public CompressionObjective? Objective { get; init; }
     public TimeSpan? TimeLimit { get; init; }
     public Mlp? Teacher { get; init; }
-    /// <summary>-NoTeacher: no distillation, not even from the model's own copy.</summary>
-    public bool? NoTeacher { get; init; }
     public double? ValidationFraction { get; init; }
     public double? Confidence { get; init; }
     public int? Epochs { get; init; }
@@ -48,15 +46,13 @@ public sealed record CompressionSettings
             NotApplicable("Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
         if (MaxAccuracyDrop is null && MaxLossIncrease is null)
             throw SparsePruneException.Argument("BudgetRequired", "Compress-Mlp needs a budget: -MaxAccuracyDrop 0.01 (a classifier may lose at most one point of accuracy) or -MaxLossIncrease 0.1 (a regression's loss may rise at most 10 %).");
-        if (Teacher is not null && NoTeacher == true)
-            NotApplicable("-NoTeacher turns distillation off; -Teacher names a teacher to distil from. Give one of them.");
         var objective = Objective ?? Base.Objective;
         if (BatchSize is not null && objective != CompressionObjective.Latency)
             NotApplicable($"-BatchSize is the batch latency is measured at; -Objective {objective} does not measure latency. Give -Objective Latency, or -TrainingBatchSize for the candidates' training.");
         var options = new CompressionOptions
         {
             MaxAccuracyDrop = MaxAccuracyDrop, MaxLossIncrease = MaxLossIncrease, Objective = objective, TimeLimit = TimeLimit,
-            Teacher = Teacher, SelfDistill = NoTeacher != true,
+            Teacher = Teacher,
             ValidationFraction = ValidationFraction, Confidence = Confidence ?? Base.Confidence,
             Epochs = Epochs, FineTuneEpochs = FineTuneEpochs ?? Base.FineTuneEpochs,
             LatencyBatchSize = BatchSize ?? Base.LatencyBatchSize, BatchSize = TrainingBatchSize ?? Base.BatchSize, Seed = Seed,
