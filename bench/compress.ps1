@@ -117,6 +117,8 @@ foreach ($seed in $Seeds) {
             DropPoints = 100 * ($twins[$epochs] - (Get-TestAccuracy $m))
             DenseLatencyMs = ($l0 + $l2) / 2; LatencyMs = $l1; LatencyRatio = $l1 / (($l0 + $l2) / 2)
             Weights = $m.Weights
+            # The whole search, for bench/README.md's account of what was tried.
+            Tried = @($candidates | Select-Object Candidate, Stage, PruningRatio, Bits, FileBytes, ValidationMetric, Cost, Bound, WithinBudget, Chosen, Seconds)
         }
         $rows.Add($row)
         Write-Host ("seed {0} {1}: {2:N0} B ({3:0.0}x), test {4:P2} (twin {5:P2}, drop {6:0.00} pt), latency {7:0.000}x, {8} candidates in {9:0} s; chose {10}" -f `
