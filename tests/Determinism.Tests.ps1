@@ -21,10 +21,10 @@ $hex = for ($i = 0; $i -lt $model.LayerCount; $i++) {
     [Convert]::ToHexString($wb) + '/' + [Convert]::ToHexString($bb)
 }
 'WEIGHTS ' + ($hex -join '|')
-# The file's bytes are left out: a file holds the time of each step in its history, and two runs
-# at different moments compress those to lengths a byte or two apart (FileBytes is exact for
-# one model; these are two models whose histories differ in their times only).
-'REPORT ' + ($model | Get-CompressionReport | Select-Object -Property * -ExcludeProperty FileBytes, CompressionRatio | ConvertTo-Json -Depth 4 -Compress)
+# The file's bytes included: a file holds each step's time, written at a fixed width, so an
+# unquantized model's file (plain metadata) has one length whenever its steps ran. (A quantized
+# model's metadata is compressed, and times that differ may compress a byte or two apart.)
+'REPORT ' + ($model | Get-CompressionReport | ConvertTo-Json -Depth 4 -Compress)
 'FILEBYTES ' + ($model | Get-CompressionReport).FileBytes
 '@
 

@@ -96,6 +96,7 @@ public static partial class SpmlpFormat
     {
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new FixedWidthTimeConverter() },
     };
 
     /// <summary>
