@@ -13,16 +13,7 @@ public static class BudgetSearch
     /// <summary>Checks a budget request without running it (what -WhatIf must refuse too).</summary>
     public static void Validate(Mlp model, PruningRequest request, ScheduleOptions schedule, BudgetOptions budget)
     {
-        if ((budget.MaxAccuracyDrop is null) == (budget.MaxLossIncrease is null))
-            throw SparsePruneException.Argument("BudgetRequired", "Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
-        if (budget.MaxAccuracyDrop is { } d && !(d >= 0 && d < 1))
-            throw SparsePruneException.Argument("InvalidBudget", $"-MaxAccuracyDrop is a fraction of accuracy (0.01 = one point), at least 0 and below 1; got {d.ToString(CultureInfo.InvariantCulture)}.");
-        if (budget.MaxLossIncrease is { } li && !(li >= 0 && !double.IsInfinity(li)))
-            throw SparsePruneException.Argument("InvalidBudget", $"-MaxLossIncrease is a relative rise (0.1 = 10 %), 0 or more; got {li.ToString(CultureInfo.InvariantCulture)}.");
-        if (budget.MaxAccuracyDrop is not null && model.Task != TaskKind.Classification)
-            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a regression: give -MaxLossIncrease instead of -MaxAccuracyDrop.");
-        if (budget.MaxLossIncrease is not null && model.Task != TaskKind.Regression)
-            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a classifier: give -MaxAccuracyDrop instead of -MaxLossIncrease.");
+        BudgetLimit.Check(model, budget.MaxAccuracyDrop, budget.MaxLossIncrease);
         if (budget.Probes < 1 || budget.Probes > 30) throw SparsePruneException.Argument("InvalidProbes", $"The search needs 1 to 30 probes; got {budget.Probes}.");
         if (request.Structure == PruneStructure.NM)
             throw SparsePruneException.Argument("ScheduleNeedsRatio", "An accuracy budget searches for a -Ratio; -Structure NM has a fixed pattern instead.");

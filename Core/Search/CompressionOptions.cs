@@ -53,16 +53,7 @@ public sealed record CompressionOptions
     /// <summary>Checks the options against the model and data (what -WhatIf must refuse too); the model is not changed.</summary>
     public void Validate(Mlp model, Dataset? data)
     {
-        if ((MaxAccuracyDrop is null) == (MaxLossIncrease is null))
-            throw SparsePruneException.Argument("BudgetRequired", "Give one budget: -MaxAccuracyDrop (classification) or -MaxLossIncrease (regression).");
-        if (MaxAccuracyDrop is { } d && !(d >= 0 && d < 1))
-            throw SparsePruneException.Argument("InvalidBudget", $"-MaxAccuracyDrop is a fraction of accuracy (0.01 = one point), at least 0 and below 1; got {F(d)}.");
-        if (MaxLossIncrease is { } li && !(li >= 0 && !double.IsInfinity(li)))
-            throw SparsePruneException.Argument("InvalidBudget", $"-MaxLossIncrease is a relative rise (0.1 = 10 %), 0 or more; got {F(li)}.");
-        if (MaxAccuracyDrop is not null && model.Task != TaskKind.Classification)
-            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a regression: give -MaxLossIncrease instead of -MaxAccuracyDrop.");
-        if (MaxLossIncrease is not null && model.Task != TaskKind.Regression)
-            throw SparsePruneException.Argument("BudgetDoesNotFit", $"Model '{model.Name}' is a classifier: give -MaxAccuracyDrop instead of -MaxLossIncrease.");
+        BudgetLimit.Check(model, MaxAccuracyDrop, MaxLossIncrease);
         if (TimeLimit is { } t && !(t > TimeSpan.Zero))
             throw SparsePruneException.Argument("InvalidTimeLimit", $"-TimeLimit must be longer than zero (e.g. 00:20:00 for twenty minutes); got {t}.");
         if (ValidationFraction is { } vf && !(vf > 0 && vf < 1))
