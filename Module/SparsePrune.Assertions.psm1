@@ -266,12 +266,20 @@ function Get-RelativeAccuracyVerdict {
     New-Verdict $ok $report.Model $claim $has
 }
 
+# The file's bytes (FileBytes, what Export-Mlp writes), or with -WeightsOnly the bytes the file spends on weights and biases (StoredBytes).
 function Get-StoredSizeVerdict {
-    param([string] $Assertion, $Actual, $Expected)
+    param([string] $Assertion, $Actual, $Expected, [switch] $WeightsOnly)
     $want = ConvertTo-AssertedBound $Expected $Assertion 'a size in bytes' -ExcludeMinimum
     $report = Get-AssertedReport $Actual $Assertion
-    $found = [long]$report.StoredBytes
-    New-Verdict ($found -lt $want) $report.Model "store its weights in fewer than $(Format-Number $want) bytes" "stores them in $found bytes: $(Format-Difference $found $want 'bytes')"
+    if ($WeightsOnly) {
+        $found = [long]$report.StoredBytes
+        return New-Verdict ($found -lt $want) $report.Model "store its weights in fewer than $(Format-Number $want) bytes" "stores them in $found bytes: $(Format-Difference $found $want 'bytes')"
+    }
+    if ($report.FileBytes -le 0) {
+        throw (New-AssertionInputError -ErrorId 'NoFileBytes' -Target $Actual -Message "$Assertion cannot check model '$($report.Model)': its file size is not known (the model cannot be written, or the report is a sweep result of an earlier release). Add -WeightsOnly to check the bytes of its weights.")
+    }
+    $found = [long]$report.FileBytes
+    New-Verdict ($found -lt $want) $report.Model "have a file of fewer than $(Format-Number $want) bytes" "has a file of $found bytes: $(Format-Difference $found $want 'bytes')"
 }
 
 # The file's ratio (BaselineFileBytes / FileBytes), or with -WeightsOnly the weights' (BaselineDenseBytes / StoredBytes).
@@ -480,27 +488,34 @@ function Assert-MlpAccuracy {
 function Assert-MlpStoredSize {
     <#
     .SYNOPSIS
-        Asserts that a model's stored weights take fewer bytes than a size (Should-BeSmallerThan).
+        Asserts that a model's file takes fewer bytes than a size (Should-BeSmallerThan): or, with -WeightsOnly, its weights.
     .DESCRIPTION
-        Reads StoredBytes from Get-CompressionReport: the bytes a model file (Export-Mlp) spends
-        on the layers' weights and biases, which must be below the value (1MB, 200KB, …): a
-        count of bytes, compared exactly (StoredBytes < value). Metadata, header and checksum
-        are not counted. A failure throws the error Pester's own assertions throw
-        (PesterAssertionFailed), giving the model's name, the value expected, the value found
-        and the difference. Under Pester 5 the same check is 'Should -BeSmallerThan' (see
-        Register-MlpShouldOperator).
+        Reads FileBytes from Get-CompressionReport: the bytes of the .spmlp file Export-Mlp writes
+        for the model, metadata, header and checksum included, which must be below the value (1MB,
+        200KB, …): a count of bytes, compared exactly (FileBytes < value). With -WeightsOnly it
+        reads StoredBytes instead: the bytes the file spends on the layers' weights and biases
+        alone. A failure throws the error Pester's own assertions throw (PesterAssertionFailed),
+        giving the model's name, the value expected, the value found and the difference. Under
+        Pester 5 the same check is 'Should -BeSmallerThan' (see Register-MlpShouldOperator).
     .PARAMETER Expected
-        The size in bytes the stored weights must stay below.
+        The size in bytes the file (or with -WeightsOnly, the stored weights) must stay below.
     .PARAMETER Actual
         The model (SparsePrune.Mlp) or its CompressionReport; usually piped in.
+    .PARAMETER WeightsOnly
+        Checks the bytes spent on weights and biases (StoredBytes) rather than the whole file's.
     .PARAMETER Because
         Why the test expects it; it goes into the failure message.
     .EXAMPLE
         $model = New-Mlp 64,128,10 -Seed 1 | Invoke-Pruning -Ratio 0.9
         $model | Should-BeSmallerThan 10KB -Because 'it ships in the firmware image'
 
-        Passes: with 90 % of its 9,472 weights deleted, the model stores its weights and biases
-        in 4,941 bytes (38,440 dense).
+        Passes: with 90 % of its 9,472 weights deleted, the model's file takes 5,858 bytes (its
+        dense file 38,839).
+    .EXAMPLE
+        $model = New-Mlp 64,128,10 -Seed 1 | Invoke-Pruning -Ratio 0.9
+        $model | Should-BeSmallerThan 5KB -WeightsOnly
+
+        Passes: the same model stores its weights and biases in 4,941 bytes (38,440 dense).
     .LINK
         Get-CompressionReport
     .LINK
@@ -511,9 +526,10 @@ function Assert-MlpStoredSize {
     param(
         [Parameter(Mandatory, Position = 0)] $Expected,
         [Parameter(Position = 1, ValueFromPipeline)] $Actual,
+        [switch] $WeightsOnly,
         [string] $Because
     )
-    end { Invoke-Assertion 'Should-BeSmallerThan' { param($item) Get-StoredSizeVerdict 'Should-BeSmallerThan' $item $Expected } $MyInvocation @($input) $Actual $Because }
+    end { Invoke-Assertion 'Should-BeSmallerThan' { param($item) Get-StoredSizeVerdict 'Should-BeSmallerThan' $item $Expected -WeightsOnly:$WeightsOnly } $MyInvocation @($input) $Actual $Because }
 }
 
 function Assert-MlpCompressionRatio {
@@ -597,8 +613,8 @@ $script:ShouldOperators = @(
         }
     }
     [pscustomobject]@{ Name = 'BeSmallerThan'; Function = 'Assert-MlpStoredSize'; Test = {
-            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because)
-            ConvertTo-ShouldResult (Get-StoredSizeVerdict 'Should -BeSmallerThan' $ActualValue $ExpectedValue) $Because -Negate:$Negate
+            param($ActualValue, $ExpectedValue, [switch] $Negate, [string] $Because, [switch] $WeightsOnly)
+            ConvertTo-ShouldResult (Get-StoredSizeVerdict 'Should -BeSmallerThan' $ActualValue $ExpectedValue -WeightsOnly:$WeightsOnly) $Because -Negate:$Negate
         }
     }
     [pscustomobject]@{ Name = 'HaveCompressionRatio'; Function = 'Assert-MlpCompressionRatio'; Test = {

@@ -321,17 +321,42 @@ Describe 'Bad input to Should-HaveAccuracy -Within -Of' {
 }
 
 Describe 'Should-BeSmallerThan' {
-    BeforeAll { $script:Stored = ($Pruned | Get-CompressionReport).StoredBytes }
+    BeforeAll {
+        $script:Report = $Pruned | Get-CompressionReport
+        $script:Stored = $Report.StoredBytes
+        # The file's size from the file itself, not from the report the assertion reads.
+        $path = Join-Path $TestDrive 'smaller.spmlp'
+        $Pruned | Export-Mlp -Path $path
+        $script:File = (Get-Item $path).Length
+    }
 
-    It 'passes below the report''s StoredBytes and fails at it' {
-        $Stored | Should -BeLessThan ($Pruned | Get-CompressionReport).DenseBytes
-        $Pruned | Should-BeSmallerThan ($Stored + 1)
+    It 'passes below the size of the file Export-Mlp writes and fails at it' {
+        $File | Should -Be $Report.FileBytes
+        $File | Should -BeGreaterThan $Stored -Because 'the file holds a header and metadata beside the weights'
+        $Pruned | Should-BeSmallerThan ($File + 1)
         $Pruned | Should-BeSmallerThan 1MB
-        $Pruned | Get-CompressionReport | Should-BeSmallerThan ($Stored + 1)
-        $e = Get-ThrownError { Should-BeSmallerThan $Stored -Actual $Pruned -Because 'it ships in the firmware' }
+        $Report | Should-BeSmallerThan ($File + 1)
+        $e = Get-ThrownError { Should-BeSmallerThan $File -Actual $Pruned -Because 'it ships in the firmware' }
         $e.FullyQualifiedErrorId | Should -Be 'PesterAssertionFailed'
-        "$e" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than $Stored bytes because it ships in the firmware, but it stores them in $Stored bytes: exactly that."
-        "$(Get-ThrownError { $Pruned | Should-BeSmallerThan 1000 })" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than 1000 bytes, but it stores them in $Stored bytes: $($Stored - 1000) bytes above."
+        "$e" | Should -Be "Expected model 'pruned-64-128-10' to have a file of fewer than $File bytes because it ships in the firmware, but it has a file of $File bytes: exactly that."
+        "$(Get-ThrownError { $Pruned | Should-BeSmallerThan ($Stored + 1) })" | Should -Be "Expected model 'pruned-64-128-10' to have a file of fewer than $($Stored + 1) bytes, but it has a file of $File bytes: $($File - $Stored - 1) bytes above."
+    }
+
+    It 'checks the bytes of the weights and biases alone with -WeightsOnly' {
+        $Stored | Should -BeLessThan $Report.DenseBytes
+        $Pruned | Should-BeSmallerThan ($Stored + 1) -WeightsOnly
+        $Report | Should-BeSmallerThan ($Stored + 1) -WeightsOnly
+        "$(Get-ThrownError { Should-BeSmallerThan $Stored -Actual $Pruned -WeightsOnly -Because 'it ships in the firmware' })" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than $Stored bytes because it ships in the firmware, but it stores them in $Stored bytes: exactly that."
+        "$(Get-ThrownError { $Pruned | Should-BeSmallerThan 1000 -WeightsOnly })" | Should -Be "Expected model 'pruned-64-128-10' to store its weights in fewer than 1000 bytes, but it stores them in $Stored bytes: $($Stored - 1000) bytes above."
+    }
+
+    It 'refuses a report whose file size is not known, pointing to -WeightsOnly' {
+        # A sweep result file of an earlier release reads back with FileBytes 0.
+        $old = [SparsePrune.CompressionReport]@{ Model = 'old-result'; StoredBytes = 100; BaselineDenseBytes = 1000 }
+        $e = Get-ThrownError { $old | Should-BeSmallerThan 1MB }
+        $e.FullyQualifiedErrorId | Should -Be 'SparsePrune.Assertion.NoFileBytes'
+        "$e" | Should -BeLike "*'old-result'*file size is not known*-WeightsOnly*"
+        $old | Should-BeSmallerThan 101 -WeightsOnly
     }
 }
 
