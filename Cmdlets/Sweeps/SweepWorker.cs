@@ -83,6 +83,24 @@ internal abstract class SweepWorker : IDisposable
     }
 
     /// <summary>
+    /// Makes one Compress-Mlp candidate (Invoke-SparsePruneCompressionCandidate): its .spmlp bytes
+    /// and the seconds it took there, or the candidate's own error (Error, ErrorId). The model the
+    /// worker was started with is the model as given; <paramref name="basisBytes"/>, the model the
+    /// candidate starts from when it starts from another candidate.
+    /// </summary>
+    public (byte[]? Model, double Seconds, string? Error, string? ErrorId) MakeCompressionCandidate(string recipeJson, string specJson, byte[]? basisBytes)
+    {
+        var output = Invoke(ps => ps.AddCommand("Invoke-SparsePruneCompressionCandidate")
+            .AddParameter("RecipeJson", recipeJson).AddParameter("SpecJson", specJson).AddParameter("BasisBytes", basisBytes));
+        var table = output.Select(o => o.BaseObject).OfType<IDictionary>().LastOrDefault()
+            ?? throw new InvalidOperationException("the worker returned nothing for the candidate");
+        if (table["Error"] is { } error) return (null, 0, error.ToString(), table["ErrorId"]?.ToString());
+        var bytes = table["Model"] is PSObject ps ? ps.BaseObject : table["Model"];
+        return (bytes as byte[] ?? throw new InvalidOperationException("the worker returned no model for the candidate"),
+            Convert.ToDouble(table["Seconds"] ?? 0, System.Globalization.CultureInfo.InvariantCulture), null, null);
+    }
+
+    /// <summary>
     /// Set when the worker is known to be gone (its process exited): a call waiting on it fails at
     /// once instead of after the remoting layer's own timeout (a minute for a worker process).
     /// </summary>
