@@ -132,13 +132,25 @@ internal sealed class CompressionRun
     private void PruningStage(PruneStructure structure, double[] open, IReadOnlyList<(CompressionCandidateOrder Order, double Chance)> after)
     {
         int lo = -1, hi = open.Length;
+        (CompressionCandidate Candidate, Mlp Model)? sparsest = null;
         while (hi - lo > 1 && !Ended)
         {
             int mid = lo + (hi - lo + 1) / 2;
-            var ahead = Likeliest(Bisection(structure, open, lo, hi, next: false), after);
+            var further = Bisection(structure, open, lo, hi, next: false);
+            var ahead = Likeliest(further, after);
+            // The last step of the connection bisection: whatever it finds, the sparsest candidate
+            // within the budget so far is one of the two weight sharing starts from, so its 3 bits
+            // (and what may follow them) can be made meanwhile.
+            if (further.Count == 0 && sparsest is { } s && structure == PruneStructure.Connection && _options.Objective == CompressionObjective.FileSize)
+                ahead.AddRange(SharingAhead(new() { s }, 0, CompressionSearch.FirstBits).Prepend(new CompressionCandidateOrder(BitsSpec(s.Candidate, CompressionSearch.FirstBits), s.Model)));
             var tried = TryPruning(structure, open[mid], ahead);
             if (tried is null) return;
-            if (tried.WithinBudget) lo = mid; else hi = mid;
+            if (tried.WithinBudget)
+            {
+                lo = mid;
+                if (structure == PruneStructure.Connection) sparsest = _bases[^1];
+            }
+            else hi = mid;
         }
     }
 
