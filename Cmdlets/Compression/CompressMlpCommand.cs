@@ -99,6 +99,8 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
             using var maker = Maker(job);
             result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, maker, progress, StopToken, WriteWarning,
                 tried: c => WriteVerbose($"Candidate {c}")));
+            if (maker is WorkerCandidateMaker workers)
+                WriteVerbose($"The workers had begun or made {workers.MadeAhead} of the {workers.Asked} model(s) the search asked for (the reference among them) before it asked; {workers.Unused} made ahead were not needed.");
         }
         finally
         {

@@ -50,6 +50,12 @@ internal sealed class WorkerCandidateMaker : CompressionCandidateMaker
 
     public override int Slots => _workers.Count;
 
+    /// <summary>Candidates the search asked for; of those, how many a worker had begun or made before it asked.</summary>
+    public int Asked { get; private set; }
+    public int MadeAhead { get; private set; }
+    /// <summary>Candidates made ahead that the search never asked for (yet).</summary>
+    public int Unused { get { lock (_gate) return _done.Count; } }
+
     public override void Begin(CompressionWork work)
     {
         _work = work;
@@ -75,6 +81,8 @@ internal sealed class WorkerCandidateMaker : CompressionCandidateMaker
         Outcome? outcome;
         lock (_gate)
         {
+            Asked++;
+            if (_done.ContainsKey(key) || _running.Contains(key)) MadeAhead++;
             _awaited = key;
             // What waited ahead for an earlier candidate gives way to what may follow this one.
             var waiting = _queue.ToDictionary(j => j.Key);
