@@ -152,7 +152,8 @@ internal sealed class WorkerCandidateMaker : CompressionCandidateMaker
             Job job;
             lock (_gate)
             {
-                while (_queue.Count == 0 && !token.IsCancellationRequested) Monitor.Wait(_gate);
+                // Timed: a stop that comes between the check and the wait is seen all the same.
+                while (_queue.Count == 0 && !token.IsCancellationRequested) Monitor.Wait(_gate, TimeSpan.FromMilliseconds(500));
                 if (token.IsCancellationRequested) return;
                 job = _queue[0];
                 _queue.RemoveAt(0);

@@ -18,7 +18,9 @@ namespace SparsePrune;
 /// sparsest pruned candidates within the budget, from 3 bits down to 2 or up to 6.</item>
 /// </list>
 /// The best candidate within the budget by the objective becomes the model, its own steps and this
-/// search in its history; a stop (Ctrl+C) or the time limit keeps the best found so far.
+/// search in its history; a stop (Ctrl+C) or the time limit keeps the best found so far. Candidates
+/// are made by a <see cref="CompressionCandidateMaker"/> (this session, or sweep workers) from
+/// their <see cref="CompressionCandidateSpec"/>s and judged here, in the order of the stages.
 /// </summary>
 public static class CompressionSearch
 {
