@@ -1,7 +1,8 @@
 # Compress-Mlp: the smallest (or fastest) model within a budget judged on a validation split
 # carved from the training split. A search that meets its budget and says so (the test split's
 # drop beside it), -WhatIf, a budget nothing meets, a stop (Ctrl+C) and -TimeLimit, -PassThru's
-# candidates, -Objective Flops and Latency, a regression, and bad input. Every expectation is
+# candidates, -Objective Flops and Latency, a regression, bad input, and the candidates made on
+# sweep workers (-ThrottleLimit, -HostName on a private sshd) equal to the serial search. Every expectation is
 # read from the search's own output (its candidates, its History), never copied from a run.
 # Searches are kept short (-Epochs 2 or 3, -FineTuneEpochs 1, a 64-32-10 model): what is tested is
 # what the search does with what it finds, not how far it compresses (bench/ measures that).
@@ -573,5 +574,31 @@ Describe 'Compress-Mlp over the sweep engine (-ThrottleLimit, -HostName)' {
         $last.Note | Should -Match 'stopped \(Ctrl\+C\), the best so far kept'
         @(Get-TriedFromNote $last.Note).Count | Should -BeGreaterOrEqual 2
         Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+}
+
+BeforeDiscovery {
+    # A private sshd on 127.0.0.1 (tests/tools/Start-SshTestServer.ps1) stands in for the hosts.
+    $script:SshServer = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
+}
+
+Describe 'Compress-Mlp -HostName: SSH workers on a private sshd' -Skip:(-not $SshServer.Available) {
+    BeforeAll {
+        $script:Server = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
+        $hosts = @{ HostName = 'localhost', 'localhost'; UserName = $Server.UserName; KeyFilePath = $Server.KeyFilePath; SshOption = $Server.Options; ModulePath = $script:ModulePath }
+        if ($Server.Port -and $Server.Port -ne 22) { $hosts.Port = $Server.Port }
+        $search = @{ MaxAccuracyDrop = 0.2; Confidence = 0.6; Epochs = 2; FineTuneEpochs = 1; Seed = 4; PassThru = $true; WarningAction = 'SilentlyContinue'; ThreadsPerWorker = 1 }
+        $script:SerialModel = $Trained | Copy-Mlp
+        $script:Serial = @($SerialModel | Compress-Mlp @search)
+        $script:RemoteModel = $Trained | Copy-Mlp
+        $script:OverSsh = @($RemoteModel | Compress-Mlp @search @hosts)
+    }
+
+    It 'chooses the model the serial search chooses, with the same candidates and History note' {
+        $OverSsh.Count | Should -Be $Serial.Count
+        @($OverSsh | ForEach-Object { "$($_.Candidate) $($_.Settings) $($_.FileBytes) $($_.Bound.ToString('R'))" }) |
+            Should -Be @($Serial | ForEach-Object { "$($_.Candidate) $($_.Settings) $($_.FileBytes) $($_.Bound.ToString('R'))" })
+        Get-ModelFingerprint $RemoteModel | Should -BeExactly (Get-ModelFingerprint $SerialModel)
+        $RemoteModel.History[-1].Note | Should -BeExactly $SerialModel.History[-1].Note
     }
 }
