@@ -1,9 +1,10 @@
 # Compress-Mlp: the smallest (or fastest) model within a budget judged on a validation split
 # carved from the training split. A search that meets its budget and says so (the test split's
 # drop beside it), -WhatIf, a budget nothing meets, a stop (Ctrl+C) and -TimeLimit, -PassThru's
-# candidates, -Objective Flops and Latency, a regression, bad input, and the candidates made on
-# sweep workers (-ThrottleLimit, -HostName on a private sshd) equal to the serial search. Every expectation is
-# read from the search's own output (its candidates, its History), never copied from a run.
+# candidates, -Objective Flops and Latency, a regression, bad input, and candidates made on sweep
+# workers (-ThrottleLimit, -HostName on a private sshd) equal to the serial search's. Every
+# expectation is read from the search's own output (its candidates, its History), never copied
+# from a run.
 # Searches are kept short (-Epochs 2 or 3, -FineTuneEpochs 1, a 64-32-10 model): what is tested is
 # what the search does with what it finds, not how far it compresses (bench/ measures that).
 BeforeAll {
