@@ -565,6 +565,18 @@ Describe 'Compress-Mlp over the sweep engine (-ThrottleLimit, -HostName)' {
         Get-ModelFingerprint $model | Should -BeExactly $print
     }
 
+    It '-TimeLimit over workers: the search ends at the limit and so do its worker processes' {
+        $model = $Trained | Copy-Mlp
+        $state = Get-ModelState $model
+        # 1 ms: the limit passes while the worker processes start, before any candidate is made.
+        $out = @($model | Compress-Mlp -MaxAccuracyDrop 0.05 -Epochs 50 -TimeLimit 00:00:00.001 -Seed 1 -ThrottleLimit 2 -WarningVariable warned -WarningAction SilentlyContinue)
+        $out.Count | Should -Be 1
+        [object]::ReferenceEquals($out[0], $model) | Should -BeTrue
+        Assert-ModelUnchanged $model $state
+        "$warned" | Should -Match 'time limit'
+        Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+
     It 'stopped (Ctrl+C) over workers: keeps the best so far and ends its worker processes' {
         $model = $Trained | Copy-Mlp
         $r = Invoke-CompressAndStop $model @{ MaxAccuracyDrop = 0.99; Confidence = 0.5; Epochs = 3; FineTuneEpochs = 1; Seed = 1; ThrottleLimit = 2 } '^Candidate 3:'
