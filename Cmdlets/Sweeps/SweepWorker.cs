@@ -52,10 +52,19 @@ internal abstract class SweepWorker : IDisposable
     public void Start(SweepWorkerSetup setup)
     {
         var runspace = Connect();
+        bool stopped;
         lock (_gate)
         {
             _runspace = runspace;
-            if (_stopped) throw new OperationCanceledException();
+            stopped = _stopped;
+        }
+        if (stopped)
+        {
+            // Stopped while connecting (a worker process can take seconds to start on a loaded
+            // machine): Dispose may have found nothing to end yet, so what was started ends here.
+            try { runspace.Dispose(); } catch (Exception) { }
+            Terminate();
+            throw new OperationCanceledException();
         }
         Invoke(ps => ps.AddScript(Script.Value));
         var ready = Invoke(ps => ps.AddCommand("Initialize-SparsePruneSweepWorker")
