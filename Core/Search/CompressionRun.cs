@@ -6,7 +6,9 @@ namespace SparsePrune;
 /// <summary>
 /// One run of <see cref="CompressionSearch"/>: the validation split, the reference, the candidates
 /// tried so far and the best of them. Candidates are copies; the model itself changes once, at the
-/// end, into the chosen candidate.
+/// end, into the chosen candidate. The run asks its <see cref="CompressionCandidateMaker"/> for one
+/// candidate at a time, saying which it may ask for next, and judges each itself as it comes: every
+/// decision is taken here, in the same order, from the same results, whoever made the candidates.
 /// </summary>
 internal sealed class CompressionRun
 {
