@@ -1,8 +1,10 @@
 # Compress-Mlp: the smallest (or fastest) model within a budget judged on a validation split
 # carved from the training split. A search that meets its budget and says so (the test split's
 # drop beside it), -WhatIf, a budget nothing meets, a stop (Ctrl+C) and -TimeLimit, -PassThru's
-# candidates, -Objective Flops and Latency, a regression, and bad input. Every expectation is
-# read from the search's own output (its candidates, its History), never copied from a run.
+# candidates, -Objective Flops and Latency, a regression, bad input, and candidates made on sweep
+# workers (-ThrottleLimit, -HostName on a private sshd) equal to the serial search's. Every
+# expectation is read from the search's own output (its candidates, its History), never copied
+# from a run.
 # Searches are kept short (-Epochs 2 or 3, -FineTuneEpochs 1, a 64-32-10 model): what is tested is
 # what the search does with what it finds, not how far it compresses (bench/ measures that).
 BeforeAll {
@@ -479,5 +481,137 @@ Describe 'Compress-Mlp bad input' {
         $err.Exception | Should -BeOfType SparsePrune.SparsePruneException
         $err.Exception.Message | Should -BeLike "*$Hint*"
         Assert-ModelUnchanged $model $state
+    }
+}
+
+Describe 'Compress-Mlp over the sweep engine (-ThrottleLimit, -HostName)' {
+    BeforeAll {
+        function script:Get-ChildPwsh {
+            if (-not $IsLinux) { return @() }
+            @(& ps -o pid=,args= --ppid $PID 2>$null | Where-Object { $_ -match 'pwsh' })
+        }
+        # A budget that some candidates meet and some do not, so the search bisects both ways and
+        # reaches weight sharing and the lean stage; short runs, as above.
+        $script:Search = @{ MaxAccuracyDrop = 0.2; Confidence = 0.6; Epochs = 3; FineTuneEpochs = 1; Seed = 3; PassThru = $true; WarningAction = 'SilentlyContinue' }
+        $script:ThreadsBefore = [TorchSharp.torch]::get_num_threads()
+        # The serial search at the workers' thread count (2 processes on this machine's cores): the
+        # same seed and thread count give the same bits, in this session or in a worker process.
+        $script:WorkerThreads = [Math]::Max(1, [Math]::Floor([Environment]::ProcessorCount / 2))
+        $script:SerialModel = $Trained | Copy-Mlp
+        $script:Serial = @($SerialModel | Compress-Mlp @Search -ThreadsPerWorker $WorkerThreads)
+        $script:ParallelModel = $Trained | Copy-Mlp
+        $out = @($ParallelModel | Compress-Mlp @Search -ThrottleLimit 2 -Verbose 4>&1)
+        $script:Parallel = @($out | Where-Object { $_ -is [SparsePrune.CompressionCandidate] })
+        $script:Started = @($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like 'Worker process * started*' })
+        $script:ThreadsAfter = [TorchSharp.torch]::get_num_threads()
+        $script:Before = $Trained.History.Count
+        function script:Get-Comparable($Candidates) {
+            $Candidates | ForEach-Object { '{0} {1} {2} | {3} B {4} flops | {5:R} {6:R} {7:R} {8} {9}' -f $_.Candidate, $_.Stage, $_.Settings, $_.FileBytes, $_.Flops, $_.ValidationMetric, $_.Cost, $_.Bound, $_.WithinBudget, $_.Chosen }
+        }
+        function script:Get-ComparableHistory($Model) {
+            $Model.History | Select-Object -Skip $Before | ForEach-Object { '{0} {1} | {2} {3:R} | {4}' -f $_.Operation, $_.Settings, $_.MetricName, $_.Metric, $_.Note }
+        }
+    }
+
+    It 'searched the serial way through every stage: pruning both ways, weight sharing, the lean stage' {
+        @($Serial.Stage | Sort-Object -Unique) | Should -Be @('Bits', 'Lean', 'Sparsity')
+        @($Serial | Where-Object { $_.Stage -eq 'Sparsity' -and $_.WithinBudget }).Count | Should -BeGreaterThan 0
+        @($Serial | Where-Object { $_.Stage -eq 'Sparsity' -and -not $_.WithinBudget }).Count | Should -BeGreaterThan 0
+        @($Serial | Where-Object Chosen).Count | Should -Be 1
+    }
+
+    It 'lists the same candidates over 2 worker processes: order, settings, bytes, metrics, costs, choice' {
+        $Parallel.Count | Should -Be $Serial.Count -Because 'a candidate made ahead that the search never asked for is not listed'
+        Get-Comparable $Parallel | Should -Be (Get-Comparable $Serial)
+    }
+
+    It 'chooses a bit-identical model, with the same History' {
+        Get-ModelFingerprint $ParallelModel | Should -BeExactly (Get-ModelFingerprint $SerialModel)
+        $ParallelModel.History[-1].Operation | Should -Be 'Compress'
+        $ParallelModel.History[-1].Note | Should -BeExactly $SerialModel.History[-1].Note
+        $ParallelModel.History[-1].Settings.ToString() | Should -BeExactly $SerialModel.History[-1].Settings.ToString()
+        Get-ComparableHistory $ParallelModel | Should -Be (Get-ComparableHistory $SerialModel) -Because 'the chosen candidate''s own steps (with their Threads) come first'
+        @(Get-TriedFromNote $ParallelModel.History[-1].Note).Count | Should -Be $Parallel.Count
+    }
+
+    It 'ran on worker processes with the machine''s cores split between them, and ended them' {
+        $Started.Count | Should -BeIn 1, 2 -Because 'a worker that started after the last candidate was asked for is not reported'
+        foreach ($s in $Started) { $s.Message | Should -BeLike "* with $WorkerThreads LibTorch thread(s)." }
+        Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+
+    It 'gives the session its own LibTorch threads back' {
+        $ThreadsAfter | Should -Be $ThreadsBefore
+    }
+
+    It 'refuses -ThrottleLimit 0 before anything runs, the model unchanged' {
+        $model = $Trained | Copy-Mlp
+        $state = Get-ModelState $model
+        $err = Get-ThrownError { param($m) $m | Compress-Mlp -MaxAccuracyDrop 0.05 -ThrottleLimit 0 } -ArgumentList $model
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'ParameterArgumentValidationError'
+        "$($err.Exception.Message)" | Should -Match 'ThrottleLimit'
+        Assert-ModelUnchanged $model $state
+    }
+
+    It 'fails with CompressionWorkersLost when no host can be reached, naming it; the model unchanged' {
+        $model = $Trained | Copy-Mlp
+        $state = Get-ModelState $model
+        $print = Get-ModelFingerprint $model
+        $err = Get-ThrownError { param($m) $m | Compress-Mlp -MaxAccuracyDrop 0.05 -Epochs 2 -HostName 'no-such-host.invalid' -WarningAction SilentlyContinue } -ArgumentList $model
+        ($err.FullyQualifiedErrorId -split ',')[0] | Should -Be 'CompressionWorkersLost'
+        $err.Exception.Message | Should -Match 'no-such-host\.invalid'
+        $err.Exception.Message | Should -Match 'The model is as it was'
+        Assert-ModelUnchanged $model $state
+        Get-ModelFingerprint $model | Should -BeExactly $print
+    }
+
+    It '-TimeLimit over workers: the search ends at the limit and so do its worker processes' {
+        $model = $Trained | Copy-Mlp
+        $state = Get-ModelState $model
+        # 1 ms: the limit passes while the worker processes start, before any candidate is made.
+        $out = @($model | Compress-Mlp -MaxAccuracyDrop 0.05 -Epochs 50 -TimeLimit 00:00:00.001 -Seed 1 -ThrottleLimit 2 -WarningVariable warned -WarningAction SilentlyContinue)
+        $out.Count | Should -Be 1
+        [object]::ReferenceEquals($out[0], $model) | Should -BeTrue
+        Assert-ModelUnchanged $model $state
+        "$warned" | Should -Match 'time limit'
+        Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+
+    It 'stopped (Ctrl+C) over workers: keeps the best so far and ends its worker processes' {
+        $model = $Trained | Copy-Mlp
+        $r = Invoke-CompressAndStop $model @{ MaxAccuracyDrop = 0.99; Confidence = 0.5; Epochs = 3; FineTuneEpochs = 1; Seed = 1; ThrottleLimit = 2 } '^Candidate 3:'
+        $r.Reached | Should -BeTrue -Because "progress: $($r.Statuses -join ' | ')"
+        $r.State | Should -Be 'Stopped'
+        $last = $model.History[-1]
+        $last.Operation | Should -Be 'Compress'
+        $last.Note | Should -Match 'stopped \(Ctrl\+C\), the best so far kept'
+        @(Get-TriedFromNote $last.Note).Count | Should -BeGreaterOrEqual 2
+        Get-ChildPwsh | Should -BeNullOrEmpty
+    }
+}
+
+BeforeDiscovery {
+    # A private sshd on 127.0.0.1 (tests/tools/Start-SshTestServer.ps1) stands in for the hosts.
+    $script:SshServer = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
+}
+
+Describe 'Compress-Mlp -HostName: SSH workers on a private sshd' -Skip:(-not $SshServer.Available) {
+    BeforeAll {
+        $script:Server = & (Join-Path $PSScriptRoot 'tools/Start-SshTestServer.ps1')
+        $hosts = @{ HostName = 'localhost', 'localhost'; UserName = $Server.UserName; KeyFilePath = $Server.KeyFilePath; SshOption = $Server.Options; ModulePath = $script:ModulePath }
+        if ($Server.Port -and $Server.Port -ne 22) { $hosts.Port = $Server.Port }
+        $search = @{ MaxAccuracyDrop = 0.2; Confidence = 0.6; Epochs = 2; FineTuneEpochs = 1; Seed = 4; PassThru = $true; WarningAction = 'SilentlyContinue'; ThreadsPerWorker = 1 }
+        $script:SerialModel = $Trained | Copy-Mlp
+        $script:Serial = @($SerialModel | Compress-Mlp @search)
+        $script:RemoteModel = $Trained | Copy-Mlp
+        $script:OverSsh = @($RemoteModel | Compress-Mlp @search @hosts)
+    }
+
+    It 'chooses the model the serial search chooses, with the same candidates and History note' {
+        $OverSsh.Count | Should -Be $Serial.Count
+        @($OverSsh | ForEach-Object { "$($_.Candidate) $($_.Settings) $($_.FileBytes) $($_.Bound.ToString('R'))" }) |
+            Should -Be @($Serial | ForEach-Object { "$($_.Candidate) $($_.Settings) $($_.FileBytes) $($_.Bound.ToString('R'))" })
+        Get-ModelFingerprint $RemoteModel | Should -BeExactly (Get-ModelFingerprint $SerialModel)
+        $RemoteModel.History[-1].Note | Should -BeExactly $SerialModel.History[-1].Note
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
@@ -8,10 +9,14 @@ namespace SparsePrune.Cmdlets;
 /// tries pruning, neuron removal and weight sharing on copies, judges each on a validation split
 /// carved from the training split, and turns the model into the best candidate.
 /// </summary>
-[Cmdlet(VerbsData.Compress, "Mlp", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Compress, "Mlp", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SessionSet)]
 [OutputType(typeof(Mlp), typeof(CompressionCandidate))]
 public sealed class CompressMlpCommand : SparsePruneCmdlet
 {
+    private const string SessionSet = "Session";
+    private const string ProcessSet = "Process";
+    private const string RemoteSet = "Remote";
+
     protected override bool ChangesModel => true;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -40,6 +45,29 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
     /// <summary>Writes every candidate tried (CompressionCandidate) instead of the model; the model is compressed either way.</summary>
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Worker processes on this machine that make the candidates (Invoke-PruningSweep's engine); they split its cores.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ProcessSet)]
+    [ValidateRange(1, 256)]
+    public int ThrottleLimit { get; set; }
+
+    /// <summary>Hosts that make the candidates over SSH remoting, one worker per entry.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = RemoteSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] HostName { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = RemoteSet)] public string? UserName { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)] public string? KeyFilePath { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)] public Hashtable? SshOption { get; set; }
+    [Parameter(ParameterSetName = RemoteSet)] public string? ModulePath { get; set; }
+
+    /// <summary>LibTorch threads of each worker, and of this session while it searches.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int? ThreadsPerWorker { get; set; }
+
     protected override void ProcessRecord()
     {
         // Parameters not given stay null: Core owns every default and "does not apply" rule.
@@ -49,6 +77,9 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
             Teacher = Teacher, ValidationFraction = ValidationFraction, Confidence = Confidence,
             Epochs = Epochs, FineTuneEpochs = FineTuneEpochs, BatchSize = BatchSize, TrainingBatchSize = TrainingBatchSize, Seed = Seed,
             PassThru = PassThru.IsPresent ? true : null,
+            ThrottleLimit = ParameterSetName == ProcessSet ? ThrottleLimit : null,
+            HostName = ParameterSetName == RemoteSet ? HostName : null,
+            ThreadsPerWorker = ThreadsPerWorker,
         };
         var job = Guard(Model, settings.Resolve);
         var options = job.Options;
@@ -58,8 +89,23 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
             + string.Create(CultureInfo.InvariantCulture, $"(validation: {options.ValidationFractionFor(data!.TrainCount):P0} of the training split of '{data!.Name}'), trying {CompressionSearch.DescribeStages(options.Objective)}");
         if (!ShouldProcess(description, $"{description}? Pruning and quantization cannot be undone.", "Compress-Mlp")) return;
         var activity = $"Compressing '{Model.Name}' ({options.Objective})";
-        var result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, progress, StopToken, WriteWarning,
-            tried: c => WriteVerbose($"Candidate {c}")));
+        // The search's own work (the judging, the reference's scores) runs at the workers' threads
+        // too: a model's outputs are bit-identical only at one thread count.
+        int sessionThreads = TorchSharp.torch.get_num_threads();
+        if (job.Threads > 0) TorchSharp.torch.set_num_threads(job.Threads);
+        CompressionSearchResult result;
+        try
+        {
+            using var maker = Maker(job);
+            result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, maker, progress, StopToken, WriteWarning,
+                tried: c => WriteVerbose($"Candidate {c}")));
+            if (maker is WorkerCandidateMaker workers)
+                WriteVerbose($"The workers had begun or made {workers.MadeAhead} of the {workers.Asked} model(s) the search asked for (the reference among them) before it asked; {workers.Unused} made ahead were not needed.");
+        }
+        finally
+        {
+            if (TorchSharp.torch.get_num_threads() != sessionThreads) TorchSharp.torch.set_num_threads(sessionThreads);
+        }
         if (result.Chosen is { } chosen)
             WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"Chose candidate {chosen.Candidate} of {result.Candidates.Count}: {chosen.Settings}; {chosen.FileBytes} bytes ({chosen.CompressionRatio:0.#}x), validation {chosen.MetricName} {chosen.ValidationMetric:0.####} against {result.ReferenceMetric:0.####} on {result.ValidationRows} rows, in {result.Elapsed.TotalSeconds:0} s."));
@@ -67,6 +113,18 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
         if (job.WriteCandidates) WriteObject(result.Candidates, enumerateCollection: true);
         else if (!result.Stopped) WriteObject(Model);
     }
+
+    /// <summary>This session (the serial search), or the sweep engine's workers.</summary>
+    private CompressionCandidateMaker Maker(CompressionJob job) => ParameterSetName switch
+    {
+        ProcessSet => new WorkerCandidateMaker(
+            Enumerable.Range(1, ThrottleLimit).Select(i => (SweepWorker)new ProcessWorker(i, ThrottleLimit, job.Threads)).ToList(),
+            InvokePruningSweepCommand.LocalModulePath(this), job.Threads, datasetAsFile: true, WriteVerbose, WriteWarning),
+        RemoteSet => new WorkerCandidateMaker(
+            SshWorker.For(HostName, new SshTarget(UserName, KeyFilePath is null ? null : ResolvePath(KeyFilePath), Port, SshOption)),
+            ModulePath, job.Threads, datasetAsFile: false, WriteVerbose, WriteWarning),
+        _ => new SessionCandidateMaker(),
+    };
 
     private static string Noun(CompressionObjective objective) => objective switch
     {

@@ -113,7 +113,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
 
         // Worker processes read the data set from a private file rather than through remoting.
         var dataFile = ParameterSetName == ProcessSet && dataBytes is not null ? Guard(data, () => WriteDatasetFile(dataBytes)) : null;
-        var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(), modelBytes, dataBytes, dataFile,
+        var setup = new SweepWorkerSetup(ParameterSetName == RemoteSet ? ModulePath : LocalModulePath(this), modelBytes, dataBytes, dataFile,
             job.ThreadsPerWorker,
             sweepId, points.Count, PassThru, teacherBytes);
         int sessionThreads = TorchSharp.torch.get_num_threads();
@@ -139,7 +139,7 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
     }
 
     /// <summary>The data set's bytes in a new file only this user can read, for the worker processes; deleted after the sweep.</summary>
-    private static string WriteDatasetFile(byte[] bytes)
+    internal static string WriteDatasetFile(byte[] bytes)
     {
         var path = Path.Combine(Path.GetTempPath(), $"sparseprune-sweep-{Guid.NewGuid():N}.spdata");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
@@ -205,22 +205,13 @@ public sealed class InvokePruningSweepCommand : SparsePruneCmdlet
         return workers;
     }
 
-    private List<SweepWorker> RemoteWorkers()
-    {
-        var target = new SshTarget(UserName, KeyFilePath is null ? null : ResolvePath(KeyFilePath), Port, SshOption);
-        var perHost = HostName.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
-        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        return HostName.Select(h =>
-        {
-            seen[h] = seen.GetValueOrDefault(h) + 1;
-            return (SweepWorker)new SshWorker(h, seen[h], perHost[h], target);
-        }).ToList();
-    }
+    private List<SweepWorker> RemoteWorkers() =>
+        SshWorker.For(HostName, new SshTarget(UserName, KeyFilePath is null ? null : ResolvePath(KeyFilePath), Port, SshOption));
 
-    /// <summary>The module manifest this session loaded, for local workers to import the very same build.</summary>
-    private string LocalModulePath()
+    /// <summary>The module manifest <paramref name="cmdlet"/>'s session loaded, for local workers to import the very same build.</summary>
+    internal static string LocalModulePath(PSCmdlet cmdlet)
     {
-        var module = MyInvocation.MyCommand.Module;
+        var module = cmdlet.MyInvocation.MyCommand.Module;
         var manifest = module is null ? null : Path.Combine(module.ModuleBase, module.Name + ".psd1");
         return manifest is not null && File.Exists(manifest) ? manifest : typeof(InvokePruningSweepCommand).Assembly.Location;
     }

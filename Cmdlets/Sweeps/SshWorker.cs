@@ -15,6 +15,18 @@ internal sealed class SshWorker(string host, int number, int workersOnHost, SshT
 {
     public string Host { get; } = host;
 
+    /// <summary>One worker per entry of <paramref name="hosts"/> (a host named twice runs two, sharing its cores).</summary>
+    public static List<SweepWorker> For(IReadOnlyList<string> hosts, SshTarget target)
+    {
+        var perHost = hosts.GroupBy(h => h, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Count(), StringComparer.OrdinalIgnoreCase);
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        return hosts.Select(h =>
+        {
+            seen[h] = seen.GetValueOrDefault(h) + 1;
+            return (SweepWorker)new SshWorker(h, seen[h], perHost[h], target);
+        }).ToList();
+    }
+
     protected override int WorkersOnHost => workersOnHost;
 
     /// <summary>

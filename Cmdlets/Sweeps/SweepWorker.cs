@@ -52,10 +52,19 @@ internal abstract class SweepWorker : IDisposable
     public void Start(SweepWorkerSetup setup)
     {
         var runspace = Connect();
+        bool stopped;
         lock (_gate)
         {
             _runspace = runspace;
-            if (_stopped) throw new OperationCanceledException();
+            stopped = _stopped;
+        }
+        if (stopped)
+        {
+            // Stopped while connecting (a worker process can take seconds to start on a loaded
+            // machine): Dispose may have found nothing to end yet, so what was started ends here.
+            try { runspace.Dispose(); } catch (Exception) { }
+            Terminate();
+            throw new OperationCanceledException();
         }
         Invoke(ps => ps.AddScript(Script.Value));
         var ready = Invoke(ps => ps.AddCommand("Initialize-SparsePruneSweepWorker")
@@ -80,6 +89,24 @@ internal abstract class SweepWorker : IDisposable
         var result = SweepResult.FromJson(table["Json"]?.ToString() ?? "", $"the result of point {point.Index} from worker {Name}");
         var modelBytes = table["Model"] is PSObject ps ? ps.BaseObject : table["Model"];
         return modelBytes is byte[] bytes ? result.WithModel(SpmlpFormat.FromBytes(bytes, $"the model of point {point.Index}")) : result;
+    }
+
+    /// <summary>
+    /// Makes one Compress-Mlp candidate (Invoke-SparsePruneCompressionCandidate): its .spmlp bytes
+    /// and the seconds it took there, or the candidate's own error (Error, ErrorId). The model the
+    /// worker was started with is the model as given; <paramref name="basisBytes"/>, the model the
+    /// candidate starts from when it starts from another candidate.
+    /// </summary>
+    public (byte[]? Model, double Seconds, string? Error, string? ErrorId) MakeCompressionCandidate(string recipeJson, string specJson, byte[]? basisBytes)
+    {
+        var output = Invoke(ps => ps.AddCommand("Invoke-SparsePruneCompressionCandidate")
+            .AddParameter("RecipeJson", recipeJson).AddParameter("SpecJson", specJson).AddParameter("BasisBytes", basisBytes));
+        var table = output.Select(o => o.BaseObject).OfType<IDictionary>().LastOrDefault()
+            ?? throw new InvalidOperationException("the worker returned nothing for the candidate");
+        if (table["Error"] is { } error) return (null, 0, error.ToString(), table["ErrorId"]?.ToString());
+        var bytes = table["Model"] is PSObject ps ? ps.BaseObject : table["Model"];
+        return (bytes as byte[] ?? throw new InvalidOperationException("the worker returned no model for the candidate"),
+            Convert.ToDouble(table["Seconds"] ?? 0, System.Globalization.CultureInfo.InvariantCulture), null, null);
     }
 
     /// <summary>

@@ -1,8 +1,10 @@
-# The two functions every sweep worker runs: the session's own runspace thread, a local worker
+# The functions every sweep worker runs: the session's own runspace thread, a local worker
 # process, or an SSH session to another host. Invoke-PruningSweep sends this text to the worker
 # (so a remote host needs only the module itself), then calls Initialize once and
 # Invoke-SparsePruneSweepPoint per point. Results go back as the JSON of SparsePrune.SweepResult,
 # errors of a point as an Error entry: an exception out of these functions means the worker is lost.
+# Compress-Mlp -ThrottleLimit / -HostName starts the same workers with the model as given and calls
+# Invoke-SparsePruneCompressionCandidate per candidate instead.
 
 function Initialize-SparsePruneSweepWorker {
     param(
@@ -79,5 +81,23 @@ function Invoke-SparsePruneSweepPoint {
         @{ Json = $result.ToJson(); Model = $modelBytes }
     } catch {
         @{ Error = $_.Exception.Message; ErrorId = $_.FullyQualifiedErrorId }
+    }
+}
+
+function Invoke-SparsePruneCompressionCandidate {
+    param([string] $RecipeJson, [string] $SpecJson, [byte[]] $BasisBytes)
+    $ErrorActionPreference = 'Stop'
+    $state = $global:SparsePruneSweepWorker
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    try {
+        # Made from the very bytes the session sent (the model as given, and the basis when the
+        # candidate starts from another); the session judges it, so only the model goes back.
+        $modelBytes = [SparsePrune.CompressionCandidateFactory]::MakeBytes($state.ModelBytes, $state.Dataset, $RecipeJson, $SpecJson, $BasisBytes, $state.Teacher)
+        @{ Model = $modelBytes; Seconds = $clock.Elapsed.TotalSeconds }
+    } catch {
+        # A .NET method's exception arrives wrapped ("Exception calling ..."): its own message says what failed.
+        $e = $_.Exception
+        if ($e -is [Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
+        @{ Error = $e.Message; ErrorId = if ($e -is [SparsePrune.SparsePruneException]) { $e.ErrorId } else { $_.FullyQualifiedErrorId } }
     }
 }

@@ -6,7 +6,9 @@ namespace SparsePrune;
 /// <summary>
 /// One run of <see cref="CompressionSearch"/>: the validation split, the reference, the candidates
 /// tried so far and the best of them. Candidates are copies; the model itself changes once, at the
-/// end, into the chosen candidate.
+/// end, into the chosen candidate. The run asks its <see cref="CompressionCandidateMaker"/> for one
+/// candidate at a time, saying which it may ask for next, and judges each itself as it comes: every
+/// decision is taken here, in the same order, from the same results, whoever made the candidates.
 /// </summary>
 internal sealed class CompressionRun
 {
@@ -17,14 +19,18 @@ internal sealed class CompressionRun
     private readonly CancellationToken _userStop;
     private readonly Action<string>? _warn;
     private readonly Action<CompressionCandidate>? _triedOne;
+    private readonly CompressionCandidateMaker _maker;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<CompressionCandidate> _tried = new();
     // Pruned candidates within the budget, kept as bases for weight sharing (sparsest first at the end).
     private readonly List<(CompressionCandidate Candidate, Mlp Model)> _bases = new();
     private (CompressionCandidate Candidate, Mlp Model)? _best;
+    // What each candidate was made of, for the specs of those that start from it.
+    private readonly Dictionary<CompressionCandidate, CompressionCandidateSpec> _specs = new(ReferenceEqualityComparer.Instance);
     private CancellationTokenSource _limit = null!;
     private Dataset _validation = null!;
     private TrainingOptions _training = null!;
+    private CompressionRecipe _recipe = null!;
     private double[] _referenceRows = Array.Empty<double>();
     private double _referenceMetric;
     private long _denseFileBytes;
@@ -36,9 +42,9 @@ internal sealed class CompressionRun
     private bool Ended => _limit.IsCancellationRequested;
 
     public CompressionRun(Mlp model, Dataset data, CompressionOptions options, Action<WorkProgress>? progress, CancellationToken cancel,
-        Action<string>? warn, Action<CompressionCandidate>? tried)
+        Action<string>? warn, Action<CompressionCandidate>? tried, CompressionCandidateMaker maker)
     {
-        (_model, _data, _options, _progress, _userStop, _warn, _triedOne) = (model, data, options, progress, cancel, warn, tried);
+        (_model, _data, _options, _progress, _userStop, _warn, _triedOne, _maker) = (model, data, options, progress, cancel, warn, tried, maker);
     }
 
     public CompressionSearchResult Execute()
@@ -66,16 +72,23 @@ internal sealed class CompressionRun
                 _warn?.Invoke(few);
             int stepsPerEpoch = Math.Max(1, (_validation.TrainCount + _options.BatchSize - 1) / _options.BatchSize);
             _epochs = _options.EpochsFor(stepsPerEpoch);
-            _training = new TrainingOptions
+            _recipe = new CompressionRecipe
             {
-                BatchSize = _options.BatchSize, Seed = seed, Epochs = _epochs,
-                Distillation = _options.Distillation(),
+                Seed = seed, ValidationFraction = _validationFraction, Epochs = _epochs, FineTuneEpochs = _options.FineTuneEpochs,
+                BatchSize = _options.BatchSize, Objective = _options.Objective,
             };
+            _training = _recipe.Training(_options.Teacher);
+            _maker.Begin(new CompressionWork(origin, _data, _validation, _recipe, _training, _options.Teacher));
             _estimatedCandidates = 1 + 4 + (_options.Objective == CompressionObjective.FileSize ? 2 * CompressionSearch.SharingBases + 2 : 3);
-            if (!Reference(origin)) return Finish();
-            PruningStage(origin, PruneStructure.Connection, CompressionSearch.ConnectionLevels);
-            if (_options.Objective == CompressionObjective.FileSize) { SharingStage(); LeanStage(); }
-            else PruningStage(origin, PruneStructure.Neuron, CompressionSearch.NeuronLevels);
+            bool neurons = _options.Objective != CompressionObjective.FileSize;
+            var connections = OpenLevels(origin, PruneStructure.Connection, CompressionSearch.ConnectionLevels);
+            var hidden = neurons ? OpenLevels(origin, PruneStructure.Neuron, CompressionSearch.NeuronLevels) : Array.Empty<double>();
+            // The neuron stage starts from the model as given, whatever the connection stage finds: ahead of it from the start.
+            var neuronStage = Bisection(PruneStructure.Neuron, hidden, -1, hidden.Length, next: true);
+            if (!Reference(Likeliest(Bisection(PruneStructure.Connection, connections, -1, connections.Length, next: true), neuronStage))) return Finish();
+            PruningStage(PruneStructure.Connection, connections, neuronStage);
+            if (neurons) PruningStage(PruneStructure.Neuron, hidden, Array.Empty<(CompressionCandidateOrder, double)>());
+            else { SharingStage(); LeanStage(); }
             return Finish();
         }
         finally
@@ -87,136 +100,153 @@ internal sealed class CompressionRun
     }
 
     /// <summary>The model as given trained as long as a pruning candidate on the same rows: what each candidate's cost is measured against.</summary>
-    private bool Reference(Mlp origin)
+    private bool Reference(IReadOnlyList<CompressionCandidateOrder> ahead)
     {
-        var reference = origin.Clone();
+        Mlp? reference = null;
         try
         {
             const string status = "Reference: the model as given, trained as long as a candidate on the same rows";
             Report(status);
-            var result = Trainer.Train(reference, _validation, _training, Under(status), _limit.Token);
-            if (result.Stopped || Ended) return false;
+            var made = _maker.Make(new CompressionCandidateOrder(new CompressionCandidateSpec { Stage = CompressionCandidateSpec.Reference }, null), ahead, Under(status), _limit.Token);
+            if (made is null) return false;
+            reference = made.Model;
+            if (!made.Completed || Ended) return false;
             _referenceRows = RowScores.Of(reference, _validation);
             _referenceMetric = Evaluator.Evaluate(reference, _validation).Value;
             return true;
         }
         catch (OperationCanceledException) when (Ended) { return false; }
-        finally { Discard(reference); }
+        finally { if (reference is not null) Discard(reference); }
     }
 
-    /// <summary>Bisects <paramref name="levels"/> for the highest ratio of <paramref name="structure"/> within the budget.</summary>
-    private void PruningStage(Mlp origin, PruneStructure structure, double[] levels)
+    /// <summary>The levels above the ratio the model as given already has.</summary>
+    private double[] OpenLevels(Mlp origin, PruneStructure structure, double[] levels)
     {
-        var request = new PruningRequest
-        {
-            Structure = structure, Criterion = PruneCriterion.L1, Scope = structure == PruneStructure.Connection ? PruneScope.ERK : PruneScope.Layer,
-            ScoringBatchSize = _options.BatchSize,
-        };
-        double start = Pruner.CurrentRatio(origin, request);
-        var open = levels.Where(l => l > start + 1e-9).ToArray();
+        double start = Pruner.CurrentRatio(origin, _recipe.Request(structure));
+        return levels.Where(l => l > start + 1e-9).ToArray();
+    }
+
+    /// <summary>
+    /// Bisects <paramref name="open"/> for the highest ratio of <paramref name="structure"/> within
+    /// the budget. <paramref name="after"/>: what the search tries after this stage whatever it
+    /// finds, for a maker with workers to start early.
+    /// </summary>
+    private void PruningStage(PruneStructure structure, double[] open, IReadOnlyList<(CompressionCandidateOrder Order, double Chance)> after)
+    {
         int lo = -1, hi = open.Length;
+        (CompressionCandidate Candidate, Mlp Model)? sparsest = null;
         while (hi - lo > 1 && !Ended)
         {
             int mid = lo + (hi - lo + 1) / 2;
-            var r = request with { Ratio = open[mid] };
-            var tried = TryPruning(origin, r);
+            var further = Bisection(structure, open, lo, hi, next: false);
+            var ahead = Likeliest(further, after);
+            // The last step of the connection bisection: whatever it finds, the sparsest candidate
+            // within the budget so far is one of the two weight sharing starts from, so its 3 bits
+            // (and what may follow them) can be made meanwhile.
+            if (further.Count == 0 && sparsest is { } s && structure == PruneStructure.Connection && _options.Objective == CompressionObjective.FileSize)
+                ahead.AddRange(SharingAhead(new() { s }, 0, CompressionSearch.FirstBits).Prepend(new CompressionCandidateOrder(BitsSpec(s.Candidate, CompressionSearch.FirstBits), s.Model)));
+            var tried = TryPruning(structure, open[mid], ahead);
             if (tried is null) return;
-            if (tried.WithinBudget) lo = mid; else hi = mid;
+            if (tried.WithinBudget)
+            {
+                lo = mid;
+                if (structure == PruneStructure.Connection) sparsest = _bases[^1];
+            }
+            else hi = mid;
         }
-    }
-
-    private CompressionCandidate? TryPruning(Mlp origin, PruningRequest request)
-    {
-        string stage = request.Structure == PruneStructure.Connection ? "Sparsity" : "Neurons";
-        var schedule = Schedule(request);
-        var settings = request.Describe().Concat(schedule.Describe());
-        return Try(stage, settings.ToString(), () =>
-        {
-            var copy = origin.Clone();
-            var result = PruningScheduler.Run(copy, request, schedule, _validation, Under(CandidateStatus(settings.ToString())), _limit.Token);
-            if (!result.Stopped && request.Structure == PruneStructure.Connection) copy = WithoutDeadNeurons(copy);
-            return (copy, !result.Stopped);
-        }, keepAsBase: request.Structure == PruneStructure.Connection);
     }
 
     /// <summary>
-    /// The candidate without the neurons connection pruning left unread or unfed: fewer operations
-    /// always, but a file can grow (the neurons' origins are recorded, and on a small model that
-    /// costs more than the biases and positions saved), so for file size only when it shrinks.
+    /// The candidates the bisection of (<paramref name="lo"/>, <paramref name="hi"/>) may try, each
+    /// with the chance that it will (a half per step: each step's candidate is within the budget
+    /// or not), the nearer first and, of two at one depth, the sparser (within) first. With
+    /// <paramref name="next"/> false the midpoint itself, which is tried now, is left out.
     /// </summary>
-    private Mlp WithoutDeadNeurons(Mlp pruned)
+    private List<(CompressionCandidateOrder Order, double Chance)> Bisection(PruneStructure structure, double[] open, int lo, int hi, bool next)
     {
-        if (_options.Objective != CompressionObjective.FileSize)
+        var found = new List<(CompressionCandidateOrder, double)>();
+        var queue = new Queue<(int Lo, int Hi, double Chance)>();
+        queue.Enqueue((lo, hi, 1));
+        while (queue.Count > 0)
         {
-            DeadNeurons.Remove(pruned);
-            return pruned;
+            var (l, h, chance) = queue.Dequeue();
+            if (h - l <= 1) continue;
+            int m = l + (h - l + 1) / 2;
+            if (next || l != lo || h != hi) found.Add((new CompressionCandidateOrder(CompressionCandidateSpec.Pruning(structure, open[m]), null), chance));
+            queue.Enqueue((m, h, chance / 2));
+            queue.Enqueue((l, m, chance / 2));
         }
-        var trimmed = pruned.Clone();
-        if (DeadNeurons.Remove(trimmed).Sum() > 0 && SizeOf(trimmed) < SizeOf(pruned))
-        {
-            Discard(pruned);
-            return trimmed;
-        }
-        Discard(trimmed);
-        return pruned;
+        return found;
     }
 
-    /// <summary>
-    /// The bytes of the candidate's file with its history's times fixed: the same candidate sizes
-    /// the same in every run, so that near ties are not decided by a timestamp's compressed length
-    /// (the file written later differs from this by those few bytes).
-    /// </summary>
-    private static long SizeOf(Mlp model)
+    /// <summary>The candidates of both lists, the likeliest to be needed first (the first list first on a tie).</summary>
+    private static List<CompressionCandidateOrder> Likeliest(IEnumerable<(CompressionCandidateOrder Order, double Chance)> first, IEnumerable<(CompressionCandidateOrder Order, double Chance)> then) =>
+        first.Select((x, i) => (x.Order, x.Chance, Rank: i)).Concat(then.Select((x, i) => (x.Order, x.Chance, Rank: 1000 + i)))
+            .OrderByDescending(x => x.Chance).ThenBy(x => x.Rank).Select(x => x.Order).ToList();
+
+    private CompressionCandidate? TryPruning(PruneStructure structure, double ratio, IReadOnlyList<CompressionCandidateOrder> ahead)
     {
-        var records = model.History.ToList();
-        try
-        {
-            model.RestoreHistory(records.Select(r => r with { Time = DateTime.UnixEpoch }));
-            return SpmlpFormat.CanonicalBytes(model).Length;
-        }
-        finally { model.RestoreHistory(records); }
+        var spec = CompressionCandidateSpec.Pruning(structure, ratio);
+        var request = _recipe.Request(structure, ratio);
+        var settings = request.Describe().Concat(_recipe.Schedule(request, _validation.TrainCount, _training).Describe());
+        return Try(spec.Stage, settings.ToString(), new CompressionCandidateOrder(spec, null), ahead, keepAsBase: structure == PruneStructure.Connection);
     }
 
-    /// <summary>Gradual pruning over the candidate's epochs, the target raised about 20 times an epoch on large sets.</summary>
-    private ScheduleOptions Schedule(PruningRequest request)
-    {
-        int fitRows = _validation.TrainCount;
-        int stepsPerEpoch = Math.Max(1, (fitRows + _options.BatchSize - 1) / _options.BatchSize);
-        return new ScheduleOptions
-        {
-            Schedule = PruneSchedule.Gradual, Epochs = _epochs, RampFraction = 0.5,
-            UpdateEvery = Math.Clamp(stepsPerEpoch / 4, 1, 20),
-            Regrow = request.Structure == PruneStructure.Connection,
-            Training = _training,
-        };
-    }
+    private static long SizeOf(Mlp model) => CompressionCandidateFactory.SizeOf(model);
 
     /// <summary>k-means on the sparsest pruned candidates within the budget: 3 bits, then 2 when it holds, else 4 to 6.</summary>
     private void SharingStage()
     {
-        foreach (var (candidate, pruned) in _bases.OrderByDescending(b => b.Candidate.PruningRatio).Take(CompressionSearch.SharingBases).ToList())
+        var bases = _bases.OrderByDescending(b => b.Candidate.PruningRatio).Take(CompressionSearch.SharingBases).ToList();
+        for (int i = 0; i < bases.Count; i++)
         {
+            var (candidate, pruned) = bases[i];
             if (Ended) return;
-            var at3 = TryBits(candidate, pruned, CompressionSearch.FirstBits);
+            var at3 = TryBits(candidate, pruned, CompressionSearch.FirstBits, SharingAhead(bases, i, CompressionSearch.FirstBits));
             if (at3 is null) return;
             if (at3.WithinBudget)
             {
-                if (TryBits(candidate, pruned, CompressionSearch.FewestBits) is null) return;
+                if (TryBits(candidate, pruned, CompressionSearch.FewestBits, SharingAhead(bases, i, CompressionSearch.FewestBits)) is null) return;
                 continue;
             }
             for (int bits = CompressionSearch.FirstBits + 1; bits <= CompressionSearch.MostBits && !Ended; bits++)
             {
-                var more = TryBits(candidate, pruned, bits);
+                var more = TryBits(candidate, pruned, bits, SharingAhead(bases, i, bits));
                 if (more is null) return;
                 if (more.WithinBudget) break;
             }
         }
     }
 
-    /// <summary>Bits of the biases' own codebooks in the lean stage's lossy candidate (Invoke-Quantization -BiasBits).</summary>
-    private const int LeanBiasBits = 5;
-    /// <summary>Significant bits the input scales keep in the lean stage's lossy candidate (Optimize-Mlp -FoldInputScaling -ScaleBits; 10 is a float16's).</summary>
-    private const int LeanScaleBits = 10;
+    /// <summary>
+    /// What the sharing stage may try after <paramref name="bits"/> bits on base <paramref name="at"/>,
+    /// the likeliest first: on this base, 2 or 4 bits after 3 (a half each), each further bit after
+    /// 4 half as likely again; on each later base, 3 bits certainly, then as on this one.
+    /// </summary>
+    private List<CompressionCandidateOrder> SharingAhead(List<(CompressionCandidate Candidate, Mlp Model)> bases, int at, int bits)
+    {
+        var found = new List<(CompressionCandidateOrder Order, double Chance)>();
+        void Add(int b, int k, double chance) => found.Add((new CompressionCandidateOrder(BitsSpec(bases[b].Candidate, k), bases[b].Model), chance));
+        void After(int b, int k, double chance)
+        {
+            if (k == CompressionSearch.FirstBits) Add(b, CompressionSearch.FewestBits, chance / 2);
+            if (k == CompressionSearch.FewestBits) return;
+            for (int more = k + 1; more <= CompressionSearch.MostBits; more++) Add(b, more, chance / Math.Pow(2, more - k));
+        }
+        After(at, bits, 1);
+        for (int b = at + 1; b < bases.Count; b++)
+        {
+            Add(b, CompressionSearch.FirstBits, 1);
+            After(b, CompressionSearch.FirstBits, 1);
+        }
+        return Likeliest(found, Array.Empty<(CompressionCandidateOrder, double)>());
+    }
+
+    private CompressionCandidateSpec BitsSpec(CompressionCandidate basis, int bits) =>
+        new() { Stage = CompressionCandidateSpec.Bits, CodeBits = bits, Basis = _specs[basis] };
+
+    private const int LeanBiasBits = CompressionCandidateFactory.LeanBiasBits;
+    private const int LeanScaleBits = CompressionCandidateFactory.LeanScaleBits;
 
     /// <summary>
     /// The best weight-shared candidate with what its file still carries made smaller. First the
@@ -229,45 +259,30 @@ internal sealed class CompressionRun
     {
         if (Ended || _best is not { } best || best.Candidate.Bits is null || best.Model.Scaling is null) return;
         string folded = $"FoldInputScaling after #{best.Candidate.Candidate}: {best.Candidate.Settings}";
-        var exact = Try("Lean", folded, () =>
-        {
-            var copy = best.Model.Clone();
-            // Refused (it would move an output beyond float rounding), nothing folds and the candidate shows it.
-            try { InputFolding.Fold(copy, _validation); } catch (SparsePruneException) { }
-            return (copy, true);
-        }, keepAsBase: false, bits: best.Candidate.Bits, basis: best.Candidate);
+        var exactSpec = new CompressionCandidateSpec { Stage = CompressionCandidateSpec.Lean, LeanKind = CompressionCandidateSpec.LeanExact, Basis = _specs[best.Candidate] };
+        var exact = Try("Lean", folded, new CompressionCandidateOrder(exactSpec, best.Model), Array.Empty<CompressionCandidateOrder>(),
+            keepAsBase: false, bits: best.Candidate.Bits, basis: best.Candidate);
         if (exact is null || Ended || _best is not { } foldedBest || !ReferenceEquals(foldedBest.Candidate, exact)) return;
         string lossy = $"FoldInputScaling ScaleBits={LeanScaleBits}; BiasBits={LeanBiasBits} after #{best.Candidate.Candidate}: {best.Candidate.Settings}";
-        Try("Lean", lossy, () =>
-        {
-            var copy = foldedBest.Model.Clone();
-            // The rounding moves outputs a little by design: the validation split judges it, not the fold's own check.
-            try { InputFolding.Fold(copy, _validation, tolerance: 1, scaleBits: LeanScaleBits); } catch (SparsePruneException) { }
-            Quantizer.QuantizeBiases(copy, Enumerable.Repeat(LeanBiasBits, copy.LayerCount).ToArray(), _validation);
-            return (copy, true);
-        }, keepAsBase: false, bits: best.Candidate.Bits, basis: best.Candidate);
+        var lossySpec = new CompressionCandidateSpec { Stage = CompressionCandidateSpec.Lean, LeanKind = CompressionCandidateSpec.LeanRounded, Basis = exactSpec };
+        Try("Lean", lossy, new CompressionCandidateOrder(lossySpec, foldedBest.Model), Array.Empty<CompressionCandidateOrder>(),
+            keepAsBase: false, bits: best.Candidate.Bits, basis: best.Candidate);
     }
 
-    private CompressionCandidate? TryBits(CompressionCandidate basis, Mlp pruned, int bits)
+    private CompressionCandidate? TryBits(CompressionCandidate basis, Mlp pruned, int bits, IReadOnlyList<CompressionCandidateOrder> ahead)
     {
-        var request = new QuantizationRequest { Method = QuantizationMethod.KMeans, Bits = new[] { bits } };
         // The bits first, so that a progress bar's cut keeps them; then the pruned candidate it starts from.
         string settings = $"Method=KMeans Bits={bits} FineTuneEpochs={_options.FineTuneEpochs} after #{basis.Candidate}: {basis.Settings}";
-        return Try("Bits", settings, () =>
-        {
-            var copy = pruned.Clone();
-            var plan = Quantizer.Plan(copy, request);
-            var result = Quantizer.Apply(copy, plan, _validation, _options.FineTuneEpochs, _training with { Epochs = _options.FineTuneEpochs },
-                Under(CandidateStatus(settings)), _limit.Token);
-            return (copy, result is not { Stopped: true });
-        }, keepAsBase: false, bits: bits, basis: basis);
+        return Try("Bits", settings, new CompressionCandidateOrder(BitsSpec(basis, bits), pruned), ahead, keepAsBase: false, bits: bits, basis: basis);
     }
 
     /// <summary>
-    /// Makes one candidate with <paramref name="make"/> and judges it; null when the search ended
-    /// (Ctrl+C, the time limit) before the candidate was done, which is then dropped.
+    /// Has the maker make <paramref name="order"/> (and perhaps start <paramref name="ahead"/>) and
+    /// judges it; null when the search ended (Ctrl+C, the time limit) before the candidate was
+    /// done, which is then dropped. Only the candidates asked for here are judged, numbered and
+    /// listed: one a maker made ahead that the search never asks for is not.
     /// </summary>
-    private CompressionCandidate? Try(string stage, string settings, Func<(Mlp Model, bool Completed)> make, bool keepAsBase,
+    private CompressionCandidate? Try(string stage, string settings, CompressionCandidateOrder order, IReadOnlyList<CompressionCandidateOrder> ahead, bool keepAsBase,
         int? bits = null, CompressionCandidate? basis = null)
     {
         if (Ended) return null;
@@ -276,9 +291,11 @@ internal sealed class CompressionRun
         Mlp? copy = null;
         try
         {
-            bool completed;
-            (copy, completed) = make();
-            if (!completed || Ended) { Discard(copy); return null; }
+            var made = _maker.Make(order, _maker.Slots > 1 ? ahead : Array.Empty<CompressionCandidateOrder>(), Under(CandidateStatus(settings)), _limit.Token);
+            if (made is null) return null;
+            copy = made.Model;
+            if (!made.Completed || Ended) { Discard(copy); return null; }
+            var judging = _clock.Elapsed;
             double metric = Evaluator.Evaluate(copy, _validation).Value;
             var rows = RowScores.Of(copy, _validation);
             var evidence = Accuracy ? PairedBound.Accuracy(_referenceRows, rows, _options.Confidence) : PairedBound.Loss(_referenceRows, rows, _options.Confidence);
@@ -304,10 +321,12 @@ internal sealed class CompressionRun
                 LatencyMs = latency, Flops = counts.Flops,
                 MetricName = Accuracy ? "Accuracy" : "Loss", ReferenceMetric = _referenceMetric, ValidationMetric = metric,
                 Cost = cost, Bound = bound, WithinBudget = bound <= Limit,
-                Seconds = (_clock.Elapsed - started).TotalSeconds,
+                // Made by a worker (perhaps ahead of the search): the time it took there, and the judging here.
+                Seconds = ((made.Took is { } took ? took + (_clock.Elapsed - judging) : _clock.Elapsed - started)).TotalSeconds,
                 Totals = new CompressionTotals(counts, fileBytes, _denseFileBytes),
             };
             _tried.Add(candidate);
+            _specs[candidate] = order.Spec;
             _triedOne?.Invoke(candidate);
             bool kept = false;
             if (candidate.WithinBudget && (_best is null || Better(candidate, _best.Value.Candidate)))
@@ -404,5 +423,5 @@ internal sealed class CompressionRun
     }
 
     /// <summary>Frees a copy's tensors now rather than when the GC finds it.</summary>
-    private static void Discard(Mlp copy) => copy.ReplaceLayers(Array.Empty<LayerState>());
+    private static void Discard(Mlp copy) => CompressionCandidateFactory.Discard(copy);
 }

@@ -18,7 +18,9 @@ namespace SparsePrune;
 /// sparsest pruned candidates within the budget, from 3 bits down to 2 or up to 6.</item>
 /// </list>
 /// The best candidate within the budget by the objective becomes the model, its own steps and this
-/// search in its history; a stop (Ctrl+C) or the time limit keeps the best found so far.
+/// search in its history; a stop (Ctrl+C) or the time limit keeps the best found so far. Candidates
+/// are made by a <see cref="CompressionCandidateMaker"/> (this session, or sweep workers) from
+/// their <see cref="CompressionCandidateSpec"/>s and judged here, in the order of the stages.
 /// </summary>
 public static class CompressionSearch
 {
@@ -35,10 +37,15 @@ public static class CompressionSearch
     /// <param name="warn">Called with each warning (no candidate within the budget, the time limit reached).</param>
     /// <param name="tried">Called with each candidate as it is judged (what is known if the search is stopped).</param>
     public static CompressionSearchResult Run(Mlp model, Dataset? data, CompressionOptions options,
+        Action<WorkProgress>? progress = null, CancellationToken cancel = default, Action<string>? warn = null, Action<CompressionCandidate>? tried = null) =>
+        Run(model, data, options, new SessionCandidateMaker(), progress, cancel, warn, tried);
+
+    /// <summary>As <see cref="Run(Mlp, Dataset?, CompressionOptions, Action{WorkProgress}?, CancellationToken, Action{string}?, Action{CompressionCandidate}?)"/>, the candidates made by <paramref name="maker"/> (which the caller disposes).</summary>
+    internal static CompressionSearchResult Run(Mlp model, Dataset? data, CompressionOptions options, CompressionCandidateMaker maker,
         Action<WorkProgress>? progress = null, CancellationToken cancel = default, Action<string>? warn = null, Action<CompressionCandidate>? tried = null)
     {
         options.Validate(model, data);
-        return ModelTransaction.RecordingStop(model, () => new CompressionRun(model, data!, options, progress, cancel, warn, tried).Execute());
+        return ModelTransaction.RecordingStop(model, () => new CompressionRun(model, data!, options, progress, cancel, warn, tried, maker).Execute());
     }
 
     /// <summary>The stages a search of <paramref name="objective"/> runs, for -WhatIf and the history.</summary>
