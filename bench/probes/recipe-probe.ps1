@@ -7,7 +7,9 @@
     pre-training and its dense twin (the same epochs), then each variant pruned to each target,
     every drop paired with its seed's twin. Variants: Gradual (the accuracy bench's recipe),
     GradualKD (the same, distilling from the twin), GradualRegrow (-Schedule Gradual -Regrow),
-    RigL, RigLKD. Prints a table and writes
+    GradualRegrowKD (regrowth and distillation), RigL, RigLKD. With -TeacherSchedule, the *KD
+    variants distil from a teacher of their own: the pre-trained model trained as long as the twin
+    with that learning-rate schedule (a cosine teacher is about 0.9 points better than the twin). Prints a table and writes
     recipe-probe.json to -ResultsDir. A few seeds give a direction, not a measurement: the
     accuracy bench's 5-seed intervals decide.
 .EXAMPLE
@@ -18,7 +20,7 @@ param(
     [string] $ResultsDir = (Join-Path $PSScriptRoot '../results'),
     [double[]] $Targets = @(0.99, 0.995),
     [int[]] $Seeds = @(0, 1),
-    [ValidateSet('Gradual', 'GradualKD', 'GradualRegrow', 'RigL', 'RigLKD')] [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
+    [ValidateSet('Gradual', 'GradualKD', 'GradualRegrow', 'GradualRegrowKD', 'RigL', 'RigLKD')] [string[]] $Variants = @('Gradual', 'GradualKD', 'RigL', 'RigLKD'),
     [double] $Temperature = 4,
     [double] $DistillationWeight = 0.9,
     [double] $RegrowFraction = 0.3,
@@ -36,7 +38,9 @@ param(
     [string] $Scope = 'ERK',
     # Above 0: every variant first deletes this fraction of each hidden layer's neurons (one shot,
     # by L1 row norm), so the connections left spread over fewer, denser neurons.
-    [double] $NeuronFirst = 0
+    [double] $NeuronFirst = 0,
+    # The *KD variants' teacher: empty, the twin; else the pre-trained model trained as long with this schedule.
+    [ValidateSet('', 'Constant', 'Cosine', 'Step')] [string] $TeacherSchedule = ''
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -54,6 +58,11 @@ $rows = foreach ($seed in $Seeds) {
     $start = New-Mlp -Layers $recipe.Widths -Seed $seed | Invoke-Training @train -Epochs $recipe.DenseEpochs
     $twin = $start | Copy-Mlp | Invoke-Training @train -Epochs $recipe.PruneEpochs -LearningRateSchedule $recipe.LearningRateSchedule
     $twinAccuracy = ($twin | Get-CompressionReport -Dataset $data).Metric
+    $teacher = $twin
+    if ($TeacherSchedule) {
+        $teacher = $start | Copy-Mlp | Invoke-Training @train -Epochs $recipe.PruneEpochs -LearningRateSchedule $TeacherSchedule
+        Write-Host ('seed {0} teacher ({1}) {2:P2}, twin {3:P2}' -f $seed, $TeacherSchedule, ($teacher | Get-CompressionReport -Dataset $data).Metric, $twinAccuracy)
+    }
     foreach ($target in $Targets) {
         foreach ($variant in $Variants) {
             $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -63,13 +72,13 @@ $rows = foreach ($seed in $Seeds) {
                 UpdateEvery = $recipe.UpdateEvery; RampFraction = $recipe.RampFraction; FineTuneLearningRate = $recipe.LearningRate
                 Schedule = if ($variant -like 'RigL*') { 'RigL' } else { 'Gradual' }
             }
-            if ($variant -eq 'GradualRegrow') { $prune.Regrow = $true; $prune.RegrowFraction = $RegrowFraction }
+            if ($variant -like 'GradualRegrow*') { $prune.Regrow = $true; $prune.RegrowFraction = $RegrowFraction }
             if ($variant -like 'RigL*') {
                 $prune.RegrowFraction = $RegrowFraction
                 if ($RigLUpdateEvery -gt 0) { $prune.UpdateEvery = $RigLUpdateEvery }
                 if ($RigLRampFraction -gt 0) { $prune.RampFraction = $RigLRampFraction }
             }
-            if ($variant -like '*KD') { $prune.Teacher = $twin; $prune.Temperature = $Temperature; $prune.DistillationWeight = $DistillationWeight }
+            if ($variant -like '*KD') { $prune.Teacher = $teacher; $prune.Temperature = $Temperature; $prune.DistillationWeight = $DistillationWeight }
             $copy = $start | Copy-Mlp
             if ($NeuronFirst -gt 0) { $copy = $copy | Invoke-Pruning -Structure Neuron -Ratio $NeuronFirst -Criterion L1 }
             $pruned = $copy | Invoke-Pruning @prune
@@ -89,5 +98,5 @@ $summary = $rows | Group-Object Target, Variant | ForEach-Object {
 }
 $summary | Format-Table @{ n = 'Target'; e = { '{0:0.###}' -f $_.Target } }, Variant, MeanDropPt, PerSeed | Out-String | Write-Host
 New-Item -ItemType Directory -Force $ResultsDir | Out-Null
-[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rigl_update_every = $RigLUpdateEvery; rigl_ramp_fraction = $RigLRampFraction; structure = $Structure; neuron_first = $NeuronFirst; criterion = $Criterion; scope = $Scope; rows = @($rows); summary = @($summary) } |
+[ordered]@{ date = (Get-Date).ToUniversalTime().ToString('o'); seeds = $Seeds; recipe = $recipe; temperature = $Temperature; distillation_weight = $DistillationWeight; regrow_fraction = $RegrowFraction; rigl_update_every = $RigLUpdateEvery; rigl_ramp_fraction = $RigLRampFraction; teacher_schedule = $TeacherSchedule; structure = $Structure; neuron_first = $NeuronFirst; criterion = $Criterion; scope = $Scope; rows = @($rows); summary = @($summary) } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $ResultsDir 'recipe-probe.json')
