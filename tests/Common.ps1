@@ -349,3 +349,10 @@ function Invoke-TorchGenerator([string] $Script, [string] $Work, [string[]] $Arg
     if (Test-Path $manifestPath) { $result.Manifest = Get-Content -Raw $manifestPath | ConvertFrom-Json -AsHashtable }
     $result
 }
+
+# The worker processes this process started that are still running: a killed one that has
+# exited but is not yet reaped (state Z, <defunct>) has ended and is not counted.
+function Get-ChildPwsh {
+    if (-not $IsLinux) { return @() }
+    @(& ps -o pid=,stat=,args= --ppid $PID 2>$null | Where-Object { $_ -match 'pwsh' -and $_ -notmatch '^\s*\d+\s+Z' })
+}

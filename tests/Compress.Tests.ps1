@@ -486,10 +486,6 @@ Describe 'Compress-Mlp bad input' {
 
 Describe 'Compress-Mlp over the sweep engine (-ThrottleLimit, -HostName)' {
     BeforeAll {
-        function script:Get-ChildPwsh {
-            if (-not $IsLinux) { return @() }
-            @(& ps -o pid=,args= --ppid $PID 2>$null | Where-Object { $_ -match 'pwsh' })
-        }
         # A budget that some candidates meet and some do not, so the search bisects both ways and
         # reaches weight sharing and the lean stage; short runs, as above.
         $script:Search = @{ MaxAccuracyDrop = 0.2; Confidence = 0.6; Epochs = 3; FineTuneEpochs = 1; Seed = 3; PassThru = $true; WarningAction = 'SilentlyContinue' }

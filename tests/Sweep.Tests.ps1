@@ -28,12 +28,6 @@ BeforeAll {
                 $r.NonZeroWeights, $r.Parameters, $r.Neurons, $r.Flops, $r.Threads, $r.Ratio, $r.Structure, $r.Bits) -join '|'
             })
     }
-
-    # The worker processes this process started that are still alive.
-    function script:Get-ChildPwsh {
-        if (-not $IsLinux) { return @() }
-        @(& ps -o pid=,args= --ppid $PID 2>$null | Where-Object { $_ -match 'pwsh' })
-    }
 }
 
 Describe 'Grid expansion' {

@@ -43,13 +43,21 @@ internal sealed class ProcessWorker(int number, int count, int threads) : SweepW
         return runspace;
     }
 
-    /// <summary>Kills the worker process (and anything it started): no orphan pwsh outlives its sweep.</summary>
+    /// <summary>
+    /// Kills the worker process (and anything it started), then waits a moment for it to end, so
+    /// that it is reaped before the cmdlet returns: no orphan pwsh, nor an exited one still listed
+    /// as the session's child, outlives its sweep.
+    /// </summary>
     protected override void Terminate()
     {
         try
         {
-            if (_process is { HasExited: false } p) p.Kill(entireProcessTree: true);
+            if (_process is not { } p) return;
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit(KillWaitMilliseconds);
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
     }
+
+    private const int KillWaitMilliseconds = 5000;
 }
