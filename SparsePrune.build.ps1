@@ -11,7 +11,7 @@
       test   Prerequisites, build, package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
              QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress
       demo   build, then demo.ps1 in a fresh pwsh
-      bench  Prerequisites, build, BareTorch, then bench/*.ps1
+      bench  Prerequisites, build, BareTorch, OrtTiming, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
     Helpers that are not tasks live in tools/.
 .EXAMPLE
@@ -269,6 +269,12 @@ task BareTorch -Inputs { Get-SourceFile bench/BareTorch, Core } -Outputs "$Out/b
     Set-Content -Path "$Out/bench/BareTorch/.built" -Value 'dotnet build -c Release'
 }
 
+# Synopsis: Build the side-by-side timer bench/inference.ps1 runs (SparsePrune's forward and ONNX Runtime in one process).
+task OrtTiming -Inputs { Get-SourceFile bench/OrtTiming, Core } -Outputs "$Out/bench/OrtTiming/.built" {
+    exec { dotnet build bench/OrtTiming/OrtTiming.csproj -c Release -o "$Out/bench/OrtTiming" -nologo -v q }
+    Set-Content -Path "$Out/bench/OrtTiming/.built" -Value 'dotnet build -c Release'
+}
+
 # Synopsis: Every path of the performance benchmark on small sizes: it runs, and writes every figure.
 task QuickPerf -If (!$NoQuickBench) Stage, BareTorch, {
     $ok = Invoke-QuickBench perf {
@@ -344,7 +350,7 @@ task demo Stage, {
 }
 
 # Synopsis: Build, then every bench/*.ps1 (or -Name one); results go to bench/results/.
-task bench Prerequisites, Stage, BareTorch, {
+task bench Prerequisites, Stage, BareTorch, OrtTiming, {
     $benches = @(Get-ChildItem bench -Filter "$Name.ps1")
     assert ($benches.Count -gt 0) "No benchmark matches -Name '$Name' in bench/ (there are: $((Get-ChildItem bench -Filter '*.ps1').BaseName -join ', '))."
     $results = Join-Path $BuildRoot 'bench/results'
