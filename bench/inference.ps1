@@ -76,18 +76,18 @@ try {
             $stem = Join-Path $work ("{0}-{1}" -f ($shape.Widths -join '-'), ($v.Name -replace '\W', ''))
             $model | Export-Mlp "$stem.spmlp" -Force
             $model | Export-Mlp "$stem.onnx" -Format Onnx -Force -WarningAction Ignore
-            foreach ($batch in $batches) {
-                $r = Invoke-Timer 'compare', $stage, "$stem.spmlp", "$stem.onnx", "$batch", "$Rounds", "$($shape.Repeat[$batch])", "$threads"
-                $x = $r.results[0]
+            # Both batch sizes in one process: the model and the ONNX session load once.
+            $r = Invoke-Timer 'compare', $stage, "$stem.spmlp", "$stem.onnx", ($batches -join ','), "$Rounds", (($batches | ForEach-Object { $shape.Repeat[$_] }) -join ','), "$threads"
+            foreach ($x in $r.results) {
                 $row = [pscustomobject]@{
-                    Model = $shape.Name; Variant = $v.Name; Widths = ($model.Widths -join '-'); Batch = $batch
+                    Model = $shape.Name; Variant = $v.Name; Widths = ($model.Widths -join '-'); Batch = $x.batch
                     SparsePruneMs = [math]::Round($x.sparsePruneMs, 4); OrtMs = [math]::Round($x.ortMs, 4)
                     Ratio = [math]::Round($x.ratio, 3); RatioMin = [math]::Round($x.ratioMin, 3); RatioMax = [math]::Round($x.ratioMax, 3)
-                    Kernels = $x.kernels; MaxProbabilityDifference = $x.maxProbabilityDifference
+                    Kernels = $x.kernels; Optimize = $x.optimize; MaxProbabilityDifference = $x.maxProbabilityDifference
                     SparsePruneRoundMs = $x.sparsePruneRoundMs; OrtRoundMs = $x.ortRoundMs
                 }
                 $rows.Add($row)
-                Write-Host ('{0} {1}, batch {2}: SparsePrune {3} ms, ONNX Runtime {4} ms, ratio {5} [{6}, {7}] ({8})' -f $row.Model, $row.Variant, $batch, $row.SparsePruneMs, $row.OrtMs, $row.Ratio, $row.RatioMin, $row.RatioMax, $row.Kernels)
+                Write-Host ('{0} {1}, batch {2}: SparsePrune {3} ms, ONNX Runtime {4} ms, ratio {5} [{6}, {7}] ({8})' -f $row.Model, $row.Variant, $row.Batch, $row.SparsePruneMs, $row.OrtMs, $row.Ratio, $row.RatioMin, $row.RatioMax, $row.Kernels)
             }
             # The deployment question, on the connection-pruned large model (LeNet under -Quick).
             if ($v.Prune -and $v.Prune.Structure -eq 'Connection' -and ($Quick -or $shape.Widths[0] -eq 4096)) {

@@ -1,9 +1,9 @@
 // bench/inference.ps1's timer: SparsePrune's forward and ONNX Runtime side by side in ONE process,
 // the two sides alternating round by round, so that a noisy moment on a shared machine hits both.
 // Prints one JSON object.
-//   compare <stage-dir> <model.spmlp> <model.onnx> <batches> <rounds> <repeat> <threads>
+//   compare <stage-dir> <model.spmlp> <model.onnx> <batches> <rounds> <repeats> <threads>
 //       per batch size: the model's kernels chosen as Optimize-Mlp -BatchSize chooses them, then
-//       <rounds> rounds, each one series of SparsePrune's forward (KernelTuner.MeasureLatency, the
+//       <rounds> rounds, each one series (that batch's entry in <repeats> runs) of SparsePrune's forward (KernelTuner.MeasureLatency, the
 //       path Measure-Mlp -Latency times) and one of ONNX Runtime's Run on the export (<threads>
 //       intra-op threads), the side that goes first swapped every round. Medians of the rounds'
 //       medians, and the median of the rounds' ratios.
@@ -20,7 +20,7 @@ SparsePrune.NativeLibraries.LoadFrom(args[1]);
 SparsePrune.NativeLibraries.ApplyThreadSetting();
 var result = args[0] switch
 {
-    "compare" => Bench.Compare(args[2], args[3], Ints(args[4]), int.Parse(args[5]), int.Parse(args[6]), int.Parse(args[7])),
+    "compare" => Bench.Compare(args[2], args[3], Ints(args[4]), int.Parse(args[5]), Ints(args[6]), int.Parse(args[7])),
     "forms" => OrtTiming.OnnxForms.Run(args[2], args[3], Ints(args[4]), int.Parse(args[5]), int.Parse(args[6]), int.Parse(args[7]), args[8]),
     _ => throw new ArgumentException($"unknown task {args[0]}"),
 };
@@ -34,13 +34,14 @@ static class Bench
     /// <summary>Untimed runs before each series: the other side's thread pool winds down meanwhile.</summary>
     public const int Warmup = 2;
 
-    public static Dictionary<string, object> Compare(string spmlp, string onnx, int[] batches, int rounds, int repeat, int threads)
+    public static Dictionary<string, object> Compare(string spmlp, string onnx, int[] batches, int rounds, int[] repeats, int threads)
     {
         var model = SparsePrune.ModelFile.Load(spmlp);
         using var session = Session(onnx, threads);
         var rows = new List<Dictionary<string, object>>();
-        foreach (int batch in batches)
+        for (int bi = 0; bi < batches.Length; bi++)
         {
+            int batch = batches[bi], repeat = repeats[Math.Min(bi, repeats.Length - 1)];
             // Optimize-Mlp -BatchSize: each layer stored sparse takes the kernel that measures faster here.
             var decisions = new List<SparsePrune.KernelDecision>();
             if (model.Layers.Any(l => l.Stored == SparsePrune.LayerStorage.Sparse))
@@ -77,7 +78,7 @@ static class Bench
         }
         return new Dictionary<string, object>
         {
-            ["model"] = model.Name, ["widths"] = model.Widths, ["sparsity"] = model.Sparsity, ["rounds"] = rounds, ["repeat"] = repeat,
+            ["model"] = model.Name, ["widths"] = model.Widths, ["sparsity"] = model.Sparsity, ["rounds"] = rounds, ["repeats"] = repeats,
             ["ortThreads"] = threads, ["ortVersion"] = OrtEnv.Instance().GetVersionString(), ["results"] = rows,
         };
     }
