@@ -10,12 +10,14 @@
     (Invoke-Pruning -Structure Neuron: the layers shrink). Each is written as .spmlp and as ONNX
     (dense initializers, the default) and handed to bench/OrtTiming (built by build.ps1 bench),
     which loads the staged SparsePrune.Core with its LibTorch natives AND ONNX Runtime in one
-    process. Per batch size it first fixes the kernels as Optimize-Mlp -BatchSize does, then runs
-    -Rounds rounds, each one series of SparsePrune's forward (KernelTuner.MeasureLatency: the
-    path Measure-Mlp -Latency and Invoke-Mlp take, whatever kernels they use) and one series of
-    InferenceSession.Run, the side that goes first swapped every round. Both sides run 2 intra-op
-    threads. Figures: the medians of the rounds' medians and the median of the rounds' ratios
-    (SparsePrune / ONNX Runtime), with the smallest and largest round ratio.
+    process. Per batch size the model runs with the kernels Invoke-Mlp gives it (with -Optimize:
+    as Optimize-Mlp -BatchSize fixes them) through -Rounds rounds, each one series of
+    SparsePrune's forward (KernelTuner.MeasureLatency: the path Measure-Mlp -Latency and
+    Invoke-Mlp take, whatever kernels they use) and one series of InferenceSession.Run, the side
+    that goes first swapped every round. Both sides run 2 intra-op threads. Figures: the medians
+    of the rounds' medians, the median of the rounds' ratios (SparsePrune / ONNX Runtime) with the
+    smallest and largest round ratio, and the ratio of each side's fastest pass (what each reaches
+    when nothing else on the machine interrupts it).
 
     The deployment question (connection-pruned 4096 model, 95 % and 99 %): the dense-initializer
     export, the module's -SparseInitializers export, and rewrites of the export that might let
@@ -23,6 +25,9 @@
     padded-row Gather/Mul/ReduceSum form of standard operators), each checked against the dense
     export's logits and timed beside it in alternating rounds.
     Results: <ResultsDir>/inference.json and inference.md.
+.PARAMETER Optimize
+    Run Optimize-Mlp's choice (per layer, the kernel that timed faster at each batch size) instead
+    of the model's default one. On a loaded machine its timings can choose the slower kernel.
 .PARAMETER Quick
     LeNet-300-100 only, three rounds: proves every path in well under a minute; says nothing of the targets.
 .EXAMPLE
@@ -32,7 +37,8 @@ param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/SparsePrune/SparsePrune.psd1'),
     [string] $ResultsDir = (Join-Path $PSScriptRoot 'results'),
     [string] $TimerPath = (Join-Path $PSScriptRoot '../out/bench/OrtTiming/OrtTiming.dll'),
-    [int] $Rounds = 9,
+    [int] $Rounds = 11,
+    [switch] $Optimize,
     [switch] $Quick
 )
 $ErrorActionPreference = 'Stop'
@@ -47,8 +53,8 @@ if ($Quick) { $Rounds = 3 }
 $batches = 1, 256
 # Timed runs per series: enough that a series of the small model is not a single timer tick.
 $shapes = @(
-    @{ Name = 'LeNet-300-100'; Widths = @(784, 300, 100, 10); Repeat = @{ 1 = 50; 256 = 20 } }
-    if (-not $Quick) { @{ Name = '4096-4096-4096-10'; Widths = @(4096, 4096, 4096, 10); Repeat = @{ 1 = 20; 256 = 5 } } }
+    @{ Name = 'LeNet-300-100'; Widths = @(784, 300, 100, 10); Repeat = @{ 1 = 30; 256 = 10 } }
+    if (-not $Quick) { @{ Name = '4096-4096-4096-10'; Widths = @(4096, 4096, 4096, 10); Repeat = @{ 1 = 10; 256 = 3 } } }
 )
 $variants = @(
     @{ Name = 'dense'; Prune = $null }
@@ -77,17 +83,18 @@ try {
             $model | Export-Mlp "$stem.spmlp" -Force
             $model | Export-Mlp "$stem.onnx" -Format Onnx -Force -WarningAction Ignore
             # Both batch sizes in one process: the model and the ONNX session load once.
-            $r = Invoke-Timer 'compare', $stage, "$stem.spmlp", "$stem.onnx", ($batches -join ','), "$Rounds", (($batches | ForEach-Object { $shape.Repeat[$_] }) -join ','), "$threads"
+            $r = Invoke-Timer 'compare', $stage, "$stem.spmlp", "$stem.onnx", ($batches -join ','), "$Rounds", (($batches | ForEach-Object { $shape.Repeat[$_] }) -join ','), "$threads", $(if ($Optimize) { 'optimize' } else { 'default' })
             foreach ($x in $r.results) {
                 $row = [pscustomobject]@{
                     Model = $shape.Name; Variant = $v.Name; Widths = ($model.Widths -join '-'); Batch = $x.batch
                     SparsePruneMs = [math]::Round($x.sparsePruneMs, 4); OrtMs = [math]::Round($x.ortMs, 4)
                     Ratio = [math]::Round($x.ratio, 3); RatioMin = [math]::Round($x.ratioMin, 3); RatioMax = [math]::Round($x.ratioMax, 3)
+                    SparsePruneBestMs = [math]::Round($x.sparsePruneBestMs, 4); OrtBestMs = [math]::Round($x.ortBestMs, 4); RatioOfBest = [math]::Round($x.ratioOfBest, 3)
                     Kernels = $x.kernels; Optimize = $x.optimize; MaxProbabilityDifference = $x.maxProbabilityDifference
                     SparsePruneRoundMs = $x.sparsePruneRoundMs; OrtRoundMs = $x.ortRoundMs
                 }
                 $rows.Add($row)
-                Write-Host ('{0} {1}, batch {2}: SparsePrune {3} ms, ONNX Runtime {4} ms, ratio {5} [{6}, {7}] ({8})' -f $row.Model, $row.Variant, $row.Batch, $row.SparsePruneMs, $row.OrtMs, $row.Ratio, $row.RatioMin, $row.RatioMax, $row.Kernels)
+                Write-Host ('{0} {1}, batch {2}: SparsePrune {3} ms, ONNX Runtime {4} ms, ratio {5} [{6}, {7}], of the fastest passes {8} ({9})' -f $row.Model, $row.Variant, $row.Batch, $row.SparsePruneMs, $row.OrtMs, $row.Ratio, $row.RatioMin, $row.RatioMax, $row.RatioOfBest, $row.Kernels)
             }
             # The deployment question, on the connection-pruned large model (LeNet under -Quick).
             if ($v.Prune -and $v.Prune.Structure -eq 'Connection' -and ($Quick -or $shape.Widths[0] -eq 4096)) {
@@ -111,7 +118,7 @@ $result = [ordered]@{
     OnnxRuntime = '1.32.0'; Rows = $rows; Forms = $forms
 }
 $result | ConvertTo-Json -Depth 8 | Set-Content (Join-Path $ResultsDir 'inference.json')
-$md = @('| model | variant | batch | SparsePrune | ONNX Runtime | ratio (rounds' + "'" + ' range) | kernels |', '|---|---|---:|---:|---:|---:|---|') +
-    ($rows | ForEach-Object { '| {0} | {1} | {2} | {3:0.####} ms | {4:0.####} ms | {5:0.00}× ({6:0.00}–{7:0.00}) | {8} |' -f $_.Model, $_.Variant, $_.Batch, $_.SparsePruneMs, $_.OrtMs, $_.Ratio, $_.RatioMin, $_.RatioMax, $_.Kernels })
+$md = @('| model | variant | batch | SparsePrune | ONNX Runtime | ratio (range over rounds) | fastest passes | ratio of fastest | kernels |', '|---|---|---:|---:|---:|---:|---:|---:|---|') +
+    ($rows | ForEach-Object { '| {0} | {1} | {2} | {3:0.####} ms | {4:0.####} ms | {5:0.00}× ({6:0.00}–{7:0.00}) | {8:0.####} / {9:0.####} ms | {10:0.00}× | {11} |' -f $_.Model, $_.Variant, $_.Batch, $_.SparsePruneMs, $_.OrtMs, $_.Ratio, $_.RatioMin, $_.RatioMax, $_.SparsePruneBestMs, $_.OrtBestMs, $_.RatioOfBest, $_.Kernels })
 $md | Set-Content (Join-Path $ResultsDir 'inference.md')
-$rows | Format-Table Model, Variant, Batch, SparsePruneMs, OrtMs, Ratio, RatioMin, RatioMax, Kernels | Out-Host
+$rows | Format-Table Model, Variant, Batch, SparsePruneMs, OrtMs, Ratio, RatioMin, RatioMax, RatioOfBest, Kernels | Out-Host

@@ -94,7 +94,7 @@ internal static class OnnxForms
                     for (int j = 0; j < live.Count; j++)
                     {
                         var name = live[(j + r) % live.Count];
-                        times[name].Add(Bench.TimeOrt(sessions[name], x, batch, repeat, Bench.Warmup));
+                        times[name].Add(Bench.TimeOrt(sessions[name], x, batch, repeat, Bench.Warmup).Median);
                     }
                 }
                 var row = new Dictionary<string, object?> { ["batch"] = batch, ["denseMs"] = Bench.Median(times["dense"]), ["maxRelativeLogitDifference"] = diffs };
