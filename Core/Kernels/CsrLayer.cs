@@ -86,6 +86,13 @@ internal sealed class CsrLayer
         }
     }
 
+    /// <summary>y = x Wᵀ + b over row-major managed rows: <paramref name="x"/> [batch, Cols] into <paramref name="y"/> [batch, Rows].</summary>
+    internal void Multiply(float[] x, float[] y, int batch, int threads)
+    {
+        if (batch == 1) MultiplyVector(x, y, threads);
+        else MultiplyBatch(x, y, batch, threads);
+    }
+
     /// <summary>Whether a batch of <paramref name="batch"/> rows fits the kernel's buffers (each held in one array).</summary>
     public bool Fits(long batch) => FitsShape(batch, Rows, Cols);
 

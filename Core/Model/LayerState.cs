@@ -83,7 +83,7 @@ internal sealed class LayerState : IDisposable
     }
 
     // Under the kernel's lock: a CSR copy being built from the old tensor finishes before it is freed.
-    public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; _csr = null; _nonZeroFraction = null; } }
+    public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; _csr = null; _packed = null; _nonZeroFraction = null; } }
     public void SetBias(Tensor bias) { lock (_csrGate) { Replace(Bias, bias); Bias = bias; _csr = null; _nonZeroFraction = null; } }
 
     /// <summary>How the weights are quantized (null: free float32 weights). The weight tensor holds the effective values.</summary>
@@ -111,7 +111,31 @@ internal sealed class LayerState : IDisposable
         }
     }
 
-    public void InvalidateKernel() { lock (_csrGate) { _csr = null; _nonZeroFraction = null; } }
+    private PackedMatrix? _packed;
+
+    /// <summary>
+    /// The weight packed for the dense product of a batch (<see cref="Gemm"/>): built on first
+    /// use and dropped whenever the weights change, as <see cref="Csr"/> is. Null when the weight
+    /// is not a contiguous float32 CPU tensor (LibTorch multiplies it then).
+    /// </summary>
+    public unsafe PackedMatrix? PackedWeight
+    {
+        get
+        {
+            lock (_csrGate)
+            {
+                if (_packed is not null) return _packed;
+                int rows = OutFeatures, cols = InFeatures;
+                nint w = RawTensor.Address(Weight, ScalarType.Float32, (long)rows * cols);
+                if (w == 0) return null;
+                var packed = PackedMatrix.Pack(new GemmOperand((float*)w, cols, transposed: true), cols, rows, GemmPaths.Best);
+                GC.KeepAlive(Weight);
+                return _packed = packed;
+            }
+        }
+    }
+
+    public void InvalidateKernel() { lock (_csrGate) { _csr = null; _packed = null; _nonZeroFraction = null; } }
 
     /// <summary>Whether inference of a batch of <paramref name="batch"/> rows runs through the sparse kernel.</summary>
     public bool UsesSparseKernel(int batch) =>
