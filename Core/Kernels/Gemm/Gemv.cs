@@ -17,6 +17,7 @@ internal static unsafe class Gemv
     private const long WorkPerThread = 1L << 18;
 
     /// <summary>y[rows] = W[rows x cols] x[cols] + bias[rows] (bias may be null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* w, int rows, int cols, float* x, float* bias, float* y, int threads, GemmPath path)
     {
         if (rows <= 0) return;
@@ -87,6 +88,7 @@ internal static unsafe class Gemv
     }
 
     /// <summary>One row's dot product on a vector path (the last rows of a layer whose height is not a multiple of four).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotOne(float* w, float* x, int cols, GemmPath path)
     {
         float s;
@@ -107,6 +109,7 @@ internal static unsafe class Gemv
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotScalar(float* w, float* x, int cols)
     {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
