@@ -144,7 +144,7 @@ internal sealed class CsrLayer
             }
         }
         if (parts == 1) Range(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Range);
+        else KernelThreads.For(parts, Range);
     }
 
     /// <summary>
@@ -192,7 +192,7 @@ internal sealed class CsrLayer
                 }
             }
             if (parts == 1) Range(0);
-            else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Range);
+            else KernelThreads.For(parts, Range);
         }
         finally
         {

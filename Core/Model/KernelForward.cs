@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SparsePrune;
 
 /// <summary>
-/// Inference through the module's own kernels: the rows are copied out of the input tensor once,
+/// Inference through the module's own kernels: the rows are read in place (or copied once),
 /// every layer multiplies between two managed buffers (the CSR kernel for a layer that uses it,
 /// else the dense product of <see cref="Gemv"/> for one row or <see cref="Gemm"/> for a batch),
 /// the activation is applied in place, and one tensor is made for the output. LibTorch's per-call
@@ -21,52 +21,60 @@ internal static unsafe class KernelForward
     /// </summary>
     public static Tensor? TryRun(IReadOnlyList<LayerState> layers, Activation activation, Tensor x, int threads)
     {
-        if (x.dim() != 2 || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || layers.Count == 0) return null;
-        int batch = (int)x.shape[0];
-        if (batch <= 0 || x.shape[1] != layers[0].InFeatures) return null;
-        int widest = (int)x.shape[1];
+        if (layers.Count == 0 || x.dim() != 2) return null;
+        var shape = x.shape;
+        int batch = (int)shape[0], features = (int)shape[1];
+        int widest = features;
         foreach (var l in layers)
         {
-            if (l.Weight.device_type != DeviceType.CPU || l.Weight.dtype != ScalarType.Float32 || !l.Weight.is_contiguous()
-                || l.Bias.dtype != ScalarType.Float32 || !l.Bias.is_contiguous()) return null;
-            widest = Math.Max(widest, l.OutFeatures);
+            var memory = l.Memory;
+            if (memory.Weight == 0) return null;
+            widest = Math.Max(widest, memory.Rows);
         }
-        if (!CsrLayer.FitsShape(batch, widest, widest)) return null;
+        if (batch <= 0 || features != layers[0].Memory.Cols || !CsrLayer.FitsShape(batch, widest, widest)) return null;
+        // The rows are read where they are when the tensor allows it (a dense first layer); else copied once.
+        nint rows = RawTensor.Address(x, ScalarType.Float32, (long)batch * features);
+        if (rows == 0 && (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU)) return null;
         int length = batch * widest;
         var input = ArrayPool<float>.Shared.Rent(length);
         var output = ArrayPool<float>.Shared.Rent(length);
         try
         {
-            NativeCopy.ToArray(x, input.AsSpan(0, batch * layers[0].InFeatures));
             for (int i = 0; i < layers.Count; i++)
             {
                 var layer = layers[i];
-                int outs = layer.OutFeatures;
-                if (layer.UsesSparseKernel(batch)) layer.Csr.Multiply(input, output, batch, threads);
-                else if (!Dense(layer, input, output, batch, threads)) return null;
+                int outs = layer.Memory.Rows;
+                bool sparse = layer.UsesSparseKernel(batch);
+                if (i == 0 && (rows == 0 || sparse)) NativeCopy.ToArray(x, input.AsSpan(0, batch * features));
+                if (sparse) layer.Csr.Multiply(input, output, batch, threads);
+                else
+                {
+                    fixed (float* buffer = input)
+                        if (!Dense(layer, i == 0 && rows != 0 ? (float*)rows : buffer, output, batch, threads)) return null;
+                }
                 if (i + 1 < layers.Count) Activate(activation, output.AsSpan(0, batch * outs), batch, outs);
                 (input, output) = (output, input);
             }
-            return NativeCopy.Floats(input.AsSpan(0, batch * layers[^1].OutFeatures), new long[] { batch, layers[^1].OutFeatures });
+            int last = layers[^1].Memory.Rows;
+            return NativeCopy.Floats(input.AsSpan(0, batch * last), new long[] { batch, last });
         }
         finally
         {
+            GC.KeepAlive(x);
             ArrayPool<float>.Shared.Return(input);
             ArrayPool<float>.Shared.Return(output);
         }
     }
 
     /// <summary>y = x Wᵀ + b for a layer multiplied dense: one row straight from the weight, a batch through its packed copy.</summary>
-    private static bool Dense(LayerState layer, float[] x, float[] y, int batch, int threads)
+    private static bool Dense(LayerState layer, float* x, float[] y, int batch, int threads)
     {
-        int rows = layer.OutFeatures, cols = layer.InFeatures;
-        nint w = RawTensor.Address(layer.Weight, ScalarType.Float32, (long)rows * cols);
-        nint b = RawTensor.Address(layer.Bias, ScalarType.Float32, rows);
-        if (w == 0 || b == 0) return false;
-        fixed (float* xs = x, ys = y)
+        var (w, b, rows, cols) = layer.Memory;
+        if (w == 0) return false;
+        fixed (float* ys = y)
         {
-            if (batch == 1) Gemv.Multiply((float*)w, rows, cols, xs, (float*)b, ys, threads, GemmPaths.Best);
-            else if (layer.PackedWeight is { } packed) Gemm.Multiply(new GemmOperand(xs, cols), packed, ys, rows, batch, (float*)b, false, threads);
+            if (batch == 1) Gemv.Multiply((float*)w, rows, cols, x, (float*)b, ys, threads, GemmPaths.Best);
+            else if (layer.PackedWeight is { } packed) Gemm.Multiply(new GemmOperand(x, cols), packed, ys, rows, batch, (float*)b, false, threads);
             else return false;
         }
         GC.KeepAlive(layer.Weight);

@@ -90,7 +90,7 @@ internal static unsafe class Gemm
             else Block(a, b, c, ldc, rowPanels * p / parts * mr, Math.Min(m, rowPanels * (p + 1) / parts * mr), 0, panels, n, k, bias, accumulate, path);
         }
         if (parts == 1) Part(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part);
+        else KernelThreads.For(parts, Part);
     }
 
     /// <summary>Rows [i0, i1) and column panels [p0, p1) of C: one thread's share.</summary>

@@ -14,7 +14,7 @@ namespace SparsePrune;
 internal static unsafe class Gemv
 {
     /// <summary>Weights per thread below which one thread does the whole product.</summary>
-    private const long WorkPerThread = 1L << 18;
+    private const long WorkPerThread = 1L << 16;
 
     /// <summary>y[rows] = W[rows x cols] x[cols] + bias[rows] (bias may be null).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -46,7 +46,7 @@ internal static unsafe class Gemv
             }
         }
         if (parts == 1) Part(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part);
+        else KernelThreads.For(parts, Part);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
