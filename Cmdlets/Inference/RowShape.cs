@@ -41,16 +41,21 @@ internal sealed class RowShape
     public static RowShape For(IReadOnlyList<string> names, IReadOnlyList<string> features, IReadOnlyCollection<string> reserved)
     {
         var copy = names.ToArray();
-        // PowerShell finds properties case-insensitively; the first of a name wins, as in Properties[name].
-        var at = new Dictionary<string, int>(copy.Length, StringComparer.OrdinalIgnoreCase);
+        // A feature is found by its exact name first, then ignoring case, as data sets meet
+        // models (docs/contract.md) and as PowerShell finds properties.
+        var exact = new Dictionary<string, int>(copy.Length, StringComparer.Ordinal);
+        var anyCase = new Dictionary<string, int>(copy.Length, StringComparer.OrdinalIgnoreCase);
         string? duplicate = null;
         for (int i = 0; i < copy.Length; i++)
-            if (!at.TryAdd(copy[i], i)) duplicate ??= copy[i];
+        {
+            exact.TryAdd(copy[i], i);
+            if (!anyCase.TryAdd(copy[i], i)) duplicate ??= copy[i];
+        }
         var featureAt = new int[features.Count];
         string? missing = null;
         for (int k = 0; k < features.Count; k++)
         {
-            featureAt[k] = at.TryGetValue(features[k], out var i) ? i : -1;
+            featureAt[k] = exact.TryGetValue(features[k], out var i) || anyCase.TryGetValue(features[k], out i) ? i : -1;
             if (featureAt[k] < 0) missing ??= features[k];
         }
         var collision = copy.FirstOrDefault(n => reserved.Contains(n));
