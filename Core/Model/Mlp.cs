@@ -174,13 +174,18 @@ public sealed class Mlp
     }
 
     /// <summary>Runs normalized inputs through the layers with the given weights (training passes its parameters).</summary>
-    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null)
+    /// <param name="kernelThreads">Threads for the module's own kernels in training (0: LibTorch's count on this thread).</param>
+    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null, int kernelThreads = 0)
     {
         var h = x;
         // Inference (no parameters given, no gradient wanted) may run sparse layers through the CSR kernel.
         bool inference = parameters is null && !torch.is_grad_enabled() && x.dim() == 2 && x.dtype == ScalarType.Float32;
         int batch = inference ? (int)x.shape[0] : 0;
         int threads = inference ? torch.get_num_threads() : 1;
+        if (inference && batch > 0 && KernelForward.TryRun(_layers, Activation, x, threads) is { } y) return y;
+        // Training: the whole pass as one autograd node through the module's own kernels, where it applies.
+        if (parameters is not null && torch.is_grad_enabled() && MlpTrainingFunction.Applies(x, parameters, Activation))
+            return MlpTrainingFunction.Apply(x, parameters, Activation, kernelThreads > 0 ? kernelThreads : torch.get_num_threads());
         for (int i = 0; i < _layers.Count; i++)
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];

@@ -37,7 +37,7 @@ public static class Trainer
             // -Dequantize: the weights train freely again (their values are kept as they are).
             if (options.Dequantize) foreach (var layer in model.State) layer.Quantization = null;
             bool firstTraining = !model.History.Any(h => h.Operation is "Train" or "FineTune" or "Prune" or "Sparsify");
-            var run = Run(model, data, options, seed, progress, cancel, hook);
+            var run = Run(model, data, options, seed, threads, progress, cancel, hook);
             ModelInputs.Adopt(model, data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
@@ -52,7 +52,7 @@ public static class Trainer
         });
     }
 
-    private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
+    private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed, int threads,
         Action<WorkProgress>? progress, CancellationToken cancel, ITrainingHook? hook)
     {
         var layers = model.State;
@@ -102,7 +102,7 @@ public static class Trainer
                 // Adam in one pass per parameter, masks included, where the memory can be reached;
                 // parameter k is layer k / 2's weight (even k) or bias (odd k).
                 optimizer = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all)
-                    ? new FusedAdam(all, options.WeightDecay, get_num_threads(), k => k % 2 == 0 ? keepMasks[k / 2] : null)
+                    ? new FusedAdam(all, options.WeightDecay, threads, k => k % 2 == 0 ? keepMasks[k / 2] : null)
                     : new TorchStepper(options.Optimizer == OptimizerKind.Adam
                         ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                         : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay));
@@ -149,6 +149,10 @@ public static class Trainer
                     allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
                 }
             }
+            // Where the module's own kernels do the products (and Adam), they own the threads:
+            // LibTorch's operations in between run on this thread alone (see OpenMpThreads).
+            MlpTrainingFunction.ReleaseThreadWorkspace();
+            using var openMp = device.type == DeviceType.CPU && MlpTrainingFunction.AppliesTo(forwardParams, model.Activation) ? OpenMpThreads.Single() : null;
             var order = new int[n];
             long totalSteps = (long)options.Epochs * batches;
             int step = 0;
@@ -178,7 +182,7 @@ public static class Trainer
                     var yb = allY.index_select(0, idx);
                     double learningRate = options.LearningRateAt(step, totalSteps);
                     optimizer!.ZeroGrad();
-                    var output = model.Forward(xb, forwardParams);
+                    var output = model.Forward(xb, forwardParams, threads);
                     var loss = teacher is not null
                         ? Distillation.Loss(output, yb, teacher.For(idx), data.Task, teacher.Options.Temperature, teacher.Options.Weight)
                         : classification

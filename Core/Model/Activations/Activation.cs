@@ -169,6 +169,23 @@ public abstract class Activation : IEquatable<Activation>
     /// <summary>The activation of every element (the caller owns the result; it may be <paramref name="h"/> itself).</summary>
     internal abstract Tensor Forward(Tensor h);
 
+    /// <summary>
+    /// The activation applied in place to float values, for inference through the module's own
+    /// kernels (no tensor per layer); false where only LibTorch computes it, the values then
+    /// untouched. Where it returns true it gives LibTorch's values bit for bit.
+    /// </summary>
+    internal virtual bool TryForward(Span<float> values) => false;
+
+    /// <summary>
+    /// Multiplies <paramref name="gradient"/> in place by the activation's derivative at the inputs
+    /// <paramref name="inputs"/> (what LibTorch's backward of it gives), for training through the
+    /// module's own kernels; false where only LibTorch differentiates it, the gradient then untouched.
+    /// </summary>
+    internal virtual bool TryBackward(ReadOnlySpan<float> inputs, Span<float> gradient) => false;
+
+    /// <summary>Whether <see cref="TryForward"/> and <see cref="TryBackward"/> both have a managed form.</summary>
+    internal bool HasManagedForm => TryForward(Span<float>.Empty) && TryBackward(ReadOnlySpan<float>.Empty, Span<float>.Empty);
+
     /// <summary>The activation of one value (folding a constant neuron into the next bias; tests).</summary>
     internal abstract double Forward(double v);
 
