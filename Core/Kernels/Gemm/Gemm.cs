@@ -227,11 +227,8 @@ internal static unsafe class Gemm
             }
             return;
         }
-        for (int i = 0; i < rows; i++)
-        {
-            float* src = a.Data + (long)(row + i) * a.Stride + k0;
-            for (int p = 0; p < kc; p++) dst[p * mr + i] = src[p];
-        }
+        // dst[p, i] = A[row + i, k0 + p]: a transposed copy.
+        Transpose.Copy(a.Data + (long)row * a.Stride + k0, a.Stride, dst, mr, rows, kc);
         for (int i = rows; i < mr; i++)
             for (int p = 0; p < kc; p++) dst[p * mr + i] = 0f;
     }
@@ -253,11 +250,8 @@ internal static unsafe class Gemm
             }
             return;
         }
-        for (int j = 0; j < cols; j++)
-        {
-            float* src = b.Data + (long)(col + j) * b.Stride + k0;
-            for (int p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-        }
+        // dst[p, j] = Bᵀ[col + j, k0 + p]: a transposed copy.
+        Transpose.Copy(b.Data + (long)col * b.Stride + k0, b.Stride, dst, nr, cols, kc);
         for (int j = cols; j < nr; j++)
             for (int p = 0; p < kc; p++) dst[p * nr + j] = 0f;
     }
