@@ -9,7 +9,7 @@
       package  build, PublishRuntimes (the natives of win-x64 and osx-arm64), Package
              (out/packages: the .nupkg files Install-PSResource takes)
       test   Prerequisites, build, package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport,
-             QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress
+             QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress, QuickScoring
       demo   build, then demo.ps1 in a fresh pwsh
       bench  Prerequisites, build, BareTorch, OrtTiming, then bench/*.ps1
       clean  removes out/ and every bin/ and obj/
@@ -330,8 +330,14 @@ task QuickBudget -If (!$NoQuickBench) Stage, {
     Add-TestCount QuickBudget ([int]$ok) ([int](-not $ok)) 0
 }
 
+# Synopsis: Scoring a CSV with Invoke-Mlp -IncludeInput on 5,000 rows: it runs, and the scored file reads back whole.
+task QuickScoring -If (!$NoQuickBench) Stage, {
+    $ok = Invoke-QuickBench scoring { param($results) (Get-Content (Join-Path $results 'scoring.json') -Raw | ConvertFrom-Json).scored_file_valid }
+    Add-TestCount QuickScoring ([int]$ok) ([int](-not $ok)) 0
+}
+
 # Synopsis: Build, then xUnit, Pester and the quick benchmarks; one closing line of counts.
-task test Prerequisites, Stage, Package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress, {
+task test Prerequisites, Stage, Package, Xunit, Pester, QuickAccuracy, QuickPerf, QuickCompression, QuickReport, QuickCallCost, QuickSoak, QuickSweep, QuickBudget, QuickCompress, QuickScoring, {
     $passed = [int]($TestCounts | Measure-Object -Property Passed -Sum).Sum
     $failed = [int]($TestCounts | Measure-Object -Property Failed -Sum).Sum
     $skipped = [int]($TestCounts | Measure-Object -Property Skipped -Sum).Sum

@@ -35,7 +35,7 @@
     test: skip the Pester tests. The quick benchmarks still run (see -NoQuickBench).
 .PARAMETER NoQuickBench
     test: skip the quick benchmarks (every bench/*.ps1 that the test task runs with -Quick:
-    accuracy, perf, compression, report, callcost, soak, sweep and budget).
+    accuracy, perf, compression, report, callcost, soak, sweep, budget and scoring).
 .PARAMETER Name
     bench: run only bench/<Name>.ps1 (e.g. -Name accuracy).
 .EXAMPLE

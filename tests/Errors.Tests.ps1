@@ -109,6 +109,8 @@ Describe 'Bad input' {
             Act = { param($c) New-Mlp 4, 3 -Seed 1 | Invoke-Pruning -Ratio 0.5 -FineTuneEpochs 1 } }
         @{ Case = 'Invoke-Mlp of objects without a feature property'; ErrorId = 'FeaturePropertyNotFound'; Category = 'InvalidArgument'; Hint = 'petal_width'
             Act = { param($c) [pscustomobject]@{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4 } | Invoke-Mlp -Model $c.Model } }
+        @{ Case = 'Invoke-Mlp -IncludeInput of a row that has a PredictedLabel property'; ErrorId = 'InputPropertyCollides'; Category = 'InvalidArgument'; Hint = 'PredictedLabel'
+            Act = { param($c) [pscustomobject]@{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4; petal_width = 0.2; PredictedLabel = 'x' } | Invoke-Mlp -Model $c.Model -IncludeInput } }
         @{ Case = 'Invoke-Mlp of objects for a model that knows no feature names'; ErrorId = 'FeatureNamesUnknown'; Category = 'InvalidArgument'; Hint = 'arrays'
             Act = { param($c) [pscustomobject]@{ a = 1; b = 2; c = 3; d = 4 } | Invoke-Mlp -Model (New-Mlp 4, 3 -Seed 1) } }
         @{ Case = 'ConvertTo-Dataset -TargetProperty that no object has'; ErrorId = 'TargetPropertyNotFound'; Category = 'InvalidArgument'; Hint = 'species'

@@ -111,3 +111,149 @@ Describe 'Measure-Mlp' {
         $r.Samples | Should -Be $s.TestCount
     }
 }
+
+Describe 'Invoke-Mlp -IncludeInput' {
+    BeforeAll {
+        $script:IrisColumns = @('sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species')
+        $script:ScoreColumns = @('PredictedLabel', 'PredictedProbability', 'Probability_setosa', 'Probability_versicolor', 'Probability_virginica')
+        # Fresh copies of the Iris rows, for tests that change a value.
+        function script:Get-IrisCopy([int] $Count = 150) { @($Iris.Objects | Select-Object -First $Count | ForEach-Object { $_.PSObject.Copy() }) }
+    }
+
+    It 'keeps every input column and the row order, then the label, its probability and one column per class' {
+        $plain = @($Iris.Objects | Invoke-Mlp $IrisModel)
+        $scored = @($Iris.Objects | Invoke-Mlp $IrisModel -IncludeInput)
+        $scored.Count | Should -Be 150
+        (@($scored[0].PSObject.Properties.Name) -join ',') | Should -Be (@($IrisColumns + $ScoreColumns) -join ',')
+        $worst = 0.0
+        for ($i = 0; $i -lt 150; $i++) {
+            foreach ($c in $IrisColumns) { $scored[$i].$c | Should -BeExactly $Iris.Objects[$i].$c }
+            $scored[$i].PredictedLabel | Should -Be $plain[$i].Label
+            $scored[$i].PredictedProbability | Should -Be $plain[$i].Probability
+            for ($k = 0; $k -lt 3; $k++) {
+                $worst = [Math]::Max($worst, [Math]::Abs($scored[$i].("Probability_" + $IrisModel.ClassNames[$k]) - $plain[$i].Probabilities[$k]))
+            }
+        }
+        $worst | Should -Be 0
+        $scored[0].Probability_setosa | Should -BeOfType [double]
+        # the input rows are not changed
+        @($Iris.Objects[0].PSObject.Properties.Name) -join ',' | Should -Be ($IrisColumns -join ',')
+    }
+
+    It 'writes a scored file with Export-Csv that Import-Csv reads back: numeric probabilities summing to 1' {
+        $path = Join-Path $TestDrive 'scored.csv'
+        Import-Csv (Join-Path $PSScriptRoot 'data/iris.csv') | Invoke-Mlp $IrisModel -IncludeInput | Export-Csv $path
+        (Get-Content $path -Raw) | Should -Not -Match 'System\.'
+        $back = @(Import-Csv $path)
+        $back.Count | Should -Be 150
+        (@($back[0].PSObject.Properties.Name) -join ',') | Should -Be (@($IrisColumns + $ScoreColumns) -join ',')
+        $invariant = [Globalization.CultureInfo]::InvariantCulture
+        $worstSum = 0.0; $labels = 0
+        for ($i = 0; $i -lt 150; $i++) {
+            $row = $back[$i]
+            $row.species | Should -Be $Iris.Species[$i]
+            $p = @($IrisModel.ClassNames | ForEach-Object { [double]::Parse($row."Probability_$_", $invariant) })
+            $worstSum = [Math]::Max($worstSum, [Math]::Abs(($p | Measure-Object -Sum).Sum - 1))
+            [double]::Parse($row.PredictedProbability, $invariant) | Should -Be ($p | Measure-Object -Maximum).Maximum
+            if ($row.PredictedLabel -eq $IrisModel.ClassNames[[array]::IndexOf($p, ($p | Measure-Object -Maximum).Maximum)]) { $labels++ }
+        }
+        $worstSum | Should -BeLessThan 1e-6
+        $labels | Should -Be 150
+    }
+
+    It 'takes hashtables, ordered dictionaries and arrays, keeping what came in' {
+        $ordered = [ordered]@{ id = 7; petal_width = '0.2'; sepal_length = 5.1; petal_length = 1.4; sepal_width = 3.5 }
+        $fromOrdered = Invoke-Mlp $IrisModel -InputObject $ordered -IncludeInput
+        (@($fromOrdered.PSObject.Properties.Name) -join ',') | Should -Be (@('id', 'petal_width', 'sepal_length', 'petal_length', 'sepal_width') + $ScoreColumns -join ',')
+        $fromOrdered.id | Should -Be 7
+        $fromOrdered.petal_width | Should -BeExactly '0.2'
+        $fromArray = , [double[]](5.1, 3.5, 1.4, 0.2) | Invoke-Mlp $IrisModel -IncludeInput
+        (@($fromArray.PSObject.Properties.Name) -join ',') | Should -Be (@($IrisModel.FeatureNames) + $ScoreColumns -join ',')
+        $fromHashtable = @{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4; petal_width = 0.2 } | Invoke-Mlp $IrisModel -IncludeInput
+        @($fromHashtable.PSObject.Properties.Name) | Should -HaveCount 9
+        foreach ($r in $fromOrdered, $fromHashtable) {
+            $r.PredictedLabel | Should -Be $fromArray.PredictedLabel
+            $r.Probability_setosa | Should -Be $fromArray.Probability_setosa
+        }
+        # without the switch a hashtable is one row too (it used to be taken for its entries)
+        @(@{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4; petal_width = 0.2 } | Invoke-Mlp $IrisModel).Label | Should -Be $fromArray.PredictedLabel
+    }
+
+    It 'names the input property a prediction property would take, whatever its case, and emits nothing for it' {
+        $row = [pscustomobject]@{ sepal_length = 5.1; sepal_width = 3.5; petal_length = 1.4; petal_width = 0.2; predictedlabel = 'mine' }
+        $out = [Collections.Generic.List[object]]::new()
+        { $row | Invoke-Mlp $IrisModel -IncludeInput | ForEach-Object { $out.Add($_) } } |
+            Should -Throw -ErrorId 'InputPropertyCollides,SparsePrune.Cmdlets.InvokeMlpCommand' -ExpectedMessage "*'predictedlabel'*"
+        $out.Count | Should -Be 0
+        # without the switch the same row predicts: nothing is added to it
+        @($row | Invoke-Mlp $IrisModel).Count | Should -Be 1
+    }
+
+    It 'stops at a row without a feature, naming the row and the column; the rows before it are all written' {
+        $rows = Get-IrisCopy 6
+        $rows[2] = $rows[2] | Select-Object sepal_length, sepal_width, petal_length, species
+        $path = Join-Path $TestDrive 'missing.csv'
+        { $rows | Invoke-Mlp $IrisModel -IncludeInput | Export-Csv $path } |
+            Should -Throw -ErrorId 'FeaturePropertyNotFound,SparsePrune.Cmdlets.InvokeMlpCommand' -ExpectedMessage "Row 3 has no property 'petal_width'*"
+        $written = @(Import-Csv $path)
+        $written.Count | Should -Be 2
+        ($written.sepal_length -join ',') | Should -Be (($rows[0..1].sepal_length) -join ',')
+    }
+
+    It 'stops at a text in a numeric column (<Case>), naming the row, the column and the value' -ForEach @(
+        @{ Case = 'a word'; Value = 'abc'; Shown = "'abc'" }
+        @{ Case = 'an empty cell'; Value = ''; Shown = 'empty' }
+        @{ Case = 'a decimal comma'; Value = '5,1'; Shown = "'5,1'" }
+    ) {
+        $rows = Get-IrisCopy 6
+        $rows[4].sepal_length = $Value
+        $out = [Collections.Generic.List[object]]::new()
+        { $rows | Invoke-Mlp $IrisModel -IncludeInput | ForEach-Object { $out.Add($_) } } |
+            Should -Throw -ErrorId 'InvalidInputValue,SparsePrune.Cmdlets.InvokeMlpCommand' -ExpectedMessage "Row 5: property 'sepal_length' is $Shown, not a finite number."
+        $out.Count | Should -Be 4
+        # the same stop without the switch
+        $plain = [Collections.Generic.List[object]]::new()
+        { $rows | Invoke-Mlp $IrisModel | ForEach-Object { $plain.Add($_) } } | Should -Throw -ErrorId 'InvalidInputValue,SparsePrune.Cmdlets.InvokeMlpCommand'
+        $plain.Count | Should -Be 4
+    }
+
+    It 'streams: the first scored row comes out long before the input ends, and a bad row after a full batch keeps every earlier row' {
+        $m = New-Mlp 3, 5, 1 -Seed 8
+        $script:sent = 0
+        $script:sentAtFirst = $null
+        & { for ($i = 0; $i -lt 20000; $i++) { $script:sent++; , [double[]]@(($i % 7), 1, 2) } } |
+            Invoke-Mlp $m -IncludeInput | Select-Object -First 1 | ForEach-Object { $script:sentAtFirst = $script:sent }
+        $script:sentAtFirst | Should -BeGreaterThan 0
+        $script:sentAtFirst | Should -BeLessThan 20000
+        $rows = @(for ($i = 0; $i -lt 5000; $i++) { , [object[]]@(($i % 7), 1, 2) })
+        $rows[4999] = [object[]]@(1, 'x', 2)
+        $out = [Collections.Generic.List[object]]::new()
+        { $rows | Invoke-Mlp $m -IncludeInput | ForEach-Object { $out.Add($_) } } |
+            Should -Throw -ErrorId 'InvalidInputValue,SparsePrune.Cmdlets.InvokeMlpCommand' -ExpectedMessage "Row 5000: element 1 is 'x'*"
+        $out.Count | Should -Be 4999
+        $out[4998].x0 | Should -Be (4998 % 7)
+    }
+
+    It 'adds PredictedValue for a regressor' {
+        $rows = @(for ($i = 0; $i -lt 40; $i++) { [pscustomobject]@{ name = "r$i"; u = ($i % 5) / 2; v = [Math]::Sin($i); y = ($i % 5) - [Math]::Sin($i) } })
+        $m = New-Mlp 2, 8, 1 -Seed 3 | Invoke-Training -Dataset ($rows | ConvertTo-Dataset -TargetProperty y -FeatureProperty u, v -Task Regression -TestFraction 0) -Epochs 5 -Seed 3
+        $plain = @($rows | Invoke-Mlp $m)
+        $scored = @($rows | Invoke-Mlp $m -IncludeInput)
+        $scored.Count | Should -Be 40
+        (@($scored[0].PSObject.Properties.Name) -join ',') | Should -Be 'name,u,v,y,PredictedValue'
+        for ($i = 0; $i -lt 40; $i++) {
+            $scored[$i].name | Should -Be "r$i"
+            $scored[$i].PredictedValue | Should -Be $plain[$i].Value
+        }
+    }
+
+    It 'names a class by its index when the model has no class names, and refuses classes whose columns would collide' {
+        $m = New-Mlp 3, 4, 2 -Seed 1
+        $r = , [double[]](1, 2, 3) | Invoke-Mlp $m -IncludeInput
+        (@($r.PSObject.Properties.Name) -join ',') | Should -Be 'x0,x1,x2,PredictedLabel,PredictedProbability,Probability_0,Probability_1'
+        $cased = 1..30 | ForEach-Object { [pscustomobject]@{ a = $_ % 3; b = 1; y = @('a', 'A', 'b')[$_ % 3] } } | ConvertTo-Dataset -TargetProperty y
+        $twoCases = New-Mlp 2, 3 -Seed 1 | Invoke-Training -Dataset $cased -Epochs 1
+        { [pscustomobject]@{ a = 1; b = 1 } | Invoke-Mlp $twoCases -IncludeInput } |
+            Should -Throw -ErrorId 'ClassNamesCollide,SparsePrune.Cmdlets.InvokeMlpCommand' -ExpectedMessage "*'Probability_*"
+    }
+}
