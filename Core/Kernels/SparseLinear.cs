@@ -119,6 +119,15 @@ internal sealed unsafe class SparseLinear
         return (long)r * Cols + Columns[entry];
     }
 
+    /// <summary>The dense positions of all present connections, in row order (ascending).</summary>
+    public long[] Positions()
+    {
+        var positions = new long[NonZeros];
+        for (int r = 0; r < Rows; r++)
+            for (int j = RowStart[r]; j < RowStart[r + 1]; j++) positions[j] = (long)r * Cols + Columns[j];
+        return positions;
+    }
+
     /// <summary>Writes the values into <paramref name="weight"/> (rows × cols, row-major) at their positions; other places are left as they are.</summary>
     public void Scatter(float* weight)
     {

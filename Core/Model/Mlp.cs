@@ -173,8 +173,12 @@ public sealed class Mlp
         return _layers[layer];
     }
 
-    /// <summary>Runs normalized inputs through the layers with the given weights (training passes its parameters).</summary>
-    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null)
+    /// <summary>
+    /// Runs normalized inputs through the layers with the given weights (training passes its
+    /// parameters). Where <paramref name="products"/> gives layer i a product (input, bias → output),
+    /// it replaces the dense linear of that layer (training through other kernels).
+    /// </summary>
+    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null, IReadOnlyList<Func<Tensor, Tensor, Tensor>?>? products = null)
     {
         var h = x;
         // Inference (no parameters given, no gradient wanted) may run sparse layers through the CSR kernel.
@@ -184,7 +188,8 @@ public sealed class Mlp
         for (int i = 0; i < _layers.Count; i++)
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];
-            h = inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
+            h = products?[i] is { } product ? product(h, b)
+                : inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
             if (i + 1 < _layers.Count) h = Activation.Forward(h);
         }
         return h;

@@ -42,7 +42,7 @@ public static class Trainer
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);
-            var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
+            var notes = string.Join("; ", new[] { note, run.StopNote, run.ProductNote }.Where(n => !string.IsNullOrEmpty(n)));
             model.Record(options.Operation, options.Describe().Add("Seed", seed).Add("Threads", threads).Add("Dataset", data.Name), before, metric, notes.Length == 0 ? null : notes);
             return new TrainingResult
             {
@@ -72,6 +72,9 @@ public static class Trainer
         Tensor? allX = null, allY = null;
         bool sharedData = false;
         IStepper? optimizer = null;
+        // Layers whose mask holds may train through the sparse kernels (chosen in Load).
+        LayerProducts? products = null;
+        string? productNote = null;
         // The teacher's outputs for every training row, once: batches index into them.
         using var teacher = options.Distillation is { } distill ? Distillation.Compute(distill, data, model.TorchDevice) : null;
         // A k-means-quantized model trains its shared values: members' gradients are summed per cluster.
@@ -99,13 +102,28 @@ public static class Trainer
                     }
                 }
                 var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
+                bool fused = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all);
+                // The sparse path trains with Adam at the present weights; the L1 penalty and shared
+                // values act on the dense weights, so those runs stay dense.
+                products = fused && options.L1 == 0 && sharing is null && device.type == DeviceType.CPU
+                    ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), get_num_threads(), options.Product)
+                    : null;
+                productNote = products?.Note ?? productNote;
                 // Adam in one pass per parameter, masks included, where the memory can be reached;
-                // parameter k is layer k / 2's weight (even k) or bias (odd k).
-                optimizer = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all)
-                    ? new FusedAdam(all, options.WeightDecay, get_num_threads(), k => k % 2 == 0 ? keepMasks[k / 2] : null)
+                // a layer trained sparse leaves its weight to the sparse Adam (layerOf: -1 for biases).
+                var trained = new List<Tensor>();
+                var layerOf = new List<int>();
+                for (int l = 0; l < parameters.Count; l++)
+                {
+                    if (products?.Kind(l) != TrainingProduct.Sparse) { trained.Add(parameters[l].W); layerOf.Add(l); }
+                    trained.Add(parameters[l].B); layerOf.Add(-1);
+                }
+                optimizer = fused
+                    ? new FusedAdam(trained, options.WeightDecay, get_num_threads(), k => layerOf[k] >= 0 ? keepMasks[layerOf[k]] : null)
                     : new TorchStepper(options.Optimizer == OptimizerKind.Adam
                         ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                         : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay));
+                if (products is not null) optimizer = new SparseAwareStepper(optimizer, products, options.WeightDecay);
                 forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             }
             // After a hook changed the layers: same shapes keep the optimizer's state, new shapes rebuild it.
@@ -122,10 +140,13 @@ public static class Trainer
                     parameters[l].B.copy_(layers[l].Bias);
                     keepMasks[l]?.Dispose();
                     keepMasks[l] = layers[l].KeepMask();
+                    // A layer trained sparse takes the new mask's structure: no copy of the old one survives.
+                    products?.Rebuild(l, keepMasks[l]);
                 }
             }
             void WriteBack()
             {
+                products?.SyncWeights();
                 for (int l = 0; l < layers.Count; l++)
                 {
                     using var scope = NewDisposeScope();
@@ -178,7 +199,9 @@ public static class Trainer
                     var yb = allY.index_select(0, idx);
                     double learningRate = options.LearningRateAt(step, totalSteps);
                     optimizer!.ZeroGrad();
-                    var output = model.Forward(xb, forwardParams);
+                    bool hookReads = hook is not null && hook.ReadsGradients(step + 1);
+                    products?.BeginStep(hookReads);
+                    var output = model.Forward(xb, forwardParams, products?.Products);
                     var loss = teacher is not null
                         ? Distillation.Loss(output, yb, teacher.For(idx), data.Task, teacher.Options.Temperature, teacher.Options.Weight)
                         : classification
@@ -195,11 +218,12 @@ public static class Trainer
                     step++;
                     sharing?.Tie(parameters);
                     hook?.AfterBackward(step, parameters);
+                    if (hookReads) products?.EndStep();
                     // Masked weights are zeroed again in the step (fused Adam) or right after it.
                     // Masking their gradients first would change no other weight: SGD and Adam
                     // update each weight from its own gradient and state only.
                     optimizer.Step(learningRate);
-                    if (optimizer is not FusedAdam)
+                    if (optimizer is TorchStepper)
                         using (no_grad())
                         {
                             for (int l = 0; l < parameters.Count; l++)
@@ -228,6 +252,7 @@ public static class Trainer
                 }
             }
 
+            products?.SyncWeights();
             using (NewDisposeScope())
             {
                 // The loss is checked before each step; the last step itself must not leave NaN or infinity.
@@ -250,6 +275,6 @@ public static class Trainer
             foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
             foreach (var m in keepMasks) m?.Dispose();
         }
-        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, StopNote = stopNote, FinalLoss = lastLoss, Seed = seed };
+        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, StopNote = stopNote, FinalLoss = lastLoss, Seed = seed, ProductNote = productNote };
     }
 }
