@@ -109,6 +109,7 @@ public static class Trainer
                     ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), get_num_threads(), options.Product)
                     : null;
                 productNote = products?.Note ?? productNote;
+                ReleaseSparseMasks();
                 // Adam in one pass per parameter, masks included, where the memory can be reached;
                 // a layer trained sparse leaves its weight to the sparse Adam (layerOf: -1 for biases).
                 var trained = new List<Tensor>();
@@ -143,6 +144,14 @@ public static class Trainer
                     // A layer trained sparse takes the new mask's structure: no copy of the old one survives.
                     products?.Rebuild(l, keepMasks[l]);
                 }
+                ReleaseSparseMasks();
+            }
+            // A layer trained sparse holds its structure in the kernel; its dense float mask (as large
+            // as its weights) is not read again until a hook changes the mask.
+            void ReleaseSparseMasks()
+            {
+                for (int l = 0; l < keepMasks.Count; l++)
+                    if (products?.Kind(l) == TrainingProduct.Sparse) { keepMasks[l]?.Dispose(); keepMasks[l] = null; }
             }
             void WriteBack()
             {
