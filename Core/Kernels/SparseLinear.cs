@@ -69,12 +69,21 @@ internal sealed unsafe class SparseLinear
         int rows = (int)weight.shape[0], cols = (int)weight.shape[1];
         long n = (long)rows * cols;
         if (n > Array.MaxLength) throw new ArgumentException($"A {rows}x{cols} layer is too large for the sparse training kernel.");
-        var mask = new float[n];
-        using (var scope = NewDisposeScope()) NativeCopy.ToArray(keep.to_type(ScalarType.Float32), mask);
-        var dense = new float[n];
-        NativeCopy.ToArray(weight, dense);
+        using var scope = NewDisposeScope();
+        // Read in place where the tensors' memory can be reached: a managed copy of a large
+        // layer's mask and weights would double the memory a training run needs at its start.
+        var maskTensor = keep.to_type(ScalarType.Float32).contiguous();
+        var weightTensor = weight.detach().contiguous();
+        nint ma = RawTensor.Address(maskTensor, ScalarType.Float32, n), wa = RawTensor.Address(weightTensor, ScalarType.Float32, n);
+        ReadOnlySpan<float> mask, dense;
+        if (ma != 0 && wa != 0) { mask = new ReadOnlySpan<float>((void*)ma, (int)n); dense = new ReadOnlySpan<float>((void*)wa, (int)n); }
+        else
+        {
+            var m = new float[n]; NativeCopy.ToArray(maskTensor, m); mask = m;
+            var d = new float[n]; NativeCopy.ToArray(weightTensor, d); dense = d;
+        }
         int nnz = 0;
-        foreach (var m in mask) if (m != 0f) nnz++;
+        foreach (var v in mask) if (v != 0f) nnz++;
         var rowStart = new int[rows + 1];
         var columns = new int[nnz];
         var colCount = new int[cols + 1];
@@ -85,7 +94,7 @@ internal sealed unsafe class SparseLinear
             long offset = (long)r * cols;
             for (int c = 0; c < cols; c++)
             {
-                if (mask[offset + c] == 0f) continue;
+                if (mask[(int)(offset + c)] == 0f) continue;
                 columns[k++] = c;
                 colCount[c + 1]++;
             }
@@ -106,7 +115,7 @@ internal sealed unsafe class SparseLinear
         var layer = new SparseLinear(rows, cols, rowStart, columns, colStart, colRows, colEntry);
         for (int r = 0; r < rows; r++)
             for (int j = rowStart[r]; j < rowStart[r + 1]; j++)
-                layer.Values[j] = dense[(long)r * cols + columns[j]];
+                layer.Values[j] = dense[(int)((long)r * cols + columns[j])];
         return layer;
     }
 
