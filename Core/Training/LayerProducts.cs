@@ -118,9 +118,9 @@ internal sealed class LayerProducts
                 }
             return clock.Elapsed.TotalMilliseconds;
         }
-        // A cold round first (allocation, first calls), then timed rounds, alternating, until every
-        // sparse time beats every dense one or the reverse (at most three rounds): a clear case
-        // costs one timed round, which for a large dense layer is most of the measurement.
+        // A cold round first (allocation, first calls), then timed rounds, alternating, until two
+        // rounds agree (every sparse time beats every dense one, or the reverse) or three are in:
+        // a clear case costs two timed rounds, which for a large dense layer are most of the cost.
         Once(false); Once(true);
         var dense = new List<double>();
         var sparseTimes = new List<double>();
@@ -128,7 +128,7 @@ internal sealed class LayerProducts
         {
             dense.Add(Once(false));
             sparseTimes.Add(Once(true));
-            if (sparseTimes.Max() < dense.Min() || dense.Max() < sparseTimes.Min()) break;
+            if (r >= 1 && (sparseTimes.Max() < dense.Min() || dense.Max() < sparseTimes.Min())) break;
         }
         dense.Sort(); sparseTimes.Sort();
         layer.ZeroGrad();
