@@ -112,3 +112,32 @@ Describe 'Optimize-Mlp and the sparse kernel' {
         (Import-Mlp $path).Layers.Kernel | Should -Be @('Auto', 'Auto', 'Auto')
     }
 }
+
+Describe 'The dense kernels on a narrower instruction set (SPARSEPRUNE_GEMM)' {
+    # A CPU without AVX-512 (or without AVX2) takes the narrower kernels; here they are forced
+    # in fresh processes and must predict what the widest path predicts, to float rounding.
+    BeforeAll {
+        $script:Probe = @'
+$m = New-Mlp -Layers 64,96,48,10 -Seed 3
+$rows = [System.Collections.Generic.List[double[]]]::new()
+$rng = [Random]::new(5)
+foreach ($i in 1..40) { $rows.Add([double[]]@(foreach ($j in 1..64) { $rng.NextDouble() * 16 })) }
+$p = @(Invoke-Mlp $m -InputObject $rows.ToArray())
+($p | ForEach-Object { ($_.Probabilities | ForEach-Object { $_.ToString('R', [cultureinfo]::InvariantCulture) }) -join ' ' }) -join ';'
+'@
+        function script:Get-Probabilities([string] $Path) {
+            $r = Invoke-InFreshPwsh -Script $Probe -Environment @{ SPARSEPRUNE_GEMM = $Path }
+            $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+            @(($r.Output[-1] -split ';') | ForEach-Object { , [double[]]($_ -split ' ') })
+        }
+        $script:Widest = Get-Probabilities ''
+    }
+
+    It 'predicts what the widest path predicts with SPARSEPRUNE_GEMM=<Path>' -ForEach @(@{ Path = 'vector256' }, @{ Path = 'scalar' }) {
+        $narrow = Get-Probabilities $Path
+        $narrow.Count | Should -Be 40
+        for ($i = 0; $i -lt 40; $i++) {
+            for ($k = 0; $k -lt 10; $k++) { [Math]::Abs($narrow[$i][$k] - $Widest[$i][$k]) | Should -BeLessOrEqual 1e-6 -Because "row $i, class $k" }
+        }
+    }
+}

@@ -86,6 +86,13 @@ internal sealed class CsrLayer
         }
     }
 
+    /// <summary>y = x Wᵀ + b over row-major managed rows: <paramref name="x"/> [batch, Cols] into <paramref name="y"/> [batch, Rows].</summary>
+    internal void Multiply(float[] x, float[] y, int batch, int threads)
+    {
+        if (batch == 1) MultiplyVector(x, y, threads);
+        else MultiplyBatch(x, y, batch, threads);
+    }
+
     /// <summary>Whether a batch of <paramref name="batch"/> rows fits the kernel's buffers (each held in one array).</summary>
     public bool Fits(long batch) => FitsShape(batch, Rows, Cols);
 
@@ -110,10 +117,12 @@ internal sealed class CsrLayer
     private int PartsFor(int threads, long work) => (int)Math.Clamp(Math.Min(threads, work / 32768 + 1), 1, Math.Max(1, Rows));
 
     /// <summary>Batch 1: a dot product per row over its non-zeros, four partial sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MultiplyVector(float[] x, float[] y, int threads)
     {
         int parts = PartsFor(threads, NonZeros);
         var bounds = Partition(parts);
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Range(int p)
         {
             var cols = Columns;
@@ -135,13 +144,14 @@ internal sealed class CsrLayer
             }
         }
         if (parts == 1) Range(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Range);
+        else KernelThreads.For(parts, Range);
     }
 
     /// <summary>
     /// Batch n: the input is transposed to [Cols, n] so that each non-zero scales one contiguous
     /// input column into the row's n outputs (a vectorized axpy), in tiles of the batch that stay in cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MultiplyBatch(float[] x, float[] y, int batch, int threads)
     {
         const int Tile = 64;
@@ -158,6 +168,7 @@ internal sealed class CsrLayer
             }
             int parts = PartsFor(threads, NonZeros * batch);
             var bounds = Partition(parts);
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Range(int p)
             {
                 Span<float> acc = stackalloc float[Tile];
@@ -181,7 +192,7 @@ internal sealed class CsrLayer
                 }
             }
             if (parts == 1) Range(0);
-            else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Range);
+            else KernelThreads.For(parts, Range);
         }
         finally
         {
@@ -193,6 +204,7 @@ internal sealed class CsrLayer
     /// One output row over a full tile of 64 batch rows: eight 8-wide accumulators stay in
     /// registers while the row's non-zeros stream past (each adds its value times 64 inputs).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowTile64(int r, float[] xt, int batch, int t0, Span<float> result)
     {
         var b = Vector256.Create(Bias[r]);
@@ -217,6 +229,7 @@ internal sealed class CsrLayer
     }
 
     /// <summary>As <see cref="RowTile64"/> for 16 batch rows (two accumulators).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowTile16(int r, float[] xt, int batch, int t0, Span<float> result)
     {
         var b = Vector256.Create(Bias[r]);
@@ -234,6 +247,7 @@ internal sealed class CsrLayer
     }
 
     /// <summary>One output row over a partial tile: the same sums, 8 batch rows at a time where the hardware has 8-wide vectors, then one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowTileAny(int r, float[] xt, int batch, int t0, Span<float> a)
     {
         a.Fill(Bias[r]);

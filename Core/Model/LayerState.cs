@@ -83,8 +83,8 @@ internal sealed class LayerState : IDisposable
     }
 
     // Under the kernel's lock: a CSR copy being built from the old tensor finishes before it is freed.
-    public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; _csr = null; _nonZeroFraction = null; } }
-    public void SetBias(Tensor bias) { lock (_csrGate) { Replace(Bias, bias); Bias = bias; _csr = null; _nonZeroFraction = null; } }
+    public void SetWeight(Tensor weight) { lock (_csrGate) { Replace(Weight, weight); Weight = weight; DropCaches(); } }
+    public void SetBias(Tensor bias) { lock (_csrGate) { Replace(Bias, bias); Bias = bias; DropCaches(); } }
 
     /// <summary>How the weights are quantized (null: free float32 weights). The weight tensor holds the effective values.</summary>
     public LayerQuantization? Quantization { get; set; }
@@ -111,7 +111,55 @@ internal sealed class LayerState : IDisposable
         }
     }
 
-    public void InvalidateKernel() { lock (_csrGate) { _csr = null; _nonZeroFraction = null; } }
+    private PackedMatrix? _packed;
+
+    /// <summary>
+    /// The weight packed for the dense product of a batch (<see cref="Gemm"/>): built on first
+    /// use and dropped whenever the weights change, as <see cref="Csr"/> is. Null when the weight
+    /// is not a contiguous float32 CPU tensor (LibTorch multiplies it then).
+    /// </summary>
+    public unsafe PackedMatrix? PackedWeight
+    {
+        get
+        {
+            lock (_csrGate)
+            {
+                if (_packed is not null) return _packed;
+                int rows = OutFeatures, cols = InFeatures;
+                nint w = RawTensor.Address(Weight, ScalarType.Float32, (long)rows * cols);
+                if (w == 0) return null;
+                var packed = PackedMatrix.Pack(new GemmOperand((float*)w, cols, transposed: true), cols, rows, GemmPaths.Best);
+                GC.KeepAlive(Weight);
+                return _packed = packed;
+            }
+        }
+    }
+
+    public void InvalidateKernel() { lock (_csrGate) DropCaches(); }
+
+    private void DropCaches() { _csr = null; _packed = null; _memory = null; _nonZeroFraction = null; }
+
+    private (nint Weight, nint Bias, int Rows, int Cols)? _memory;
+
+    /// <summary>
+    /// Where the weight's and the bias's values are, for kernels that read them in place, with the
+    /// layer's shape: addresses 0 unless both are contiguous float32 CPU tensors. Looked up once per change of the tensors
+    /// (each check is a call into LibTorch, and a small model's one-row pass made a dozen).
+    /// </summary>
+    public (nint Weight, nint Bias, int Rows, int Cols) Memory
+    {
+        get
+        {
+            lock (_csrGate)
+            {
+                if (_memory is { } known) return known;
+                int rows = OutFeatures, cols = InFeatures;
+                nint w = RawTensor.Address(Weight, ScalarType.Float32, (long)rows * cols);
+                nint b = RawTensor.Address(Bias, ScalarType.Float32, rows);
+                return (_memory = w != 0 && b != 0 ? (w, b, rows, cols) : (0, 0, rows, cols)).Value;
+            }
+        }
+    }
 
     /// <summary>Whether inference of a batch of <paramref name="batch"/> rows runs through the sparse kernel.</summary>
     public bool UsesSparseKernel(int batch) =>

@@ -185,6 +185,7 @@ public sealed class Mlp
         bool inference = parameters is null && !torch.is_grad_enabled() && x.dim() == 2 && x.dtype == ScalarType.Float32;
         int batch = inference ? (int)x.shape[0] : 0;
         int threads = inference ? torch.get_num_threads() : 1;
+        if (inference && batch > 0 && KernelForward.TryRun(_layers, Activation, x, threads) is { } y) return y;
         for (int i = 0; i < _layers.Count; i++)
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];

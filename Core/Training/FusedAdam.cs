@@ -128,7 +128,7 @@ internal sealed unsafe class FusedAdam : IStepper
             }
             int parts = (int)Math.Clamp(n / 65536, 1, _threads);
             if (parts == 1) Range(0, n);
-            else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part => Range(n * part / parts, n * (part + 1) / parts));
+            else KernelThreads.For(parts, part => Range(n * part / parts, n * (part + 1) / parts));
             GC.KeepAlive(g);
             GC.KeepAlive(keep);
         }

@@ -169,6 +169,13 @@ public abstract class Activation : IEquatable<Activation>
     /// <summary>The activation of every element (the caller owns the result; it may be <paramref name="h"/> itself).</summary>
     internal abstract Tensor Forward(Tensor h);
 
+    /// <summary>
+    /// The activation applied in place to float values, for inference through the module's own
+    /// kernels (no tensor per layer); false where only LibTorch computes it, the values then
+    /// untouched. Where it returns true it gives LibTorch's values bit for bit.
+    /// </summary>
+    internal virtual bool TryForward(Span<float> values) => false;
+
     /// <summary>The activation of one value (folding a constant neuron into the next bias; tests).</summary>
     internal abstract double Forward(double v);
 

@@ -14,6 +14,8 @@ internal sealed class IdentityActivation : Activation
 
     internal override Tensor Forward(Tensor h) => h;
 
+    internal override bool TryForward(Span<float> values) => true;
+
     internal override double Forward(double v) => v;
 
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) => x;

@@ -22,6 +22,14 @@ internal sealed class LeakyReLUActivation : Activation
 
     internal override double Forward(double v) => v >= 0 ? v : NegativeSlope * v;
 
+    internal override bool TryForward(Span<float> values)
+    {
+        // As LibTorch: the slope in float32, applied where the value is not positive.
+        float slope = (float)NegativeSlope;
+        for (int i = 0; i < values.Length; i++) if (values[i] <= 0) values[i] *= slope;
+        return true;
+    }
+
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) =>
         WriteNode(graph, "LeakyRelu", x, prefix, ("alpha", (float)NegativeSlope));
 

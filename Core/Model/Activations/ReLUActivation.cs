@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace SparsePrune;
@@ -11,6 +13,14 @@ internal sealed class ReLUActivation : Activation
     internal override Tensor Forward(Tensor h) => nn.functional.relu(h);
 
     internal override double Forward(double v) => Math.Max(0, v);
+
+    internal override bool TryForward(Span<float> values)
+    {
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
+        for (int i = 0; i < vectors.Length; i++) vectors[i] = Vector.Max(vectors[i], Vector<float>.Zero);
+        for (int i = vectors.Length * Vector<float>.Count; i < values.Length; i++) if (values[i] < 0) values[i] = 0;
+        return true;
+    }
 
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) => WriteNode(graph, "Relu", x, prefix);
 

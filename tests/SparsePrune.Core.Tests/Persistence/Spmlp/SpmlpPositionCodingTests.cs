@@ -334,8 +334,14 @@ public class SpmlpPositionCodingTests
         var x = table.SelectMany(r => r.Take(4).Select(v => float.Parse(v, CultureInfo.InvariantCulture))).ToArray();
         var predictions = Predictor.Predict(model, x, table.Count).Cast<ClassPrediction>().ToList();
         Assert.Equal(expected.GetProperty("Labels").EnumerateArray().Select(e => e.GetString()), predictions.Select(p => p.Label));
-        Assert.Equal(expected.GetProperty("Probabilities").EnumerateArray().Select(e => e.GetString()),
-            predictions.Select(p => string.Join(" ", p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        // The weights load bit for bit (the fingerprint above); the probabilities were recorded when
+        // LibTorch multiplied, and the module's own kernels sum in another order: equal to float rounding.
+        var recorded = expected.GetProperty("Probabilities").EnumerateArray()
+            .Select(e => e.GetString()!.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        Assert.Equal(recorded.Count, predictions.Count);
+        for (int i = 0; i < recorded.Count; i++)
+            for (int c = 0; c < recorded[i].Length; c++)
+                Assert.True(Math.Abs(recorded[i][c] - predictions[i].Probabilities[c]) <= 1e-6, $"row {i} class {c}: {predictions[i].Probabilities[c]} against {recorded[i][c]}");
 
         // Written again (as version 2) it is the same model; the masks lifted, the same weights as when it was written.
         var again = RoundTrip(model);
