@@ -435,6 +435,6 @@ internal sealed unsafe class SparseLinear
     {
         int parts = bounds.Length - 1;
         if (parts == 1) range(0);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, range);
+        else KernelThreads.For(parts, range);
     }
 }

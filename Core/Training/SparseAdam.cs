@@ -97,6 +97,6 @@ internal sealed class SparseAdam
         int n = weights.Length;
         int parts = (int)Math.Clamp(n / 65536, 1, Math.Max(1, threads));
         if (parts == 1) Range(0, n);
-        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part => Range((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts)));
+        else KernelThreads.For(parts, part => Range((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts)));
     }
 }
