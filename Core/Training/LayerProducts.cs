@@ -136,6 +136,37 @@ internal sealed class LayerProducts
     }
 
     /// <summary>
+    /// Gives each sparse layer, as its dense weights, a view of the model layer's own weight
+    /// tensor instead of a trained copy (the copy is disposed): the values train in the
+    /// kernel, and the dense form is only written on the steps a hook reads it and at the
+    /// write-back, so a copy of the layer's dense size would be memory for nothing. Writing into
+    /// the layer's tensor during the run is undone with everything else when the run fails (the
+    /// transaction keeps its own copy of the layers).
+    /// </summary>
+    public void ShareLayerWeights(List<(Parameter W, Parameter B)> parameters, IReadOnlyList<LayerState> layers)
+    {
+        for (int l = 0; l < _sparse.Length; l++)
+        {
+            if (_sparse[l] is not { } s) continue;
+            var old = parameters[l].W;
+            Parameter view;
+            using (NewDisposeScope()) view = new Parameter(layers[l].Weight.detach().DetachFromDisposeScope(), requires_grad: true);
+            parameters[l] = (view, parameters[l].B);
+            s.W = view;
+            old.Dispose();
+        }
+    }
+
+    /// <summary>The write-back of sparse layer <paramref name="layer"/>: its values into the layer's weights, whose caches are dropped.</summary>
+    public bool WriteBack(int layer, LayerState state)
+    {
+        if (_sparse[layer] is not { } s) return false;
+        s.ScatterInto(state.Weight);
+        state.InvalidateKernel();
+        return true;
+    }
+
+    /// <summary>
     /// Before a step's forward pass: whether a hook reads this step's dense weights and
     /// gradients. Then the dense copies are written and the backward pass fills W.grad too.
     /// </summary>

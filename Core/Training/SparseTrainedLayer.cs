@@ -28,7 +28,8 @@ internal sealed unsafe class SparseTrainedLayer
         Gradient = new float[Kernel.NonZeros];
     }
 
-    public Parameter W { get; }
+    /// <summary>The dense weights hooks read (written from the values on the steps they read them); see <see cref="LayerProducts.ShareLayerWeights"/>.</summary>
+    public Parameter W { get; internal set; }
     public SparseLinear Kernel { get; private set; }
     public SparseAdam Adam { get; }
     /// <summary>The weight gradient of the last backward pass at the present connections.</summary>
@@ -86,6 +87,15 @@ internal sealed unsafe class SparseTrainedLayer
         if (address == 0) throw new InvalidOperationException("The sparse training path needs the weights as a contiguous float32 CPU tensor.");
         Kernel.Scatter((float*)address);
         GC.KeepAlive(W);
+    }
+
+    /// <summary>Writes the trained values into <paramref name="weight"/> (the layer's own tensor, rows × cols) at their places.</summary>
+    public void ScatterInto(Tensor weight)
+    {
+        nint address = RawTensor.Address(weight, TorchSharp.torch.ScalarType.Float32, (long)Kernel.Rows * Kernel.Cols);
+        if (address == 0) throw new InvalidOperationException("The sparse training path needs the layer's weights as a contiguous float32 CPU tensor.");
+        Kernel.Scatter((float*)address);
+        GC.KeepAlive(weight);
     }
 
     /// <summary>

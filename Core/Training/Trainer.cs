@@ -91,24 +91,40 @@ public static class Trainer
                 foreach (var m in keepMasks) m?.Dispose();
                 parameters.Clear();
                 keepMasks.Clear();
+                // The sparse path trains with Adam at the present weights; the L1 penalty and shared
+                // values act on the dense weights, so those runs stay dense.
+                bool maySparse = options.Optimizer == OptimizerKind.Adam && options.L1 == 0 && sharing is null
+                    && device.type == DeviceType.CPU && options.Product != TrainingProduct.Dense;
                 using (NewDisposeScope())
                 {
                     // Temporaries (detach, to) die with this scope; what training keeps is detached from it.
                     foreach (var layer in layers)
                     {
-                        parameters.Add((new Parameter(layer.Weight.detach().clone().DetachFromDisposeScope(), requires_grad: true),
+                        var keep = layer.KeepMask();
+                        // A layer that may train sparse starts as a view of the layer's own weights (see
+                        // LayerProducts.ShareLayerWeights), not a dense copy; it gets its copy if it trains dense.
+                        var w = maySparse && keep is not null ? layer.Weight.detach() : layer.Weight.detach().clone();
+                        parameters.Add((new Parameter(w.DetachFromDisposeScope(), requires_grad: true),
                                         new Parameter(layer.Bias.detach().clone().DetachFromDisposeScope(), requires_grad: true)));
-                        keepMasks.Add(layer.KeepMask());
+                        keepMasks.Add(keep);
                     }
                 }
                 var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
                 bool fused = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all);
-                // The sparse path trains with Adam at the present weights; the L1 penalty and shared
-                // values act on the dense weights, so those runs stay dense.
-                products = fused && options.L1 == 0 && sharing is null && device.type == DeviceType.CPU
+                products = fused && maySparse
                     ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), get_num_threads(), options.Product)
                     : null;
                 productNote = products?.Note ?? productNote;
+                for (int l = 0; l < parameters.Count; l++)
+                {
+                    if (!maySparse || keepMasks[l] is null || products?.Kind(l) == TrainingProduct.Sparse) continue;
+                    // Trains dense after all: its own copy, so that the layer keeps its weights until the write-back.
+                    var view = parameters[l].W;
+                    using (NewDisposeScope())
+                        parameters[l] = (new Parameter(view.detach().clone().DetachFromDisposeScope(), requires_grad: true), parameters[l].B);
+                    view.Dispose();
+                }
+                all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
                 ReleaseSparseMasks();
                 // Adam in one pass per parameter, masks included, where the memory can be reached;
                 // a layer trained sparse leaves its weight to the sparse Adam (layerOf: -1 for biases).
@@ -144,6 +160,12 @@ public static class Trainer
                     // A layer trained sparse takes the new mask's structure: no copy of the old one survives.
                     products?.Rebuild(l, keepMasks[l]);
                 }
+                // The hook may have given a layer new weight tensors: the sparse layers view those.
+                if (products is not null)
+                {
+                    products.ShareLayerWeights(parameters, layers);
+                    forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
+                }
                 ReleaseSparseMasks();
             }
             // A layer trained sparse holds its structure in the kernel; its dense float mask (as large
@@ -159,7 +181,9 @@ public static class Trainer
                 for (int l = 0; l < layers.Count; l++)
                 {
                     using var scope = NewDisposeScope();
-                    layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
+                    // A layer trained sparse gets its values written into its own weights.
+                    if (products?.WriteBack(l, layers[l]) != true)
+                        layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
                     layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
                 }
             }

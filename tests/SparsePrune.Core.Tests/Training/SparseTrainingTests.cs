@@ -157,6 +157,29 @@ public class SparseTrainingTests
     }
 
     [Fact]
+    public void ARunThatFailsAfterHookStepsChangesNothing()
+    {
+        // Layers trained sparse write their values into the layer's own weights on the steps a
+        // hook reads them and at every update: a later failure must still leave the model as it was.
+        var data = TestKit.Iris;
+        var model = Mlp.Create(new[] { 4, 24, 12, 3 }, Activation.ReLU, seed: 93);
+        Trainer.Train(model, data, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
+        model.EnsureBaseline(data);
+        var request = new PruningRequest { Ratio = 0.8, Scope = PruneScope.ERK };
+        RigLSchedule.MaskAtTargets(model, Pruner.LayerTargets(model, request), Pruner.InScope(model, request));
+        var before = AllParameters(model);
+        var masks = Enumerable.Range(0, model.LayerCount).Select(l => TestKit.Bools(model.State[l].Keep)).ToArray();
+        int history = model.History.Count;
+        using var hook = new RigLHook(model, end: 100, every: 1, regrowFraction: 0.3);
+        TestKit.Throws("TrainingDiverged", () => Trainer.Train(model, data,
+            new TrainingOptions { Epochs = 3, BatchSize = 16, LearningRate = 1e30, Seed = 2, Product = TrainingProduct.Sparse }, null, default, hook));
+        Assert.True(hook.Updates.Count > 0, "no update ran before the failure");
+        TestKit.BitEqual(before, AllParameters(model));
+        for (int l = 0; l < model.LayerCount; l++) Assert.Equal(masks[l], TestKit.Bools(model.State[l].Keep));
+        Assert.Equal(history, model.History.Count);
+    }
+
+    [Fact]
     public void AFailedSparseRunChangesNothing()
     {
         var model = Pruned(62, 0.9);
