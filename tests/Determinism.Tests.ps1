@@ -82,3 +82,25 @@ Describe 'Repeatability inside one process' {
         @($losses | Sort-Object -Unique).Count | Should -Be 1
     }
 }
+
+Describe 'Training through the module''s own kernels' {
+    # A ReLU model trains through the module's own kernels, whose sums run in one order whatever
+    # the thread count, with LibTorch's operations in between on one thread: the same seeds give
+    # the same bits with 1 and with 2 threads (LibTorch's own products summed differently per count).
+    It 'gives bit-identical weights with SPARSEPRUNE_THREADS=1 and =2' {
+        $script = @'
+$data = Get-Dataset Digits
+$m = New-Mlp -Layers 64,48,24,10 -Seed 3 | Invoke-Training -Dataset $data -Epochs 2 -Seed 4 -BatchSize 32
+$hex = for ($i = 0; $i -lt $m.LayerCount; $i++) { $w = $m.GetWeight($i); $b = [byte[]]::new($w.Length * 4); [Buffer]::BlockCopy($w, 0, $b, 0, $b.Length); [Convert]::ToHexString($b) }
+'THREADS ' + $m.History[-1].Settings['Threads']
+'WEIGHTS ' + ($hex -join '|')
+'@
+        $one = Invoke-InFreshPwsh -Script $script -Environment @{ SPARSEPRUNE_THREADS = '1' }
+        $two = Invoke-InFreshPwsh -Script $script -Environment @{ SPARSEPRUNE_THREADS = '2' }
+        $one.ExitCode | Should -Be 0 -Because ($one.Output -join "`n")
+        $two.ExitCode | Should -Be 0 -Because ($two.Output -join "`n")
+        Get-Line $one.Output 'THREADS' | Should -Be '1'
+        Get-Line $two.Output 'THREADS' | Should -Be '2'
+        Get-Line $one.Output 'WEIGHTS' | Should -Be (Get-Line $two.Output 'WEIGHTS')
+    }
+}

@@ -51,6 +51,7 @@ public static class NativeLibraries
                     throw new DllNotFoundException($"SparsePrune's native library '{path}' could not be loaded: {e.Message}", e);
                 }
                 if (name == runtime.TorchSharpLibrary) _torchSharpHandle = handle;
+                _handles.Add(handle);
             }
             TryRouteTorchSharpImports();
             RouteGraphicsImports(full, runtime);
@@ -133,6 +134,17 @@ public static class NativeLibraries
     /// </summary>
     internal static IntPtr TorchSharpExport(string name)
         => _torchSharpHandle != IntPtr.Zero && NativeLibrary.TryGetExport(_torchSharpHandle, name, out var address) ? address : IntPtr.Zero;
+
+    private static readonly List<IntPtr> _handles = new();
+
+    /// <summary>The address of an export of any native library loaded above (in load order), or zero.</summary>
+    internal static IntPtr Export(string name)
+    {
+        lock (Gate)
+            foreach (var handle in _handles)
+                if (NativeLibrary.TryGetExport(handle, name, out var address)) return address;
+        return IntPtr.Zero;
+    }
 
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
         => libraryName.Contains("LibTorchSharp", StringComparison.Ordinal) ? _torchSharpHandle : IntPtr.Zero;

@@ -37,7 +37,7 @@ public static class Trainer
             // -Dequantize: the weights train freely again (their values are kept as they are).
             if (options.Dequantize) foreach (var layer in model.State) layer.Quantization = null;
             bool firstTraining = !model.History.Any(h => h.Operation is "Train" or "FineTune" or "Prune" or "Sparsify");
-            var run = Run(model, data, options, seed, progress, cancel, hook);
+            var run = Run(model, data, options, seed, threads, progress, cancel, hook);
             ModelInputs.Adopt(model, data);
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
@@ -52,7 +52,7 @@ public static class Trainer
         });
     }
 
-    private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed,
+    private static TrainingResult Run(Mlp model, Dataset data, TrainingOptions options, int seed, int threads,
         Action<WorkProgress>? progress, CancellationToken cancel, ITrainingHook? hook)
     {
         var layers = model.State;
@@ -112,7 +112,7 @@ public static class Trainer
                 var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
                 bool fused = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all);
                 products = fused && maySparse
-                    ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), get_num_threads(), options.Product)
+                    ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), threads, options.Product)
                     : null;
                 productNote = products?.Note ?? productNote;
                 for (int l = 0; l < parameters.Count; l++)
@@ -136,7 +136,7 @@ public static class Trainer
                     trained.Add(parameters[l].B); layerOf.Add(-1);
                 }
                 optimizer = fused
-                    ? new FusedAdam(trained, options.WeightDecay, get_num_threads(), k => layerOf[k] >= 0 ? keepMasks[layerOf[k]] : null)
+                    ? new FusedAdam(trained, options.WeightDecay, threads, k => layerOf[k] >= 0 ? keepMasks[layerOf[k]] : null)
                     : new TorchStepper(options.Optimizer == OptimizerKind.Adam
                         ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                         : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay));
@@ -203,6 +203,11 @@ public static class Trainer
                     allY = (classification ? tensor(data.TrainY).to_type(ScalarType.Int64) : tensor(data.TrainY)).to(device).DetachFromDisposeScope();
                 }
             }
+            // Where the module's own kernels do the products (and Adam), they own the threads:
+            // LibTorch's operations in between run on this thread alone (see OpenMpThreads). A run
+            // with layers trained sparse goes layer by layer, its dense layers through LibTorch.
+            MlpTrainingFunction.ReleaseThreadWorkspace();
+            using var openMp = device.type == DeviceType.CPU && products is null && MlpTrainingFunction.AppliesTo(forwardParams, model.Activation) ? OpenMpThreads.Single() : null;
             var order = new int[n];
             long totalSteps = (long)options.Epochs * batches;
             int step = 0;
@@ -234,7 +239,7 @@ public static class Trainer
                     optimizer!.ZeroGrad();
                     bool hookReads = hook is not null && hook.ReadsGradients(step + 1);
                     products?.BeginStep(hookReads);
-                    var output = model.Forward(xb, forwardParams, products?.Products);
+                    var output = model.Forward(xb, forwardParams, threads, products?.Products);
                     var loss = teacher is not null
                         ? Distillation.Loss(output, yb, teacher.For(idx), data.Task, teacher.Options.Temperature, teacher.Options.Weight)
                         : classification

@@ -20,6 +20,8 @@ internal static unsafe class Gemm
     internal const int KBlock = 256;
     /// <summary>M-block: an A block (240 x 256 floats, 240 KiB) stays in L2; a multiple of every tile's height.</summary>
     internal const int MBlock = 240;
+    /// <summary>K-block when C is stored transposed.</summary>
+    internal const int TransposedKBlock = 1024;
     /// <summary>Multiply-adds below which one thread does the whole product (a thread's start costs more).</summary>
     private const long ParallelWork = 1L << 20;
 
@@ -28,7 +30,7 @@ internal static unsafe class Gemm
     /// size (784 = 4 x 196, not 3 x 256 + 16, whose last block would be mostly call and store).
     /// Depends on k alone, so the order of the sums does too.
     /// </summary>
-    internal static int BlockDepth(int k) => k <= 0 ? 1 : (k + (k + KBlock - 1) / KBlock - 1) / ((k + KBlock - 1) / KBlock);
+    internal static int BlockDepth(int k, int most = KBlock) => k <= 0 ? 1 : (k + (k + most - 1) / most - 1) / ((k + most - 1) / most);
 
     public static (int Rows, int Cols) TileOf(GemmPath path) => path switch
     {
@@ -41,16 +43,17 @@ internal static unsafe class Gemm
     /// C[m x n] (row stride <paramref name="ldc"/>) = A[m x k]·B[k x n] + bias[n] (bias may be null),
     /// added to C's values when <paramref name="accumulate"/>, else written over them.
     /// </summary>
+    /// <param name="transposeC">Store the result transposed: element (i, j) at c[j·ldc + i] (the product is then Cᵀ's, e.g. yᵀ = W xᵀ written into y).</param>
     public static void Multiply(GemmOperand a, GemmOperand b, float* c, int ldc, int m, int n, int k,
-        float* bias, bool accumulate, int threads, GemmPath path) =>
-        Run(a, new PanelSource(b, null), c, ldc, m, n, k, bias, accumulate, threads, path);
+        float* bias, bool accumulate, int threads, GemmPath path, bool transposeC = false) =>
+        Run(a, new PanelSource(b, null), c, ldc, m, n, k, bias, accumulate, threads, path, transposeC);
 
     /// <summary>As <see cref="Multiply(GemmOperand, GemmOperand, float*, int, int, int, int, float*, bool, int, GemmPath)"/> with B packed ahead (a layer's weight at inference).</summary>
     public static void Multiply(GemmOperand a, PackedMatrix b, float* c, int ldc, int m,
         float* bias, bool accumulate, int threads)
     {
         fixed (float* packed = b.Panels)
-            Run(a, new PanelSource(default, packed + b.Offset), c, ldc, m, b.Cols, b.Depth, bias, accumulate, threads, b.Path);
+            Run(a, new PanelSource(default, packed + b.Offset), c, ldc, m, b.Cols, b.Depth, bias, accumulate, threads, b.Path, false);
         GC.KeepAlive(b);
     }
 
@@ -65,7 +68,7 @@ internal static unsafe class Gemm
     // Fully optimized from the first call: a model's first passes would otherwise run unoptimized code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(GemmOperand a, PanelSource b, float* c, int ldc, int m, int n, int k,
-        float* bias, bool accumulate, int threads, GemmPath path)
+        float* bias, bool accumulate, int threads, GemmPath path, bool transposeC)
     {
         if (m <= 0 || n <= 0) return;
         if (path != GemmPath.Scalar && !GemmPaths.Supports(path))
@@ -74,7 +77,10 @@ internal static unsafe class Gemm
         {
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
-                    c[(long)i * ldc + j] = (accumulate ? c[(long)i * ldc + j] : 0f) + (bias is null ? 0f : bias[j]);
+                {
+                    long at = transposeC ? (long)j * ldc + i : (long)i * ldc + j;
+                    c[at] = (accumulate ? c[at] : 0f) + (bias is null ? 0f : bias[j]);
+                }
             return;
         }
         var (mr, nr) = TileOf(path);
@@ -86,8 +92,8 @@ internal static unsafe class Gemm
         parts = Math.Min(parts, byColumns ? panels : rowPanels);
         void Part(int p)
         {
-            if (byColumns) Block(a, b, c, ldc, 0, m, panels * p / parts, panels * (p + 1) / parts, n, k, bias, accumulate, path);
-            else Block(a, b, c, ldc, rowPanels * p / parts * mr, Math.Min(m, rowPanels * (p + 1) / parts * mr), 0, panels, n, k, bias, accumulate, path);
+            if (byColumns) Block(a, b, c, ldc, transposeC, 0, m, panels * p / parts, panels * (p + 1) / parts, n, k, bias, accumulate, path);
+            else Block(a, b, c, ldc, transposeC, rowPanels * p / parts * mr, Math.Min(m, rowPanels * (p + 1) / parts * mr), 0, panels, n, k, bias, accumulate, path);
         }
         if (parts == 1) Part(0);
         else KernelThreads.For(parts, Part);
@@ -95,22 +101,24 @@ internal static unsafe class Gemm
 
     /// <summary>Rows [i0, i1) and column panels [p0, p1) of C: one thread's share.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block(GemmOperand a, PanelSource b, float* c, int ldc, int i0, int i1, int p0, int p1,
+    private static void Block(GemmOperand a, PanelSource b, float* c, int ldc, bool transposeC, int i0, int i1, int p0, int p1,
         int n, int k, float* bias, bool accumulate, GemmPath path)
     {
         if (i0 >= i1 || p0 >= p1) return;
         var (mr, nr) = TileOf(path);
-        int kb = BlockDepth(k);
+        // A transposed C is stored element by element, so it is stored once per tile where the
+        // depth allows: deeper blocks (B panels then come from L2, which keeps up with the tile).
+        int kb = transposeC ? BlockDepth(k, TransposedKBlock) : BlockDepth(k);
         // A's rows are read in place, except where their stride is a multiple of 1 KiB: such rows
         // fall into the same L1 sets, and A is then packed per block (at K = 4096 on 2 threads:
-        // 246 against 208 GFLOP/s; at K = 784 reading in place measured faster). A last panel of
-        // fewer than mr rows is always copied, zero-padded, so that no tile reads past A.
-        bool packA = !a.Transposed && a.Stride % 256 == 0;
+        // 246 against 208 GFLOP/s; at K = 784 reading in place measured faster). A transposed A
+        // (each step's values contiguous) is packed whenever two B panels reuse it: a plain copy.
+        // A last panel of fewer than mr rows is always copied, zero-padded, so that no tile reads past A.
+        bool packA = a.Transposed ? p1 - p0 >= 2 : a.Stride % 256 == 0;
         int aRows = packA ? Math.Min(MBlock, (i1 - i0 + mr - 1) / mr * mr) : mr;
-        float* partial = (float*)NativeMemory.AlignedAlloc((nuint)((long)aRows * kb * sizeof(float)), 64);
-        float* packedB = b.Packed is null ? (float*)NativeMemory.AlignedAlloc((nuint)((long)(p1 - p0) * nr * kb * sizeof(float)), 64) : null;
+        float* partial = Scratch.Get(0, (long)aRows * kb);
+        float* packedB = b.Packed is null ? Scratch.Get(1, (long)(p1 - p0) * nr * kb) : null;
         float* tile = stackalloc float[mr * nr];
-        try
         {
             for (int k0 = 0; k0 < k; k0 += kb)
             {
@@ -134,17 +142,13 @@ internal static unsafe class Gemm
                             else if (q == rowPanels - 1 && lastRows < mr) MultiplyTile(path, partial, mr, false, panelB, kc, tile);
                             else if (a.Transposed) MultiplyTile(path, a.Data + (long)k0 * a.Stride + row, a.Stride, false, panelB, kc, tile);
                             else MultiplyTile(path, a.Data + (long)row * a.Stride + k0, a.Stride, true, panelB, kc, tile);
-                            Store(tile, nr, c + (long)row * ldc + col, ldc, Math.Min(mr, i1 - row), cols,
-                                k0 == 0 && !accumulate, k0 == 0 && bias is not null ? bias + col : null);
+                            float* blockBias = k0 == 0 && bias is not null ? bias + col : null;
+                            if (transposeC) StoreTransposed(tile, nr, c + (long)col * ldc + row, ldc, Math.Min(mr, i1 - row), cols, k0 == 0 && !accumulate, blockBias);
+                            else Store(tile, nr, c + (long)row * ldc + col, ldc, Math.Min(mr, i1 - row), cols, k0 == 0 && !accumulate, blockBias);
                         }
                     }
                 }
             }
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(partial);
-            if (packedB is not null) NativeMemory.AlignedFree(packedB);
         }
     }
 
@@ -190,6 +194,22 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>As <see cref="Store"/> into a C stored transposed: the tile's element (i, j) at c[j·ldc + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StoreTransposed(float* tile, int nr, float* c, int ldc, int rows, int cols, bool overwrite, float* bias)
+    {
+        for (int j = 0; j < cols; j++)
+        {
+            float* dst = c + (long)j * ldc;
+            float add = bias is null ? 0f : bias[j];
+            for (int i = 0; i < rows; i++)
+            {
+                float v = bias is null ? tile[i * nr + j] : tile[i * nr + j] + add;
+                dst[i] = overwrite ? v : dst[i] + v;
+            }
+        }
+    }
+
     /// <summary>Rows [row, row + mr) (zeros past <paramref name="rowEnd"/>) and K-block [k0, k0 + kc) of A as [kc][mr].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA(GemmOperand a, float* dst, int row, int rowEnd, int k0, int kc, int mr)
@@ -207,11 +227,8 @@ internal static unsafe class Gemm
             }
             return;
         }
-        for (int i = 0; i < rows; i++)
-        {
-            float* src = a.Data + (long)(row + i) * a.Stride + k0;
-            for (int p = 0; p < kc; p++) dst[p * mr + i] = src[p];
-        }
+        // dst[p, i] = A[row + i, k0 + p]: a transposed copy.
+        Transpose.Copy(a.Data + (long)row * a.Stride + k0, a.Stride, dst, mr, rows, kc);
         for (int i = rows; i < mr; i++)
             for (int p = 0; p < kc; p++) dst[p * mr + i] = 0f;
     }
@@ -233,11 +250,8 @@ internal static unsafe class Gemm
             }
             return;
         }
-        for (int j = 0; j < cols; j++)
-        {
-            float* src = b.Data + (long)(col + j) * b.Stride + k0;
-            for (int p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-        }
+        // dst[p, j] = Bᵀ[col + j, k0 + p]: a transposed copy.
+        Transpose.Copy(b.Data + (long)col * b.Stride + k0, b.Stride, dst, nr, cols, kc);
         for (int j = cols; j < nr; j++)
             for (int p = 0; p < kc; p++) dst[p * nr + j] = 0f;
     }

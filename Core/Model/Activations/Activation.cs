@@ -176,6 +176,16 @@ public abstract class Activation : IEquatable<Activation>
     /// </summary>
     internal virtual bool TryForward(Span<float> values) => false;
 
+    /// <summary>
+    /// Multiplies <paramref name="gradient"/> in place by the activation's derivative at the inputs
+    /// <paramref name="inputs"/> (what LibTorch's backward of it gives), for training through the
+    /// module's own kernels; false where only LibTorch differentiates it, the gradient then untouched.
+    /// </summary>
+    internal virtual bool TryBackward(ReadOnlySpan<float> inputs, Span<float> gradient) => false;
+
+    /// <summary>Whether <see cref="TryForward"/> and <see cref="TryBackward"/> both have a managed form.</summary>
+    internal bool HasManagedForm => TryForward(Span<float>.Empty) && TryBackward(ReadOnlySpan<float>.Empty, Span<float>.Empty);
+
     /// <summary>The activation of one value (folding a constant neuron into the next bias; tests).</summary>
     internal abstract double Forward(double v);
 

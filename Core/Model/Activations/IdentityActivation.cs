@@ -16,6 +16,8 @@ internal sealed class IdentityActivation : Activation
 
     internal override bool TryForward(Span<float> values) => true;
 
+    internal override bool TryBackward(ReadOnlySpan<float> inputs, Span<float> gradient) => true;
+
     internal override double Forward(double v) => v;
 
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) => x;

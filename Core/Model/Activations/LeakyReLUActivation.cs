@@ -30,6 +30,13 @@ internal sealed class LeakyReLUActivation : Activation
         return true;
     }
 
+    internal override bool TryBackward(ReadOnlySpan<float> inputs, Span<float> gradient)
+    {
+        float slope = (float)NegativeSlope;
+        for (int i = 0; i < gradient.Length; i++) if (!(inputs[i] > 0)) gradient[i] *= slope;
+        return true;
+    }
+
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) =>
         WriteNode(graph, "LeakyRelu", x, prefix, ("alpha", (float)NegativeSlope));
 

@@ -22,6 +22,13 @@ internal sealed class ReLUActivation : Activation
         return true;
     }
 
+    internal override bool TryBackward(ReadOnlySpan<float> inputs, Span<float> gradient)
+    {
+        // As LibTorch's threshold backward: the gradient where the output is positive, else 0.
+        for (int i = 0; i < gradient.Length; i++) if (!(inputs[i] > 0)) gradient[i] = 0;
+        return true;
+    }
+
     internal override string WriteOnnx(IOnnxActivationWriter graph, string x, string prefix) => WriteNode(graph, "Relu", x, prefix);
 
     internal override OnnxActivationMatch? ReadOnnx(IOnnxActivationGraph graph, string x, IReadOnlyList<IOnnxActivationNode> consumers) =>
