@@ -204,10 +204,12 @@ public static class Trainer
                 }
             }
             // Where the module's own kernels do the products (and Adam), they own the threads:
-            // LibTorch's operations in between run on this thread alone (see OpenMpThreads). A run
-            // with layers trained sparse goes layer by layer, its dense layers through LibTorch.
+            // LibTorch's operations in between run on this thread alone (see OpenMpThreads): the
+            // kernels' workers poll between loops, and LibTorch's threads waiting at their barriers
+            // behind them made a sparse epoch 2-3 times slower. A run with layers trained sparse
+            // goes layer by layer, its (small, or measured slower sparse) dense layers through LibTorch.
             MlpTrainingFunction.ReleaseThreadWorkspace();
-            using var openMp = device.type == DeviceType.CPU && products is null && MlpTrainingFunction.AppliesTo(forwardParams, model.Activation) ? OpenMpThreads.Single() : null;
+            using var openMp = device.type == DeviceType.CPU && (products is not null || MlpTrainingFunction.AppliesTo(forwardParams, model.Activation)) ? OpenMpThreads.Single() : null;
             var order = new int[n];
             long totalSteps = (long)options.Epochs * batches;
             int step = 0;
