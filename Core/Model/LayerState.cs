@@ -71,9 +71,10 @@ internal sealed class LayerState : IDisposable
     {
         if (Keep is null && Deleted is null) return null;
         using var scope = NewDisposeScope();
-        var keep = Keep is null ? ones_like(Weight) : Keep.to_type(Weight.dtype, copy: true);
-        if (Deleted is not null) keep = keep.masked_fill(Deleted, 0f);
-        return keep.DetachFromDisposeScope();
+        // One pass over the bool masks and one conversion: a float mask of ones filled at the
+        // deleted places took two passes over the float size (about 0.1 s for 16 M weights).
+        var present = Deleted is null ? Keep! : Keep is null ? Deleted.logical_not() : Keep.logical_and(Deleted.logical_not());
+        return present.to_type(Weight.dtype, copy: true).DetachFromDisposeScope();
     }
 
     /// <summary>The weights as they would be with no sparsity mask (deleted ones stay 0).</summary>

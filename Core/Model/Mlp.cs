@@ -173,9 +173,13 @@ public sealed class Mlp
         return _layers[layer];
     }
 
-    /// <summary>Runs normalized inputs through the layers with the given weights (training passes its parameters).</summary>
+    /// <summary>
+    /// Runs normalized inputs through the layers with the given weights (training passes its
+    /// parameters). Where <paramref name="products"/> gives layer i a product (input, bias → output),
+    /// it replaces the dense linear of that layer (training through the sparse kernels).
+    /// </summary>
     /// <param name="kernelThreads">Threads for the module's own kernels in training (0: LibTorch's count on this thread).</param>
-    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null, int kernelThreads = 0)
+    internal Tensor Forward(Tensor x, IReadOnlyList<(Tensor W, Tensor B)>? parameters = null, int kernelThreads = 0, IReadOnlyList<Func<Tensor, Tensor, Tensor>?>? products = null)
     {
         var h = x;
         // Inference (no parameters given, no gradient wanted) may run sparse layers through the CSR kernel.
@@ -183,13 +187,16 @@ public sealed class Mlp
         int batch = inference ? (int)x.shape[0] : 0;
         int threads = inference ? torch.get_num_threads() : 1;
         if (inference && batch > 0 && KernelForward.TryRun(_layers, Activation, x, threads) is { } y) return y;
-        // Training: the whole pass as one autograd node through the module's own kernels, where it applies.
-        if (parameters is not null && torch.is_grad_enabled() && MlpTrainingFunction.Applies(x, parameters, Activation))
+        // Training: the whole pass as one autograd node through the module's own kernels, where it
+        // applies and no layer trains through a product of its own (the sparse kernels).
+        if (parameters is not null && torch.is_grad_enabled() && (products is null || products.All(p => p is null))
+            && MlpTrainingFunction.Applies(x, parameters, Activation))
             return MlpTrainingFunction.Apply(x, parameters, Activation, kernelThreads > 0 ? kernelThreads : torch.get_num_threads());
         for (int i = 0; i < _layers.Count; i++)
         {
             var (w, b) = parameters is null ? (_layers[i].Weight, _layers[i].Bias) : parameters[i];
-            h = inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
+            h = products?[i] is { } product ? product(h, b)
+                : inference && batch > 0 && _layers[i].UsesSparseKernel(batch) ? _layers[i].Csr.Forward(h, threads) : nn.functional.linear(h, w, b);
             if (i + 1 < _layers.Count) h = Activation.Forward(h);
         }
         return h;

@@ -43,6 +43,9 @@ internal sealed class GradualHook : ITrainingHook, IDisposable
         _gradients.Observe(parameters.Select(p => (TorchSharp.torch.Tensor)p.W).ToList(), parameters.Select(p => p.W.grad).ToList());
     }
 
+    /// <summary>A criterion scored from gradients reads every step's until the ramp's end; other criteria none.</summary>
+    public bool ReadsGradients(int step) => _gradients is not null && step <= _ramp;
+
     public bool Due(int step) => step <= _ramp && (step % _every == 0 || step == _ramp);
 
     public void Update(int step) => PruneTo(step);

@@ -43,6 +43,9 @@ internal sealed class RigLHook : ITrainingHook, IDisposable
     /// <summary>Every <c>every</c> steps before the end; with rising targets the end's update too (it reaches the final target).</summary>
     public bool Due(int step) => (step % _every == 0 && step < _end) || (_targetsAt is not null && step == _end);
 
+    /// <summary>Only the due steps' dense gradients are read.</summary>
+    public bool ReadsGradients(int step) => Due(step);
+
     /// <summary>At a due step: the dense gradient of every weight (masked ones too), for the regrowth.</summary>
     public void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters)
     {

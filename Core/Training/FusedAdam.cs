@@ -17,7 +17,7 @@ namespace SparsePrune;
 /// </summary>
 internal sealed unsafe class FusedAdam : IStepper
 {
-    private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
+    internal const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
     private readonly IReadOnlyList<Tensor> _parameters;
     private readonly List<Tensor> _m = new(), _v = new();
     private readonly double _weightDecay;

@@ -12,6 +12,11 @@ internal interface ITrainingHook
 {
     /// <summary>After the backward pass of step <paramref name="step"/> (1-based), before the optimizer step.</summary>
     void AfterBackward(int step, IReadOnlyList<(Parameter W, Parameter B)> parameters);
+    /// <summary>
+    /// True when <see cref="AfterBackward"/> of step <paramref name="step"/> reads the dense weights
+    /// and gradients (layers trained sparse compute them only then). By default every step.
+    /// </summary>
+    bool ReadsGradients(int step) => true;
     /// <summary>True when <see cref="Update"/> must run after optimizer step <paramref name="step"/>.</summary>
     bool Due(int step);
     void Update(int step);

@@ -42,7 +42,7 @@ public static class Trainer
             if (firstTraining && options.Operation == "Train" && hook is null && !run.Stopped)
                 model.Attach(new TrainingReplay(options with { Seed = seed }, data));
             var metric = Evaluator.Evaluate(model, data);
-            var notes = string.Join("; ", new[] { note, run.StopNote }.Where(n => !string.IsNullOrEmpty(n)));
+            var notes = string.Join("; ", new[] { note, run.StopNote, run.ProductNote }.Where(n => !string.IsNullOrEmpty(n)));
             model.Record(options.Operation, options.Describe().Add("Seed", seed).Add("Threads", threads).Add("Dataset", data.Name), before, metric, notes.Length == 0 ? null : notes);
             return new TrainingResult
             {
@@ -72,6 +72,9 @@ public static class Trainer
         Tensor? allX = null, allY = null;
         bool sharedData = false;
         IStepper? optimizer = null;
+        // Layers whose mask holds may train through the sparse kernels (chosen in Load).
+        LayerProducts? products = null;
+        string? productNote = null;
         // The teacher's outputs for every training row, once: batches index into them.
         using var teacher = options.Distillation is { } distill ? Distillation.Compute(distill, data, model.TorchDevice) : null;
         // A k-means-quantized model trains its shared values: members' gradients are summed per cluster.
@@ -88,24 +91,56 @@ public static class Trainer
                 foreach (var m in keepMasks) m?.Dispose();
                 parameters.Clear();
                 keepMasks.Clear();
+                // The sparse path trains with Adam at the present weights; the L1 penalty and shared
+                // values act on the dense weights, so those runs stay dense.
+                bool maySparse = options.Optimizer == OptimizerKind.Adam && options.L1 == 0 && sharing is null
+                    && device.type == DeviceType.CPU && options.Product != TrainingProduct.Dense;
                 using (NewDisposeScope())
                 {
                     // Temporaries (detach, to) die with this scope; what training keeps is detached from it.
                     foreach (var layer in layers)
                     {
-                        parameters.Add((new Parameter(layer.Weight.detach().clone().DetachFromDisposeScope(), requires_grad: true),
+                        var keep = layer.KeepMask();
+                        // A layer that may train sparse starts as a view of the layer's own weights (see
+                        // LayerProducts.ShareLayerWeights), not a dense copy; it gets its copy if it trains dense.
+                        var w = maySparse && keep is not null ? layer.Weight.detach() : layer.Weight.detach().clone();
+                        parameters.Add((new Parameter(w.DetachFromDisposeScope(), requires_grad: true),
                                         new Parameter(layer.Bias.detach().clone().DetachFromDisposeScope(), requires_grad: true)));
-                        keepMasks.Add(layer.KeepMask());
+                        keepMasks.Add(keep);
                     }
                 }
                 var all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
+                bool fused = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all);
+                products = fused && maySparse
+                    ? LayerProducts.Choose(parameters, keepMasks, Math.Min(options.BatchSize, n), threads, options.Product)
+                    : null;
+                productNote = products?.Note ?? productNote;
+                for (int l = 0; l < parameters.Count; l++)
+                {
+                    if (!maySparse || keepMasks[l] is null || products?.Kind(l) == TrainingProduct.Sparse) continue;
+                    // Trains dense after all: its own copy, so that the layer keeps its weights until the write-back.
+                    var view = parameters[l].W;
+                    using (NewDisposeScope())
+                        parameters[l] = (new Parameter(view.detach().clone().DetachFromDisposeScope(), requires_grad: true), parameters[l].B);
+                    view.Dispose();
+                }
+                all = parameters.SelectMany(p => new[] { p.W, p.B }).ToList();
+                ReleaseSparseMasks();
                 // Adam in one pass per parameter, masks included, where the memory can be reached;
-                // parameter k is layer k / 2's weight (even k) or bias (odd k).
-                optimizer = options.Optimizer == OptimizerKind.Adam && FusedAdam.Supports(all)
-                    ? new FusedAdam(all, options.WeightDecay, threads, k => k % 2 == 0 ? keepMasks[k / 2] : null)
+                // a layer trained sparse leaves its weight to the sparse Adam (layerOf: -1 for biases).
+                var trained = new List<Tensor>();
+                var layerOf = new List<int>();
+                for (int l = 0; l < parameters.Count; l++)
+                {
+                    if (products?.Kind(l) != TrainingProduct.Sparse) { trained.Add(parameters[l].W); layerOf.Add(l); }
+                    trained.Add(parameters[l].B); layerOf.Add(-1);
+                }
+                optimizer = fused
+                    ? new FusedAdam(trained, options.WeightDecay, threads, k => layerOf[k] >= 0 ? keepMasks[layerOf[k]] : null)
                     : new TorchStepper(options.Optimizer == OptimizerKind.Adam
                         ? optim.Adam(all, options.EffectiveLearningRate, weight_decay: options.WeightDecay)
                         : optim.SGD(all, options.EffectiveLearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay));
+                if (products is not null) optimizer = new SparseAwareStepper(optimizer, products, options.WeightDecay);
                 forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
             }
             // After a hook changed the layers: same shapes keep the optimizer's state, new shapes rebuild it.
@@ -122,14 +157,33 @@ public static class Trainer
                     parameters[l].B.copy_(layers[l].Bias);
                     keepMasks[l]?.Dispose();
                     keepMasks[l] = layers[l].KeepMask();
+                    // A layer trained sparse takes the new mask's structure: no copy of the old one survives.
+                    products?.Rebuild(l, keepMasks[l]);
                 }
+                // The hook may have given a layer new weight tensors: the sparse layers view those.
+                if (products is not null)
+                {
+                    products.ShareLayerWeights(parameters, layers);
+                    forwardParams = parameters.Select(p => ((Tensor)p.W, (Tensor)p.B)).ToList();
+                }
+                ReleaseSparseMasks();
+            }
+            // A layer trained sparse holds its structure in the kernel; its dense float mask (as large
+            // as its weights) is not read again until a hook changes the mask.
+            void ReleaseSparseMasks()
+            {
+                for (int l = 0; l < keepMasks.Count; l++)
+                    if (products?.Kind(l) == TrainingProduct.Sparse) { keepMasks[l]?.Dispose(); keepMasks[l] = null; }
             }
             void WriteBack()
             {
+                products?.SyncWeights();
                 for (int l = 0; l < layers.Count; l++)
                 {
                     using var scope = NewDisposeScope();
-                    layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
+                    // A layer trained sparse gets its values written into its own weights.
+                    if (products?.WriteBack(l, layers[l]) != true)
+                        layers[l].SetWeight(parameters[l].W.detach().clone().DetachFromDisposeScope());
                     layers[l].SetBias(parameters[l].B.detach().clone().DetachFromDisposeScope());
                 }
             }
@@ -150,9 +204,12 @@ public static class Trainer
                 }
             }
             // Where the module's own kernels do the products (and Adam), they own the threads:
-            // LibTorch's operations in between run on this thread alone (see OpenMpThreads).
+            // LibTorch's operations in between run on this thread alone (see OpenMpThreads): the
+            // kernels' workers poll between loops, and LibTorch's threads waiting at their barriers
+            // behind them made a sparse epoch 2-3 times slower. A run with layers trained sparse
+            // goes layer by layer, its (small, or measured slower sparse) dense layers through LibTorch.
             MlpTrainingFunction.ReleaseThreadWorkspace();
-            using var openMp = device.type == DeviceType.CPU && MlpTrainingFunction.AppliesTo(forwardParams, model.Activation) ? OpenMpThreads.Single() : null;
+            using var openMp = device.type == DeviceType.CPU && (products is not null || MlpTrainingFunction.AppliesTo(forwardParams, model.Activation)) ? OpenMpThreads.Single() : null;
             var order = new int[n];
             long totalSteps = (long)options.Epochs * batches;
             int step = 0;
@@ -182,7 +239,9 @@ public static class Trainer
                     var yb = allY.index_select(0, idx);
                     double learningRate = options.LearningRateAt(step, totalSteps);
                     optimizer!.ZeroGrad();
-                    var output = model.Forward(xb, forwardParams, threads);
+                    bool hookReads = hook is not null && hook.ReadsGradients(step + 1);
+                    products?.BeginStep(hookReads);
+                    var output = model.Forward(xb, forwardParams, threads, products?.Products);
                     var loss = teacher is not null
                         ? Distillation.Loss(output, yb, teacher.For(idx), data.Task, teacher.Options.Temperature, teacher.Options.Weight)
                         : classification
@@ -199,11 +258,12 @@ public static class Trainer
                     step++;
                     sharing?.Tie(parameters);
                     hook?.AfterBackward(step, parameters);
+                    if (hookReads) products?.EndStep();
                     // Masked weights are zeroed again in the step (fused Adam) or right after it.
                     // Masking their gradients first would change no other weight: SGD and Adam
                     // update each weight from its own gradient and state only.
                     optimizer.Step(learningRate);
-                    if (optimizer is not FusedAdam)
+                    if (optimizer is TorchStepper)
                         using (no_grad())
                         {
                             for (int l = 0; l < parameters.Count; l++)
@@ -232,6 +292,7 @@ public static class Trainer
                 }
             }
 
+            products?.SyncWeights();
             using (NewDisposeScope())
             {
                 // The loss is checked before each step; the last step itself must not leave NaN or infinity.
@@ -254,6 +315,6 @@ public static class Trainer
             foreach (var (w, b) in parameters) { w.Dispose(); b.Dispose(); }
             foreach (var m in keepMasks) m?.Dispose();
         }
-        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, StopNote = stopNote, FinalLoss = lastLoss, Seed = seed };
+        return new TrainingResult { EpochsCompleted = epochsDone, Stopped = stopped, StopNote = stopNote, FinalLoss = lastLoss, Seed = seed, ProductNote = productNote };
     }
 }

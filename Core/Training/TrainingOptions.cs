@@ -28,6 +28,11 @@ public sealed record TrainingOptions
     public bool Dequantize { get; init; }
     /// <summary>Stops after this many epochs of a run planned for <see cref="Epochs"/> (replaying the start of a run).</summary>
     internal int? StopAfterEpochs { get; init; }
+    /// <summary>
+    /// Fixes the product of every layer with a mask (tests; a replay of a run that chose one)
+    /// instead of timing it (null; see <see cref="LayerProducts"/>).
+    /// </summary>
+    internal TrainingProduct? Product { get; init; }
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == OptimizerKind.Adam ? AdamLearningRate : SgdLearningRate);
 

@@ -10,4 +10,6 @@ public sealed class TrainingResult
     public double FinalLoss { get; init; }
     public int Seed { get; init; }
     public MetricResult? Metric { get; init; }
+    /// <summary>Which layers trained through the sparse kernels (null: none), for the history's note.</summary>
+    internal string? ProductNote { get; init; }
 }
