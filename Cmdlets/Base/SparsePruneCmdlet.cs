@@ -118,6 +118,20 @@ public abstract class SparsePruneCmdlet : PSCmdlet
     private readonly HashSet<int> _openBars = new();
 
     /// <summary>
+    /// A message writer (WriteWarning, WriteVerbose) for Core to call during its work. After
+    /// Ctrl+C, PowerShell's Write* methods throw PipelineStoppedException; thrown inside Core's
+    /// loop it would undo the whole step (Compress-Mlp lost the best candidate it had when a
+    /// candidate finished just as the stop came). Here the message is dropped and the work is
+    /// cancelled instead, so that it stops at its next safe point, as <see cref="ProgressWriter"/> does.
+    /// </summary>
+    protected Action<string> CoreWriter(Action<string> write) => text =>
+    {
+        if (_stop.IsCancellationRequested) return;
+        try { write(text); }
+        catch (PipelineStoppedException) { _stop.Cancel(); }
+    };
+
+    /// <summary>
     /// The one progress callback every cmdlet hands to Core: the operation's status as bar 1,
     /// the training it runs as bar 2 under it (bar 1 itself when the operation only trains).
     /// </summary>

@@ -97,8 +97,9 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
         try
         {
             using var maker = Maker(job);
-            result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, maker, progress, StopToken, WriteWarning,
-                tried: c => WriteVerbose($"Candidate {c}")));
+            var verbose = CoreWriter(WriteVerbose);
+            result = RunWithProgress(activity, Model, progress => CompressionSearch.Run(Model, data, options, maker, progress, StopToken, CoreWriter(WriteWarning),
+                tried: c => verbose($"Candidate {c}")));
             if (maker is WorkerCandidateMaker workers)
                 WriteVerbose($"The workers had begun or made {workers.MadeAhead} of the {workers.Asked} model(s) the search asked for (the reference among them) before it asked; {workers.Unused} made ahead were not needed.");
         }
@@ -119,10 +120,10 @@ public sealed class CompressMlpCommand : SparsePruneCmdlet
     {
         ProcessSet => new WorkerCandidateMaker(
             Enumerable.Range(1, ThrottleLimit).Select(i => (SweepWorker)new ProcessWorker(i, ThrottleLimit, job.Threads)).ToList(),
-            InvokePruningSweepCommand.LocalModulePath(this), job.Threads, datasetAsFile: true, WriteVerbose, WriteWarning),
+            InvokePruningSweepCommand.LocalModulePath(this), job.Threads, datasetAsFile: true, CoreWriter(WriteVerbose), CoreWriter(WriteWarning)),
         RemoteSet => new WorkerCandidateMaker(
             SshWorker.For(HostName, new SshTarget(UserName, KeyFilePath is null ? null : ResolvePath(KeyFilePath), Port, SshOption)),
-            ModulePath, job.Threads, datasetAsFile: false, WriteVerbose, WriteWarning),
+            ModulePath, job.Threads, datasetAsFile: false, CoreWriter(WriteVerbose), CoreWriter(WriteWarning)),
         _ => new SessionCandidateMaker(),
     };
 

@@ -188,7 +188,7 @@ public sealed class InvokePruningCommand : SparsePruneCmdlet
         if (!ShouldProcess(description, $"{description}? This cannot be undone.", "Invoke-Pruning")) return;
         var activity = $"Pruning '{Model.Name}' within a budget";
         // Warnings come as the search finds them (a split too small for the budget is known before the first try).
-        var result = RunWithProgress(activity, Model, progress => BudgetSearch.Run(Model, request, schedule, data, options, progress, StopToken, WriteWarning));
+        var result = RunWithProgress(activity, Model, progress => BudgetSearch.Run(Model, request, schedule, data, options, progress, StopToken, CoreWriter(WriteWarning)));
         WriteVerbose($"{description}: chose ratio {result.ChosenRatio:0.####} after {result.Probes.Count} tries; validation {result.MetricName} {result.BaselineMetric:0.####} -> {result.Metric:0.####} "
             + $"on {result.ValidationRows} rows, each try judged by a {result.Confidence:0.####} one-sided bound (resolution {result.Resolution:0.####}).");
         WriteObject(Model);
